@@ -1,0 +1,4 @@
+pub mod metrics;
+pub mod numerics;
+pub mod objective;
+pub mod solvers;
