@@ -1,4 +1,25 @@
+//! logit: logistic regression on CSV files.
+//!
+//! The library holds the numerics, solvers, data handling and the subcommands' logic, so it can
+//! be used without the CLI; `main.rs` only parses arguments and maps results to exit codes.
+//! Data flow:
+//!
+//! ```text
+//! train    DATA -> data::input -> data::schema -> data::encode -> data::design (X, y, scaler)
+//!               -> solvers (objective, numerics) -> coefficients + FitReport -> model (atomic write)
+//! predict  MODEL -> model; DATA header -> encode::RowScorer (columns resolved once)
+//!               each record -> linear score -> numerics::sigmoid -> output row, written at once
+//! eval     same row path as predict, keeping (score, label) -> metrics -> report -> gates
+//! ```
+
+pub mod cli;
+pub mod commands;
+pub mod data;
+pub mod error;
+pub mod exit;
 pub mod metrics;
+pub mod model;
 pub mod numerics;
 pub mod objective;
+pub mod report;
 pub mod solvers;

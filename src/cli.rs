@@ -1,0 +1,233 @@
+//! Command-line definitions (clap derive): what the user typed, parsed and range-checked.
+//!
+//! Doc comments are the help text. Value parsers check ranges here so clap's message names the
+//! flag; the commands turn these structs into validated configurations. No I/O here.
+
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::metrics::METRIC_NAMES;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "logit",
+    version,
+    about = "Logistic regression on CSV files: train, predict and eval from the command line",
+    long_about = None,
+    after_help = "Exit status: 0 success, 1 a quality gate failed (eval), 2 error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fit a logistic regression model to a CSV file and write the model as JSON
+    Train(TrainArgs),
+    /// Score a CSV file with a model: one probability and label per row
+    Predict(PredictArgs),
+    /// Compute metrics of a model on labelled data; fail (exit 1) when a gate does not hold
+    Eval(EvalArgs),
+}
+
+/// Solvers for `--solver`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SolverArg {
+    /// Limited-memory BFGS with a Wolfe line search (default)
+    Lbfgs,
+    /// Full-batch gradient descent with backtracking and momentum
+    Gd,
+    /// Newton's method (IRLS) with a Cholesky solve
+    Newton,
+    /// Delegate to linfa-logistic
+    Linfa,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Training CSV with a header row ("-" reads stdin)
+    pub data: String,
+    /// Name of the label column
+    #[arg(long, value_name = "COL")]
+    pub target: String,
+    /// Where to write the model ("-" writes stdout)
+    #[arg(short = 'o', long = "output", value_name = "MODEL", default_value = "model.json")]
+    pub output: String,
+    /// L2 penalty lambda on standardised coefficients; 0 is the unpenalised maximum-likelihood fit
+    #[arg(long, value_name = "LAMBDA", default_value = "0", value_parser = parse_l2)]
+    pub l2: f64,
+    /// Optimisation method
+    #[arg(long, value_enum, default_value_t = SolverArg::Lbfgs)]
+    pub solver: SolverArg,
+    /// Use only these feature columns (comma separated)
+    #[arg(long, value_name = "COLS", value_delimiter = ',', conflicts_with = "exclude")]
+    pub features: Option<Vec<String>>,
+    /// Use every column except the target and these (comma separated)
+    #[arg(long, value_name = "COLS", value_delimiter = ',')]
+    pub exclude: Vec<String>,
+    /// The label of the positive class (default: 1, true or yes when present)
+    #[arg(long, value_name = "LABEL")]
+    pub positive: Option<String>,
+    /// Fit without an intercept
+    #[arg(long)]
+    pub no_intercept: bool,
+    /// Do not standardise features (the penalty then applies to raw coefficients)
+    #[arg(long)]
+    pub no_standardize: bool,
+    /// Maximum number of iterations (default depends on the solver)
+    #[arg(long, value_name = "N", value_parser = parse_max_iter)]
+    pub max_iter: Option<usize>,
+    /// Convergence tolerance on the largest absolute gradient component of the objective
+    #[arg(long, value_name = "T", value_parser = parse_positive)]
+    pub tol: Option<f64>,
+    /// Initial step size of gradient descent (--solver gd)
+    #[arg(long, value_name = "R", value_parser = parse_positive)]
+    pub learning_rate: Option<f64>,
+    /// Decision threshold stored in the model (P(positive) >= T is positive)
+    #[arg(long, value_name = "T", default_value = "0.5", value_parser = parse_threshold)]
+    pub threshold: f64,
+    /// Also fit with linfa-logistic and fail (exit 2) if the two fits disagree
+    #[arg(long)]
+    pub cross_check: bool,
+    /// Do not print the training report (warnings and errors are still printed)
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Model file written by `logit train`
+    pub model: String,
+    /// CSV to score, with a header row ("-" reads stdin)
+    pub data: String,
+    /// Where to write the scored CSV (default: stdout)
+    #[arg(short = 'o', long = "output", value_name = "OUT", default_value = "-")]
+    pub output: String,
+    /// Decision threshold (default: the model's)
+    #[arg(long, value_name = "T", value_parser = parse_threshold)]
+    pub threshold: Option<f64>,
+    /// Input columns to copy to the output before probability,prediction (comma separated)
+    #[arg(long, value_name = "COLS", value_delimiter = ',')]
+    pub keep: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Model file written by `logit train`
+    pub model: String,
+    /// Labelled CSV with a header row ("-" reads stdin)
+    pub data: String,
+    /// Label column (default: the model's target)
+    #[arg(long, value_name = "COL")]
+    pub target: Option<String>,
+    /// Decision threshold (default: the model's)
+    #[arg(long, value_name = "T", value_parser = parse_threshold)]
+    pub threshold: Option<f64>,
+    /// Print one JSON object instead of a table
+    #[arg(long)]
+    pub json: bool,
+    /// Gate: fail (exit 1) unless METRIC >= V; repeatable
+    #[arg(long = "min", value_name = "METRIC=V", value_parser = parse_gate)]
+    pub min: Vec<(String, f64)>,
+    /// Gate: fail (exit 1) unless METRIC <= V; repeatable
+    #[arg(long = "max", value_name = "METRIC=V", value_parser = parse_gate)]
+    pub max: Vec<(String, f64)>,
+}
+
+fn parse_finite(s: &str) -> Result<f64, String> {
+    let v: f64 = s.trim().parse().map_err(|_| format!("expected a number, found {s:?}"))?;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("expected a finite number, found {s:?}"))
+    }
+}
+
+/// `--threshold`: a finite number in [0, 1].
+pub fn parse_threshold(s: &str) -> Result<f64, String> {
+    let v = parse_finite(s)?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("threshold must be in [0, 1], found {s}"))
+    }
+}
+
+/// `--l2`: a finite number >= 0.
+pub fn parse_l2(s: &str) -> Result<f64, String> {
+    let v = parse_finite(s)?;
+    if v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("l2 must be >= 0, found {s}"))
+    }
+}
+
+/// `--tol`, `--learning-rate`: a finite number > 0.
+pub fn parse_positive(s: &str) -> Result<f64, String> {
+    let v = parse_finite(s)?;
+    if v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("must be > 0, found {s}"))
+    }
+}
+
+/// `--max-iter`: an integer >= 1.
+pub fn parse_max_iter(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("max-iter must be at least 1, found 0".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("max-iter must be a whole number >= 1, found {s:?}")),
+    }
+}
+
+/// A gate `METRIC=VALUE` with a known metric name and a finite bound.
+pub fn parse_gate(s: &str) -> Result<(String, f64), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected METRIC=VALUE (e.g. roc_auc=0.9), found {s:?}"))?;
+    let name = name.trim();
+    if !METRIC_NAMES.contains(&name) {
+        return Err(format!("unknown metric {name:?}; known metrics: {}", METRIC_NAMES.join(", ")));
+    }
+    let bound = parse_finite(value).map_err(|e| format!("bound for {name}: {e}"))?;
+    Ok((name.to_string(), bound))
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn value_parsers_check_ranges() {
+        assert_eq!(parse_threshold("0.25"), Ok(0.25));
+        assert!(parse_threshold("1.5").is_err());
+        assert!(parse_threshold("nan").is_err());
+        assert!(parse_l2("-1").is_err());
+        assert!(parse_l2("inf").is_err());
+        assert_eq!(parse_l2("0"), Ok(0.0));
+        assert!(parse_max_iter("0").is_err());
+        assert_eq!(parse_max_iter("7"), Ok(7));
+        assert!(parse_positive("-1").is_err());
+        assert!(parse_positive("0").is_err());
+        assert_eq!(parse_gate("roc_auc=0.9"), Ok(("roc_auc".to_string(), 0.9)));
+        assert!(parse_gate("bogus_metric=0.5").unwrap_err().contains("bogus_metric"));
+        assert!(parse_gate("accuracy=abc").is_err());
+        assert!(parse_gate("accuracy").is_err());
+    }
+
+    #[test]
+    fn features_and_exclude_conflict() {
+        let r = Cli::try_parse_from(["logit", "train", "d.csv", "--target", "y", "--features", "a", "--exclude", "b"]);
+        assert!(r.is_err());
+    }
+}

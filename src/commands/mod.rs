@@ -1,0 +1,20 @@
+//! One module per subcommand, each with a single `run` entry point; dispatch from the parsed
+//! command line. Commands turn clap's structs into validated configurations, call the library
+//! and print; code below them never sees clap.
+
+pub mod eval;
+pub mod predict;
+pub mod train;
+
+use crate::cli::Command;
+use crate::error::Result;
+use crate::exit::ExitStatus;
+
+/// Runs the parsed subcommand.
+pub fn run(command: &Command) -> Result<ExitStatus> {
+    match command {
+        Command::Train(args) => train::run(args),
+        Command::Predict(args) => predict::run(args),
+        Command::Eval(args) => eval::run(args),
+    }
+}

@@ -1,0 +1,226 @@
+//! `logit train`: read a CSV, standardise, fit, warn about anything doubtful, write the model.
+
+use crate::cli::{SolverArg, TrainArgs};
+use crate::data::design::Scaler;
+use crate::data::encode::{read_training, TrainingData, TrainingSelection};
+use crate::data::input::{check_destination, Source};
+use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
+use crate::model::{Feature, Model, ObjectiveSpec, TrainingCounts, FORMAT, OBJECTIVE_DEFINITION, VERSION};
+use crate::objective::Objective;
+use crate::report;
+use crate::solvers::{self, separation, Fit, FitOptions, SolverKind, StopReason, DEFAULT_TOL};
+
+/// Relative disagreement beyond which `--cross-check` fails.
+const CROSS_CHECK_TOLERANCE: f64 = 1e-4;
+
+/// A validated training configuration, independent of clap.
+#[derive(Debug, Clone)]
+pub struct TrainConfig {
+    pub data: String,
+    pub target: String,
+    pub output: String,
+    pub l2: f64,
+    pub fit: FitOptions,
+    pub features: Option<Vec<String>>,
+    pub exclude: Vec<String>,
+    pub positive: Option<String>,
+    pub fit_intercept: bool,
+    pub standardize: bool,
+    pub threshold: f64,
+    pub cross_check: bool,
+    pub quiet: bool,
+}
+
+impl TrainConfig {
+    pub fn from_args(args: &TrainArgs) -> Result<TrainConfig> {
+        let solver = match args.solver {
+            SolverArg::Lbfgs => SolverKind::Lbfgs,
+            SolverArg::Gd => SolverKind::Gd,
+            SolverArg::Newton => SolverKind::Newton,
+            SolverArg::Linfa => SolverKind::Linfa,
+        };
+        if args.learning_rate.is_some() && solver != SolverKind::Gd {
+            return Err(Error::Usage(format!(
+                "--learning-rate applies only to --solver gd (the {solver} solver chooses its own steps)"
+            )));
+        }
+        let fit = FitOptions {
+            solver,
+            max_iter: args.max_iter,
+            tol: args.tol.unwrap_or(DEFAULT_TOL),
+            learning_rate: args.learning_rate,
+        };
+        fit.validate()?;
+        Ok(TrainConfig {
+            data: args.data.clone(),
+            target: args.target.clone(),
+            output: args.output.clone(),
+            l2: args.l2,
+            fit,
+            features: args.features.clone(),
+            exclude: args.exclude.clone(),
+            positive: args.positive.clone(),
+            fit_intercept: !args.no_intercept,
+            standardize: !args.no_standardize,
+            threshold: args.threshold,
+            cross_check: args.cross_check,
+            quiet: args.quiet,
+        })
+    }
+}
+
+pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
+    let config = TrainConfig::from_args(args)?;
+    let (model, warnings, cross) = train(&config)?;
+    for w in &warnings {
+        eprintln!("logit: warning: {w}");
+    }
+    if !config.quiet {
+        eprint!("{}", report::training_report(&model, cross.as_ref()));
+    }
+    model.save(&config.output, &[&config.data])?;
+    if !config.quiet && config.output != "-" {
+        eprintln!("model written to {}", config.output);
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Fits a model as configured. Returns the model, warnings for the user, and the cross-check
+/// result when one was asked for. Writes nothing.
+pub fn train(config: &TrainConfig) -> Result<(Model, Vec<String>, Option<solvers::linfa::CrossCheck>)> {
+    // Fail on a bad -o before reading a possibly large input.
+    check_destination(&config.output, &[&config.data])?;
+    let selection = TrainingSelection {
+        target: &config.target,
+        features: config.features.as_deref(),
+        exclude: &config.exclude,
+        positive: config.positive.as_deref(),
+    };
+    let mut data = read_training(Source::open(&config.data)?, &selection)?;
+    let scaler = if config.standardize {
+        Scaler::fit(&data.x, config.fit_intercept)
+    } else {
+        Scaler::identity(data.x.ncols())
+    };
+    scaler.apply(&mut data.x);
+
+    let objective = Objective::new(data.x.view(), data.y.view(), config.l2, config.fit_intercept);
+    let fit = solvers::fit(&objective, &config.fit)?;
+    let mut warnings = fit_warnings(config, &data, &fit);
+
+    let cross = if config.cross_check {
+        let separated = fit.report.stop_reason == StopReason::Separation;
+        if separated {
+            warnings.push(
+                "cross-check skipped: the classes are separated, so no finite optimum exists to compare"
+                    .to_string(),
+            );
+            None
+        } else {
+            let c = solvers::linfa::cross_check(&objective, &fit, &config.fit)?;
+            let scale = 1.0f64.max(fit.report.objective.abs());
+            if c.max_relative_coefficient_difference > CROSS_CHECK_TOLERANCE
+                || c.objective_difference.abs() > CROSS_CHECK_TOLERANCE * scale
+            {
+                return Err(Error::CrossCheck(format!(
+                    "{} and linfa-logistic disagree: max coefficient difference {:.3e} (relative {:.3e}), \
+                     objective {} vs {} (tolerance {CROSS_CHECK_TOLERANCE:e} relative)",
+                    config.fit.solver,
+                    c.max_coefficient_difference,
+                    c.max_relative_coefficient_difference,
+                    c.objective_ours,
+                    c.objective_linfa
+                )));
+            }
+            Some(c)
+        }
+    } else {
+        None
+    };
+
+    let model = build_model(config, &data, &scaler, &fit);
+    Ok((model, warnings, cross))
+}
+
+/// Warnings about the fit: non-convergence and separation are never silent.
+fn fit_warnings(config: &TrainConfig, data: &TrainingData, fit: &Fit) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let r = &fit.report;
+    if config.l2 == 0.0 {
+        let separating = separation::separating_features(data.x.view(), data.y.view());
+        let names: Vec<String> =
+            separating.iter().map(|&j| format!("{:?}", data.feature_names[j])).collect();
+        if !names.is_empty() {
+            warnings.push(format!(
+                "complete separation: feature {} alone separates the classes, so the unpenalised \
+                 maximum-likelihood estimate does not exist (coefficients grow without bound); \
+                 use --l2 > 0 or drop the feature",
+                names.join(", ")
+            ));
+        } else if r.stop_reason == StopReason::Separation {
+            warnings.push(
+                "separation: the classes are (quasi-)perfectly separated by a combination of features, \
+                 so the unpenalised maximum-likelihood estimate does not exist; the model's coefficients \
+                 are not meaningful; use --l2 > 0"
+                    .to_string(),
+            );
+        }
+    }
+    if !r.converged && r.stop_reason != StopReason::Separation {
+        warnings.push(format!(
+            "the {} solver did not converge ({}): after {} iterations the gradient norm is {:.3e} > tol {:.1e}; \
+             try --max-iter, another --solver, or --l2 > 0",
+            r.solver,
+            match r.stop_reason {
+                StopReason::MaxIterations => "iteration limit reached",
+                StopReason::LineSearchFailed => "line search failed",
+                _ => "stopped early",
+            },
+            r.iterations,
+            r.gradient_norm,
+            r.tol
+        ));
+    }
+    warnings
+}
+
+fn build_model(config: &TrainConfig, data: &TrainingData, scaler: &Scaler, fit: &Fit) -> Model {
+    let p = data.feature_names.len();
+    let w_std = &fit.theta[..p];
+    let b_std = if config.fit_intercept { fit.theta[p] } else { 0.0 };
+    let (w, b) = scaler.to_original(w_std, b_std);
+    let features = (0..p)
+        .map(|j| Feature {
+            name: data.feature_names[j].clone(),
+            mean: scaler.mean[j],
+            std: scaler.std[j],
+            coefficient: w[j],
+            coefficient_standardized: w_std[j],
+        })
+        .collect();
+    Model {
+        format: FORMAT.to_string(),
+        version: VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        target: data.target.clone(),
+        labels: data.labels.clone(),
+        threshold: config.threshold,
+        objective: ObjectiveSpec {
+            definition: OBJECTIVE_DEFINITION.to_string(),
+            l2: config.l2,
+            fit_intercept: config.fit_intercept,
+            standardize: config.standardize,
+        },
+        columns: data.columns.clone(),
+        features,
+        intercept: b,
+        intercept_standardized: b_std,
+        training: TrainingCounts {
+            n_rows: data.y.len(),
+            n_positive: data.n_positive,
+            n_negative: data.n_negative,
+        },
+        fit: fit.report.clone(),
+    }
+}

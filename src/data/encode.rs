@@ -1,0 +1,434 @@
+//! From CSV records to numbers: cell parsing, column typing and one-hot encoding at training
+//! time, and the per-row scorer shared by `predict` and `eval`.
+//!
+//! A feature column's type is decided on the training data by its first non-empty cell: numeric
+//! when that parses as a number (every later cell must then be a finite number), otherwise
+//! categorical, one-hot encoded with every level seen in training, in sorted order.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use ndarray::{Array1, Array2};
+
+use super::input::{csv_error, read_header, Source};
+use super::schema::{select_features, Labels};
+use crate::error::{DataError, DataErrorKind, Location, Result};
+
+/// How one input column becomes design-matrix columns.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ColumnKind {
+    /// One design column holding the parsed number.
+    Numeric,
+    /// One indicator design column per level (sorted), named `column=level`.
+    Categorical { levels: Vec<String> },
+}
+
+/// A feature column of the input CSV, by name.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ColumnSpec {
+    pub name: String,
+    #[serde(flatten)]
+    pub kind: ColumnKind,
+}
+
+impl ColumnSpec {
+    /// Names of the design columns this input column expands to.
+    pub fn design_names(&self) -> Vec<String> {
+        match &self.kind {
+            ColumnKind::Numeric => vec![self.name.clone()],
+            ColumnKind::Categorical { levels } => {
+                levels.iter().map(|l| format!("{}={}", self.name, l)).collect()
+            }
+        }
+    }
+
+    pub fn width(&self) -> usize {
+        match &self.kind {
+            ColumnKind::Numeric => 1,
+            ColumnKind::Categorical { levels } => levels.len(),
+        }
+    }
+}
+
+/// Parses a numeric cell: surrounding spaces are ignored; the value must be a finite f64
+/// (`1e400` overflows to infinity and is refused, as are `inf` and `NaN`).
+pub fn parse_number(cell: &str) -> Result<f64, DataErrorKind> {
+    let t = cell.trim();
+    if t.is_empty() {
+        return Err(DataErrorKind::MissingValue);
+    }
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err(DataErrorKind::NotFinite { value: cell.to_string() }),
+        Err(_) => Err(DataErrorKind::NotANumber { value: cell.to_string() }),
+    }
+}
+
+/// A categorical cell's level: the cell text without surrounding spaces.
+fn category_of(cell: &str) -> Result<&str, DataErrorKind> {
+    let t = cell.trim();
+    if t.is_empty() {
+        Err(DataErrorKind::MissingValue)
+    } else {
+        Ok(t)
+    }
+}
+
+/// The training data as read: typed feature columns, the raw (unstandardised) design matrix
+/// and 0/1 labels.
+#[derive(Debug)]
+pub struct TrainingData {
+    /// Display name of the source, for messages.
+    pub source: String,
+    pub target: String,
+    pub columns: Vec<ColumnSpec>,
+    /// Design column names, `column` or `column=level`, in design order.
+    pub feature_names: Vec<String>,
+    /// `n_rows x n_features`, row-major, original units.
+    pub x: Array2<f64>,
+    /// 1.0 for the positive label, 0.0 for the negative.
+    pub y: Array1<f64>,
+    pub labels: Labels,
+    pub n_positive: usize,
+    pub n_negative: usize,
+}
+
+/// What the user asked for when choosing columns and labels.
+#[derive(Debug, Clone, Default)]
+pub struct TrainingSelection<'a> {
+    pub target: &'a str,
+    pub features: Option<&'a [String]>,
+    pub exclude: &'a [String],
+    pub positive: Option<&'a str>,
+}
+
+/// Values of one feature column while reading.
+enum ColumnValues {
+    Numeric(Vec<f64>),
+    Categorical { codes: Vec<u32>, levels: Vec<String>, index: HashMap<String, u32> },
+}
+
+/// Reads a whole training CSV into a design matrix, checking every cell.
+pub fn read_training(source: Source, selection: &TrainingSelection) -> Result<TrainingData> {
+    let (file, mut reader) = source.csv_reader();
+    read_training_from(&file, &mut reader, selection)
+}
+
+fn read_training_from<R: Read>(
+    file: &str,
+    reader: &mut csv::Reader<R>,
+    selection: &TrainingSelection,
+) -> Result<TrainingData> {
+    let header = read_header(file, reader)?;
+    let target = selection.target;
+    let selected = select_features(file, &header, target, selection.features, selection.exclude)?;
+    let target_index = header.iter().position(|h| h == target).expect("checked by select_features");
+
+    let mut values: Vec<Option<ColumnValues>> = selected.iter().map(|_| None).collect();
+    let mut seen_labels: Vec<String> = Vec::with_capacity(2);
+    let mut label_codes: Vec<u8> = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let mut line = 1;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(file, e).into()),
+        }
+        line = record.position().map_or(line + 1, |p| p.line());
+        let at = |column: &str, kind: DataErrorKind| -> DataError {
+            DataError::new(Location::cell(file, line, column), kind)
+        };
+
+        let label = record[target_index].trim();
+        if label.is_empty() {
+            return Err(at(target, DataErrorKind::MissingValue).into());
+        }
+        let code = match seen_labels.iter().position(|l| l == label) {
+            Some(c) => c,
+            None if seen_labels.len() < 2 => {
+                seen_labels.push(label.to_string());
+                seen_labels.len() - 1
+            }
+            None => {
+                let mut labels = seen_labels.clone();
+                labels.push(label.to_string());
+                return Err(at(target, DataErrorKind::TooManyLabels { labels }).into());
+            }
+        };
+        label_codes.push(code as u8);
+
+        for (slot, &col) in values.iter_mut().zip(&selected) {
+            let cell = &record[col];
+            let name = &header[col];
+            let column = slot.get_or_insert_with(|| {
+                // The first cell decides the column's type (an empty one is reported below).
+                if parse_number(cell).is_ok() || cell.trim().is_empty() {
+                    ColumnValues::Numeric(Vec::new())
+                } else {
+                    ColumnValues::Categorical { codes: Vec::new(), levels: Vec::new(), index: HashMap::new() }
+                }
+            });
+            match column {
+                ColumnValues::Numeric(v) => v.push(parse_number(cell).map_err(|k| at(name, k))?),
+                ColumnValues::Categorical { codes, levels, index } => {
+                    let level = category_of(cell).map_err(|k| at(name, k))?;
+                    let code = match index.get(level) {
+                        Some(&c) => c,
+                        None => {
+                            let c = levels.len() as u32;
+                            levels.push(level.to_string());
+                            index.insert(level.to_string(), c);
+                            c
+                        }
+                    };
+                    codes.push(code);
+                }
+            }
+        }
+    }
+
+    let n_rows = label_codes.len();
+    if n_rows == 0 {
+        return Err(DataError::new(Location::file(file), DataErrorKind::NoDataRows).into());
+    }
+    let target_location = Location { file: file.to_string(), line: None, column: Some(target.to_string()) };
+    if seen_labels.len() < 2 {
+        let label = seen_labels.pop().unwrap_or_default();
+        return Err(DataError::new(target_location, DataErrorKind::OneClass { label }).into());
+    }
+    let seen = [seen_labels[0].clone(), seen_labels[1].clone()];
+    let labels = Labels::choose(seen, selection.positive)
+        .map_err(|kind| DataError::new(target_location, kind))?;
+    let positive_code = u8::from(seen_labels[1] == labels.positive);
+    let y: Array1<f64> = label_codes.iter().map(|&c| f64::from(u8::from(c == positive_code))).collect();
+    let n_positive = y.iter().filter(|&&v| v == 1.0).count();
+
+    // Columns in file order; categorical levels sorted so the model does not depend on row order.
+    let mut columns = Vec::with_capacity(selected.len());
+    let mut encoded: Vec<ColumnValues> = Vec::with_capacity(selected.len());
+    for (slot, &col) in values.into_iter().zip(&selected) {
+        let column = slot.expect("at least one row was read");
+        let (kind, column) = match column {
+            ColumnValues::Numeric(v) => (ColumnKind::Numeric, ColumnValues::Numeric(v)),
+            ColumnValues::Categorical { codes, levels, .. } => {
+                let mut order: Vec<u32> = (0..levels.len() as u32).collect();
+                order.sort_by(|&a, &b| levels[a as usize].cmp(&levels[b as usize]));
+                let mut remap = vec![0u32; levels.len()];
+                for (new, &old) in order.iter().enumerate() {
+                    remap[old as usize] = new as u32;
+                }
+                let codes = codes.into_iter().map(|c| remap[c as usize]).collect();
+                let sorted: Vec<String> = order.iter().map(|&o| levels[o as usize].clone()).collect();
+                (
+                    ColumnKind::Categorical { levels: sorted },
+                    ColumnValues::Categorical { codes, levels: Vec::new(), index: HashMap::new() },
+                )
+            }
+        };
+        columns.push(ColumnSpec { name: header[col].clone(), kind });
+        encoded.push(column);
+    }
+    let feature_names: Vec<String> = columns.iter().flat_map(ColumnSpec::design_names).collect();
+    let n_features = feature_names.len();
+    let mut x = Array2::<f64>::zeros((n_rows, n_features));
+    let mut offset = 0;
+    for (spec, column) in columns.iter().zip(&encoded) {
+        match column {
+            ColumnValues::Numeric(v) => {
+                for (i, &value) in v.iter().enumerate() {
+                    x[[i, offset]] = value;
+                }
+            }
+            ColumnValues::Categorical { codes, .. } => {
+                for (i, &code) in codes.iter().enumerate() {
+                    x[[i, offset + code as usize]] = 1.0;
+                }
+            }
+        }
+        offset += spec.width();
+    }
+
+    Ok(TrainingData {
+        source: file.to_string(),
+        target: target.to_string(),
+        columns,
+        feature_names,
+        x,
+        y,
+        labels,
+        n_positive,
+        n_negative: n_rows - n_positive,
+    })
+}
+
+/// One model column resolved against an input header: where to find it and its weights.
+#[derive(Debug)]
+enum Term {
+    Numeric { index: usize, weight: f64 },
+    /// Levels sorted, as stored in the model, so lookup is a binary search.
+    Categorical { index: usize, levels: Vec<String>, weights: Vec<f64> },
+}
+
+/// Computes the linear score `z = b + sum_j w_j x_j` of one CSV record, with the model's
+/// columns located by name in this file's header once, up front.
+#[derive(Debug)]
+pub struct RowScorer {
+    file: String,
+    header: Vec<String>,
+    terms: Vec<Term>,
+    intercept: f64,
+}
+
+impl RowScorer {
+    /// `weights` are in original units, one per design column of `columns` in order.
+    /// Fails listing every model column the header lacks.
+    pub fn new(
+        file: &str,
+        header: &[String],
+        columns: &[ColumnSpec],
+        weights: &[f64],
+        intercept: f64,
+    ) -> Result<RowScorer> {
+        let missing: Vec<String> = columns
+            .iter()
+            .filter(|c| !header.contains(&c.name))
+            .map(|c| c.name.clone())
+            .collect();
+        if !missing.is_empty() {
+            return Err(DataError::new(
+                Location { file: file.to_string(), line: Some(1), column: missing.first().cloned() },
+                DataErrorKind::MissingColumns { names: missing },
+            )
+            .into());
+        }
+        let mut terms = Vec::with_capacity(columns.len());
+        let mut offset = 0;
+        for column in columns {
+            let index = header.iter().position(|h| *h == column.name).expect("checked above");
+            let width = column.width();
+            let w = &weights[offset..offset + width];
+            terms.push(match &column.kind {
+                ColumnKind::Numeric => Term::Numeric { index, weight: w[0] },
+                ColumnKind::Categorical { levels } => {
+                    Term::Categorical { index, levels: levels.clone(), weights: w.to_vec() }
+                }
+            });
+            offset += width;
+        }
+        Ok(RowScorer { file: file.to_string(), header: header.to_vec(), terms, intercept })
+    }
+
+    /// The linear score of one record that starts on physical line `line`.
+    pub fn score(&self, record: &csv::StringRecord, line: u64) -> Result<f64, DataError> {
+        let mut z = self.intercept;
+        for term in &self.terms {
+            match term {
+                Term::Numeric { index, weight } => {
+                    let v = parse_number(&record[*index]).map_err(|k| self.at(line, *index, k))?;
+                    z += weight * v;
+                }
+                Term::Categorical { index, levels, weights } => {
+                    let cell = &record[*index];
+                    let level = category_of(cell).map_err(|k| self.at(line, *index, k))?;
+                    match levels.binary_search_by(|l| l.as_str().cmp(level)) {
+                        Ok(i) => z += weights[i],
+                        Err(_) => {
+                            let kind = DataErrorKind::UnseenCategory {
+                                value: level.to_string(),
+                                known: levels.clone(),
+                            };
+                            return Err(self.at(line, *index, kind));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(z)
+    }
+
+    fn at(&self, line: u64, index: usize, kind: DataErrorKind) -> DataError {
+        DataError::new(Location::cell(&self.file, line, &self.header[index]), kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(csv_text: &str, selection: &TrainingSelection) -> Result<TrainingData> {
+        let mut reader = csv::ReaderBuilder::new().from_reader(csv_text.as_bytes());
+        read_training_from("t.csv", &mut reader, selection)
+    }
+
+    fn target_y() -> TrainingSelection<'static> {
+        TrainingSelection { target: "y", ..Default::default() }
+    }
+
+    #[test]
+    fn numbers_parse_with_spaces_and_every_float_spelling() {
+        for s in ["0.5", " +0.5 ", ".5", "5E-1", "0.5e+0"] {
+            assert_eq!(parse_number(s).unwrap(), 0.5, "{s}");
+        }
+        assert!(matches!(parse_number("1e400"), Err(DataErrorKind::NotFinite { .. })));
+        assert!(matches!(parse_number("NaN"), Err(DataErrorKind::NotFinite { .. })));
+        assert!(matches!(parse_number("inf"), Err(DataErrorKind::NotFinite { .. })));
+        assert!(matches!(parse_number("abc"), Err(DataErrorKind::NotANumber { .. })));
+        assert!(matches!(parse_number("  "), Err(DataErrorKind::MissingValue)));
+    }
+
+    #[test]
+    fn string_columns_are_one_hot_encoded_with_sorted_levels() {
+        let data = read("a,c,y\n1,red,1\n2,blue,0\n3,red,0\n", &target_y()).unwrap();
+        assert_eq!(data.feature_names, vec!["a", "c=blue", "c=red"]);
+        assert_eq!(data.x.row(0).to_vec(), vec![1.0, 0.0, 1.0]);
+        assert_eq!(data.x.row(1).to_vec(), vec![2.0, 1.0, 0.0]);
+        assert_eq!(data.y.to_vec(), vec![1.0, 0.0, 0.0]);
+        assert_eq!((data.n_positive, data.n_negative), (1, 2));
+    }
+
+    #[test]
+    fn bad_cell_is_reported_at_its_physical_line_and_column() {
+        let text = "a,b,y\n1,\"x\ny\",1\n2,3,0\n";
+        // b's first cell is text, so b is categorical; a is numeric.
+        let data = read(text, &target_y()).unwrap();
+        assert_eq!(data.feature_names[1], "b=x\ny");
+        let err = read("a,b,y\n1,2,1\n\"q\nr\",3,0\nzz,4,1\n", &target_y()).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("line 3") && text.contains("\"a\""), "{text}");
+        let err = read("a,b,y\n1,2,1\n2,3,0\n4,abc,1\n", &target_y()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv: line 4, column \"b\": expected a number (the column is numeric), found \"abc\""
+        );
+    }
+
+    #[test]
+    fn label_problems_are_typed() {
+        let err = read("a,y\n1,1\n2,1\n", &target_y()).unwrap_err();
+        assert!(matches!(err, crate::error::Error::Data(DataError { kind: DataErrorKind::OneClass { .. }, .. })));
+        let err = read("a,y\n1,yes\n2,no\n3,Yes\n", &target_y()).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("line 4") && text.contains("letter case"), "{text}");
+        let err = read("a,y\n1,\n2,1\n", &target_y()).unwrap_err();
+        assert!(err.to_string().contains("line 2, column \"y\""));
+    }
+
+    #[test]
+    fn row_scorer_matches_columns_by_name_and_rejects_unseen_levels() {
+        let columns = vec![
+            ColumnSpec { name: "a".into(), kind: ColumnKind::Numeric },
+            ColumnSpec { name: "c".into(), kind: ColumnKind::Categorical { levels: vec!["blue".into(), "red".into()] } },
+        ];
+        let header: Vec<String> = ["c", "extra", "a"].iter().map(|s| s.to_string()).collect();
+        let scorer = RowScorer::new("p.csv", &header, &columns, &[2.0, -1.0, 1.0], 0.5).unwrap();
+        let rec = csv::StringRecord::from(vec!["red", "zzz", " 3 "]);
+        assert_eq!(scorer.score(&rec, 2).unwrap(), 0.5 + 6.0 + 1.0);
+        let rec = csv::StringRecord::from(vec!["green", "zzz", "3"]);
+        let err = scorer.score(&rec, 7).unwrap_err();
+        assert!(err.to_string().contains("line 7, column \"c\": category \"green\""), "{err}");
+        let err = RowScorer::new("p.csv", &["x".to_string()], &columns, &[2.0, -1.0, 1.0], 0.5).unwrap_err();
+        assert!(err.to_string().contains("\"a\", \"c\""), "{err}");
+    }
+}

@@ -1,0 +1,6 @@
+//! Reading CSV data: inputs and outputs, column roles, encoding and standardisation.
+
+pub mod design;
+pub mod encode;
+pub mod input;
+pub mod schema;

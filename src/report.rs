@@ -1,0 +1,107 @@
+//! Human-readable and JSON renderings of a fitted model and of evaluation metrics.
+//!
+//! Pure functions from values to text; the commands decide where the text goes (reports of a
+//! training run to stderr, eval output to stdout).
+
+use std::fmt::Write;
+
+use crate::commands::eval::GateResult;
+use crate::metrics::{Metrics, METRIC_NAMES};
+use crate::model::Model;
+use crate::solvers::linfa::CrossCheck;
+
+/// The short report `train` prints to stderr.
+pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
+    let mut s = String::new();
+    let fit = &model.fit;
+    let t = &model.training;
+    let _ = writeln!(
+        s,
+        "trained on {} rows ({} {:?} positive, {} {:?} negative), {} features",
+        t.n_rows,
+        t.n_positive,
+        model.labels.positive,
+        t.n_negative,
+        model.labels.negative,
+        model.features.len()
+    );
+    let _ = writeln!(
+        s,
+        "objective: mean log loss + ({}/2)||w||^2 on {} features{}",
+        model.objective.l2,
+        if model.objective.standardize { "standardised" } else { "raw" },
+        if model.objective.fit_intercept { ", intercept unpenalised" } else { ", no intercept" }
+    );
+    let _ = writeln!(
+        s,
+        "solver {}: {} after {} iterations, objective {:.10}, gradient max-norm {:.2e} (tol {:.0e})",
+        fit.solver,
+        if fit.converged { "converged" } else { "NOT converged" },
+        fit.iterations,
+        fit.objective,
+        fit.gradient_norm,
+        fit.tol
+    );
+    if let Some(c) = cross {
+        let _ = writeln!(
+            s,
+            "cross-check with linfa-logistic: max |coefficient difference| {:.3e} (relative {:.3e}), objective difference {:.3e}",
+            c.max_coefficient_difference, c.max_relative_coefficient_difference, c.objective_difference
+        );
+    }
+    let width = model.features.iter().map(|f| f.name.chars().count()).max().unwrap_or(0).max(11);
+    let _ = writeln!(s, "{:<width$}  {:>15}  {:>15}", "feature", "coefficient", "standardised");
+    if model.objective.fit_intercept {
+        let _ = writeln!(
+            s,
+            "{:<width$}  {:>15.6e}  {:>15.6e}",
+            "(intercept)", model.intercept, model.intercept_standardized
+        );
+    }
+    for f in &model.features {
+        let _ = writeln!(s, "{:<width$}  {:>15.6e}  {:>15.6e}", f.name, f.coefficient, f.coefficient_standardized);
+    }
+    s
+}
+
+fn show(v: Option<f64>) -> String {
+    match v {
+        Some(v) => format!("{v:.6}"),
+        None => "undefined".to_string(),
+    }
+}
+
+/// The metrics table `eval` prints by default.
+pub fn metrics_table(m: &Metrics, model: &Model) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "positive label {:?}, threshold {}, n = {}",
+        model.labels.positive, m.threshold, m.n
+    );
+    let _ = writeln!(s, "confusion matrix   predicted {:>8}  predicted {:>8}", "pos", "neg");
+    let _ = writeln!(s, "  actual positive  {:>18}  {:>18}", m.tp, m.fn_);
+    let _ = writeln!(s, "  actual negative  {:>18}  {:>18}", m.fp, m.tn);
+    for name in METRIC_NAMES {
+        if matches!(*name, "n" | "tp" | "fp" | "tn" | "fn" | "threshold") {
+            continue;
+        }
+        let v = m.value(name).flatten();
+        let _ = writeln!(s, "{name:<18} {}", show(v));
+    }
+    let _ = writeln!(s, "(log_loss is computed from the linear score, so it needs no clipping)");
+    s
+}
+
+/// The one JSON object `eval --json` prints: every metric (null when undefined), the positive
+/// label, and the gates with their verdicts.
+pub fn metrics_json(m: &Metrics, model: &Model, gates: &[GateResult]) -> String {
+    let mut value = serde_json::to_value(m).expect("metrics serialise");
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("positive_label".into(), model.labels.positive.clone().into());
+        obj.insert("negative_label".into(), model.labels.negative.clone().into());
+        obj.insert("log_loss_clipping".into(), serde_json::Value::Null);
+        obj.insert("gates".into(), serde_json::to_value(gates).expect("gates serialise"));
+    }
+    serde_json::to_string_pretty(&value).expect("json")
+}
