@@ -55,7 +55,7 @@ pub struct TrainArgs {
     #[arg(short = 'o', long = "output", value_name = "MODEL", default_value = "model.json")]
     pub output: String,
     /// L2 penalty lambda on standardised coefficients; 0 is the unpenalised maximum-likelihood fit
-    #[arg(long, value_name = "LAMBDA", default_value = "0", value_parser = parse_l2)]
+    #[arg(long, value_name = "LAMBDA", default_value = "0", value_parser = parse_l2, allow_negative_numbers = true)]
     pub l2: f64,
     /// Optimisation method
     #[arg(long, value_enum, default_value_t = SolverArg::Lbfgs)]
@@ -76,16 +76,16 @@ pub struct TrainArgs {
     #[arg(long)]
     pub no_standardize: bool,
     /// Maximum number of iterations (default depends on the solver)
-    #[arg(long, value_name = "N", value_parser = parse_max_iter)]
+    #[arg(long, value_name = "N", value_parser = parse_max_iter, allow_negative_numbers = true)]
     pub max_iter: Option<usize>,
     /// Convergence tolerance on the largest absolute gradient component of the objective
-    #[arg(long, value_name = "T", value_parser = parse_positive)]
+    #[arg(long, value_name = "T", value_parser = parse_positive, allow_negative_numbers = true)]
     pub tol: Option<f64>,
     /// Initial step size of gradient descent (--solver gd)
-    #[arg(long, value_name = "R", value_parser = parse_positive)]
+    #[arg(long, value_name = "R", value_parser = parse_positive, allow_negative_numbers = true)]
     pub learning_rate: Option<f64>,
     /// Decision threshold stored in the model (P(positive) >= T is positive)
-    #[arg(long, value_name = "T", default_value = "0.5", value_parser = parse_threshold)]
+    #[arg(long, value_name = "T", default_value = "0.5", value_parser = parse_threshold, allow_negative_numbers = true)]
     pub threshold: f64,
     /// Also fit with linfa-logistic and fail (exit 2) if the two fits disagree
     #[arg(long)]
@@ -105,7 +105,7 @@ pub struct PredictArgs {
     #[arg(short = 'o', long = "output", value_name = "OUT", default_value = "-")]
     pub output: String,
     /// Decision threshold (default: the model's)
-    #[arg(long, value_name = "T", value_parser = parse_threshold)]
+    #[arg(long, value_name = "T", value_parser = parse_threshold, allow_negative_numbers = true)]
     pub threshold: Option<f64>,
     /// Input columns to copy to the output before probability,prediction (comma separated)
     #[arg(long, value_name = "COLS", value_delimiter = ',')]
@@ -122,7 +122,7 @@ pub struct EvalArgs {
     #[arg(long, value_name = "COL")]
     pub target: Option<String>,
     /// Decision threshold (default: the model's)
-    #[arg(long, value_name = "T", value_parser = parse_threshold)]
+    #[arg(long, value_name = "T", value_parser = parse_threshold, allow_negative_numbers = true)]
     pub threshold: Option<f64>,
     /// Print one JSON object instead of a table
     #[arg(long)]

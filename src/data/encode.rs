@@ -393,7 +393,7 @@ mod tests {
         let text = "a,b,y\n1,\"x\ny\",1\n2,3,0\n";
         // b's first cell is text, so b is categorical; a is numeric.
         let data = read(text, &target_y()).unwrap();
-        assert_eq!(data.feature_names[1], "b=x\ny");
+        assert_eq!(data.feature_names, vec!["a", "b=3", "b=x\ny"]);
         let err = read("a,b,y\n1,2,1\n\"q\nr\",3,0\nzz,4,1\n", &target_y()).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("line 3") && text.contains("\"a\""), "{text}");

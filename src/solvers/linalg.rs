@@ -132,7 +132,11 @@ pub fn factor_with_ridge(a: ArrayView2<f64>) -> Option<(Cholesky, f64)> {
     // Start from the amount that makes the diagonal positive (N&W Alg. 3.3, tau_0 = -min a_ii + beta).
     let min_diag = (0..n).map(|i| a[[i, i]]).fold(f64::INFINITY, f64::min);
     let beta = 1e-10 * scale;
-    let mut tau = if min_diag > 0.0 { beta } else { beta - min_diag };
+    let mut tau = if min_diag > 0.0 {
+        beta
+    } else {
+        beta - min_diag
+    };
     for _ in 0..22 {
         if let Ok(c) = Cholesky::factor_shifted(a, tau) {
             return Some((c, tau));

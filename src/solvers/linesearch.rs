@@ -69,14 +69,6 @@ impl Default for Wolfe {
     }
 }
 
-/// Outcome of a line search that found a better point.
-pub(crate) struct Accepted {
-    pub point: Point,
-    /// Whether the (approximate) strong Wolfe conditions hold; `false` when the search ran out
-    /// of evaluations and fell back to the best point with sufficient decrease.
-    pub wolfe: bool,
-}
-
 struct Trial {
     alpha: f64,
     phi: f64,
@@ -85,15 +77,17 @@ struct Trial {
 
 /// Strong-Wolfe line search along the descent direction `d` from `start`, first trying `alpha0`.
 ///
-/// Returns `None` when no step with sufficient decrease was found within the evaluation budget
-/// (or `d` is not a descent direction).
+/// When the evaluation budget runs out before a strong-Wolfe point is found, the best point
+/// with sufficient decrease seen so far is returned (L-BFGS then skips the memory update if the
+/// curvature `s.y` is not positive). Returns `None` when there is no such point (or `d` is not a
+/// descent direction).
 pub(crate) fn strong_wolfe(
     objective: &Objective,
     start: &Point,
     d: &[f64],
     alpha0: f64,
     params: Wolfe,
-) -> Option<Accepted> {
+) -> Option<Point> {
     let Wolfe { c1, c2, max_evals } = params;
     let phi0 = start.value;
     let dphi0 = dot(&start.grad, d);
@@ -133,11 +127,11 @@ pub(crate) fn strong_wolfe(
     let mut first = true;
     let (mut lo, mut hi) = loop {
         if evals >= max_evals {
-            return best.map(|point| Accepted { point, wolfe: false });
+            return best;
         }
         let (t, p) = eval(alpha, &mut evals, &mut best);
         if accept(&t) {
-            return Some(Accepted { point: p, wolfe: true });
+            return Some(p);
         }
         if !sufficient_decrease(t.alpha, t.phi, t.dphi, phi0, dphi0, c1)
             || (!first && t.phi >= prev.phi)
@@ -151,7 +145,7 @@ pub(crate) fn strong_wolfe(
         alpha = t.alpha * 4.0;
         prev = t;
         if !alpha.is_finite() {
-            return best.map(|point| Accepted { point, wolfe: false });
+            return best;
         }
     };
 
@@ -165,7 +159,7 @@ pub(crate) fn strong_wolfe(
         let alpha = interpolate(&lo, &hi);
         let (t, p) = eval(alpha, &mut evals, &mut best);
         if accept(&t) {
-            return Some(Accepted { point: p, wolfe: true });
+            return Some(p);
         }
         if !sufficient_decrease(t.alpha, t.phi, t.dphi, phi0, dphi0, c1) || t.phi >= lo.phi {
             hi = t;
@@ -176,7 +170,7 @@ pub(crate) fn strong_wolfe(
             lo = t;
         }
     }
-    best.map(|point| Accepted { point, wolfe: false })
+    best
 }
 
 /// Minimiser of the cubic interpolating values and slopes at `a` and `b` (N&W eq. 3.59),

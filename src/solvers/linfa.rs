@@ -1,0 +1,277 @@
+//! Delegation to `linfa-logistic` 0.8.1, and a cross-check of our fit against it.
+//!
+//! # Matching linfa's problem to ours
+//!
+//! From its source (`src/lib.rs`, `logistic_loss` / `logistic_grad`): linfa minimises the SUM of
+//! the log losses plus `(alpha/2) ||w||^2`, with the intercept (the last parameter) unpenalised,
+//! by argmin's L-BFGS (memory 10, Moré-Thuente line search). Our objective is the MEAN plus
+//! `(l2/2) ||w||^2`, i.e. linfa's divided by `n` when `alpha = l2 * n`; the minimisers coincide.
+//! argmin stops when the Euclidean norm of linfa's (summed) gradient is below
+//! `gradient_tolerance`, so passing `tol * n` asks for `||g_mean||_2 <= tol`, which implies our
+//! infinity-norm test. argmin also stops when the cost changes by less than machine epsilon, and
+//! linfa never reports non-convergence; so after it returns we evaluate OUR gradient at its
+//! parameters and report `converged` only if its infinity norm is within `tol`.
+//!
+//! # Labels
+//!
+//! linfa takes arbitrary labels and makes the MORE FREQUENT one its positive class (the first one
+//! seen on a tie; `label_classes` in its source). We pass `bool` labels (`true` = our positive
+//! class), read which class the fitted model calls positive and flip the signs of all parameters
+//! when it is `false` (`sigma(-z) = 1 - sigma(z)`).
+//!
+//! # Iterations
+//!
+//! The fitted model does not expose argmin's iteration count. argmin is deterministic, so the
+//! count is recovered as the smallest iteration cap that reproduces the parameters of the full run
+//! (doubling, then bisection: about `2 log2(iterations)` extra fits of at most the same size).
+//!
+//! # Panics avoided
+//!
+//! linfa panics on a prediction threshold outside `[0, 1]` and on a column-count mismatch at
+//! prediction time; neither API is used here (probabilities come from our parameters). It needs
+//! both classes present, which [`fit_linfa`] checks first; its remaining failures are `Err`s,
+//! wrapped as [`FitError::Linfa`]. The call is additionally wrapped in `catch_unwind` so that an
+//! unexpected panic inside argmin becomes an error instead of aborting `train`.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use ::linfa::dataset::DatasetBase;
+use ::linfa::traits::Fit as _;
+use linfa_logistic::LogisticRegression;
+use ndarray::Array1;
+use serde::Serialize;
+
+use super::{Fit, FitError, FitOptions, FitReport, SolverKind};
+use crate::objective::Objective;
+
+/// Run linfa-logistic on `objective`'s matrix; returns `theta` (in our sign convention and layout)
+/// and the number of argmin iterations.
+pub(crate) fn fit_linfa(
+    objective: &Objective,
+    options: &FitOptions,
+) -> Result<(Vec<f64>, usize), FitError> {
+    let n = objective.n_rows();
+    let n_pos = objective.y.iter().filter(|&&v| v > 0.5).count();
+    if n_pos == 0 || n_pos == n {
+        return Err(FitError::Linfa(
+            "linfa-logistic needs both classes in the training data".into(),
+        ));
+    }
+    let max_iter = options.effective_max_iter();
+    let labels: Array1<bool> = objective.y.mapv(|v| v > 0.5);
+    let nf = n as f64;
+    let run = |cap: usize| -> Result<Vec<f64>, FitError> {
+        let params = LogisticRegression::<f64>::default()
+            .alpha(objective.l2 * nf)
+            .with_intercept(objective.fit_intercept)
+            .max_iterations(cap as u64)
+            .gradient_tolerance(options.tol * nf);
+        let dataset = DatasetBase::new(objective.x, labels.view());
+        let fitted = catch_unwind(AssertUnwindSafe(|| params.fit(&dataset)))
+            .map_err(|_| FitError::Linfa("linfa-logistic panicked".into()))?
+            .map_err(|e| FitError::Linfa(e.to_string()))?;
+        let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+        let mut theta: Vec<f64> = fitted.params().iter().map(|w| sign * w).collect();
+        if theta.len() != objective.n_features() {
+            return Err(FitError::Linfa(format!(
+                "returned {} coefficients for {} features",
+                theta.len(),
+                objective.n_features()
+            )));
+        }
+        if objective.fit_intercept {
+            theta.push(sign * fitted.intercept());
+        }
+        Ok(theta)
+    };
+    let full = run(max_iter)?;
+    let iterations = count_iterations(&run, &full, max_iter)?;
+    Ok((full, iterations))
+}
+
+/// Smallest cap in `1..=max_iter` whose run reproduces `full` exactly.
+fn count_iterations(
+    run: &dyn Fn(usize) -> Result<Vec<f64>, FitError>,
+    full: &[f64],
+    max_iter: usize,
+) -> Result<usize, FitError> {
+    // `lo` reproduces a different result (0 = not run), `hi` reproduces `full`.
+    let mut lo = 0usize;
+    let mut hi = 1usize;
+    while hi < max_iter && run(hi)? != full {
+        lo = hi;
+        hi = hi.saturating_mul(2).min(max_iter);
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if run(mid)? == full {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(hi)
+}
+
+/// Agreement between a fit and linfa-logistic's fit of the same objective.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CrossCheck {
+    /// `max_j |theta_ours_j - theta_linfa_j|` over all parameters (standardised scale).
+    pub max_coefficient_difference: f64,
+    /// `max_coefficient_difference / max(1, max_j |theta_ours_j|)`.
+    pub max_relative_coefficient_difference: f64,
+    /// Our objective at our parameters.
+    pub objective_ours: f64,
+    /// Our objective at linfa's parameters.
+    pub objective_linfa: f64,
+    /// `objective_ours - objective_linfa` (negative: our fit is lower).
+    pub objective_difference: f64,
+    /// linfa's fit report (judged by our gradient).
+    pub linfa: FitReport,
+}
+
+/// Fit `objective` with linfa-logistic (same `tol` and `max_iter` as `options`) and compare the
+/// parameters and objective values with `ours`.
+pub fn cross_check(
+    objective: &Objective,
+    ours: &Fit,
+    options: &FitOptions,
+) -> Result<CrossCheck, FitError> {
+    if ours.theta.len() != objective.n_params() {
+        return Err(FitError::InvalidData(format!(
+            "the fit has {} parameters, the problem {}",
+            ours.theta.len(),
+            objective.n_params()
+        )));
+    }
+    let linfa_options = FitOptions {
+        solver: SolverKind::Linfa,
+        learning_rate: None,
+        ..options.clone()
+    };
+    let theirs = super::fit(objective, &linfa_options)?;
+    let max_coefficient_difference = ours
+        .theta
+        .iter()
+        .zip(&theirs.theta)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    let scale = ours.theta.iter().map(|v| v.abs()).fold(1.0, f64::max);
+    let objective_ours = objective.value(&ours.theta);
+    let objective_linfa = objective.value(&theirs.theta);
+    Ok(CrossCheck {
+        max_coefficient_difference,
+        max_relative_coefficient_difference: max_coefficient_difference / scale,
+        objective_ours,
+        objective_linfa,
+        objective_difference: objective_ours - objective_linfa,
+        linfa: theirs.report,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_data::{self, check_against_reference};
+    use super::super::{fit, FitOptions, SolverKind, StopReason};
+    use super::*;
+
+    #[test]
+    fn reaches_reference_optimum() {
+        // argmin's L-BFGS inside linfa stops once its summed cost no longer changes in floating
+        // point, which on these sets happens at a mean gradient of 1e-10 to 3e-9: judge it at
+        // tol = 1e-8 and with a correspondingly looser coefficient tolerance.
+        check_against_reference(SolverKind::Linfa, 1e-8, 1e-5);
+    }
+
+    /// At the default tolerance linfa may stop short; that must be reported, never hidden.
+    #[test]
+    fn stopping_short_of_the_tolerance_is_not_convergence() {
+        let d = test_data::spector();
+        let obj = d.objective(0.0);
+        let f = fit(&obj, &FitOptions::with_solver(SolverKind::Linfa)).unwrap();
+        assert_eq!(
+            f.report.converged,
+            f.report.gradient_norm <= f.report.tol,
+            "{:?}",
+            f.report
+        );
+        if !f.report.converged {
+            assert_eq!(f.report.stop_reason, StopReason::LineSearchFailed);
+        }
+    }
+
+    /// pima's positive class (Yes) is the LESS frequent label, so linfa's positive class is our
+    /// negative one and the signs must be flipped; relabelling the data the other way round must
+    /// give exactly the negated parameters.
+    #[test]
+    fn sign_flip_when_positive_class_is_less_frequent() {
+        let d = test_data::pima();
+        let n_pos = d.y.iter().filter(|&&v| v > 0.5).count();
+        assert!(2 * n_pos < d.y.len());
+        let obj = d.objective(1e-2);
+        let ours = fit(&obj, &FitOptions::with_solver(SolverKind::Newton)).unwrap();
+        let (theta, _) = fit_linfa(&obj, &FitOptions::with_solver(SolverKind::Linfa)).unwrap();
+        for (a, b) in theta.iter().zip(&ours.theta) {
+            assert!((a - b).abs() < 1e-6, "{theta:?} vs {:?}", ours.theta);
+        }
+        // Swap the labels: the positive class is now the more frequent one.
+        let flipped = d.y.mapv(|v| 1.0 - v);
+        let obj2 = Objective::new(d.x.view(), flipped.view(), 1e-2, true);
+        let (theta2, _) = fit_linfa(&obj2, &FitOptions::with_solver(SolverKind::Linfa)).unwrap();
+        for (a, b) in theta2.iter().zip(&ours.theta) {
+            assert!((a + b).abs() < 1e-6, "{theta2:?} vs {:?}", ours.theta);
+        }
+    }
+
+    #[test]
+    fn without_intercept_and_single_class() {
+        let d = test_data::spector();
+        let obj = Objective::new(d.x.view(), d.y.view(), 1e-2, false);
+        let ours = fit(&obj, &FitOptions::with_solver(SolverKind::Newton)).unwrap();
+        let cc = cross_check(&obj, &ours, &FitOptions::default()).unwrap();
+        assert_eq!(ours.theta.len(), 3);
+        assert!(cc.max_coefficient_difference < 1e-6, "{cc:?}");
+        let ones = d.y.mapv(|_| 1.0);
+        let obj1 = Objective::new(d.x.view(), ones.view(), 1e-2, false);
+        assert!(matches!(
+            fit(&obj1, &FitOptions::with_solver(SolverKind::Linfa)),
+            Err(FitError::Linfa(_))
+        ));
+    }
+
+    #[test]
+    fn cross_check_reports_agreement_and_iterations() {
+        let d = test_data::spector();
+        let obj = d.objective(0.0);
+        let ours = fit(&obj, &FitOptions::default()).unwrap();
+        let cc = cross_check(&obj, &ours, &FitOptions::default()).unwrap();
+        assert!(cc.max_coefficient_difference < 1e-6, "{cc:?}");
+        assert!(cc.max_relative_coefficient_difference <= cc.max_coefficient_difference);
+        assert!(cc.objective_difference.abs() < 1e-12, "{cc:?}");
+        assert!(
+            cc.linfa.iterations >= 1 && cc.linfa.iterations < 100,
+            "{cc:?}"
+        );
+        let json = serde_json::to_value(&cc).unwrap();
+        assert!(json.get("max_coefficient_difference").is_some());
+        // Capping linfa's iterations is reported as such.
+        let capped = FitOptions {
+            max_iter: Some(2),
+            ..FitOptions::with_solver(SolverKind::Linfa)
+        };
+        let f = fit(&obj, &capped).unwrap();
+        assert_eq!(
+            f.report.stop_reason,
+            StopReason::MaxIterations,
+            "{:?}",
+            f.report
+        );
+        assert_eq!(f.report.iterations, 2);
+        // Mismatched parameter count is an error, not a panic.
+        let bad = Fit {
+            theta: vec![0.0],
+            report: ours.report.clone(),
+        };
+        assert!(cross_check(&obj, &bad, &FitOptions::default()).is_err());
+    }
+}
