@@ -44,6 +44,19 @@ pub enum SolverArg {
     Linfa,
 }
 
+/// Missing-value policies for `--missing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MissingArg {
+    /// Stop at the first missing cell
+    Error,
+    /// Leave out training rows with a missing cell
+    Drop,
+    /// Fill with the training mean (most frequent level for text columns)
+    Mean,
+    /// Fill with the training median (most frequent level for text columns)
+    Median,
+}
+
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Training CSV with a header row ("-" reads stdin)
@@ -90,6 +103,15 @@ pub struct TrainArgs {
     /// Also fit with linfa-logistic and fail (exit 2) if the two fits disagree
     #[arg(long)]
     pub cross_check: bool,
+    /// What to do with missing cells (empty, or one of --na-values); fill values are stored in the model
+    #[arg(long, value_enum, default_value_t = MissingArg::Error)]
+    pub missing: MissingArg,
+    /// Cell texts that mean "missing" besides the empty cell (comma separated)
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "NA,NaN,null")]
+    pub na_values: Vec<String>,
+    /// Field delimiter: one character, or "tab" (default: tab for .tsv/.tab files, else comma)
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
     /// Do not print the training report (warnings and errors are still printed)
     #[arg(short, long)]
     pub quiet: bool,
@@ -110,6 +132,9 @@ pub struct PredictArgs {
     /// Input columns to copy to the output before probability,prediction (comma separated)
     #[arg(long, value_name = "COLS", value_delimiter = ',')]
     pub keep: Vec<String>,
+    /// Field delimiter of DATA: one character, or "tab" (default: tab for .tsv/.tab files, else comma)
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +158,9 @@ pub struct EvalArgs {
     /// Gate: fail (exit 1) unless METRIC <= V; repeatable
     #[arg(long = "max", value_name = "METRIC=V", value_parser = parse_gate)]
     pub max: Vec<(String, f64)>,
+    /// Field delimiter of DATA: one character, or "tab" (default: tab for .tsv/.tab files, else comma)
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
 }
 
 fn parse_finite(s: &str) -> Result<f64, String> {
@@ -183,6 +211,22 @@ pub fn parse_max_iter(s: &str) -> Result<usize, String> {
     }
 }
 
+/// `--delimiter`: a single ASCII character other than a quote or line break, or `tab` / `\t`.
+pub fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => return Ok(b'\t'),
+        _ => {}
+    }
+    let bytes = s.as_bytes();
+    if bytes.len() != 1 || !bytes[0].is_ascii() {
+        return Err(format!("delimiter must be one ASCII character or \"tab\", found {s:?}"));
+    }
+    if matches!(bytes[0], b'"' | b'\n' | b'\r') {
+        return Err(format!("{s:?} cannot be a delimiter"));
+    }
+    Ok(bytes[0])
+}
+
 /// A gate `METRIC=VALUE` with a known metric name and a finite bound.
 pub fn parse_gate(s: &str) -> Result<(String, f64), String> {
     let (name, value) = s
@@ -223,6 +267,11 @@ mod tests {
         assert!(parse_gate("bogus_metric=0.5").unwrap_err().contains("bogus_metric"));
         assert!(parse_gate("accuracy=abc").is_err());
         assert!(parse_gate("accuracy").is_err());
+        assert_eq!(parse_delimiter(";"), Ok(b';'));
+        assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
+        assert_eq!(parse_delimiter("\t"), Ok(b'\t'));
+        assert!(parse_delimiter(";;").is_err());
+        assert!(parse_delimiter("\"").is_err());
     }
 
     #[test]

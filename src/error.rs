@@ -56,14 +56,18 @@ pub enum DataErrorKind {
     DuplicateColumn,
     /// Columns the command needs are not in the header.
     MissingColumns { names: Vec<String> },
+    /// The first line holds numbers, not column names: the file has no header row.
+    HeaderLooksLikeData { target: String },
     /// Bytes that are not UTF-8.
     NotUtf8,
     /// A record with a different number of fields than the header.
     FieldCount { expected: usize, found: usize },
     /// Any other CSV syntax problem reported by the csv crate.
     Csv { message: String },
-    /// An empty cell where a value is required.
-    MissingValue,
+    /// A missing cell (empty or a missing-value marker) where a value is required, with advice.
+    MissingValue { found: String, hint: String },
+    /// A feature column in which every cell is missing, so no fill value can be learned.
+    NoValues,
     /// Text in a numeric column.
     NotANumber { value: String },
     /// A number that is NaN or infinite (or overflows f64, like 1e400).
@@ -74,6 +78,8 @@ pub enum DataErrorKind {
     UnknownLabel { value: String, labels: [String; 2] },
     /// A third distinct value in the target column of a binary fit.
     TooManyLabels { labels: Vec<String> },
+    /// The two labels are the same word in different letter case (almost always a typo).
+    LabelsDifferOnlyByCase { labels: [String; 2] },
     /// Only one distinct label in the target column.
     OneClass { label: String },
     /// `--positive` names a label that is not in the data.
@@ -116,13 +122,25 @@ impl fmt::Display for DataErrorKind {
             MissingColumns { names } => {
                 write!(f, "the header has no column named {}", quoted_list(names))
             }
+            HeaderLooksLikeData { target } => write!(
+                f,
+                "the first line looks like data, not a header (no column named {target:?}); \
+                 the CSV needs a header row naming its columns"
+            ),
             NotUtf8 => write!(f, "the bytes are not valid UTF-8; save the file as UTF-8"),
             FieldCount { expected, found } => write!(
                 f,
                 "the record has {found} field(s) but the header has {expected}"
             ),
             Csv { message } => write!(f, "malformed CSV: {message}"),
-            MissingValue => write!(f, "the cell is empty; expected a value"),
+            MissingValue { found, hint } => {
+                if found.trim().is_empty() {
+                    write!(f, "the cell is empty (a missing value); {hint}")
+                } else {
+                    write!(f, "found {found:?}, a missing-value marker; {hint}")
+                }
+            }
+            NoValues => write!(f, "every cell of this column is missing, so no value can be learned for it"),
             NotANumber { value } => write!(
                 f,
                 "expected a number (the column is numeric), found {value:?}"
@@ -150,6 +168,12 @@ impl fmt::Display for DataErrorKind {
                 }
                 Ok(())
             }
+            LabelsDifferOnlyByCase { labels } => write!(
+                f,
+                "the labels {:?} and {:?} differ only by letter case; make them consistent \
+                 (a binary target needs two genuinely different labels)",
+                labels[0], labels[1]
+            ),
             OneClass { label } => write!(
                 f,
                 "every row has the label {label:?}; a binary fit needs two classes"

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::encode::{ColumnKind, ColumnSpec};
 use crate::data::input::Output;
+use crate::data::missing::MissingSpec;
 use crate::data::schema::Labels;
 use crate::error::{Error, Result};
 use crate::solvers::FitReport;
@@ -64,6 +65,8 @@ pub struct Model {
     /// A row is predicted positive iff P(positive) >= threshold.
     pub threshold: f64,
     pub objective: ObjectiveSpec,
+    /// How missing cells were handled; numeric and categorical fill values are in `columns`.
+    pub missing: MissingSpec,
     /// Input columns used, in the order of `features`.
     pub columns: Vec<ColumnSpec>,
     pub features: Vec<Feature>,
@@ -161,12 +164,28 @@ impl Model {
                     column.name
                 )));
             }
-            if let ColumnKind::Categorical { levels } = &column.kind {
-                if levels.is_empty() || !levels.windows(2).all(|w| w[0] < w[1]) {
-                    return Err(bad(format!(
-                        "damaged model file: levels of column {:?} must be sorted and distinct",
-                        column.name
-                    )));
+            match &column.kind {
+                ColumnKind::Categorical { levels, fill } => {
+                    if levels.is_empty() || !levels.windows(2).all(|w| w[0] < w[1]) {
+                        return Err(bad(format!(
+                            "damaged model file: levels of column {:?} must be sorted and distinct",
+                            column.name
+                        )));
+                    }
+                    if fill.as_ref().is_some_and(|f| !levels.contains(f)) {
+                        return Err(bad(format!(
+                            "damaged model file: the fill level of column {:?} is not one of its levels",
+                            column.name
+                        )));
+                    }
+                }
+                ColumnKind::Numeric { fill } => {
+                    if fill.is_some_and(|f| !f.is_finite()) {
+                        return Err(bad(format!(
+                            "damaged model file: the fill value of column {:?} is not finite",
+                            column.name
+                        )));
+                    }
                 }
             }
             offset += expected.len();

@@ -54,14 +54,37 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
     if model.objective.fit_intercept {
         let _ = writeln!(
             s,
-            "{:<width$}  {:>15.6e}  {:>15.6e}",
-            "(intercept)", model.intercept, model.intercept_standardized
+            "{:<width$}  {:>15}  {:>15}",
+            "(intercept)",
+            format_significant(model.intercept, 7),
+            format_significant(model.intercept_standardized, 7)
         );
     }
     for f in &model.features {
-        let _ = writeln!(s, "{:<width$}  {:>15.6e}  {:>15.6e}", f.name, f.coefficient, f.coefficient_standardized);
+        let _ = writeln!(
+            s,
+            "{:<width$}  {:>15}  {:>15}",
+            f.name,
+            format_significant(f.coefficient, 7),
+            format_significant(f.coefficient_standardized, 7)
+        );
     }
     s
+}
+
+/// Formats a number with `digits` significant digits, in fixed notation for magnitudes in
+/// [1e-4, 1e6) and scientific otherwise (like C's `%g`, which Rust lacks).
+pub fn format_significant(v: f64, digits: usize) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    if (-4..6).contains(&magnitude) {
+        let decimals = (digits as i32 - 1 - magnitude).max(0) as usize;
+        format!("{v:.decimals$}")
+    } else {
+        format!("{v:.prec$e}", prec = digits.saturating_sub(1))
+    }
 }
 
 fn show(v: Option<f64>) -> String {
@@ -79,9 +102,11 @@ pub fn metrics_table(m: &Metrics, model: &Model) -> String {
         "positive label {:?}, threshold {}, n = {}",
         model.labels.positive, m.threshold, m.n
     );
-    let _ = writeln!(s, "confusion matrix   predicted {:>8}  predicted {:>8}", "pos", "neg");
-    let _ = writeln!(s, "  actual positive  {:>18}  {:>18}", m.tp, m.fn_);
-    let _ = writeln!(s, "  actual negative  {:>18}  {:>18}", m.fp, m.tn);
+    let w = m.n.to_string().len().max(9);
+    let _ = writeln!(s, "{:<18} {:>w$} {:>w$}", "", "predicted", "predicted");
+    let _ = writeln!(s, "{:<18} {:>w$} {:>w$}", "", "positive", "negative");
+    let _ = writeln!(s, "{:<18} {:>w$} {:>w$}", "actual positive", m.tp, m.fn_);
+    let _ = writeln!(s, "{:<18} {:>w$} {:>w$}", "actual negative", m.fp, m.tn);
     for name in METRIC_NAMES {
         if matches!(*name, "n" | "tp" | "fp" | "tn" | "fn" | "threshold") {
             continue;
@@ -104,4 +129,19 @@ pub fn metrics_json(m: &Metrics, model: &Model, gates: &[GateResult]) -> String 
         obj.insert("gates".into(), serde_json::to_value(gates).expect("gates serialise"));
     }
     serde_json::to_string_pretty(&value).expect("json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn significant_digits_switch_to_scientific_outside_fixed_range() {
+        assert_eq!(format_significant(0.0340291834, 4), "0.03403");
+        assert_eq!(format_significant(-8.756461, 7), "-8.756461");
+        assert_eq!(format_significant(123456.7, 3), "123457");
+        assert_eq!(format_significant(1.5e-7, 3), "1.50e-7");
+        assert_eq!(format_significant(2.5e9, 2), "2.5e9");
+        assert_eq!(format_significant(0.0, 3), "0");
+    }
 }

@@ -205,3 +205,69 @@ fn usage_errors_exit_2() {
     assert_eq!(dir.run(&["train", "train.csv", "--target", "y", "--features", "a", "--exclude", "b"]).code(), 2);
     assert_eq!(dir.read("model.json"), OLD);
 }
+
+#[test]
+fn missing_header_and_case_only_labels_are_explained() {
+    let dir = setup();
+    dir.write("noheader.csv", "1.5,2,0\n2.5,3,1\n");
+    train_fails(&dir, &["noheader.csv", "--target", "y", "-o", "model.json"], &["noheader.csv", "line 1", "header row"]);
+    dir.write("case.csv", "a,y\n1,yes\n2,Yes\n3,yes\n");
+    train_fails(&dir, &["case.csv", "--target", "y", "-o", "model.json"], &["case.csv", "\"y\"", "differ only by letter case"]);
+    dir.write("three.csv", "a,y\n1,red\n2,green\n3,blue\n");
+    train_fails(&dir, &["three.csv", "--target", "y", "-o", "model.json"], &["line 4", "\"red\", \"green\", \"blue\""]);
+}
+
+#[test]
+fn text_in_a_numeric_column_deep_in_the_file_is_found() {
+    let dir = setup();
+    let mut csv = String::from("a,b,y\n");
+    for i in 0..100_000 {
+        csv += &format!("{},{},{}\n", i % 13, i % 7, i % 2);
+    }
+    csv += "3,oops,1\n";
+    dir.write("deep.csv", csv);
+    train_fails(&dir, &["deep.csv", "--target", "y", "-o", "model.json"], &["deep.csv", "line 100002", "\"b\"", "\"oops\""]);
+}
+
+#[test]
+fn unterminated_quote_and_multiline_records_report_the_record_start_line() {
+    let dir = setup();
+    dir.write("multi.csv", "a,c,y\n1,\"x\ny\",0\n2,z,1\nabc,w,0\n");
+    train_fails(&dir, &["multi.csv", "--target", "y", "-o", "model.json"], &["line 5", "\"a\"", "\"abc\""]);
+    dir.write("open.csv", "a,c,y\n1,x,0\n2,\"y,1\n3,z,0\n4,w,1\n");
+    train_fails(&dir, &["open.csv", "--target", "y", "-o", "model.json"], &["open.csv", "line 3"]);
+}
+
+#[test]
+fn a_model_with_nan_or_inconsistent_numbers_is_refused() {
+    let dir = setup();
+    dir.run(&["train", "train.csv", "--target", "y", "-o", "good.json", "-q"]).ok();
+    let good = dir.read("good.json");
+    let mut model: serde_json::Value = serde_json::from_str(&good).unwrap();
+    model["threshold"] = serde_json::json!(1.5);
+    dir.write("thr.json", model.to_string());
+    dir.run(&["predict", "thr.json", "train.csv"]).expect_code(2).stderr_has(&["thr.json", "threshold"]);
+    let mut model: serde_json::Value = serde_json::from_str(&good).unwrap();
+    model["features"].as_array_mut().unwrap().pop();
+    dir.write("short.json", model.to_string());
+    dir.run(&["predict", "short.json", "train.csv"]).expect_code(2).stderr_has(&["short.json", "damaged"]);
+    dir.write("nan.json", good.replacen("\"coefficient\": ", "\"coefficient\": NaN, \"x\": ", 1));
+    dir.run(&["predict", "nan.json", "train.csv"]).expect_code(2).stderr_has(&["nan.json"]);
+}
+
+#[test]
+fn predict_output_directory_must_exist_and_must_not_be_created() {
+    let dir = setup();
+    dir.run(&["train", "train.csv", "--target", "y", "-o", "m.json", "-q"]).ok();
+    let before = dir.listing();
+    dir.run(&["predict", "m.json", "train.csv", "-o", "nowhere/out.csv"]).expect_code(2).stderr_has(&["nowhere"]);
+    assert_eq!(dir.listing(), before);
+    dir.run(&["predict", "m.json", "train.csv", "-o", "m.json"]).expect_code(2).stderr_has(&["same file"]);
+}
+
+#[test]
+fn data_path_that_is_a_directory_is_refused() {
+    let dir = setup();
+    std::fs::create_dir(dir.path().join("data_dir")).unwrap();
+    train_fails(&dir, &["data_dir", "--target", "y", "-o", "model.json"], &["data_dir", "directory"]);
+}

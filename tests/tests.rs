@@ -4,5 +4,7 @@ mod util;
 
 mod errors;
 mod eval;
+mod input;
 mod predict;
+mod properties;
 mod train;

@@ -4,7 +4,8 @@
 
 use crate::cli::EvalArgs;
 use crate::data::encode::RowScorer;
-use crate::data::input::{csv_error, read_header, Source};
+use crate::data::input::{csv_error, delimiter_for, read_header, Source};
+use crate::data::missing::Markers;
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
 use crate::exit::ExitStatus;
 use crate::metrics::{self, Metrics};
@@ -76,6 +77,7 @@ pub struct EvalConfig {
     pub threshold: Option<f64>,
     pub json: bool,
     pub gates: Vec<Gate>,
+    pub delimiter: u8,
 }
 
 impl EvalConfig {
@@ -89,6 +91,7 @@ impl EvalConfig {
             threshold: args.threshold,
             json: args.json,
             gates,
+            delimiter: delimiter_for(&args.data, args.delimiter),
         }
     }
 }
@@ -114,7 +117,7 @@ pub fn evaluate(config: &EvalConfig) -> Result<(Model, Metrics)> {
     let model = Model::load(&config.model)?;
     let threshold = config.threshold.unwrap_or(model.threshold);
     let target = config.target.clone().unwrap_or_else(|| model.target.clone());
-    let (file, mut reader) = Source::open(&config.data)?.csv_reader();
+    let (file, mut reader) = Source::open(&config.data)?.csv_reader(config.delimiter);
     let header = read_header(&file, &mut reader)?;
     let target_index = header.iter().position(|h| *h == target).ok_or_else(|| {
         Error::from(DataError::new(
@@ -122,8 +125,17 @@ pub fn evaluate(config: &EvalConfig) -> Result<(Model, Metrics)> {
             DataErrorKind::MissingColumns { names: vec![target.clone()] },
         ))
     })?;
-    let scorer = RowScorer::new(&file, &header, &model.columns, &model.coefficients(), model.intercept)?;
+    let scorer = RowScorer::new(
+        &file,
+        &header,
+        &model.columns,
+        &model.coefficients(),
+        model.intercept,
+        Markers::new(model.missing.na_values.clone()),
+        model.missing.policy,
+    )?;
 
+    let markers = Markers::new(model.missing.na_values.clone());
     let mut scores = Vec::new();
     let mut positive = Vec::new();
     let mut record = csv::StringRecord::new();
@@ -137,8 +149,9 @@ pub fn evaluate(config: &EvalConfig) -> Result<(Model, Metrics)> {
         line = record.position().map_or(line + 1, |p| p.line());
         let label = record[target_index].trim();
         let at = |kind| DataError::new(Location::cell(&file, line, &target), kind);
-        if label.is_empty() {
-            return Err(at(DataErrorKind::MissingValue).into());
+        if markers.is_missing(label) {
+            let hint = "eval needs the true label of every row".to_string();
+            return Err(at(DataErrorKind::MissingValue { found: label.to_string(), hint }).into());
         }
         let is_positive = model.labels.is_positive(label).ok_or_else(|| {
             at(DataErrorKind::UnknownLabel {

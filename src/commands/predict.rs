@@ -8,7 +8,8 @@ use std::io::Write;
 
 use crate::cli::PredictArgs;
 use crate::data::encode::RowScorer;
-use crate::data::input::{csv_error, read_header, Output, Source};
+use crate::data::input::{csv_error, delimiter_for, read_header, Output, Source};
+use crate::data::missing::Markers;
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
 use crate::exit::ExitStatus;
 use crate::model::Model;
@@ -22,6 +23,7 @@ pub struct PredictConfig {
     pub output: String,
     pub threshold: Option<f64>,
     pub keep: Vec<String>,
+    pub delimiter: u8,
 }
 
 impl PredictConfig {
@@ -32,6 +34,7 @@ impl PredictConfig {
             output: args.output.clone(),
             threshold: args.threshold,
             keep: args.keep.clone(),
+            delimiter: delimiter_for(&args.data, args.delimiter),
         }
     }
 }
@@ -54,9 +57,17 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
     let source = Source::open(&config.data)?;
     let mut out = Output::create(&config.output, &[&config.data, &config.model])?;
     let out_name = out.name().to_string();
-    let (file, mut reader) = source.csv_reader();
+    let (file, mut reader) = source.csv_reader(config.delimiter);
     let header = read_header(&file, &mut reader)?;
-    let scorer = RowScorer::new(&file, &header, &model.columns, &model.coefficients(), model.intercept)?;
+    let scorer = RowScorer::new(
+        &file,
+        &header,
+        &model.columns,
+        &model.coefficients(),
+        model.intercept,
+        Markers::new(model.missing.na_values.clone()),
+        model.missing.policy,
+    )?;
     let keep = keep_indices(&file, &header, &config.keep)?;
 
     let write_err = |e: csv::Error| -> Error {

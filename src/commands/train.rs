@@ -1,9 +1,10 @@
 //! `logit train`: read a CSV, standardise, fit, warn about anything doubtful, write the model.
 
-use crate::cli::{SolverArg, TrainArgs};
+use crate::cli::{MissingArg, SolverArg, TrainArgs};
 use crate::data::design::Scaler;
 use crate::data::encode::{read_training, TrainingData, TrainingSelection};
-use crate::data::input::{check_destination, Source};
+use crate::data::input::{check_destination, delimiter_for, Source};
+use crate::data::missing::{Markers, MissingPolicy, MissingSpec};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::model::{Feature, Model, ObjectiveSpec, TrainingCounts, FORMAT, OBJECTIVE_DEFINITION, VERSION};
@@ -30,6 +31,9 @@ pub struct TrainConfig {
     pub threshold: f64,
     pub cross_check: bool,
     pub quiet: bool,
+    pub missing: MissingPolicy,
+    pub markers: Markers,
+    pub delimiter: u8,
 }
 
 impl TrainConfig {
@@ -66,6 +70,14 @@ impl TrainConfig {
             threshold: args.threshold,
             cross_check: args.cross_check,
             quiet: args.quiet,
+            missing: match args.missing {
+                MissingArg::Error => MissingPolicy::Error,
+                MissingArg::Drop => MissingPolicy::Drop,
+                MissingArg::Mean => MissingPolicy::Mean,
+                MissingArg::Median => MissingPolicy::Median,
+            },
+            markers: Markers::new(args.na_values.clone()),
+            delimiter: delimiter_for(&args.data, args.delimiter),
         })
     }
 }
@@ -96,8 +108,18 @@ pub fn train(config: &TrainConfig) -> Result<(Model, Vec<String>, Option<solvers
         features: config.features.as_deref(),
         exclude: &config.exclude,
         positive: config.positive.as_deref(),
+        missing: config.missing,
+        markers: config.markers.clone(),
     };
-    let mut data = read_training(Source::open(&config.data)?, &selection)?;
+    let mut data = read_training(Source::open(&config.data)?, config.delimiter, &selection)?;
+    if data.rows_dropped > 0 {
+        // Reported as a warning, not hidden in the report: rows vanished from the fit.
+        eprintln!(
+            "logit: warning: --missing drop left out {} of {} rows with a missing cell",
+            data.rows_dropped,
+            data.rows_dropped + data.y.len()
+        );
+    }
     let scaler = if config.standardize {
         Scaler::fit(&data.x, config.fit_intercept)
     } else {
@@ -167,6 +189,9 @@ fn fit_warnings(config: &TrainConfig, data: &TrainingData, fit: &Fit) -> Vec<Str
             );
         }
     }
+    if config.l2 == 0.0 {
+        warnings.extend(identifiability_warnings(config, data));
+    }
     if !r.converged && r.stop_reason != StopReason::Separation {
         warnings.push(format!(
             "the {} solver did not converge ({}): after {} iterations the gradient norm is {:.3e} > tol {:.1e}; \
@@ -181,6 +206,69 @@ fn fit_warnings(config: &TrainConfig, data: &TrainingData, fit: &Fit) -> Vec<Str
             r.gradient_norm,
             r.tol
         ));
+    }
+    warnings
+}
+
+/// Reasons the unpenalised coefficients are not uniquely determined (the fit still runs; the
+/// predictions are fine, individual coefficients are not interpretable). `data.x` is the
+/// design matrix as fitted.
+fn identifiability_warnings(config: &TrainConfig, data: &TrainingData) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let (n, p) = data.x.dim();
+    let n_params = p + usize::from(config.fit_intercept);
+    if n_params > n {
+        warnings.push(format!(
+            "ill-posed: {n_params} parameters but only {n} rows, so the coefficients are not unique with --l2 0; use --l2 > 0"
+        ));
+    }
+    // Group columns by a hash of their bits, then confirm equality, without copying the data.
+    let bits = |j: usize| data.x.column(j).into_iter().map(|v| (v + 0.0).to_bits());
+    let mut constant = Vec::new();
+    let mut by_hash: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
+    let mut duplicates = Vec::new();
+    for j in 0..p {
+        let first = (data.x[[0, j]] + 0.0).to_bits();
+        if bits(j).all(|b| b == first) {
+            constant.push(format!("{:?}", data.feature_names[j]));
+            continue;
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        bits(j).for_each(|b| std::hash::Hash::hash(&b, &mut hasher));
+        let group = by_hash.entry(std::hash::Hasher::finish(&hasher)).or_default();
+        match group.iter().find(|&&i| bits(i).eq(bits(j))) {
+            Some(&i) => duplicates.push(format!("{:?} = {:?}", data.feature_names[j], data.feature_names[i])),
+            None => group.push(j),
+        }
+    }
+    if !constant.is_empty() {
+        warnings.push(format!(
+            "constant feature(s) {}: no information about the label; the coefficient stays 0",
+            constant.join(", ")
+        ));
+    }
+    if !duplicates.is_empty() {
+        warnings.push(format!(
+            "ill-posed: feature columns identical{} ({}); with --l2 0 only a combination of their coefficients is determined",
+            if config.standardize { " after standardisation" } else { "" },
+            duplicates.join(", ")
+        ));
+    }
+    if config.fit_intercept {
+        let all_levels: Vec<String> = data
+            .columns
+            .iter()
+            .filter(|c| matches!(c.kind, crate::data::encode::ColumnKind::Categorical { .. }))
+            .map(|c| format!("{:?}", c.name))
+            .collect();
+        if !all_levels.is_empty() {
+            warnings.push(format!(
+                "one-hot column(s) {} encode every level alongside the intercept, so with --l2 0 their \
+                 coefficients are determined only up to a shared constant (predictions are unaffected); \
+                 use --l2 > 0 for unique coefficients",
+                all_levels.join(", ")
+            ));
+        }
     }
     warnings
 }
@@ -211,6 +299,11 @@ fn build_model(config: &TrainConfig, data: &TrainingData, scaler: &Scaler, fit: 
             l2: config.l2,
             fit_intercept: config.fit_intercept,
             standardize: config.standardize,
+        },
+        missing: MissingSpec {
+            policy: config.missing,
+            na_values: config.markers.values().to_vec(),
+            rows_dropped: data.rows_dropped,
         },
         columns: data.columns.clone(),
         features,

@@ -11,17 +11,26 @@ use std::io::Read;
 use ndarray::{Array1, Array2};
 
 use super::input::{csv_error, read_header, Source};
+use super::missing::{mean_of_present, median_of_present, mode_of_present, Markers, MissingPolicy};
 use super::schema::{select_features, Labels};
-use crate::error::{DataError, DataErrorKind, Location, Result};
+use crate::error::{DataError, DataErrorKind, Error, Location, Result};
 
 /// How one input column becomes design-matrix columns.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum ColumnKind {
-    /// One design column holding the parsed number.
-    Numeric,
-    /// One indicator design column per level (sorted), named `column=level`.
-    Categorical { levels: Vec<String> },
+    /// One design column holding the parsed number; `fill` replaces a missing cell.
+    Numeric {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fill: Option<f64>,
+    },
+    /// One indicator design column per level (sorted), named `column=level`; `fill` is the
+    /// level that replaces a missing cell.
+    Categorical {
+        levels: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fill: Option<String>,
+    },
 }
 
 /// A feature column of the input CSV, by name.
@@ -36,8 +45,8 @@ impl ColumnSpec {
     /// Names of the design columns this input column expands to.
     pub fn design_names(&self) -> Vec<String> {
         match &self.kind {
-            ColumnKind::Numeric => vec![self.name.clone()],
-            ColumnKind::Categorical { levels } => {
+            ColumnKind::Numeric { .. } => vec![self.name.clone()],
+            ColumnKind::Categorical { levels, .. } => {
                 levels.iter().map(|l| format!("{}={}", self.name, l)).collect()
             }
         }
@@ -45,33 +54,20 @@ impl ColumnSpec {
 
     pub fn width(&self) -> usize {
         match &self.kind {
-            ColumnKind::Numeric => 1,
-            ColumnKind::Categorical { levels } => levels.len(),
+            ColumnKind::Numeric { .. } => 1,
+            ColumnKind::Categorical { levels, .. } => levels.len(),
         }
     }
 }
 
-/// Parses a numeric cell: surrounding spaces are ignored; the value must be a finite f64
-/// (`1e400` overflows to infinity and is refused, as are `inf` and `NaN`).
+/// Parses a numeric cell that is not missing: surrounding spaces are ignored; the value must be
+/// a finite f64 (`1e400` overflows to infinity and is refused, as are `inf` and `NaN`).
 pub fn parse_number(cell: &str) -> Result<f64, DataErrorKind> {
     let t = cell.trim();
-    if t.is_empty() {
-        return Err(DataErrorKind::MissingValue);
-    }
     match t.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
         Ok(_) => Err(DataErrorKind::NotFinite { value: cell.to_string() }),
         Err(_) => Err(DataErrorKind::NotANumber { value: cell.to_string() }),
-    }
-}
-
-/// A categorical cell's level: the cell text without surrounding spaces.
-fn category_of(cell: &str) -> Result<&str, DataErrorKind> {
-    let t = cell.trim();
-    if t.is_empty() {
-        Err(DataErrorKind::MissingValue)
-    } else {
-        Ok(t)
     }
 }
 
@@ -85,37 +81,55 @@ pub struct TrainingData {
     pub columns: Vec<ColumnSpec>,
     /// Design column names, `column` or `column=level`, in design order.
     pub feature_names: Vec<String>,
-    /// `n_rows x n_features`, row-major, original units.
+    /// `n_rows x n_features`, row-major, original units, missing cells already filled.
     pub x: Array2<f64>,
     /// 1.0 for the positive label, 0.0 for the negative.
     pub y: Array1<f64>,
     pub labels: Labels,
     pub n_positive: usize,
     pub n_negative: usize,
+    /// Rows left out by `--missing drop`.
+    pub rows_dropped: usize,
 }
 
-/// What the user asked for when choosing columns and labels.
+/// What the user asked for when choosing columns, labels and missing-value handling.
 #[derive(Debug, Clone, Default)]
 pub struct TrainingSelection<'a> {
     pub target: &'a str,
     pub features: Option<&'a [String]>,
     pub exclude: &'a [String],
     pub positive: Option<&'a str>,
+    pub missing: MissingPolicy,
+    pub markers: Markers,
 }
 
-/// Values of one feature column while reading.
+/// Code of a missing categorical cell while reading.
+const MISSING_CODE: u32 = u32::MAX;
+
+/// Values of one feature column while reading; missing cells are `NaN` / `MISSING_CODE`.
 enum ColumnValues {
+    /// No present cell seen yet (the column's type is decided by its first present cell).
+    Undecided { missing: usize },
     Numeric(Vec<f64>),
     Categorical { codes: Vec<u32>, levels: Vec<String>, index: HashMap<String, u32> },
 }
 
+/// One parsed cell of the current record, before the row is accepted.
+#[derive(Clone, Copy)]
+enum Cell {
+    Missing,
+    Number(f64),
+    Level(u32),
+}
+
 /// Reads a whole training CSV into a design matrix, checking every cell.
-pub fn read_training(source: Source, selection: &TrainingSelection) -> Result<TrainingData> {
-    let (file, mut reader) = source.csv_reader();
+pub fn read_training(source: Source, delimiter: u8, selection: &TrainingSelection) -> Result<TrainingData> {
+    let (file, mut reader) = source.csv_reader(delimiter);
     read_training_from(&file, &mut reader, selection)
 }
 
-fn read_training_from<R: Read>(
+/// Reads training data from any CSV reader; `file` names it in messages.
+pub fn read_training_from<R: Read>(
     file: &str,
     reader: &mut csv::Reader<R>,
     selection: &TrainingSelection,
@@ -124,10 +138,14 @@ fn read_training_from<R: Read>(
     let target = selection.target;
     let selected = select_features(file, &header, target, selection.features, selection.exclude)?;
     let target_index = header.iter().position(|h| h == target).expect("checked by select_features");
+    let policy = selection.missing;
+    let markers = &selection.markers;
 
-    let mut values: Vec<Option<ColumnValues>> = selected.iter().map(|_| None).collect();
+    let mut values: Vec<ColumnValues> = selected.iter().map(|_| ColumnValues::Undecided { missing: 0 }).collect();
     let mut seen_labels: Vec<String> = Vec::with_capacity(2);
     let mut label_codes: Vec<u8> = Vec::new();
+    let mut row: Vec<Cell> = Vec::with_capacity(selected.len());
+    let mut rows_dropped = 0;
     let mut record = csv::StringRecord::new();
     let mut line = 1;
     loop {
@@ -141,10 +159,65 @@ fn read_training_from<R: Read>(
             DataError::new(Location::cell(file, line, column), kind)
         };
 
-        let label = record[target_index].trim();
-        if label.is_empty() {
-            return Err(at(target, DataErrorKind::MissingValue).into());
+        let label_cell = &record[target_index];
+        if markers.is_missing(label_cell) {
+            if policy == MissingPolicy::Drop {
+                rows_dropped += 1;
+                continue;
+            }
+            let hint = "every training row needs a label; use --missing drop to leave such rows out";
+            let kind = DataErrorKind::MissingValue { found: label_cell.to_string(), hint: hint.to_string() };
+            return Err(at(target, kind).into());
         }
+        let label = label_cell.trim();
+
+        // Parse the whole row first, so a dropped row leaves no trace in any column.
+        row.clear();
+        let mut any_missing = false;
+        for (column, &col) in values.iter_mut().zip(&selected) {
+            let cell = &record[col];
+            if markers.is_missing(cell) {
+                if policy == MissingPolicy::Error {
+                    let kind = DataErrorKind::MissingValue {
+                        found: cell.to_string(),
+                        hint: policy.training_hint().to_string(),
+                    };
+                    return Err(at(&header[col], kind).into());
+                }
+                any_missing = true;
+                row.push(Cell::Missing);
+                continue;
+            }
+            if let ColumnValues::Undecided { missing } = *column {
+                // The first present cell decides the column's type.
+                *column = if parse_number(cell).is_ok() {
+                    ColumnValues::Numeric(vec![f64::NAN; missing])
+                } else {
+                    ColumnValues::Categorical { codes: vec![MISSING_CODE; missing], levels: Vec::new(), index: HashMap::new() }
+                };
+            }
+            row.push(match column {
+                ColumnValues::Numeric(_) => Cell::Number(parse_number(cell).map_err(|k| at(&header[col], k))?),
+                ColumnValues::Categorical { levels, index, .. } => {
+                    let level = cell.trim();
+                    Cell::Level(match index.get(level) {
+                        Some(&c) => c,
+                        None => {
+                            let c = levels.len() as u32;
+                            levels.push(level.to_string());
+                            index.insert(level.to_string(), c);
+                            c
+                        }
+                    })
+                }
+                ColumnValues::Undecided { .. } => unreachable!("decided above"),
+            });
+        }
+        if any_missing && policy == MissingPolicy::Drop {
+            rows_dropped += 1;
+            continue;
+        }
+
         let code = match seen_labels.iter().position(|l| l == label) {
             Some(c) => c,
             None if seen_labels.len() < 2 => {
@@ -158,33 +231,13 @@ fn read_training_from<R: Read>(
             }
         };
         label_codes.push(code as u8);
-
-        for (slot, &col) in values.iter_mut().zip(&selected) {
-            let cell = &record[col];
-            let name = &header[col];
-            let column = slot.get_or_insert_with(|| {
-                // The first cell decides the column's type (an empty one is reported below).
-                if parse_number(cell).is_ok() || cell.trim().is_empty() {
-                    ColumnValues::Numeric(Vec::new())
-                } else {
-                    ColumnValues::Categorical { codes: Vec::new(), levels: Vec::new(), index: HashMap::new() }
-                }
-            });
-            match column {
-                ColumnValues::Numeric(v) => v.push(parse_number(cell).map_err(|k| at(name, k))?),
-                ColumnValues::Categorical { codes, levels, index } => {
-                    let level = category_of(cell).map_err(|k| at(name, k))?;
-                    let code = match index.get(level) {
-                        Some(&c) => c,
-                        None => {
-                            let c = levels.len() as u32;
-                            levels.push(level.to_string());
-                            index.insert(level.to_string(), c);
-                            c
-                        }
-                    };
-                    codes.push(code);
-                }
+        for (column, cell) in values.iter_mut().zip(&row) {
+            match (column, *cell) {
+                (ColumnValues::Undecided { missing }, _) => *missing += 1,
+                (ColumnValues::Numeric(v), Cell::Number(x)) => v.push(x),
+                (ColumnValues::Numeric(v), _) => v.push(f64::NAN),
+                (ColumnValues::Categorical { codes, .. }, Cell::Level(c)) => codes.push(c),
+                (ColumnValues::Categorical { codes, .. }, _) => codes.push(MISSING_CODE),
             }
         }
     }
@@ -199,19 +252,36 @@ fn read_training_from<R: Read>(
         return Err(DataError::new(target_location, DataErrorKind::OneClass { label }).into());
     }
     let seen = [seen_labels[0].clone(), seen_labels[1].clone()];
-    let labels = Labels::choose(seen, selection.positive)
-        .map_err(|kind| DataError::new(target_location, kind))?;
+    if seen[0].to_lowercase() == seen[1].to_lowercase() {
+        return Err(DataError::new(target_location, DataErrorKind::LabelsDifferOnlyByCase { labels: seen }).into());
+    }
+    let labels = Labels::choose(seen, selection.positive).map_err(|kind| DataError::new(target_location, kind))?;
     let positive_code = u8::from(seen_labels[1] == labels.positive);
     let y: Array1<f64> = label_codes.iter().map(|&c| f64::from(u8::from(c == positive_code))).collect();
     let n_positive = y.iter().filter(|&&v| v == 1.0).count();
 
-    // Columns in file order; categorical levels sorted so the model does not depend on row order.
+    // Columns in file order; categorical levels sorted so the model does not depend on row
+    // order; missing cells filled with the statistic the policy names.
     let mut columns = Vec::with_capacity(selected.len());
     let mut encoded: Vec<ColumnValues> = Vec::with_capacity(selected.len());
-    for (slot, &col) in values.into_iter().zip(&selected) {
-        let column = slot.expect("at least one row was read");
+    for (column, &col) in values.into_iter().zip(&selected) {
+        let name = &header[col];
+        let no_values = || -> Error {
+            DataError::new(Location { file: file.to_string(), line: None, column: Some(name.clone()) }, DataErrorKind::NoValues).into()
+        };
         let (kind, column) = match column {
-            ColumnValues::Numeric(v) => (ColumnKind::Numeric, ColumnValues::Numeric(v)),
+            ColumnValues::Undecided { .. } => return Err(no_values()),
+            ColumnValues::Numeric(mut v) => {
+                let fill = match policy {
+                    MissingPolicy::Mean => Some(mean_of_present(&v).ok_or_else(no_values)?),
+                    MissingPolicy::Median => Some(median_of_present(&v).ok_or_else(no_values)?),
+                    MissingPolicy::Error | MissingPolicy::Drop => None,
+                };
+                if let Some(f) = fill {
+                    v.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = f);
+                }
+                (ColumnKind::Numeric { fill }, ColumnValues::Numeric(v))
+            }
             ColumnValues::Categorical { codes, levels, .. } => {
                 let mut order: Vec<u32> = (0..levels.len() as u32).collect();
                 order.sort_by(|&a, &b| levels[a as usize].cmp(&levels[b as usize]));
@@ -219,15 +289,23 @@ fn read_training_from<R: Read>(
                 for (new, &old) in order.iter().enumerate() {
                     remap[old as usize] = new as u32;
                 }
-                let codes = codes.into_iter().map(|c| remap[c as usize]).collect();
+                let mut codes: Vec<u32> =
+                    codes.into_iter().map(|c| if c == MISSING_CODE { c } else { remap[c as usize] }).collect();
                 let sorted: Vec<String> = order.iter().map(|&o| levels[o as usize].clone()).collect();
+                let fill = if policy.imputes() {
+                    let mode = mode_of_present(&codes, sorted.len()).ok_or_else(no_values)?;
+                    codes.iter_mut().filter(|c| **c == MISSING_CODE).for_each(|c| *c = mode);
+                    Some(sorted[mode as usize].clone())
+                } else {
+                    None
+                };
                 (
-                    ColumnKind::Categorical { levels: sorted },
+                    ColumnKind::Categorical { levels: sorted, fill },
                     ColumnValues::Categorical { codes, levels: Vec::new(), index: HashMap::new() },
                 )
             }
         };
-        columns.push(ColumnSpec { name: header[col].clone(), kind });
+        columns.push(ColumnSpec { name: name.clone(), kind });
         encoded.push(column);
     }
     let feature_names: Vec<String> = columns.iter().flat_map(ColumnSpec::design_names).collect();
@@ -246,6 +324,7 @@ fn read_training_from<R: Read>(
                     x[[i, offset + code as usize]] = 1.0;
                 }
             }
+            ColumnValues::Undecided { .. } => unreachable!("rejected above"),
         }
         offset += spec.width();
     }
@@ -260,25 +339,29 @@ fn read_training_from<R: Read>(
         labels,
         n_positive,
         n_negative: n_rows - n_positive,
+        rows_dropped,
     })
 }
 
 /// One model column resolved against an input header: where to find it and its weights.
 #[derive(Debug)]
 enum Term {
-    Numeric { index: usize, weight: f64 },
+    Numeric { index: usize, weight: f64, fill: Option<f64> },
     /// Levels sorted, as stored in the model, so lookup is a binary search.
-    Categorical { index: usize, levels: Vec<String>, weights: Vec<f64> },
+    Categorical { index: usize, levels: Vec<String>, weights: Vec<f64>, fill: Option<usize> },
 }
 
 /// Computes the linear score `z = b + sum_j w_j x_j` of one CSV record, with the model's
-/// columns located by name in this file's header once, up front.
+/// columns located by name in this file's header once, up front. Missing cells take the
+/// model's fill values, or fail when the model has none.
 #[derive(Debug)]
 pub struct RowScorer {
     file: String,
     header: Vec<String>,
     terms: Vec<Term>,
     intercept: f64,
+    markers: Markers,
+    policy: MissingPolicy,
 }
 
 impl RowScorer {
@@ -290,6 +373,8 @@ impl RowScorer {
         columns: &[ColumnSpec],
         weights: &[f64],
         intercept: f64,
+        markers: Markers,
+        policy: MissingPolicy,
     ) -> Result<RowScorer> {
         let missing: Vec<String> = columns
             .iter()
@@ -310,14 +395,17 @@ impl RowScorer {
             let width = column.width();
             let w = &weights[offset..offset + width];
             terms.push(match &column.kind {
-                ColumnKind::Numeric => Term::Numeric { index, weight: w[0] },
-                ColumnKind::Categorical { levels } => {
-                    Term::Categorical { index, levels: levels.clone(), weights: w.to_vec() }
-                }
+                ColumnKind::Numeric { fill } => Term::Numeric { index, weight: w[0], fill: *fill },
+                ColumnKind::Categorical { levels, fill } => Term::Categorical {
+                    index,
+                    levels: levels.clone(),
+                    weights: w.to_vec(),
+                    fill: fill.as_ref().and_then(|f| levels.iter().position(|l| l == f)),
+                },
             });
             offset += width;
         }
-        Ok(RowScorer { file: file.to_string(), header: header.to_vec(), terms, intercept })
+        Ok(RowScorer { file: file.to_string(), header: header.to_vec(), terms, intercept, markers, policy })
     }
 
     /// The linear score of one record that starts on physical line `line`.
@@ -325,27 +413,36 @@ impl RowScorer {
         let mut z = self.intercept;
         for term in &self.terms {
             match term {
-                Term::Numeric { index, weight } => {
-                    let v = parse_number(&record[*index]).map_err(|k| self.at(line, *index, k))?;
+                Term::Numeric { index, weight, fill } => {
+                    let cell = &record[*index];
+                    let v = if self.markers.is_missing(cell) {
+                        fill.ok_or_else(|| self.missing(line, *index, cell))?
+                    } else {
+                        parse_number(cell).map_err(|k| self.at(line, *index, k))?
+                    };
                     z += weight * v;
                 }
-                Term::Categorical { index, levels, weights } => {
+                Term::Categorical { index, levels, weights, fill } => {
                     let cell = &record[*index];
-                    let level = category_of(cell).map_err(|k| self.at(line, *index, k))?;
-                    match levels.binary_search_by(|l| l.as_str().cmp(level)) {
-                        Ok(i) => z += weights[i],
-                        Err(_) => {
-                            let kind = DataErrorKind::UnseenCategory {
-                                value: level.to_string(),
-                                known: levels.clone(),
-                            };
-                            return Err(self.at(line, *index, kind));
-                        }
-                    }
+                    let i = if self.markers.is_missing(cell) {
+                        fill.ok_or_else(|| self.missing(line, *index, cell))?
+                    } else {
+                        let level = cell.trim();
+                        levels.binary_search_by(|l| l.as_str().cmp(level)).map_err(|_| {
+                            let kind = DataErrorKind::UnseenCategory { value: level.to_string(), known: levels.clone() };
+                            self.at(line, *index, kind)
+                        })?
+                    };
+                    z += weights[i];
                 }
             }
         }
         Ok(z)
+    }
+
+    fn missing(&self, line: u64, index: usize, cell: &str) -> DataError {
+        let kind = DataErrorKind::MissingValue { found: cell.to_string(), hint: self.policy.scoring_hint().to_string() };
+        self.at(line, index, kind)
     }
 
     fn at(&self, line: u64, index: usize, kind: DataErrorKind) -> DataError {
@@ -375,7 +472,6 @@ mod tests {
         assert!(matches!(parse_number("NaN"), Err(DataErrorKind::NotFinite { .. })));
         assert!(matches!(parse_number("inf"), Err(DataErrorKind::NotFinite { .. })));
         assert!(matches!(parse_number("abc"), Err(DataErrorKind::NotANumber { .. })));
-        assert!(matches!(parse_number("  "), Err(DataErrorKind::MissingValue)));
     }
 
     #[test]
@@ -413,22 +509,71 @@ mod tests {
         assert!(text.contains("line 4") && text.contains("letter case"), "{text}");
         let err = read("a,y\n1,\n2,1\n", &target_y()).unwrap_err();
         assert!(err.to_string().contains("line 2, column \"y\""));
+        let err = read("a,y\n1,Yes\n2,yes\n", &target_y()).unwrap_err();
+        assert!(matches!(err, Error::Data(DataError { kind: DataErrorKind::LabelsDifferOnlyByCase { .. }, .. })));
+    }
+
+    fn with_policy(policy: MissingPolicy) -> TrainingSelection<'static> {
+        TrainingSelection { target: "y", missing: policy, ..Default::default() }
+    }
+
+    const WITH_GAPS: &str = "a,c,y\nNA,red,1\n2,,0\n4,blue,1\n9,blue,0\n";
+
+    #[test]
+    fn missing_cells_are_errors_by_default_with_advice() {
+        let err = read(WITH_GAPS, &target_y()).unwrap_err().to_string();
+        assert!(err.contains("line 2, column \"a\": found \"NA\", a missing-value marker"), "{err}");
+        assert!(err.contains("--missing"), "{err}");
+    }
+
+    #[test]
+    fn drop_leaves_out_rows_with_missing_cells() {
+        let data = read(WITH_GAPS, &with_policy(MissingPolicy::Drop)).unwrap();
+        assert_eq!(data.rows_dropped, 2);
+        assert_eq!(data.x.column(0).to_vec(), vec![4.0, 9.0]);
+        // Only blue remains among present rows.
+        assert_eq!(data.feature_names, vec!["a", "c=blue"]);
+    }
+
+    #[test]
+    fn mean_and_median_fill_numeric_cells_and_the_mode_fills_categories() {
+        let data = read(WITH_GAPS, &with_policy(MissingPolicy::Mean)).unwrap();
+        assert_eq!(data.x.column(0).to_vec(), vec![5.0, 2.0, 4.0, 9.0]);
+        assert_eq!(data.columns[0].kind, ColumnKind::Numeric { fill: Some(5.0) });
+        // blue appears twice, red once: the missing cell becomes blue.
+        assert_eq!(data.x.row(1).to_vec(), vec![2.0, 1.0, 0.0]);
+        assert!(matches!(&data.columns[1].kind, ColumnKind::Categorical { fill: Some(f), .. } if f == "blue"));
+        let data = read(WITH_GAPS, &with_policy(MissingPolicy::Median)).unwrap();
+        assert_eq!(data.x[[0, 0]], 4.0);
+        let err = read("a,b,y\nNA,1,1\n,2,0\n", &with_policy(MissingPolicy::Mean)).unwrap_err();
+        assert!(err.to_string().contains("every cell of this column is missing"), "{err}");
     }
 
     #[test]
     fn row_scorer_matches_columns_by_name_and_rejects_unseen_levels() {
         let columns = vec![
-            ColumnSpec { name: "a".into(), kind: ColumnKind::Numeric },
-            ColumnSpec { name: "c".into(), kind: ColumnKind::Categorical { levels: vec!["blue".into(), "red".into()] } },
+            ColumnSpec { name: "a".into(), kind: ColumnKind::Numeric { fill: None } },
+            ColumnSpec {
+                name: "c".into(),
+                kind: ColumnKind::Categorical { levels: vec!["blue".into(), "red".into()], fill: Some("red".into()) },
+            },
         ];
         let header: Vec<String> = ["c", "extra", "a"].iter().map(|s| s.to_string()).collect();
-        let scorer = RowScorer::new("p.csv", &header, &columns, &[2.0, -1.0, 1.0], 0.5).unwrap();
+        let scorer = RowScorer::new("p.csv", &header, &columns, &[2.0, -1.0, 1.0], 0.5, Markers::default(), MissingPolicy::Mean)
+            .unwrap();
         let rec = csv::StringRecord::from(vec!["red", "zzz", " 3 "]);
         assert_eq!(scorer.score(&rec, 2).unwrap(), 0.5 + 6.0 + 1.0);
         let rec = csv::StringRecord::from(vec!["green", "zzz", "3"]);
         let err = scorer.score(&rec, 7).unwrap_err();
         assert!(err.to_string().contains("line 7, column \"c\": category \"green\""), "{err}");
-        let err = RowScorer::new("p.csv", &["x".to_string()], &columns, &[2.0, -1.0, 1.0], 0.5).unwrap_err();
+        // A missing categorical cell takes the fill level; a missing numeric one has no fill.
+        let rec = csv::StringRecord::from(vec!["NA", "zzz", "3"]);
+        assert_eq!(scorer.score(&rec, 8).unwrap(), 0.5 + 6.0 + 1.0);
+        let rec = csv::StringRecord::from(vec!["red", "zzz", ""]);
+        let err = scorer.score(&rec, 9).unwrap_err();
+        assert!(err.to_string().contains("line 9, column \"a\": the cell is empty"), "{err}");
+        let err = RowScorer::new("p.csv", &["x".to_string()], &columns, &[2.0, -1.0, 1.0], 0.5, Markers::default(), MissingPolicy::Error)
+            .unwrap_err();
         assert!(err.to_string().contains("\"a\", \"c\""), "{err}");
     }
 }

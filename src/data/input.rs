@@ -37,15 +37,29 @@ impl Source {
         Ok(Source { name: path.to_string(), reader: Box::new(file) })
     }
 
-    /// A CSV reader over this source: comma-separated, header row, `\n`/`\r\n` line ends,
-    /// RFC 4180 quoting. Records must all have the header's number of fields.
-    pub fn csv_reader(self) -> (String, csv::Reader<Box<dyn Read>>) {
+    /// A CSV reader over this source: header row, `\n`/`\r\n` line ends, RFC 4180 quoting,
+    /// a UTF-8 byte-order mark ignored. Records must all have the header's number of fields.
+    pub fn csv_reader(self, delimiter: u8) -> (String, csv::Reader<Box<dyn Read>>) {
         let reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
             .has_headers(true)
             .flexible(false)
             .buffer_capacity(1 << 16)
             .from_reader(self.reader);
         (self.name, reader)
+    }
+}
+
+/// The field delimiter for `path`: the `--delimiter` flag when given, otherwise tab for
+/// `.tsv`/`.tab` files and comma for everything else (including stdin).
+pub fn delimiter_for(path: &str, flag: Option<u8>) -> u8 {
+    if let Some(d) = flag {
+        return d;
+    }
+    let ext = Path::new(path).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("tsv") | Some("tab") => b'\t',
+        _ => b',',
     }
 }
 

@@ -3,4 +3,5 @@
 pub mod design;
 pub mod encode;
 pub mod input;
+pub mod missing;
 pub mod schema;

@@ -64,6 +64,13 @@ pub fn select_features(
         .into()
     };
     if !header.iter().any(|h| h == target) {
+        if header.iter().all(|h| h.trim().parse::<f64>().is_ok()) {
+            return Err(DataError::new(
+                Location { file: file.to_string(), line: Some(1), column: Some(target.to_string()) },
+                DataErrorKind::HeaderLooksLikeData { target: target.to_string() },
+            )
+            .into());
+        }
         return Err(missing(vec![target.to_string()]));
     }
     let named = features.unwrap_or(&[]).iter().chain(exclude);
@@ -132,6 +139,9 @@ mod tests {
         assert_eq!(select_features("f", &header, "y", None, &[s("b")]).unwrap(), vec![0, 3]);
         let only = [s("c"), s("a")];
         assert_eq!(select_features("f", &header, "y", Some(&only), &[]).unwrap(), vec![0, 3]);
+        let numbers = vec![s("1.5"), s("2"), s("0")];
+        let err = select_features("f", &numbers, "y", None, &[]).unwrap_err();
+        assert!(err.to_string().contains("header row"), "{err}");
         let err = select_features("f", &header, "nope", None, &[]).unwrap_err();
         assert!(err.to_string().contains("nope"));
         let err = select_features("f", &header, "y", Some(&[s("a"), s("zz")]), &[]).unwrap_err();

@@ -32,17 +32,106 @@
 //! both classes present, which [`fit_linfa`] checks first; its remaining failures are `Err`s,
 //! wrapped as [`FitError::Linfa`]. The call is additionally wrapped in `catch_unwind` so that an
 //! unexpected panic inside argmin becomes an error instead of aborting `train`.
+//!
+//! # Hangs avoided
+//!
+//! argmin 0.11's Moré-Thuente line search has no evaluation limit of its own, and linfa's L-BFGS
+//! runs it without an iteration cap, so on rare nearly separated inputs it loops forever (seen on
+//! about 1 in 2000 small random problems). Each linfa run therefore happens on a worker thread
+//! with a generous, size-dependent timeout (`10 s + 40 ns x rows x parameters x max_iter`); on
+//! timeout the fit fails with [`FitError::Linfa`] (the stuck thread cannot be cancelled and is
+//! left to the process's exit).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use ::linfa::dataset::DatasetBase;
 use ::linfa::traits::Fit as _;
 use linfa_logistic::LogisticRegression;
-use ndarray::Array1;
+use ndarray::{Array1, Array2};
 use serde::Serialize;
 
 use super::{Fit, FitError, FitOptions, FitReport, SolverKind};
 use crate::objective::Objective;
+
+/// Fixed part of the time allowed for one linfa run.
+const TIMEOUT_BASE: Duration = Duration::from_secs(10);
+/// Time allowed per unit of `rows x parameters x iteration cap` (generous: ~20 evaluations of
+/// value and gradient per iteration at a pessimistic 1 GFLOP/s).
+const TIMEOUT_PER_UNIT_WORK: Duration = Duration::from_nanos(40);
+
+/// What one linfa run needs, owned so that it can run on a watchdog-supervised thread.
+struct LinfaProblem {
+    x: Array2<f64>,
+    labels: Array1<bool>,
+    alpha: f64,
+    fit_intercept: bool,
+    gradient_tolerance: f64,
+}
+
+impl LinfaProblem {
+    /// One linfa fit with iteration cap `cap`; `theta` in our layout and sign convention.
+    fn solve(&self, cap: usize) -> Result<Vec<f64>, FitError> {
+        let params = LogisticRegression::<f64>::default()
+            .alpha(self.alpha)
+            .with_intercept(self.fit_intercept)
+            .max_iterations(cap as u64)
+            .gradient_tolerance(self.gradient_tolerance);
+        let dataset = DatasetBase::new(self.x.view(), self.labels.view());
+        let fitted = catch_unwind(AssertUnwindSafe(|| params.fit(&dataset)))
+            .map_err(|_| FitError::Linfa("linfa-logistic panicked".into()))?
+            .map_err(|e| FitError::Linfa(e.to_string()))?;
+        let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+        let mut theta: Vec<f64> = fitted.params().iter().map(|w| sign * w).collect();
+        if theta.len() != self.x.ncols() {
+            return Err(FitError::Linfa(format!(
+                "returned {} coefficients for {} features",
+                theta.len(),
+                self.x.ncols()
+            )));
+        }
+        if self.fit_intercept {
+            theta.push(sign * fitted.intercept());
+        }
+        Ok(theta)
+    }
+}
+
+/// Run `problem.solve(cap)` on its own thread and give up after `timeout`.
+///
+/// argmin 0.11's Moré-Thuente line search (used by linfa's L-BFGS) has no cap on its own
+/// iterations and L-BFGS runs it without one, so on some nearly separated problems it never
+/// returns (observed: 41 rows, 1 feature, `l2 = 0`). A thread cannot be cancelled, so after the
+/// timeout the stuck thread is left behind (detached, still computing) and an error is returned;
+/// in the `train` command the process then exits, which ends it.
+fn solve_with_timeout(
+    problem: &Arc<LinfaProblem>,
+    cap: usize,
+    timeout: Duration,
+) -> Result<Vec<f64>, FitError> {
+    let (tx, rx) = mpsc::channel();
+    let worker = Arc::clone(problem);
+    thread::Builder::new()
+        .name("linfa-logistic".into())
+        .spawn(move || {
+            let _ = tx.send(worker.solve(cap));
+        })
+        .map_err(|e| FitError::Linfa(format!("cannot start a thread: {e}")))?;
+    match rx.recv_timeout(timeout) {
+        Ok(result) => result,
+        Err(RecvTimeoutError::Timeout) => Err(FitError::Linfa(format!(
+            "did not finish within {} s (argmin's More-Thuente line search can loop forever on \
+             nearly separated data); use another --solver",
+            timeout.as_secs()
+        ))),
+        Err(RecvTimeoutError::Disconnected) => {
+            Err(FitError::Linfa("linfa-logistic panicked".into()))
+        }
+    }
+}
 
 /// Run linfa-logistic on `objective`'s matrix; returns `theta` (in our sign convention and layout)
 /// and the number of argmin iterations.
@@ -58,33 +147,22 @@ pub(crate) fn fit_linfa(
         ));
     }
     let max_iter = options.effective_max_iter();
-    let labels: Array1<bool> = objective.y.mapv(|v| v > 0.5);
     let nf = n as f64;
-    let run = |cap: usize| -> Result<Vec<f64>, FitError> {
-        let params = LogisticRegression::<f64>::default()
-            .alpha(objective.l2 * nf)
-            .with_intercept(objective.fit_intercept)
-            .max_iterations(cap as u64)
-            .gradient_tolerance(options.tol * nf);
-        let dataset = DatasetBase::new(objective.x, labels.view());
-        let fitted = catch_unwind(AssertUnwindSafe(|| params.fit(&dataset)))
-            .map_err(|_| FitError::Linfa("linfa-logistic panicked".into()))?
-            .map_err(|e| FitError::Linfa(e.to_string()))?;
-        let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
-        let mut theta: Vec<f64> = fitted.params().iter().map(|w| sign * w).collect();
-        if theta.len() != objective.n_features() {
-            return Err(FitError::Linfa(format!(
-                "returned {} coefficients for {} features",
-                theta.len(),
-                objective.n_features()
-            )));
-        }
-        if objective.fit_intercept {
-            theta.push(sign * fitted.intercept());
-        }
-        Ok(theta)
-    };
-    let full = run(max_iter)?;
+    let problem = Arc::new(LinfaProblem {
+        x: objective.x.to_owned(),
+        labels: objective.y.mapv(|v| v > 0.5),
+        alpha: objective.l2 * nf,
+        fit_intercept: objective.fit_intercept,
+        gradient_tolerance: options.tol * nf,
+    });
+    let work = (n as f64) * (objective.n_params().max(1) as f64) * (max_iter as f64);
+    let timeout = TIMEOUT_BASE + TIMEOUT_PER_UNIT_WORK.mul_f64(work.min(1e12));
+    let started = Instant::now();
+    let full = solve_with_timeout(&problem, max_iter, timeout)?;
+    // The runs with smaller caps replay a prefix of the same deterministic trajectory, so they
+    // take at most about as long as the full run.
+    let replay_timeout = started.elapsed() * 4 + Duration::from_secs(5);
+    let run = |cap: usize| solve_with_timeout(&problem, cap, replay_timeout);
     let iterations = count_iterations(&run, &full, max_iter)?;
     Ok((full, iterations))
 }
