@@ -107,7 +107,7 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = MissingArg::Error)]
     pub missing: MissingArg,
     /// Cell texts that mean "missing" besides the empty cell (comma separated)
-    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "NA,NaN,null")]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "NA,NaN,null", allow_hyphen_values = true)]
     pub na_values: Vec<String>,
     /// Field delimiter: one character, or "tab" (default: tab for .tsv/.tab files, else comma)
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]

@@ -39,10 +39,13 @@ fn missing_cell_and_non_finite_values_are_refused() {
     let dir = setup();
     dir.write("empty.csv", "a,b,y\n1,2,0\n3,,1\n");
     train_fails(&dir, &["empty.csv", "--target", "y", "-o", "model.json"], &["line 3", "\"b\"", "empty"]);
-    for bad in ["inf", "-inf", "1e400", "NaN"] {
+    for bad in ["inf", "-inf", "1e400", "nan"] {
         dir.write("nf.csv", format!("a,b,y\n1,2,0\n3,{bad},1\n"));
         train_fails(&dir, &["nf.csv", "--target", "y", "-o", "model.json"], &["line 3", "\"b\"", "finite"]);
     }
+    // "NaN" is one of the default missing-value markers.
+    dir.write("nan.csv", "a,b,y\n1,2,0\n3,NaN,1\n");
+    train_fails(&dir, &["nan.csv", "--target", "y", "-o", "model.json"], &["line 3", "\"b\"", "missing-value marker"]);
 }
 
 #[test]

@@ -369,6 +369,7 @@ mod tests {
             let start = Instant::now();
             let f = fit(&obj, &FitOptions::with_solver(kind)).unwrap();
             let took = start.elapsed();
+            eprintln!("SEP {what} {kind}: {:?} iterations={} took={took:?} |theta|={:.1}", f.report.stop_reason, f.report.iterations, f.theta.iter().map(|v| v * v).sum::<f64>().sqrt());
             assert_eq!(
                 f.report.stop_reason,
                 StopReason::Separation,
