@@ -7,6 +7,7 @@ the venv bench/.venv and run only inside the scripts of bench/py/. See bench/REA
 """
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -24,6 +25,7 @@ VENV = BENCH / ".venv"
 VPY = VENV / "bin" / "python"
 CARGO_TARGET = BENCH / ".target"
 LOGIT = REPO / "target" / "release" / "logit"
+LOGIT_RUN = LOGIT  # the copy of LOGIT that is measured (see snapshot_logit)
 LINFA = CARGO_TARGET / "release" / "linfa-harness"
 SIGMOID = CARGO_TARGET / "release" / "sigmoid-harness"
 VW_REQUIREMENT = "vowpalwabbit==9.11.9"
@@ -71,6 +73,14 @@ def ensure_logit():
     if not LOGIT.exists():
         run(["cargo", "build", "--release"], cwd=REPO)
     return LOGIT.exists()
+
+
+def snapshot_logit(data):
+    """Copy the binary, so that a rebuild by someone else during the run changes nothing."""
+    global LOGIT_RUN
+    LOGIT_RUN = data / "logit-under-test"
+    shutil.copy2(LOGIT, LOGIT_RUN)
+    return hashlib.sha256(LOGIT_RUN.read_bytes()).hexdigest()[:12]
 
 
 def ensure_venv():
@@ -205,7 +215,7 @@ def train_tools(d, csv, out, peers):
     n = DATASETS[d][0]
     svm, llmodel = out / f"{d}.svm", out / f"liblinear-{d}.model"
     tools = [
-        Tool("logit", [Step("train", [LOGIT, "train", csv, "--target", "y", "--l2", L2,
+        Tool("logit", [Step("train", [LOGIT_RUN, "train", csv, "--target", "y", "--l2", L2,
                                       "--tol", TOL, "-o", out / f"logit-{d}.json"], [csv])]),
         Tool("scikit-learn + pandas", [Step("train", [
             VPY, PY / "sk_train.py", csv, "--l2", L2, "--tol", TOL, "--max-iter", MAX_ITER,
@@ -227,7 +237,7 @@ def train_tools(d, csv, out, peers):
 def predict_tools(d, csv, out, peers):
     svm, vwdata, vwmodel = out / f"{d}.svm", out / f"{d}.vw", out / f"vw-{d}.model"
     tools = [
-        Tool("logit", [Step("predict", [LOGIT, "predict", out / f"logit-{d}.json", csv,
+        Tool("logit", [Step("predict", [LOGIT_RUN, "predict", out / f"logit-{d}.json", csv,
                                         "-o", out / f"pred-logit-{d}.csv"], [csv])]),
         Tool("scikit-learn + pandas", [Step("predict", [
             VPY, PY / "sk_predict.py", out / f"sklearn-{d}.pkl", csv,
@@ -301,19 +311,20 @@ def loadavg():
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def git_info():
+def git_info(sha):
     def git(*a):
         return subprocess.run(["git", "-C", str(REPO), *a], capture_output=True,
                               text=True).stdout.strip()
     commit = git("rev-parse", "--short=12", "HEAD") or "unknown"
     dirty = git("status", "--porcelain", "--", "src", "Cargo.toml", "Cargo.lock")
     newest_src = max((p.stat().st_mtime for p in (REPO / "src").rglob("*.rs")), default=0)
-    built = LOGIT.stat().st_mtime if LOGIT.exists() else 0
+    built = LOGIT_RUN.stat().st_mtime
     note = " + uncommitted changes in src/ or Cargo.*" if dirty else ""
     if built < newest_src:
         note += " (the binary is OLDER than some file in src/)"
     stamp = datetime.datetime.fromtimestamp(built).strftime("%Y-%m-%d %H:%M:%S")
-    return f"{commit}{note}; binary target/release/logit built {stamp}"
+    return (f"commit {commit}{note}; binary target/release/logit built {stamp}, sha256 {sha}..., "
+            "copied at the start of the run and measured as it was")
 
 
 def peer_versions(vw):
@@ -425,7 +436,7 @@ def markdown(meta, rows, sig, goal_rows):
             (f" [{r['n']} round{'s' if r['n'] != 1 else ''}]" if r["n"] != meta["rounds"] else "")
         L.append(f"| {r['task']} | {tool} | {fmt(r['wall'], '.2f')} | {fmt(r['cpu'], '.2f')} | "
                  f"{fmt(r['rss'], '.0f')} | {gap} | "
-                 f"{'' if r['tool'] == 'logit' else fmt(r.get('ratio'), '.3f')} |")
+                 f"{'' if r['tool'] == 'logit' or 'convert' in r['tool'] else fmt(r.get('ratio'), '.3f')} |")
     L += ["", "Objective gap: (1/n) sum logloss + (lambda/2)||w||^2 on standardised features, "
           "intercept unpenalised, evaluated by bench/py/objective.py in float64 on each tool's "
           "parameters, minus the best value any tool reached on that dataset. "
@@ -465,9 +476,9 @@ def main():
                     help="where the generated data and outputs go (default $BENCH_DATA or "
                          "bench/data)")
     ap.add_argument("--only", help="comma-separated subset of tasks, e.g. 'train M,sigmoid'")
-    ap.add_argument("--slow", type=float, default=150.0,
+    ap.add_argument("--slow", type=float, default=100.0,
                     help="a peer whose first round of a task took longer than this many seconds "
-                         "is not run again in later rounds (default 150)")
+                         "is not run again in later rounds (default 100)")
     ap.add_argument("--skip", default="",
                     help="comma-separated tools to leave out (logit is always run), e.g. linfa")
     a = ap.parse_args()
@@ -505,6 +516,8 @@ def main():
         log(f"unavailable or skipped: {u}")
 
     data = a.data.resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    logit_info = git_info(snapshot_logit(data))
     out = data / "out"
     logs = data / "logs"
     out.mkdir(parents=True, exist_ok=True)
@@ -586,7 +599,7 @@ def main():
     rows = summarise(results, objectives)
     meta = {
         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "machine": machine_info(), "git": git_info(), "peers": peer_versions(peers["vw"]),
+        "machine": machine_info(), "git": logit_info, "peers": peer_versions(peers["vw"]),
         "rounds": rounds, "load_before": load_before,
         "load_after": loadavg(),
         "duration_min": (time.perf_counter() - started) / 60, "unavailable": unavailable,

@@ -7,6 +7,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::metrics::METRIC_NAMES;
+use crate::threshold::{Grid, PickRule};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,6 +30,14 @@ pub enum Command {
     Predict(PredictArgs),
     /// Compute metrics of a model on labelled data; fail (exit 1) when a gate does not hold
     Eval(EvalArgs),
+    /// Choose a decision threshold on labelled data and write it into a copy of the model
+    Threshold(ThresholdArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), generated from the command-line definitions
+    Man(ManArgs),
+    /// Print a model's coefficient table: standard errors, z, p-values, intervals, odds ratios, fit statistics
+    Summary(SummaryArgs),
 }
 
 /// Solvers for `--solver`.
@@ -103,6 +112,15 @@ pub struct TrainArgs {
     /// Also fit with linfa-logistic and fail (exit 2) if the two fits disagree
     #[arg(long)]
     pub cross_check: bool,
+    /// Choose the model's threshold on --validation data: f1, youden, precision>=X or recall>=X
+    #[arg(long, value_name = "RULE", value_parser = parse_pick, requires = "validation", conflicts_with = "threshold")]
+    pub pick_threshold: Option<PickRule>,
+    /// Labelled CSV on which --pick-threshold chooses the threshold (not the training data)
+    #[arg(long, value_name = "FILE", requires = "pick_threshold")]
+    pub validation: Option<String>,
+    /// Write the training curve (objective and gradient norm per iteration) as SVG
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<String>,
     /// What to do with missing cells (empty, or one of --na-values); fill values are stored in the model
     #[arg(long, value_enum, default_value_t = MissingArg::Error)]
     pub missing: MissingArg,
@@ -115,6 +133,9 @@ pub struct TrainArgs {
     /// Do not print the training report (warnings and errors are still printed)
     #[arg(short, long)]
     pub quiet: bool,
+    /// Also print the statistical summary (as `logit summary`) to stderr
+    #[arg(long)]
+    pub summary: bool,
 }
 
 #[derive(Debug, Args)]
@@ -158,9 +179,73 @@ pub struct EvalArgs {
     /// Gate: fail (exit 1) unless METRIC <= V; repeatable
     #[arg(long = "max", value_name = "METRIC=V", value_parser = parse_gate)]
     pub max: Vec<(String, f64)>,
+    /// Also print precision, recall, F1, specificity and counts over a grid of thresholds, and
+    /// the thresholds that maximise F1 and Youden's J
+    #[arg(long)]
+    pub thresholds: bool,
+    /// Thresholds of the --thresholds table: a step (default 0.05), a list such as 0.2,0.5,0.8,
+    /// or "all" (every distinct predicted probability)
+    #[arg(long, value_name = "STEP|LIST|all", value_parser = parse_grid, requires = "thresholds")]
+    pub grid: Option<Grid>,
+    /// Report the threshold chosen by RULE: f1, youden, precision>=X or recall>=X
+    #[arg(long, value_name = "RULE", value_parser = parse_pick)]
+    pub pick: Option<PickRule>,
+    /// Also print the reliability table (calibration bins); JSON always has it
+    #[arg(long)]
+    pub calibration: bool,
+    /// Write roc.svg, pr.svg and calibration.svg into DIR (created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<String>,
     /// Field delimiter of DATA: one character, or "tab" (default: tab for .tsv/.tab files, else comma)
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+}
+
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// Model file written by `logit train`
+    pub model: String,
+    /// Print one JSON object instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ThresholdArgs {
+    /// Model file written by `logit train`
+    pub model: String,
+    /// Labelled CSV on which to choose the threshold, with a header row ("-" reads stdin)
+    pub data: String,
+    /// The rule: f1, youden, precision>=X (highest recall with precision >= X) or recall>=X
+    /// (highest precision with recall >= X)
+    #[arg(long, value_name = "RULE", value_parser = parse_pick)]
+    pub pick: PickRule,
+    /// Where to write the model with the chosen threshold ("-" writes stdout); may be MODEL
+    /// itself, which is then replaced atomically
+    #[arg(short = 'o', long = "output", value_name = "NEW_MODEL")]
+    pub output: String,
+    /// Label column (default: the model's target)
+    #[arg(long, value_name = "COL")]
+    pub target: Option<String>,
+    /// Field delimiter of DATA: one character, or "tab" (default: tab for .tsv/.tab files, else comma)
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// Do not print the report (errors are still printed)
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A subcommand's page (logit-SUBCOMMAND) instead of the main page
+    pub subcommand: Option<String>,
 }
 
 fn parse_finite(s: &str) -> Result<f64, String> {
@@ -225,6 +310,16 @@ pub fn parse_delimiter(s: &str) -> Result<u8, String> {
         return Err(format!("{s:?} cannot be a delimiter"));
     }
     Ok(bytes[0])
+}
+
+/// `--pick`, `--pick-threshold`: a threshold rule (see [`PickRule`]).
+pub fn parse_pick(s: &str) -> Result<PickRule, String> {
+    s.parse()
+}
+
+/// `--grid`: a step, a list of thresholds, or `all` (see [`Grid`]).
+pub fn parse_grid(s: &str) -> Result<Grid, String> {
+    s.parse()
 }
 
 /// A gate `METRIC=VALUE` with a known metric name and a finite bound.

@@ -12,6 +12,7 @@
 //! eval     same row path as predict, keeping (score, label) -> metrics -> report -> gates
 //! ```
 
+pub mod calibration;
 pub mod cli;
 pub mod commands;
 pub mod data;
@@ -21,5 +22,8 @@ pub mod metrics;
 pub mod model;
 pub mod numerics;
 pub mod objective;
+pub mod plot;
 pub mod report;
 pub mod solvers;
+pub mod summary;
+pub mod threshold;

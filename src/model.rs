@@ -15,6 +15,7 @@ use crate::data::missing::MissingSpec;
 use crate::data::schema::Labels;
 use crate::error::{Error, Result};
 use crate::solvers::FitReport;
+use crate::summary::Inference;
 
 /// Value of the top-level `format` field.
 pub const FORMAT: &str = "logit-model";
@@ -75,6 +76,10 @@ pub struct Model {
     pub intercept_standardized: f64,
     pub training: TrainingCounts,
     pub fit: FitReport,
+    /// Log-likelihood and covariance of the estimates for `logit summary`, computed at training
+    /// time (absent in models written before it; optional, so version 1 files stay readable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference: Option<Inference>,
 }
 
 impl Model {
@@ -217,6 +222,12 @@ impl Model {
         }
         if !self.fit.objective.is_finite() || !self.fit.gradient_norm.is_finite() {
             return Err(bad("the fit report has non-finite numbers".into()));
+        }
+        if let Some(inference) = &self.inference {
+            let names: Vec<&str> = self.features.iter().map(|f| f.name.as_str()).collect();
+            inference
+                .check(&names, self.objective.fit_intercept)
+                .map_err(|e| bad(format!("damaged model file: {e}")))?;
         }
         Ok(())
     }

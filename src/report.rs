@@ -7,7 +7,9 @@ use std::fmt::Write;
 
 use crate::commands::eval::GateResult;
 use crate::metrics::{Metrics, METRIC_NAMES};
+use crate::calibration::Calibration;
 use crate::model::Model;
+use crate::threshold::ThresholdPoint;
 use crate::solvers::linfa::CrossCheck;
 
 /// The short report `train` prints to stderr.
@@ -121,6 +123,11 @@ pub fn metrics_table(m: &Metrics, model: &Model) -> String {
 /// The one JSON object `eval --json` prints: every metric (null when undefined), the positive
 /// label, and the gates with their verdicts.
 pub fn metrics_json(m: &Metrics, model: &Model, gates: &[GateResult]) -> String {
+    serde_json::to_string_pretty(&metrics_json_value(m, model, gates)).expect("json")
+}
+
+/// [`metrics_json`] as a JSON value, for `eval` to add its optional sections to.
+pub fn metrics_json_value(m: &Metrics, model: &Model, gates: &[GateResult]) -> serde_json::Value {
     let mut value = serde_json::to_value(m).expect("metrics serialise");
     if let Some(obj) = value.as_object_mut() {
         obj.insert("positive_label".into(), model.labels.positive.clone().into());
@@ -128,7 +135,120 @@ pub fn metrics_json(m: &Metrics, model: &Model, gates: &[GateResult]) -> String 
         obj.insert("log_loss_clipping".into(), serde_json::Value::Null);
         obj.insert("gates".into(), serde_json::to_value(gates).expect("gates serialise"));
     }
-    serde_json::to_string_pretty(&value).expect("json")
+    value
+}
+
+/// A rate with 4 decimals, or `-` when undefined (for tables).
+fn rate(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"))
+}
+
+/// The `eval --thresholds` table (`points` ascending), then the thresholds that maximise F1 and
+/// Youden's J over all `n_cuts` distinct predicted probabilities.
+pub fn threshold_table(
+    points: &[ThresholdPoint],
+    best_f1: Option<&ThresholdPoint>,
+    best_youden: Option<&ThresholdPoint>,
+    n_cuts: usize,
+    model: &Model,
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "\nthresholds (predicted positive iff P({:?}) >= threshold):", model.labels.positive);
+    let tw = points.iter().map(|p| p.threshold.to_string().len()).max().unwrap_or(0).max(9);
+    let cw = points.first().map_or(2, |p| (p.tp + p.fp + p.tn + p.fn_).to_string().len()).max(4);
+    let _ = writeln!(
+        s,
+        "{:>tw$}  {:>9}  {:>6}  {:>6}  {:>11}  {:>8}  {:>cw$}  {:>cw$}  {:>cw$}  {:>cw$}",
+        "threshold", "precision", "recall", "f1", "specificity", "youden_j", "tp", "fp", "tn", "fn"
+    );
+    for p in points {
+        let _ = writeln!(
+            s,
+            "{:>tw$}  {:>9}  {:>6}  {:>6}  {:>11}  {:>8}  {:>cw$}  {:>cw$}  {:>cw$}  {:>cw$}",
+            p.threshold.to_string(),
+            rate(p.precision),
+            rate(p.recall),
+            rate(p.f1),
+            rate(p.specificity),
+            rate(p.youden_j),
+            p.tp,
+            p.fp,
+            p.tn,
+            p.fn_
+        );
+    }
+    let _ = writeln!(s, "(- = undefined; precision is undefined where no row is predicted positive)");
+    let _ = writeln!(s, "optimal thresholds over all {n_cuts} distinct predicted probabilities:");
+    match best_f1 {
+        Some(p) => s += &threshold_line("max f1", p),
+        None => s += "max f1       undefined: the data has no positive rows\n",
+    }
+    match best_youden {
+        Some(p) => s += &threshold_line("max youden", p),
+        None => s += "max youden   undefined: the data needs both classes\n",
+    }
+    s
+}
+
+/// One chosen threshold with its rates and counts, e.g. for `--pick`. The threshold is printed
+/// in full (shortest round-trip form), so it can be passed back to `--threshold` exactly.
+pub fn threshold_line(label: &str, p: &ThresholdPoint) -> String {
+    format!(
+        "{label:<12} threshold {}: f1 {}, precision {}, recall {}, specificity {}, youden_j {} (tp {}, fp {}, tn {}, fn {})\n",
+        p.threshold,
+        rate(p.f1),
+        rate(p.precision),
+        rate(p.recall),
+        rate(p.specificity),
+        rate(p.youden_j),
+        p.tp,
+        p.fp,
+        p.tn,
+        p.fn_
+    )
+}
+
+/// The one-line calibration summary of the `eval` text report.
+pub fn calibration_summary(cal: &Calibration) -> String {
+    format!(
+        "calibration: ECE {} over {} equal-width bins (MCE {}); base rate {} vs mean predicted probability {}\n",
+        show(cal.ece),
+        cal.bins.len(),
+        show(cal.mce),
+        show(cal.base_rate),
+        show(cal.mean_predicted)
+    )
+}
+
+/// The reliability table (`eval --calibration`): per bin, the rows, positives, mean predicted
+/// probability, observed positive rate and their gap.
+pub fn calibration_table(cal: &Calibration) -> String {
+    let mut s = String::new();
+    let w = cal.n.to_string().len().max(5);
+    let _ = writeln!(
+        s,
+        "\n{:<10}  {:>w$}  {:>w$}  {:>14}  {:>13}  {:>6}",
+        "bin", "rows", "pos", "mean predicted", "observed rate", "gap"
+    );
+    let last = cal.bins.len().saturating_sub(1);
+    for (i, b) in cal.bins.iter().enumerate() {
+        let bin = format!("[{:.1}, {:.1}{}", b.lower, b.upper, if i == last { "]" } else { ")" });
+        let gap = match (b.observed_rate, b.mean_predicted) {
+            (Some(o), Some(m)) => Some((o - m).abs()),
+            _ => None,
+        };
+        let _ = writeln!(
+            s,
+            "{bin:<10}  {:>w$}  {:>w$}  {:>14}  {:>13}  {:>6}",
+            b.count,
+            b.n_positive,
+            rate(b.mean_predicted),
+            rate(b.observed_rate),
+            rate(gap)
+        );
+    }
+    let _ = writeln!(s, "(ECE = sum over bins of rows/n x |observed rate - mean predicted|; - = empty bin)");
+    s
 }
 
 #[cfg(test)]

@@ -42,24 +42,12 @@ fn csvish() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn config(dir: &Dir, l2: f64, solver: SolverKind) -> TrainConfig {
-    TrainConfig {
-        data: dir.path().join("t.csv").to_string_lossy().into_owned(),
-        target: "y".into(),
-        output: dir.path().join("m.json").to_string_lossy().into_owned(),
-        l2,
-        fit: FitOptions { solver, max_iter: Some(200), tol: 1e-8, learning_rate: None },
-        features: None,
-        exclude: vec![],
-        positive: None,
-        fit_intercept: true,
-        standardize: true,
-        threshold: 0.5,
-        cross_check: false,
-        quiet: true,
-        missing: MissingPolicy::Error,
-        markers: Markers::default(),
-        delimiter: b',',
-    }
+    let data = dir.path().join("t.csv").to_string_lossy().into_owned();
+    let output = dir.path().join("m.json").to_string_lossy().into_owned();
+    let mut config = TrainConfig::new(&data, "y", &output).expect("default configuration");
+    config.l2 = l2;
+    config.fit = FitOptions { solver, max_iter: Some(200), tol: 1e-8, learning_rate: None };
+    config
 }
 
 proptest! {

@@ -2,9 +2,13 @@
 
 mod util;
 
+mod completions;
 mod errors;
 mod eval;
 mod input;
+mod plots;
 mod predict;
 mod properties;
+mod summary;
+mod thresholds;
 mod train;

@@ -1,6 +1,9 @@
 //! `logit eval`: score labelled data, compute metrics, print them, and check CI gates.
 //!
 //! An error (bad data, bad model) always wins over a gate: exit 2 before any gate is judged.
+//! The threshold table, the chosen threshold, calibration and the charts are computed from the
+//! same scored rows ([`score_labelled`]), and every file is written only once everything else
+//! has succeeded.
 
 use crate::cli::EvalArgs;
 use crate::data::encode::RowScorer;
@@ -11,6 +14,8 @@ use crate::exit::ExitStatus;
 use crate::metrics::{self, Metrics};
 use crate::model::Model;
 use crate::report;
+use crate::threshold::{Grid, PickRule, Sweep, ThresholdPoint};
+use crate::{calibration, plot};
 
 /// Which way a gate bounds its metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -78,6 +83,15 @@ pub struct EvalConfig {
     pub json: bool,
     pub gates: Vec<Gate>,
     pub delimiter: u8,
+    /// `--thresholds`: print the table over `grid` and the F1 / Youden optima.
+    pub thresholds: bool,
+    pub grid: Grid,
+    /// `--pick`: report the threshold chosen by this rule.
+    pub pick: Option<PickRule>,
+    /// `--calibration`: print the reliability table in the text report.
+    pub calibration: bool,
+    /// `--plot DIR`: write the ROC, PR and calibration charts there.
+    pub plot: Option<String>,
 }
 
 impl EvalConfig {
@@ -92,18 +106,83 @@ impl EvalConfig {
             json: args.json,
             gates,
             delimiter: delimiter_for(&args.data, args.delimiter),
+            thresholds: args.thresholds,
+            grid: args.grid.clone().unwrap_or_default(),
+            pick: args.pick,
+            calibration: args.calibration,
+            plot: args.plot.clone(),
         }
     }
 }
 
 pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
     let config = EvalConfig::from_args(args);
-    let (model, m) = evaluate(&config)?;
+    // Fail on a bad --plot before reading a possibly large input.
+    let charts = match &config.plot {
+        Some(dir) => Some(plot::ChartDir::check(dir, &[&config.model, &config.data])?),
+        None => None,
+    };
+    let model = Model::load(&config.model)?;
+    let threshold = config.threshold.unwrap_or(model.threshold);
+    let rows = score_labelled(&model, &config.data, config.target.as_deref(), config.delimiter)?;
+    let m = metrics::evaluate(&rows.scores, &rows.positive, threshold);
+    let cal = calibration::reliability(&rows.scores, &rows.positive, calibration::DEFAULT_BINS);
+    let sweep = Sweep::new(&rows.scores, &rows.positive);
+    let cuts = sweep.cut_points();
+    let table = config.thresholds.then(|| sweep.table(&config.grid));
+    let best = |rule| crate::threshold::pick(&cuts, sweep.n_positive(), sweep.n_negative(), rule).ok();
+    let (best_f1, best_youden) = (best(PickRule::F1), best(PickRule::Youden));
+    let picked: Option<(PickRule, ThresholdPoint)> = match config.pick {
+        Some(rule) => Some((
+            rule,
+            crate::threshold::pick(&cuts, sweep.n_positive(), sweep.n_negative(), rule)
+                .map_err(|e| Error::Usage(format!("{}: {e}", config.data)))?,
+        )),
+        None => None,
+    };
+    if let Some(dir) = charts {
+        let operating = sweep.at(threshold);
+        dir.write(&[
+            ("roc.svg", plot::roc_svg(&cuts, m.roc_auc, &operating)),
+            ("pr.svg", plot::pr_svg(&cuts, m.pr_auc, cal.base_rate, &operating)),
+            ("calibration.svg", plot::calibration_svg(&cal, threshold)),
+        ])?;
+    }
+
     let results: Vec<GateResult> = config.gates.iter().map(|g| g.check(&m)).collect();
     if config.json {
-        println!("{}", report::metrics_json(&m, &model, &results));
+        let mut value = report::metrics_json_value(&m, &model, &results);
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("calibration".into(), json(&cal));
+            if let Some(table) = &table {
+                obj.insert("thresholds".into(), json(table));
+                let mut optima = serde_json::Map::new();
+                optima.insert("f1".into(), json(&best_f1));
+                optima.insert("youden".into(), json(&best_youden));
+                obj.insert("best_thresholds".into(), optima.into());
+            }
+            if let Some((rule, point)) = &picked {
+                let mut p = json(point);
+                if let Some(o) = p.as_object_mut() {
+                    o.insert("rule".into(), rule.to_string().into());
+                }
+                obj.insert("pick".into(), p);
+            }
+        }
+        println!("{}", serde_json::to_string_pretty(&value).expect("json"));
     } else {
-        print!("{}", report::metrics_table(&m, &model));
+        let mut text = report::metrics_table(&m, &model);
+        text += &report::calibration_summary(&cal);
+        if config.calibration {
+            text += &report::calibration_table(&cal);
+        }
+        if let Some(table) = &table {
+            text += &report::threshold_table(table, best_f1.as_ref(), best_youden.as_ref(), cuts.len(), &model);
+        }
+        if let Some((rule, point)) = &picked {
+            text += &report::threshold_line(&format!("pick {rule}"), point);
+        }
+        print!("{text}");
     }
     let failed: Vec<&GateResult> = results.iter().filter(|r| !r.passed).collect();
     for r in &failed {
@@ -112,12 +191,33 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
     Ok(if failed.is_empty() { ExitStatus::Success } else { ExitStatus::GateFailed })
 }
 
+/// A value of ours as JSON (our types always serialise).
+fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).expect("report values serialise")
+}
+
 /// Scores the labelled data and computes the metrics.
 pub fn evaluate(config: &EvalConfig) -> Result<(Model, Metrics)> {
     let model = Model::load(&config.model)?;
     let threshold = config.threshold.unwrap_or(model.threshold);
-    let target = config.target.clone().unwrap_or_else(|| model.target.clone());
-    let (file, mut reader) = Source::open(&config.data)?.csv_reader(config.delimiter);
+    let rows = score_labelled(&model, &config.data, config.target.as_deref(), config.delimiter)?;
+    let m = metrics::evaluate(&rows.scores, &rows.positive, threshold);
+    Ok((model, m))
+}
+
+/// Labelled rows scored by a model: the linear score `z` of each row and whether its true label
+/// is the model's positive one, in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    pub scores: Vec<f64>,
+    pub positive: Vec<bool>,
+}
+
+/// Reads the labelled CSV `data` (label column `target`, default the model's) and scores every
+/// row with `model`. Used by `eval`, `logit threshold` and `train --pick-threshold`.
+pub fn score_labelled(model: &Model, data: &str, target: Option<&str>, delimiter: u8) -> Result<Scored> {
+    let target = target.map_or_else(|| model.target.clone(), str::to_string);
+    let (file, mut reader) = Source::open(data)?.csv_reader(delimiter);
     let header = read_header(&file, &mut reader)?;
     let target_index = header.iter().position(|h| *h == target).ok_or_else(|| {
         Error::from(DataError::new(
@@ -165,5 +265,5 @@ pub fn evaluate(config: &EvalConfig) -> Result<(Model, Metrics)> {
     if scores.is_empty() {
         return Err(DataError::new(Location::file(&file), DataErrorKind::NoDataRows).into());
     }
-    Ok((model, metrics::evaluate(&scores, &positive, threshold)))
+    Ok(Scored { scores, positive })
 }

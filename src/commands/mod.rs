@@ -2,8 +2,12 @@
 //! command line. Commands turn clap's structs into validated configurations, call the library
 //! and print; code below them never sees clap.
 
+pub mod completions;
 pub mod eval;
 pub mod predict;
+pub mod progress;
+pub mod summary;
+pub mod threshold;
 pub mod train;
 
 use crate::cli::Command;
@@ -16,5 +20,9 @@ pub fn run(command: &Command) -> Result<ExitStatus> {
         Command::Train(args) => train::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Threshold(args) => threshold::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
+        Command::Summary(args) => summary::run(args),
     }
 }

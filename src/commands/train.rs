@@ -11,6 +11,7 @@ use crate::model::{Feature, Model, ObjectiveSpec, TrainingCounts, FORMAT, OBJECT
 use crate::objective::Objective;
 use crate::report;
 use crate::solvers::{self, separation, Fit, FitOptions, SolverKind, StopReason, DEFAULT_TOL};
+use crate::threshold::PickRule;
 
 /// Relative disagreement beyond which `--cross-check` fails.
 const CROSS_CHECK_TOLERANCE: f64 = 1e-4;
@@ -31,12 +32,33 @@ pub struct TrainConfig {
     pub threshold: f64,
     pub cross_check: bool,
     pub quiet: bool,
+    /// Print the statistical summary (`logit summary`) to stderr after the report.
+    pub summary: bool,
     pub missing: MissingPolicy,
     pub markers: Markers,
     pub delimiter: u8,
+    /// `--pick-threshold RULE --validation FILE`: choose the stored threshold on FILE.
+    pub pick_threshold: Option<PickRule>,
+    pub validation: Option<String>,
+    /// Field delimiter of the validation file.
+    pub validation_delimiter: u8,
+    /// `--plot FILE.svg`: write the training curve.
+    pub plot: Option<String>,
 }
 
 impl TrainConfig {
+    /// The configuration `logit train DATA --target TARGET -o OUTPUT` gets: every other option
+    /// at its command-line default (for library users and tests).
+    pub fn new(data: &str, target: &str, output: &str) -> Result<TrainConfig> {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["logit", "train", data, "--target", target, "-o", output])
+            .map_err(|e| Error::Usage(e.to_string()))?;
+        match cli.command {
+            crate::cli::Command::Train(args) => TrainConfig::from_args(&args),
+            _ => unreachable!("parsed a train command"),
+        }
+    }
+
     pub fn from_args(args: &TrainArgs) -> Result<TrainConfig> {
         let solver = match args.solver {
             SolverArg::Lbfgs => SolverKind::Lbfgs,
@@ -70,6 +92,7 @@ impl TrainConfig {
             threshold: args.threshold,
             cross_check: args.cross_check,
             quiet: args.quiet,
+            summary: args.summary,
             missing: match args.missing {
                 MissingArg::Error => MissingPolicy::Error,
                 MissingArg::Drop => MissingPolicy::Drop,
@@ -78,31 +101,98 @@ impl TrainConfig {
             },
             markers: Markers::new(args.na_values.clone()),
             delimiter: delimiter_for(&args.data, args.delimiter),
+            pick_threshold: args.pick_threshold,
+            validation: args.validation.clone(),
+            validation_delimiter: args.validation.as_deref().map_or(b',', |v| delimiter_for(v, args.delimiter)),
+            plot: args.plot.clone(),
         })
     }
 }
 
 pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
     let config = TrainConfig::from_args(args)?;
-    let (model, warnings, cross) = train(&config)?;
+    // The solver's iterations feed the progress line and, with --plot, the training curve.
+    let mut progress = super::progress::TrainingProgress::new(config.quiet, config.fit.solver.as_str());
+    let mut history = Vec::new();
+    let (mut model, warnings, cross) = train_observed(&config, &mut |it| {
+        progress.update(it);
+        if config.plot.is_some() {
+            history.push(*it);
+        }
+    })?;
+    progress.finish();
+    let mut choice = None;
+    if let (Some(rule), Some(validation)) = (config.pick_threshold, &config.validation) {
+        let previous = model.threshold;
+        let chosen = super::threshold::choose(&model, validation, None, config.validation_delimiter, rule)?;
+        model.threshold = chosen.threshold;
+        choice = Some(super::threshold::choice_report(validation, rule, &chosen, previous));
+    }
+    // Drawn and staged in a temporary file before the model is written; renamed into place after.
+    let chart = match &config.plot {
+        Some(path) => {
+            let svg = crate::plot::training_svg(&history, config.fit.tol, config.fit.solver.as_str())
+                .map_err(|e| e.at(path))?;
+            let mut out = crate::data::input::Output::create(path, &plot_inputs(&config))?;
+            std::io::Write::write_all(&mut out, svg.as_bytes()).map_err(|e| Error::io(path, "write it", e))?;
+            Some(out)
+        }
+        None => None,
+    };
     for w in &warnings {
         eprintln!("logit: warning: {w}");
     }
     if !config.quiet {
         eprint!("{}", report::training_report(&model, cross.as_ref()));
+        if let Some(choice) = &choice {
+            eprint!("{choice}");
+        }
+    }
+    if config.summary {
+        // Asked for explicitly, so printed even with --quiet; stderr, as stdout may carry the model.
+        eprint!("{}", crate::commands::summary::render_text(&crate::summary::Summary::of(&model)));
     }
     model.save(&config.output, &[&config.data])?;
     if !config.quiet && config.output != "-" {
         eprintln!("model written to {}", config.output);
     }
+    if let (Some(out), Some(path)) = (chart, &config.plot) {
+        out.commit()?;
+        if !config.quiet && path != "-" {
+            eprintln!("training curve written to {path}");
+        }
+    }
     Ok(ExitStatus::Success)
+}
+
+/// Files `--plot` may not overwrite: the inputs and the model output.
+fn plot_inputs(config: &TrainConfig) -> Vec<&str> {
+    let mut inputs = vec![config.data.as_str(), config.output.as_str()];
+    inputs.extend(config.validation.as_deref());
+    inputs
 }
 
 /// Fits a model as configured. Returns the model, warnings for the user, and the cross-check
 /// result when one was asked for. Writes nothing.
 pub fn train(config: &TrainConfig) -> Result<(Model, Vec<String>, Option<solvers::linfa::CrossCheck>)> {
-    // Fail on a bad -o before reading a possibly large input.
-    check_destination(&config.output, &[&config.data])?;
+    train_observed(config, &mut |_| {})
+}
+
+/// [`train`], passing every solver iteration to `observer` (see [`solvers::fit_observed`]).
+pub fn train_observed(
+    config: &TrainConfig,
+    observer: &mut dyn FnMut(&solvers::Iteration),
+) -> Result<(Model, Vec<String>, Option<solvers::linfa::CrossCheck>)> {
+    // Fail on a bad -o or --plot before reading a possibly large input.
+    let mut inputs = vec![config.data.as_str()];
+    inputs.extend(config.validation.as_deref());
+    check_destination(&config.output, &inputs)?;
+    if let Some(plot) = &config.plot {
+        if plot == &config.output && plot != "-" || plot == "-" && config.output == "-" {
+            return Err(Error::Usage(format!("--plot {plot:?} and -o {:?} name the same destination", config.output)));
+        }
+        check_destination(plot, &plot_inputs(config))?;
+    }
     let selection = TrainingSelection {
         target: &config.target,
         features: config.features.as_deref(),
@@ -111,7 +201,7 @@ pub fn train(config: &TrainConfig) -> Result<(Model, Vec<String>, Option<solvers
         missing: config.missing,
         markers: config.markers.clone(),
     };
-    let mut data = read_training(Source::open(&config.data)?, config.delimiter, &selection)?;
+    let mut data = read_data(config, &selection)?;
     if data.rows_dropped > 0 {
         // Reported as a warning, not hidden in the report: rows vanished from the fit.
         eprintln!(
@@ -128,7 +218,7 @@ pub fn train(config: &TrainConfig) -> Result<(Model, Vec<String>, Option<solvers
     scaler.apply(&mut data.x);
 
     let objective = Objective::new(data.x.view(), data.y.view(), config.l2, config.fit_intercept);
-    let fit = solvers::fit(&objective, &config.fit)?;
+    let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
     let mut warnings = fit_warnings(config, &data, &fit);
 
     let cross = if config.cross_check {
@@ -163,6 +253,24 @@ pub fn train(config: &TrainConfig) -> Result<(Model, Vec<String>, Option<solvers
 
     let model = build_model(config, &data, &scaler, &fit);
     Ok((model, warnings, cross))
+}
+
+/// Reads the training data: large plain numeric files through the fast parallel reader, and
+/// everything else (or anything it is unsure of) through the csv crate.
+fn read_data(config: &TrainConfig, selection: &TrainingSelection) -> Result<TrainingData> {
+    #[cfg(unix)]
+    if config.data != "-" {
+        let fast = crate::data::fast::read_training_fast(
+            &config.data,
+            config.delimiter,
+            selection,
+            crate::data::fast::MIN_FAST_BYTES,
+        )?;
+        if let Some(data) = fast {
+            return Ok(data);
+        }
+    }
+    read_training(Source::open(&config.data)?, config.delimiter, selection)
 }
 
 /// Warnings about the fit: non-convergence and separation are never silent.
@@ -315,5 +423,13 @@ fn build_model(config: &TrainConfig, data: &TrainingData, scaler: &Scaler, fit: 
             n_negative: data.n_negative,
         },
         fit: fit.report.clone(),
+        inference: Some(crate::summary::Inference::compute(
+            &Objective::new(data.x.view(), data.y.view(), config.l2, config.fit_intercept),
+            &fit.theta,
+            &scaler.mean,
+            &scaler.std,
+            &data.feature_names,
+            &fit.report,
+        )),
     }
 }

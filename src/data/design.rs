@@ -17,17 +17,37 @@ impl Scaler {
     /// Statistics of each column of `x`. With `center` false the means are 0 (used without an
     /// intercept, where centring would smuggle one in) and the scale is the root mean square.
     pub fn fit(x: &Array2<f64>, center: bool) -> Scaler {
-        let n = x.nrows() as f64;
-        let mut mean = Vec::with_capacity(x.ncols());
-        let mut std = Vec::with_capacity(x.ncols());
-        for column in x.axis_iter(Axis(1)) {
-            // Two passes: the mean first, then the mean squared deviation (no cancellation).
-            let m = if center { column.sum() / n } else { 0.0 };
-            let var = column.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n;
-            let s = var.sqrt();
-            mean.push(m);
-            std.push(if s > 0.0 && s.is_finite() { s } else { 1.0 });
+        let (n_rows, p) = x.dim();
+        let n = n_rows as f64;
+        // Two passes over the rows (contiguous in memory): the means, then the mean squared
+        // deviations (no cancellation, unlike sum of squares minus squared sum).
+        let mut mean = vec![0.0; p];
+        if center {
+            for row in x.axis_iter(Axis(0)) {
+                for (m, v) in mean.iter_mut().zip(row) {
+                    *m += v;
+                }
+            }
+            mean.iter_mut().for_each(|m| *m /= n);
         }
+        let mut var = vec![0.0; p];
+        for row in x.axis_iter(Axis(0)) {
+            for ((s, v), m) in var.iter_mut().zip(row).zip(&mean) {
+                let d = v - m;
+                *s += d * d;
+            }
+        }
+        let std = var
+            .iter()
+            .map(|s| {
+                let s = (s / n).sqrt();
+                if s > 0.0 && s.is_finite() {
+                    s
+                } else {
+                    1.0
+                }
+            })
+            .collect();
         Scaler { mean, std }
     }
 

@@ -2,6 +2,8 @@
 
 pub mod design;
 pub mod encode;
+#[cfg(unix)]
+pub mod fast;
 pub mod input;
 pub mod missing;
 pub mod schema;

@@ -92,7 +92,7 @@ impl GradientDescent {
     fn gradient_step(&mut self, objective: &Objective, from: &Point) -> Option<Point> {
         let g = &from.grad;
         let gg = dot(g, g);
-        if !(gg > 0.0) || !gg.is_finite() {
+        if !(gg.is_finite() && gg > 0.0) {
             return None;
         }
         let slack = value_slack(from.value);

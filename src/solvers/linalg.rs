@@ -55,8 +55,7 @@ impl Cholesky {
             for k in 0..j {
                 d -= l[j * n + k] * l[j * n + k];
             }
-            // `!(d > floor)` also catches NaN.
-            if !(d > floor) || !d.is_finite() {
+            if !(d.is_finite() && d > floor) {
                 return Err(NotPositiveDefinite { column: j });
             }
             let djj = d.sqrt();
@@ -83,6 +82,7 @@ impl Cholesky {
     }
 
     /// Solve `A x = b` in place (`b` becomes `x`) by forward and back substitution.
+    #[allow(clippy::needless_range_loop)] // index form mirrors the textbook recurrences
     pub fn solve_in_place(&self, b: &mut [f64]) {
         let n = self.n;
         assert_eq!(b.len(), n, "right-hand side has the wrong length");

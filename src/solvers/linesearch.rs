@@ -91,7 +91,7 @@ pub(crate) fn strong_wolfe(
     let Wolfe { c1, c2, max_evals } = params;
     let phi0 = start.value;
     let dphi0 = dot(&start.grad, d);
-    if !(dphi0 < 0.0) || !alpha0.is_finite() || alpha0 <= 0.0 {
+    if !(dphi0 < 0.0 && alpha0.is_finite() && alpha0 > 0.0) {
         return None;
     }
     let mut evals = 0usize;
@@ -214,7 +214,7 @@ pub(crate) fn backtracking(
 ) -> Option<Point> {
     let phi0 = start.value;
     let dphi0 = dot(&start.grad, d);
-    if !(dphi0 < 0.0) {
+    if dphi0.is_nan() || dphi0 >= 0.0 {
         return None;
     }
     let mut alpha = alpha0;

@@ -29,7 +29,7 @@
 //!
 //! linfa panics on a prediction threshold outside `[0, 1]` and on a column-count mismatch at
 //! prediction time; neither API is used here (probabilities come from our parameters). It needs
-//! both classes present, which [`fit_linfa`] checks first; its remaining failures are `Err`s,
+//! both classes present, which `fit_linfa` checks first; its remaining failures are `Err`s,
 //! wrapped as [`FitError::Linfa`]. The call is additionally wrapped in `catch_unwind` so that an
 //! unexpected panic inside argmin becomes an error instead of aborting `train`.
 //!

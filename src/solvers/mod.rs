@@ -39,7 +39,7 @@ use crate::objective::Objective;
 pub mod gd;
 pub mod lbfgs;
 pub mod linalg;
-mod linesearch;
+pub mod linesearch;
 pub mod linfa;
 pub mod newton;
 pub mod separation;
@@ -203,6 +203,8 @@ pub enum StopReason {
     /// The iteration cap was reached first.
     MaxIterations,
     /// The line search found no acceptable step (and the gradient was not within tolerance).
+    /// For `linfa`: argmin stopped on its own criteria (its cost no longer changing, or a
+    /// line-search error) before our gradient tolerance was met.
     LineSearchFailed,
     /// The classes are (quasi-)separated and the objective has no finite minimiser.
     Separation,
@@ -286,6 +288,28 @@ impl std::error::Error for FitError {}
 /// non-convergence) is an `Ok` with the reason in [`FitReport::stop_reason`]. Never panics on
 /// finite input.
 pub fn fit(objective: &Objective, options: &FitOptions) -> Result<Fit, FitError> {
+    fit_observed(objective, options, &mut |_| {})
+}
+
+/// The state of the shared loop after an iteration, as passed to the observer of
+/// [`fit_observed`] (the training curve of `train --plot`, the progress line).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Iteration {
+    /// Iterations done so far; 0 is the starting point `theta = 0`.
+    pub iteration: usize,
+    /// Objective value at the current point.
+    pub objective: f64,
+    /// Infinity norm of the gradient at the current point.
+    pub gradient_norm: f64,
+}
+
+/// [`fit`], calling `observer` at the starting point and after every iteration of the shared
+/// loop. `linfa` runs its own loop, so it reports only its starting and final points.
+pub fn fit_observed(
+    objective: &Objective,
+    options: &FitOptions,
+    observer: &mut dyn FnMut(&Iteration),
+) -> Result<Fit, FitError> {
     options.validate()?;
     check_problem(objective)?;
     let k = objective.n_params();
@@ -304,15 +328,32 @@ pub fn fit(objective: &Objective, options: &FitOptions) -> Result<Fit, FitError>
     }
 
     match options.solver {
-        SolverKind::Gd => run(
+        SolverKind::Gd => run_observed(
             objective,
             gd::GradientDescent::new(objective, options.learning_rate),
             options,
+            observer,
         ),
-        SolverKind::Lbfgs => run(objective, lbfgs::Lbfgs::new(lbfgs::MEMORY), options),
-        SolverKind::Newton => run(objective, newton::Newton::new(), options),
+        SolverKind::Lbfgs => run_observed(
+            objective,
+            lbfgs::Lbfgs::new(lbfgs::MEMORY),
+            options,
+            observer,
+        ),
+        SolverKind::Newton => run_observed(objective, newton::Newton::new(), options, observer),
         SolverKind::Linfa => linfa::fit_linfa(objective, options).map(|(theta, iterations)| {
+            let start = Point::at(objective, vec![0.0; k]);
+            observer(&Iteration {
+                iteration: 0,
+                objective: start.value,
+                gradient_norm: start.grad_inf(),
+            });
             let point = Point::at(objective, theta);
+            observer(&Iteration {
+                iteration: iterations,
+                objective: point.value,
+                gradient_norm: point.grad_inf(),
+            });
             let mut monitor = separation::Monitor::new(objective);
             let reason = if monitor.at_end(objective, &point) {
                 StopReason::Separation
@@ -403,16 +444,28 @@ pub(crate) trait Solver {
 
 /// The shared loop: iterate `solver` from `theta = 0` until convergence, the iteration cap, a
 /// failed line search or detected separation.
-fn run<S: Solver>(
+#[cfg_attr(not(test), allow(dead_code))]
+fn run<S: Solver>(objective: &Objective, solver: S, options: &FitOptions) -> Result<Fit, FitError> {
+    run_observed(objective, solver, options, &mut |_| {})
+}
+
+/// [`run`], calling `observer` at the starting point and after every iteration.
+fn run_observed<S: Solver>(
     objective: &Objective,
     mut solver: S,
     options: &FitOptions,
+    observer: &mut dyn FnMut(&Iteration),
 ) -> Result<Fit, FitError> {
     let max_iter = options.effective_max_iter();
     let mut point = Point::at(objective, vec![0.0; objective.n_params()]);
     let mut monitor = separation::Monitor::new(objective);
     let mut iterations = 0usize;
     let reason = loop {
+        observer(&Iteration {
+            iteration: iterations,
+            objective: point.value,
+            gradient_norm: point.grad_inf(),
+        });
         if monitor.during(objective, &point, iterations) {
             break StopReason::Separation;
         }

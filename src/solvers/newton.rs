@@ -60,7 +60,8 @@ impl Newton {
 impl Solver for Newton {
     fn step(&mut self, objective: &Objective, point: &mut Point) -> Step {
         let mut d = self.direction(objective, point);
-        if !(dot(&d, &point.grad) < 0.0) || d.iter().any(|v| !v.is_finite()) {
+        let slope = dot(&d, &point.grad);
+        if !(slope < 0.0 && d.iter().all(|v| v.is_finite())) {
             // Cannot happen for a positive definite factor in exact arithmetic; fall back.
             d = point.grad.iter().map(|g| -g).collect();
         }

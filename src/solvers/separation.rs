@@ -20,9 +20,10 @@
 //! above — has been found and checked; the solvers' behaviour only decides where to look:
 //!
 //! 1. **Complete separation, every iteration.** If the current iterate classifies every row with a
-//!    strictly positive margin (`min_i m_i > 0`), `d = theta` itself is a certificate. This is the
-//!    perfect-prediction check of statsmodels (`Logit` raises `PerfectSeparationError` when all
-//!    fitted values equal the labels), made exact.
+//!    strictly positive margin (`min_i m_i > 0`), `d = theta` itself is a certificate. This is
+//!    statsmodels' perfect-prediction check (`BinaryModel._check_perfect_pred`: all fitted
+//!    probabilities equal to the labels within `np.allclose` tolerance; it then raises
+//!    `PerfectSeparationError` or warns), made exact.
 //! 2. **Quasi-complete separation, at geometrically spaced iterations and when the solver stops.**
 //!    Under quasi-separation `theta_k ~ t_k d + c` with `t_k -> infinity`: the rows with `a_i . d > 0`
 //!    get huge margins while the rest ("overlap" rows, `a_i . d = 0`) stay bounded. For several
@@ -52,7 +53,7 @@ use crate::objective::Objective;
 /// increasing order. Empty when one class is absent; columns with non-finite values are skipped.
 ///
 /// Such a column makes the unpenalised MLE nonexistent (its coefficient runs to infinity); the
-/// converse does not hold (separation by a combination of columns), see [`Monitor`].
+/// converse does not hold (separation by a combination of columns), which the solvers detect during the fit (see the module docs).
 pub fn separating_features(x: ArrayView2<f64>, y: ArrayView1<f64>) -> Vec<usize> {
     assert_eq!(
         x.nrows(),
@@ -203,7 +204,7 @@ impl Monitor {
     ) -> Option<Certificate> {
         let n = m.len();
         let max_margin = m.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        if !(max_margin > MARGIN_THRESHOLDS[0]) {
+        if max_margin.is_nan() || max_margin <= MARGIN_THRESHOLDS[0] {
             return None;
         }
         let theta_norm = norm2(theta);
@@ -369,7 +370,12 @@ mod tests {
             let start = Instant::now();
             let f = fit(&obj, &FitOptions::with_solver(kind)).unwrap();
             let took = start.elapsed();
-            eprintln!("SEP {what} {kind}: {:?} iterations={} took={took:?} |theta|={:.1}", f.report.stop_reason, f.report.iterations, f.theta.iter().map(|v| v * v).sum::<f64>().sqrt());
+            eprintln!(
+                "SEP {what} {kind}: {:?} iterations={} took={took:?} |theta|={:.1}",
+                f.report.stop_reason,
+                f.report.iterations,
+                f.theta.iter().map(|v| v * v).sum::<f64>().sqrt()
+            );
             assert_eq!(
                 f.report.stop_reason,
                 StopReason::Separation,

@@ -6,7 +6,7 @@
 //! by scikit-learn polished with exact Newton steps to a gradient below 5e-15 and checked against
 //! statsmodels; they are in the standardised scale (training mean, population std), which is
 //! the scale our solvers work in. spector is embedded below, pima and breast_cancer are read from
-//! `tests/fixtures/` (see its README).
+//! `fixtures/` (copies of the shared reference files, see its README).
 
 use ndarray::{Array1, Array2};
 
@@ -41,9 +41,9 @@ GPA,TUCE,PSI,GRADE
 2.83,19,0,0
 ";
 /// pima_train.csv, target `type`, positive "Yes".
-pub const PIMA_TRAIN: &str = include_str!("../../tests/fixtures/pima_train.csv");
+pub const PIMA_TRAIN: &str = include_str!("../../fixtures/pima_train.csv");
 /// breast_cancer_train.csv, target `diagnosis`, positive "malignant".
-pub const BREAST_CANCER_TRAIN: &str = include_str!("../../tests/fixtures/breast_cancer_train.csv");
+pub const BREAST_CANCER_TRAIN: &str = include_str!("../../fixtures/breast_cancer_train.csv");
 
 /// One reference fit (standardised scale).
 #[derive(Debug, Clone, Copy)]

@@ -1,0 +1,260 @@
+//! Bodies of the fuzz targets, with the invariants they check.
+//!
+//! Shared by the libFuzzer binaries in `fuzz_targets/` and by the main crate's
+//! `tests/fuzz_regressions.rs` (which includes this file with `#[path]`), so `cargo test`
+//! exercises the same harness on the seed corpus and on known nasty inputs. It uses only
+//! `logit`, `csv` and `std`. Every check is an `assert!`: a failed invariant is a crash.
+//!
+//! Input layout of `csv_design`: the first byte chooses the missing-value policy (bits 0-1:
+//! error, drop, mean, median) and the delimiter (`(byte >> 2) % 3`: ',' ';' '\t'); the rest is
+//! the CSV text, whose target column is `y`. So the ASCII digits `0`-`3` mean ','
+//! with error/drop/mean/median, `4`-`7` mean ';' and `8`, `9`, `:`, `;` mean tab.
+
+use logit::data::encode::{
+    read_training_from, ColumnKind, ColumnSpec, RowScorer, TrainingData, TrainingSelection,
+};
+use logit::data::missing::{Markers, MissingPolicy};
+use logit::model::Model;
+
+/// Display name of the fuzzed CSV source.
+const CSV_NAME: &str = "fuzz.csv";
+
+/// The policy and delimiter that the first input byte selects.
+pub fn csv_mode(byte: u8) -> (MissingPolicy, u8) {
+    let policy = [
+        MissingPolicy::Error,
+        MissingPolicy::Drop,
+        MissingPolicy::Mean,
+        MissingPolicy::Median,
+    ][usize::from(byte & 3)];
+    let delimiter = [b',', b';', b'\t'][usize::from((byte >> 2) % 3)];
+    (policy, delimiter)
+}
+
+fn csv_reader(csv: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new().delimiter(delimiter).from_reader(csv)
+}
+
+/// Target 1: CSV bytes to design matrix, then scoring the same records.
+///
+/// Returns the training result (for tests); the fuzz binary ignores it.
+pub fn csv_design(data: &[u8]) -> Option<logit::error::Result<TrainingData>> {
+    let (&mode, csv) = data.split_first()?;
+    let (missing, delimiter) = csv_mode(mode);
+    let selection = TrainingSelection {
+        target: "y",
+        missing,
+        ..Default::default()
+    };
+    let result = read_training_from(CSV_NAME, &mut csv_reader(csv, delimiter), &selection);
+    match &result {
+        Ok(training) => {
+            check_training(training, missing);
+            score_like_training(training, csv, delimiter, missing);
+        }
+        Err(e) => {
+            // Rendering the message must not panic either.
+            let _ = e.to_string();
+        }
+    }
+    score_with_fixed_model(csv, delimiter);
+    Some(result)
+}
+
+/// Invariants of a successful read.
+fn check_training(d: &TrainingData, policy: MissingPolicy) {
+    let n = d.y.len();
+    assert!(n > 0, "no rows");
+    assert_eq!(d.x.nrows(), n, "x rows vs y length");
+    assert_eq!(d.x.ncols(), d.feature_names.len(), "x columns vs feature names");
+    let names: Vec<String> = d.columns.iter().flat_map(ColumnSpec::design_names).collect();
+    assert_eq!(names, d.feature_names, "feature names vs columns");
+    assert!(d.columns.iter().all(|c| c.name != d.target), "target used as a feature");
+    for (i, v) in d.x.iter().enumerate() {
+        assert!(v.is_finite(), "x value {v} at flat index {i} is not finite");
+    }
+    assert!(d.y.iter().all(|&v| v == 0.0 || v == 1.0), "y not 0/1");
+    let positive = d.y.iter().filter(|&&v| v == 1.0).count();
+    assert_eq!(d.n_positive, positive, "n_positive");
+    assert_eq!(d.n_positive + d.n_negative, n, "class counts");
+    assert!(d.n_positive > 0 && d.n_negative > 0, "both classes must be present");
+    assert_ne!(d.labels.positive, d.labels.negative, "labels");
+    if policy != MissingPolicy::Drop {
+        assert_eq!(d.rows_dropped, 0, "rows dropped without --missing drop");
+    }
+    let mut offset = 0;
+    for column in &d.columns {
+        match &column.kind {
+            ColumnKind::Numeric { fill } => {
+                assert_eq!(fill.is_some(), policy.imputes(), "numeric fill vs policy");
+                if let Some(f) = fill {
+                    // The model loader refuses a non-finite fill, so training must not make one.
+                    assert!(f.is_finite(), "column {:?} has fill {f}", column.name);
+                }
+            }
+            ColumnKind::Categorical { levels, fill } => {
+                assert!(!levels.is_empty(), "categorical column without levels");
+                assert!(levels.windows(2).all(|w| w[0] < w[1]), "levels not sorted and distinct");
+                assert_eq!(fill.is_some(), policy.imputes(), "categorical fill vs policy");
+                if let Some(f) = fill {
+                    assert!(levels.contains(f), "fill level not among the levels");
+                }
+                // One-hot: exactly one indicator set in every row.
+                for row in d.x.rows() {
+                    let block: Vec<f64> = row.iter().skip(offset).take(levels.len()).copied().collect();
+                    assert!(block.iter().all(|&v| v == 0.0 || v == 1.0), "indicator not 0/1");
+                    assert_eq!(block.iter().sum::<f64>(), 1.0, "one-hot block of {:?}", column.name);
+                }
+            }
+        }
+        offset += column.width();
+    }
+    assert_eq!(offset, d.feature_names.len(), "column widths");
+}
+
+/// Scores every record of the same bytes with a `RowScorer` built from the trained columns and
+/// weights `1, 2, 3, ...`: each row that training kept must score exactly its design row's dot
+/// product with the weights (training and scoring encode alike), and the rows that training
+/// dropped must be exactly those with a missing label or feature cell.
+fn score_like_training(d: &TrainingData, csv: &[u8], delimiter: u8, policy: MissingPolicy) {
+    let markers = Markers::default();
+    let weights: Vec<f64> = (1..=d.feature_names.len()).map(|j| j as f64).collect();
+    let mut reader = csv_reader(csv, delimiter);
+    let header: Vec<String> = reader
+        .headers()
+        .expect("training read this header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let scorer = RowScorer::new(
+        CSV_NAME,
+        &header,
+        &d.columns,
+        &weights,
+        0.0,
+        markers.clone(),
+        policy,
+    )
+    .expect("the header has every trained column");
+    let target = header.iter().position(|h| h == "y").expect("training found y");
+    let features: Vec<usize> = d
+        .columns
+        .iter()
+        .map(|c| header.iter().position(|h| *h == c.name).expect("trained column in header"))
+        .collect();
+    let mut row = 0;
+    let mut dropped = 0;
+    for (i, record) in reader.records().enumerate() {
+        let record = record.expect("training read every record");
+        let line = record.position().map_or(i as u64 + 2, |p| p.line());
+        let label_missing = markers.is_missing(&record[target]);
+        let feature_missing = features.iter().any(|&f| markers.is_missing(&record[f]));
+        let score = scorer.score(&record, line);
+        if policy == MissingPolicy::Drop && label_missing {
+            // Training skips such a row unread, so its cells may be anything.
+            dropped += 1;
+            continue;
+        }
+        if feature_missing && !policy.imputes() {
+            assert!(score.is_err(), "record {i} has a missing cell but no fill");
+        } else {
+            assert!(score.is_ok(), "record {i} scores: {:?}", score.err());
+        }
+        if policy == MissingPolicy::Drop && feature_missing {
+            dropped += 1;
+            continue;
+        }
+        assert!(!label_missing, "a row without label was kept");
+        let score = score.expect("checked above");
+        let expected: f64 = d
+            .x
+            .row(row)
+            .iter()
+            .zip(&weights)
+            .fold(0.0, |z, (x, w)| z + w * x);
+        assert!(
+            score == expected || (score.is_nan() && expected.is_nan()),
+            "record {i} (row {row}) scores {score} but its design row gives {expected}"
+        );
+        let positive = d.labels.is_positive(record[target].trim());
+        assert_eq!(positive, Some(d.y[row] == 1.0), "label of row {row}");
+        row += 1;
+    }
+    assert_eq!(row, d.y.len(), "rows kept");
+    assert_eq!(dropped, d.rows_dropped, "rows dropped");
+}
+
+/// Scores the records with a fixed small model (`a` numeric, `c` categorical) whenever the
+/// header has those columns; scoring must never panic, and never give `NaN`.
+fn score_with_fixed_model(csv: &[u8], delimiter: u8) {
+    let columns = [
+        ColumnSpec {
+            name: "a".into(),
+            kind: ColumnKind::Numeric { fill: Some(0.5) },
+        },
+        ColumnSpec {
+            name: "c".into(),
+            kind: ColumnKind::Categorical {
+                levels: vec!["blue".into(), "red".into()],
+                fill: Some("red".into()),
+            },
+        },
+    ];
+    let mut reader = csv_reader(csv, delimiter);
+    let Ok(header) = reader.headers() else { return };
+    let header: Vec<String> = header.iter().map(str::to_string).collect();
+    let scorer = match RowScorer::new(
+        CSV_NAME,
+        &header,
+        &columns,
+        &[2.0, -1.0, 1.0],
+        0.25,
+        Markers::default(),
+        MissingPolicy::Mean,
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = e.to_string();
+            return;
+        }
+    };
+    for (i, record) in reader.records().enumerate() {
+        let Ok(record) = record else { break };
+        match scorer.score(&record, i as u64 + 2) {
+            Ok(z) => assert!(!z.is_nan(), "record {i} scores NaN"),
+            Err(e) => {
+                let _ = e.to_string();
+            }
+        }
+    }
+}
+
+/// Target 2: model file bytes. A model that loads must survive `to_json` and load again equal,
+/// and its columns must make a `RowScorer` against a header of its own column names.
+pub fn model_load(data: &[u8]) -> logit::error::Result<Model> {
+    let result = Model::from_slice("fuzz.json", data);
+    match &result {
+        Ok(model) => {
+            let json = model.to_json();
+            let again = Model::from_slice("x", json.as_bytes())
+                .unwrap_or_else(|e| panic!("a loaded model's own JSON does not load: {e}\n{json}"));
+            assert_eq!(&again, model, "model changed in a JSON round trip");
+            assert_eq!(again.to_json(), json, "JSON not stable");
+            let header: Vec<String> = model.columns.iter().map(|c| c.name.clone()).collect();
+            let scorer = RowScorer::new(
+                "fuzz.csv",
+                &header,
+                &model.columns,
+                &model.coefficients(),
+                model.intercept,
+                Markers::new(model.missing.na_values.clone()),
+                model.missing.policy,
+            );
+            assert!(scorer.is_ok(), "a loaded model cannot score: {:?}", scorer.err());
+        }
+        Err(e) => {
+            let _ = e.to_string();
+        }
+    }
+    result
+}

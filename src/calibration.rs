@@ -1,0 +1,222 @@
+//! Calibration of predicted probabilities: a reliability table and the expected calibration
+//! error (ECE), plus the base rate against the mean predicted probability.
+//!
+//! This module owns the definitions behind the `calibration` part of `eval`'s report and the
+//! calibration chart; printing is left to [`crate::report`], drawing to [`crate::plot`].
+//!
+//! # Definitions
+//!
+//! The probabilities `p_i = sigmoid(z_i)` are put in `B` equal-width bins of `[0, 1]`:
+//! bin `b` (0-based) holds `b/B <= p < (b+1)/B`, the last bin also holds `p = 1` (the edges are
+//! `b/B` computed as a division; scikit-learn's `calibration_curve(strategy="uniform")` uses the
+//! same half-open bins). For a bin with `n_b > 0` rows, `mean_predicted_b` is the mean of its
+//! `p_i` and `observed_rate_b` the fraction of its rows that are positive. Then
+//!
+//! ```text
+//! ECE = sum_b (n_b / n) |observed_rate_b - mean_predicted_b|      (empty bins contribute 0)
+//! MCE = max_b            |observed_rate_b - mean_predicted_b|      (over non-empty bins)
+//! ```
+//!
+//! as in Naeini, Cooper & Hauskrecht, "Obtaining well calibrated probabilities using Bayesian
+//! binning", AAAI 2015, and Guo, Pleiss, Sun & Weinberger, "On calibration of modern neural
+//! networks", ICML 2017 (eq. 3 and 5), with the predicted probability of the positive class in
+//! place of the confidence of the predicted class. Since `n_b (observed_rate_b -
+//! mean_predicted_b) = positives_b - sum_b p_i`, the ECE is computed as
+//! `sum_b |positives_b - sum_b p_i| / n` from exact counts and compensated sums.
+//!
+//! Rows whose score is `NaN` have no probability and are left out of every number here.
+
+use serde::Serialize;
+
+use crate::numerics::sigmoid;
+
+/// Number of bins of the reliability table.
+pub const DEFAULT_BINS: usize = 10;
+
+/// One bin of the reliability table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bin {
+    /// The bin holds `lower <= p < upper` (`<= 1` for the last bin).
+    pub lower: f64,
+    pub upper: f64,
+    /// Rows in the bin.
+    pub count: usize,
+    /// Positive rows in the bin.
+    pub n_positive: usize,
+    /// Mean predicted probability of the rows in the bin; `null` when the bin is empty.
+    pub mean_predicted: Option<f64>,
+    /// Fraction of the bin's rows that are positive; `null` when the bin is empty.
+    pub observed_rate: Option<f64>,
+}
+
+/// The reliability table and summary numbers of one data set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Calibration {
+    /// Rows with a probability (all rows unless some score is `NaN`).
+    pub n: usize,
+    /// Fraction of rows that are positive; `null` with no rows.
+    pub base_rate: Option<f64>,
+    /// Mean predicted probability over all rows; `null` with no rows.
+    pub mean_predicted: Option<f64>,
+    /// Expected calibration error over the bins, see the module documentation.
+    pub ece: Option<f64>,
+    /// Maximum calibration error: the largest |observed - predicted| of a non-empty bin.
+    pub mce: Option<f64>,
+    /// The bins, from `[0, 1/B)` up.
+    pub bins: Vec<Bin>,
+}
+
+/// Neumaier's compensated sum, so means over millions of rows keep full precision.
+#[derive(Debug, Default, Clone, Copy)]
+struct Sum {
+    sum: f64,
+    compensation: f64,
+}
+
+impl Sum {
+    fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        self.compensation += if self.sum.abs() >= x.abs() { (self.sum - t) + x } else { (x - t) + self.sum };
+        self.sum = t;
+    }
+
+    fn total(&self) -> f64 {
+        self.sum + self.compensation
+    }
+}
+
+/// The index of the bin of probability `p` among `n_bins` equal-width bins.
+fn bin_of(p: f64, n_bins: usize) -> usize {
+    // Count the interior edges b/B that are <= p; p = 1 lands in the last bin.
+    let guess = ((p * n_bins as f64) as usize).min(n_bins - 1);
+    let edge = |b: usize| b as f64 / n_bins as f64;
+    if guess > 0 && p < edge(guess) {
+        guess - 1
+    } else if guess + 1 < n_bins && p >= edge(guess + 1) {
+        guess + 1
+    } else {
+        guess
+    }
+}
+
+/// The reliability table of the probabilities `sigmoid(scores[i])` against the true classes,
+/// with `n_bins` equal-width bins.
+///
+/// # Panics
+/// If `scores` and `positive` differ in length or `n_bins` is 0 (caller bugs).
+pub fn reliability(scores: &[f64], positive: &[bool], n_bins: usize) -> Calibration {
+    assert_eq!(scores.len(), positive.len(), "calibration: {} scores but {} labels", scores.len(), positive.len());
+    assert!(n_bins > 0, "calibration needs at least one bin");
+    let mut counts = vec![0usize; n_bins];
+    let mut positives = vec![0usize; n_bins];
+    let mut sums = vec![Sum::default(); n_bins];
+    let mut total = Sum::default();
+    let (mut n, mut n_pos) = (0usize, 0usize);
+    for (&z, &is_positive) in scores.iter().zip(positive) {
+        let p = sigmoid(z);
+        if p.is_nan() {
+            continue;
+        }
+        let b = bin_of(p, n_bins);
+        counts[b] += 1;
+        positives[b] += usize::from(is_positive);
+        sums[b].add(p);
+        total.add(p);
+        n += 1;
+        n_pos += usize::from(is_positive);
+    }
+    let mut gap_sum = Sum::default();
+    let mut mce: Option<f64> = None;
+    let bins = (0..n_bins)
+        .map(|b| {
+            let count = counts[b];
+            let (mean_predicted, observed_rate) = if count == 0 {
+                (None, None)
+            } else {
+                let mean = sums[b].total() / count as f64;
+                let rate = positives[b] as f64 / count as f64;
+                gap_sum.add((positives[b] as f64 - sums[b].total()).abs());
+                let gap = (rate - mean).abs();
+                mce = Some(mce.map_or(gap, |m| m.max(gap)));
+                (Some(mean), Some(rate))
+            };
+            Bin {
+                lower: b as f64 / n_bins as f64,
+                upper: (b + 1) as f64 / n_bins as f64,
+                count,
+                n_positive: positives[b],
+                mean_predicted,
+                observed_rate,
+            }
+        })
+        .collect();
+    let per_row = |v: f64| (n > 0).then(|| v / n as f64);
+    Calibration {
+        n,
+        base_rate: per_row(n_pos as f64),
+        mean_predicted: per_row(total.total()),
+        ece: per_row(gap_sum.total()),
+        mce,
+        bins,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn logit_of(p: f64) -> f64 {
+        p.ln() - (-p).ln_1p()
+    }
+
+    #[test]
+    fn hand_computed_table_and_ece() {
+        // Bin 0 ([0, .1)): p 0.05, 0.05, labels 0, 1 -> mean 0.05, rate 0.5, gap 0.45
+        // Bin 7 ([.7, .8)): p 0.75 x 4, labels 1 1 1 0 -> mean 0.75, rate 0.75, gap 0
+        // Bin 9 ([.9, 1]): p 0.95, 1.0, labels 1 1 -> mean 0.975, rate 1, gap 0.025
+        // ECE = (2 x 0.45 + 4 x 0 + 2 x 0.025) / 8 = 0.95 / 8 = 0.11875; MCE = 0.45.
+        let probs = [0.05, 0.05, 0.75, 0.75, 0.75, 0.75, 0.95, 1.0];
+        let labels = [false, true, true, true, true, false, true, true];
+        let z: Vec<f64> = probs.iter().map(|&p| if p == 1.0 { f64::INFINITY } else { logit_of(p) }).collect();
+        let c = reliability(&z, &labels, 10);
+        assert_eq!(c.n, 8);
+        let counts: Vec<usize> = c.bins.iter().map(|b| b.count).collect();
+        assert_eq!(counts, vec![2, 0, 0, 0, 0, 0, 0, 4, 0, 2]);
+        assert_eq!(c.bins[1].mean_predicted, None);
+        assert!((c.bins[0].observed_rate.unwrap() - 0.5).abs() < 1e-15);
+        assert!((c.bins[9].mean_predicted.unwrap() - 0.975).abs() < 1e-15);
+        assert!((c.ece.unwrap() - 0.11875).abs() < 1e-15, "{:?}", c.ece);
+        assert!((c.mce.unwrap() - 0.45).abs() < 1e-15);
+        assert_eq!(c.base_rate, Some(6.0 / 8.0));
+        assert!((c.mean_predicted.unwrap() - 5.05 / 8.0).abs() < 1e-15);
+        assert_eq!((c.bins[3].lower, c.bins[3].upper), (0.3, 0.4));
+    }
+
+    #[test]
+    fn edges_are_half_open_and_one_is_in_the_last_bin() {
+        for (p, want) in [(0.0, 0), (0.1, 1), (0.3, 3), (0.7, 7), (0.7 - 1e-12, 6), (0.9, 9), (1.0, 9), (0.999, 9)] {
+            assert_eq!(bin_of(p, 10), want, "p = {p}");
+        }
+        // Exhaustive over the edges of several bin counts: p = b/B goes to bin b.
+        for n_bins in 1..=20 {
+            for b in 0..n_bins {
+                let edge = b as f64 / n_bins as f64;
+                assert_eq!(bin_of(edge, n_bins), b);
+                if b > 0 {
+                    assert_eq!(bin_of(f64::from_bits(edge.to_bits() - 1), n_bins), b - 1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn perfectly_calibrated_bins_have_zero_ece_and_empty_data_is_undefined() {
+        // Each bin's observed rate equals its probability exactly: p = 0.25 with 1 of 4 positive.
+        let z = vec![logit_of(0.25); 4];
+        let c = reliability(&z, &[true, false, false, false], 10);
+        assert!(c.ece.unwrap() < 1e-15);
+        let e = reliability(&[], &[], 10);
+        assert_eq!((e.n, e.ece, e.mce, e.base_rate), (0, None, None, None));
+        assert_eq!(e.bins.len(), 10);
+    }
+}

@@ -1,0 +1,189 @@
+//! `logit summary MODEL [--json]`: the statsmodels-style coefficient table of a model, from the
+//! model file alone (the statistics live in [`crate::summary`]; this file loads, renders and
+//! prints). `train --summary` prints the same text to stderr through [`render_text`].
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use crate::cli::SummaryArgs;
+use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
+use crate::model::Model;
+use crate::report::format_significant;
+use crate::summary::{CovarianceSource, Summary, Term};
+
+/// Width of the text table's lines (and of the notes' wrapping).
+const WIDTH: usize = 120;
+
+pub fn run(args: &SummaryArgs) -> Result<ExitStatus> {
+    let model = Model::load(&args.model)?;
+    let summary = Summary::of(&model);
+    let text = if args.json {
+        let mut s = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
+        s.push('\n');
+        s
+    } else {
+        render_text(&summary)
+    };
+    // Not println!: a closed stdout (`| head`) must end quietly, not panic.
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io("<stdout>", "write the summary", e))?;
+    Ok(ExitStatus::Success)
+}
+
+/// A coefficient or standard error: 5 significant digits, scientific outside [1e-4, 1e6).
+fn number(v: Option<f64>) -> String {
+    v.map_or_else(|| "--".to_string(), |v| format_significant(v, 5))
+}
+
+/// A p-value: 4 decimals down to 1e-4 (as statsmodels' 3, one more), then scientific.
+fn p_value(v: Option<f64>) -> String {
+    match v {
+        None => "--".to_string(),
+        Some(p) if p >= 1e-4 => format!("{p:.4}"),
+        Some(p) if p > 0.0 => format!("{p:.1e}"),
+        Some(_) => "<1e-300".to_string(),
+    }
+}
+
+/// One table row.
+fn row(s: &mut String, name_width: usize, term: &Term) {
+    let cells = [
+        number(term.estimate),
+        number(term.std_error),
+        term.z.map_or_else(|| "--".to_string(), |z| format!("{z:.3}")),
+        p_value(term.p_value),
+        number(term.ci_low),
+        number(term.ci_high),
+        number(term.odds_ratio),
+        number(term.odds_ratio_ci_low),
+        number(term.odds_ratio_ci_high),
+    ];
+    let _ = write!(s, "{:<name_width$}", term.name);
+    for cell in cells {
+        let _ = write!(s, " {cell:>11}");
+    }
+    if let Some(flag) = term.flag {
+        let _ = write!(s, "  [{}]", flag.describe());
+    }
+    s.push('\n');
+}
+
+/// Greedy word wrap of `text` to `width` columns, continuation lines indented by `indent`.
+fn wrap(text: &str, first: &str, indent: usize, width: usize) -> String {
+    let mut out = String::from(first);
+    let mut column = first.chars().count();
+    let mut line_empty = true;
+    for word in text.split_whitespace() {
+        let len = word.chars().count();
+        if !line_empty && column + 1 + len > width {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            column = indent;
+            line_empty = true;
+        }
+        if !line_empty {
+            out.push(' ');
+            column += 1;
+        }
+        out.push_str(word);
+        column += len;
+        line_empty = false;
+    }
+    out.push('\n');
+    out
+}
+
+/// The text table: a header block of fit statistics, the coefficient table, then notes.
+pub fn render_text(summary: &Summary) -> String {
+    let mut s = String::new();
+    let method = if summary.l2 > 0.0 {
+        format!("penalised maximum likelihood, l2 = {}", summary.l2)
+    } else {
+        "maximum likelihood".to_string()
+    };
+    let _ = writeln!(
+        s,
+        "Logistic regression: target {:?}, positive label {:?}, {method}",
+        summary.target, summary.positive_label
+    );
+    let double = "=".repeat(WIDTH);
+    let single = "-".repeat(WIDTH);
+    let _ = writeln!(s, "{double}");
+    let fixed = |v: f64, decimals: usize| format!("{v:.decimals$}");
+    let optional = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or_else(|| "--".to_string(), f);
+    let left = [
+        ("No. observations:", summary.n.to_string()),
+        ("Df model:", summary.df_model.to_string()),
+        ("Df residuals:", format!("{}", summary.df_residuals)),
+        ("Converged:", if summary.converged { "True" } else { "False" }.to_string()),
+        ("Iterations:", summary.iterations.to_string()),
+        ("Solver:", summary.solver.clone()),
+        (
+            "Std. errors:",
+            match summary.standard_errors {
+                Some(CovarianceSource::InverseHessian) => "classical",
+                Some(CovarianceSource::InversePenalizedHessian) => "penalised",
+                None => "none",
+            }
+            .to_string(),
+        ),
+        ("Condition no.:", optional(summary.condition_number, &|v| format_significant(v, 4))),
+    ];
+    let right = [
+        ("Log-likelihood:", fixed(summary.log_likelihood, 3)),
+        ("LL-null:", fixed(summary.null_log_likelihood, 3)),
+        ("Pseudo R-squ. (McFadden):", optional(summary.pseudo_r2, &|v| fixed(v, 4))),
+        (&*format!("LLR chi2({}):", summary.llr_df), fixed(summary.llr, 3)),
+        ("LLR p-value:", optional(summary.llr_p_value, &|v| format_significant(v, 4))),
+        ("Deviance:", fixed(summary.deviance, 3)),
+        ("AIC:", fixed(summary.aic, 3)),
+        ("BIC:", fixed(summary.bic, 3)),
+    ];
+    for ((l, lv), (r, rv)) in left.iter().zip(right.iter()) {
+        let _ = writeln!(s, "{l:<18}{lv:>16}        {r:<27}{rv:>16}");
+    }
+    let _ = writeln!(s, "{double}");
+    let terms: Vec<&Term> = summary.intercept.iter().chain(&summary.coefficients).collect();
+    let name_width = terms.iter().map(|t| t.name.chars().count()).max().unwrap_or(0).max(11);
+    let _ = write!(s, "{:<name_width$}", "");
+    for heading in ["coef", "std err", "z", "P>|z|", "[0.025", "0.975]", "odds ratio", "[0.025", "0.975]"] {
+        let _ = write!(s, " {heading:>11}");
+    }
+    s.push('\n');
+    let _ = writeln!(s, "{single}");
+    for term in terms {
+        row(&mut s, name_width, term);
+    }
+    let _ = writeln!(s, "{double}");
+    if !summary.notes.is_empty() {
+        let _ = writeln!(s, "Notes:");
+        for (i, note) in summary.notes.iter().enumerate() {
+            let first = format!("[{}] ", i + 1);
+            let indent = first.len();
+            s.push_str(&wrap(note, &first, indent, WIDTH));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p_values_switch_to_scientific_below_1e_4() {
+        assert_eq!(p_value(Some(0.0254)), "0.0254");
+        assert_eq!(p_value(Some(2.5e-7)), "2.5e-7");
+        assert_eq!(p_value(Some(0.0)), "<1e-300");
+        assert_eq!(p_value(None), "--");
+    }
+
+    #[test]
+    fn notes_wrap_at_the_width_with_a_hanging_indent() {
+        let text = wrap("aaa bbb ccc ddd", "[1] ", 4, 12);
+        assert_eq!(text, "[1] aaa bbb\n    ccc ddd\n");
+    }
+}

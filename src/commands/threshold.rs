@@ -1,0 +1,89 @@
+//! `logit threshold`: choose a decision threshold on labelled data by a rule and write it into a
+//! copy of the model, so `predict` and `eval` use it by default.
+//!
+//! The rules and the choice live in [`crate::threshold`]; the rows are read and scored as `eval`
+//! reads them ([`super::eval::score_labelled`]). The new model is the old one with only its
+//! `threshold` changed, written atomically (temporary file, then rename).
+//!
+//! `-o` is required. It may name MODEL itself: the model has been read completely before
+//! anything is written, and the replacement is atomic, so an in-place update is safe and, having
+//! been typed out, deliberate. It may never name DATA (the project's rule for data files).
+
+use crate::cli::ThresholdArgs;
+use crate::data::input::{check_destination, delimiter_for};
+use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
+use crate::model::Model;
+use crate::report;
+use crate::threshold::{PickRule, Sweep, ThresholdPoint};
+
+use super::eval::score_labelled;
+
+/// A validated `threshold` configuration.
+#[derive(Debug, Clone)]
+pub struct ThresholdConfig {
+    pub model: String,
+    pub data: String,
+    pub pick: PickRule,
+    pub output: String,
+    pub target: Option<String>,
+    pub delimiter: u8,
+    pub quiet: bool,
+}
+
+impl ThresholdConfig {
+    pub fn from_args(args: &ThresholdArgs) -> ThresholdConfig {
+        ThresholdConfig {
+            model: args.model.clone(),
+            data: args.data.clone(),
+            pick: args.pick,
+            output: args.output.clone(),
+            target: args.target.clone(),
+            delimiter: delimiter_for(&args.data, args.delimiter),
+            quiet: args.quiet,
+        }
+    }
+}
+
+pub fn run(args: &ThresholdArgs) -> Result<ExitStatus> {
+    let config = ThresholdConfig::from_args(args);
+    // DATA may not be overwritten; MODEL may (see the module documentation). Checked before
+    // reading anything.
+    check_destination(&config.output, &[&config.data])?;
+    let mut model = Model::load(&config.model)?;
+    let previous = model.threshold;
+    let chosen = choose(&model, &config.data, config.target.as_deref(), config.delimiter, config.pick)?;
+    model.threshold = chosen.threshold;
+    if !config.quiet {
+        eprint!("{}", choice_report(&config.data, config.pick, &chosen, previous));
+    }
+    model.save(&config.output, &[&config.data])?;
+    if !config.quiet && config.output != "-" {
+        eprintln!("model written to {}", config.output);
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Scores the labelled CSV `data` with `model` and applies `rule` over every distinct predicted
+/// probability. An unsatisfiable rule is an error naming the data.
+pub fn choose(
+    model: &Model,
+    data: &str,
+    target: Option<&str>,
+    delimiter: u8,
+    rule: PickRule,
+) -> Result<ThresholdPoint> {
+    let rows = score_labelled(model, data, target, delimiter)?;
+    Sweep::new(&rows.scores, &rows.positive)
+        .pick(rule)
+        .map_err(|e| Error::Usage(format!("{data}: {e}")))
+}
+
+/// What was chosen, on which data, and what it replaces (for stderr).
+pub fn choice_report(data: &str, rule: PickRule, chosen: &ThresholdPoint, previous: f64) -> String {
+    let n = chosen.tp + chosen.fp + chosen.tn + chosen.fn_;
+    format!(
+        "threshold chosen by {rule} on {data} ({n} rows; it was {previous}):\n{}",
+        report::threshold_line(&format!("pick {rule}"), chosen)
+    )
+}

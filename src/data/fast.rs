@@ -1,0 +1,408 @@
+//! The fast training reader: plain numeric CSV files straight from bytes into the design matrix.
+//!
+//! Most large training files are simple: no quotes, ASCII, every feature a number, no missing
+//! cells. For those, the csv crate's general reader (records of strings, then `str::parse`)
+//! costs more than the fit. This reader handles exactly that case and nothing else: it splits
+//! the file into one byte range per core at line boundaries, counts the records of each range
+//! (so the matrix is allocated once, at its final size), then parses every range in parallel
+//! with `memchr` field scanning and `fast-float2` (correctly rounded, so the values equal
+//! `str::parse`'s bit for bit) directly into its rows of the matrix.
+//!
+//! Anything unusual (a quote, a non-ASCII byte, a missing or non-numeric cell, a ragged row, a
+//! third label...) makes it give up and return `None`; the caller then reads the file again with
+//! the csv crate path in [`super::encode`], which accepts every dialect and reports errors with
+//! their line and column. So this path never decides what is valid; it only goes faster when the
+//! answer is "all of it". A property test checks both paths give identical matrices.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+use ndarray::{Array1, Array2};
+
+use super::encode::{ColumnKind, ColumnSpec, TrainingData, TrainingSelection};
+use super::input::read_header;
+use super::schema::{select_features, Labels};
+use crate::error::{Error, Result};
+
+/// Files smaller than this go straight to the csv path: the fast path would save little.
+pub const MIN_FAST_BYTES: u64 = 1 << 20;
+
+/// Bytes read per `pread` while scanning a range.
+const BUFFER_BYTES: usize = 1 << 22;
+
+/// Why the fast path gave up (for tests and debugging; the caller only needs "not handled").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GiveUp {
+    Quote,
+    NonAscii,
+    FieldCount,
+    NotANumber,
+    Missing,
+    Labels,
+    Header,
+}
+
+/// Reads `path` with the fast path when the file is large and simple enough; `Ok(None)` means
+/// "use the csv path". `Err` only for errors the csv path would report identically (I/O on
+/// open, a bad header).
+pub fn read_training_fast(
+    path: &str,
+    delimiter: u8,
+    selection: &TrainingSelection,
+    min_bytes: u64,
+) -> Result<Option<TrainingData>> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(_) => return Ok(None),
+    };
+    let len = match file.metadata() {
+        Ok(m) if m.is_file() => m.len(),
+        _ => return Ok(None),
+    };
+    if len < min_bytes {
+        return Ok(None);
+    }
+    match read(&file, len, path, delimiter, selection) {
+        Ok(Ok(data)) => Ok(Some(data)),
+        Ok(Err(_give_up)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The header: its byte length (including the line end) and the column names.
+fn header(file: &File, path: &str, delimiter: u8) -> Result<Option<(u64, Vec<String>)>> {
+    let mut buf = vec![0u8; 1 << 16];
+    let mut filled = 0;
+    loop {
+        let got = file.read_at(&mut buf[filled..], filled as u64).map_err(|e| Error::io(path, "read it", e))?;
+        filled += got;
+        if let Some(end) = memchr::memchr(b'\n', &buf[..filled]) {
+            let line = &buf[..end + 1];
+            if line.contains(&b'"') {
+                return Ok(None);
+            }
+            // Let the csv crate parse the header line, so names (BOM, CR, spaces) match the
+            // csv path exactly.
+            let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(true).from_reader(line);
+            let names = read_header(path, &mut reader)?;
+            return Ok(Some(((end + 1) as u64, names)));
+        }
+        if got == 0 {
+            return Ok(None);
+        }
+        if filled == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+    }
+}
+
+/// Splits `[start, len)` into up to `parts` ranges that begin right after a `\n`.
+fn split_ranges(file: &File, start: u64, len: u64, parts: usize) -> std::io::Result<Vec<(u64, u64)>> {
+    let mut cuts = vec![start];
+    let mut probe = vec![0u8; 1 << 16];
+    for i in 1..parts {
+        let mut at = start + (len - start) * i as u64 / parts as u64;
+        if at <= *cuts.last().expect("non-empty") {
+            continue;
+        }
+        // Move forward to just after the next newline.
+        loop {
+            let got = file.read_at(&mut probe, at)?;
+            if got == 0 {
+                at = len;
+                break;
+            }
+            if let Some(k) = memchr::memchr(b'\n', &probe[..got]) {
+                at += k as u64 + 1;
+                break;
+            }
+            at += got as u64;
+        }
+        if at < len && at > *cuts.last().expect("non-empty") {
+            cuts.push(at);
+        }
+    }
+    cuts.push(len);
+    Ok(cuts.windows(2).map(|w| (w[0], w[1])).collect())
+}
+
+/// Calls `each_line` with every line (without `\n` and a trailing `\r`) of `[start, end)`,
+/// reading in large blocks. Stops early with the callback's error.
+fn for_each_line<E>(
+    file: &File,
+    start: u64,
+    end: u64,
+    mut each_line: impl FnMut(&[u8]) -> Result<(), E>,
+) -> std::io::Result<Result<(), E>> {
+    let mut buf = vec![0u8; BUFFER_BYTES];
+    let mut kept = 0; // bytes of an unfinished line carried over at the front of buf
+    let mut pos = start;
+    loop {
+        let want = ((end - pos) as usize).min(buf.len() - kept);
+        let got = if want == 0 { 0 } else { file.read_at(&mut buf[kept..kept + want], pos)? };
+        pos += got as u64;
+        let filled = kept + got;
+        let at_end = got == 0 || pos >= end;
+        let mut line_start = 0;
+        for nl in memchr::memchr_iter(b'\n', &buf[..filled]) {
+            let mut line = &buf[line_start..nl];
+            if let [rest @ .., b'\r'] = line {
+                line = rest;
+            }
+            if let Err(e) = each_line(line) {
+                return Ok(Err(e));
+            }
+            line_start = nl + 1;
+        }
+        if at_end {
+            if line_start < filled {
+                let mut line = &buf[line_start..filled];
+                if let [rest @ .., b'\r'] = line {
+                    line = rest;
+                }
+                if let Err(e) = each_line(line) {
+                    return Ok(Err(e));
+                }
+            }
+            return Ok(Ok(()));
+        }
+        buf.copy_within(line_start..filled, 0);
+        kept = filled - line_start;
+        if kept == buf.len() {
+            buf.resize(buf.len() * 2, 0); // a line longer than the buffer
+        }
+    }
+}
+
+/// Counts the records (non-empty lines) of a range, giving up on quotes and non-ASCII bytes.
+fn count_records(file: &File, start: u64, end: u64) -> std::io::Result<Result<usize, GiveUp>> {
+    let mut n = 0usize;
+    let outcome = for_each_line(file, start, end, |line| {
+        if line.is_empty() {
+            return Ok(());
+        }
+        if memchr::memchr(b'"', line).is_some() {
+            return Err(GiveUp::Quote);
+        }
+        if !line.is_ascii() {
+            return Err(GiveUp::NonAscii);
+        }
+        n += 1;
+        Ok(())
+    })?;
+    Ok(outcome.map(|()| n))
+}
+
+/// What a column of the file is used for.
+#[derive(Clone, Copy)]
+enum Role {
+    Ignore,
+    Target,
+    Feature(usize),
+}
+
+/// ASCII whitespace trimmed like `str::trim` does for ASCII text.
+fn trim(mut cell: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = cell {
+        if first.is_ascii_whitespace() {
+            cell = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = cell {
+        if last.is_ascii_whitespace() {
+            cell = rest;
+        } else {
+            break;
+        }
+    }
+    cell
+}
+
+/// Parses one range into its rows of `x` and label codes; returns the labels it saw, in order.
+#[allow(clippy::too_many_arguments)]
+fn parse_range(
+    file: &File,
+    (start, end): (u64, u64),
+    roles: &[Role],
+    delimiter: u8,
+    markers: &[Vec<u8>],
+    x: &mut [f64],
+    codes: &mut [u8],
+    p: usize,
+) -> std::io::Result<Result<Vec<Vec<u8>>, GiveUp>> {
+    let mut labels: Vec<Vec<u8>> = Vec::with_capacity(2);
+    let mut row = 0usize;
+    let is_missing = |cell: &[u8]| cell.is_empty() || markers.iter().any(|m| m.as_slice() == cell);
+    let outcome = for_each_line(file, start, end, |line| {
+        if line.is_empty() {
+            return Ok(());
+        }
+        let out = x.get_mut(row * p..(row + 1) * p).ok_or(GiveUp::FieldCount)?;
+        let mut field = 0usize;
+        let mut cell_start = 0usize;
+        let mut ends = memchr::memchr_iter(delimiter, line).chain(std::iter::once(line.len()));
+        loop {
+            let Some(cell_end) = ends.next() else { break };
+            let role = *roles.get(field).ok_or(GiveUp::FieldCount)?;
+            let cell = trim(&line[cell_start..cell_end]);
+            match role {
+                Role::Ignore => {}
+                Role::Feature(j) => {
+                    if is_missing(cell) {
+                        return Err(GiveUp::Missing);
+                    }
+                    let v: f64 = fast_float2::parse(cell).map_err(|_| GiveUp::NotANumber)?;
+                    if !v.is_finite() {
+                        return Err(GiveUp::NotANumber);
+                    }
+                    out[j] = v;
+                }
+                Role::Target => {
+                    if is_missing(cell) {
+                        return Err(GiveUp::Missing);
+                    }
+                    let code = match labels.iter().position(|l| l.as_slice() == cell) {
+                        Some(c) => c,
+                        None if labels.len() < 2 => {
+                            labels.push(cell.to_vec());
+                            labels.len() - 1
+                        }
+                        None => return Err(GiveUp::Labels),
+                    };
+                    codes[row] = code as u8;
+                }
+            }
+            field += 1;
+            cell_start = cell_end + 1;
+        }
+        if field != roles.len() {
+            return Err(GiveUp::FieldCount);
+        }
+        row += 1;
+        Ok(())
+    })?;
+    Ok(outcome.map(|()| labels))
+}
+
+fn read(
+    file: &File,
+    len: u64,
+    path: &str,
+    delimiter: u8,
+    selection: &TrainingSelection,
+) -> Result<Result<TrainingData, GiveUp>> {
+    let io = |e: std::io::Error| Error::io(path, "read it", e);
+    let Some((header_len, header)) = header(file, path, delimiter)? else {
+        return Ok(Err(GiveUp::Header));
+    };
+    let target = selection.target;
+    let selected = select_features(path, &header, target, selection.features, selection.exclude)?;
+    let mut roles = vec![Role::Ignore; header.len()];
+    for (j, &col) in selected.iter().enumerate() {
+        roles[col] = Role::Feature(j);
+    }
+    let target_index = header.iter().position(|h| h == target).expect("checked by select_features");
+    roles[target_index] = Role::Target;
+    let markers: Vec<Vec<u8>> = selection.markers.values().iter().map(|m| m.as_bytes().to_vec()).collect();
+    let p = selected.len();
+
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let ranges = split_ranges(file, header_len, len, threads).map_err(io)?;
+    // Pass 1: records per range, so every range knows where its rows start.
+    let counts: Vec<std::io::Result<Result<usize, GiveUp>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            ranges.iter().map(|&(s, e)| scope.spawn(move || count_records(file, s, e))).collect();
+        handles.into_iter().map(|h| h.join().expect("counting thread panicked")).collect()
+    });
+    let mut per_range = Vec::with_capacity(ranges.len());
+    for c in counts {
+        match c.map_err(io)? {
+            Ok(n) => per_range.push(n),
+            Err(g) => return Ok(Err(g)),
+        }
+    }
+    let n_rows: usize = per_range.iter().sum();
+    if n_rows == 0 {
+        return Ok(Err(GiveUp::FieldCount));
+    }
+
+    // Pass 2: parse every range into its slice of the matrix.
+    let mut x = vec![0.0f64; n_rows * p];
+    let mut codes = vec![0u8; n_rows];
+    let results: Vec<std::io::Result<Result<Vec<Vec<u8>>, GiveUp>>> = std::thread::scope(|scope| {
+        let mut x_rest = x.as_mut_slice();
+        let mut codes_rest = codes.as_mut_slice();
+        let mut handles = Vec::with_capacity(ranges.len());
+        for (&range, &rows) in ranges.iter().zip(&per_range) {
+            let (x_here, x_next) = x_rest.split_at_mut(rows * p);
+            let (codes_here, codes_next) = codes_rest.split_at_mut(rows);
+            x_rest = x_next;
+            codes_rest = codes_next;
+            let (roles, markers) = (&roles, &markers);
+            handles.push(scope.spawn(move || parse_range(file, range, roles, delimiter, markers, x_here, codes_here, p)));
+        }
+        handles.into_iter().map(|h| h.join().expect("parsing thread panicked")).collect()
+    });
+
+    // Merge each range's local label codes into labels in order of first appearance.
+    let mut seen: Vec<Vec<u8>> = Vec::with_capacity(2);
+    let mut row = 0;
+    for (result, &rows) in results.into_iter().zip(&per_range) {
+        let local = match result.map_err(io)? {
+            Ok(labels) => labels,
+            Err(g) => return Ok(Err(g)),
+        };
+        let mut remap = [0u8; 2];
+        for (k, label) in local.iter().enumerate() {
+            remap[k] = match seen.iter().position(|s| s == label) {
+                Some(c) => c as u8,
+                None if seen.len() < 2 => {
+                    seen.push(label.clone());
+                    (seen.len() - 1) as u8
+                }
+                None => return Ok(Err(GiveUp::Labels)),
+            };
+        }
+        for c in &mut codes[row..row + rows] {
+            *c = remap[*c as usize];
+        }
+        row += rows;
+    }
+    if seen.len() != 2 {
+        return Ok(Err(GiveUp::Labels));
+    }
+    let as_text = |b: &[u8]| String::from_utf8(b.to_vec()).ok();
+    let (Some(a), Some(b)) = (as_text(&seen[0]), as_text(&seen[1])) else {
+        return Ok(Err(GiveUp::Labels));
+    };
+    if a.to_lowercase() == b.to_lowercase() {
+        return Ok(Err(GiveUp::Labels));
+    }
+    let Ok(labels) = Labels::choose([a, b], selection.positive) else {
+        return Ok(Err(GiveUp::Labels));
+    };
+    let positive_code = u8::from(as_text(&seen[1]).as_deref() == Some(labels.positive.as_str()));
+    let y: Array1<f64> = codes.iter().map(|&c| f64::from(u8::from(c == positive_code))).collect();
+    let n_positive = y.iter().filter(|&&v| v == 1.0).count();
+
+    let columns: Vec<ColumnSpec> = selected
+        .iter()
+        .map(|&col| ColumnSpec { name: header[col].clone(), kind: ColumnKind::Numeric { fill: None } })
+        .collect();
+    let feature_names = columns.iter().map(|c| c.name.clone()).collect();
+    let x = Array2::from_shape_vec((n_rows, p), x).expect("rows * p values");
+    Ok(Ok(TrainingData {
+        source: path.to_string(),
+        target: target.to_string(),
+        columns,
+        feature_names,
+        x,
+        y,
+        labels,
+        n_positive,
+        n_negative: n_rows - n_positive,
+        rows_dropped: 0,
+    }))
+}

@@ -1,0 +1,650 @@
+//! Choosing a decision threshold: the confusion counts and the rates built on them at every
+//! threshold, a grid of thresholds for a table, and the rules `--pick` understands.
+//!
+//! This module owns the threshold sweep behind `eval --thresholds`, `eval --pick`,
+//! `logit threshold` and `train --pick-threshold`, and the ROC / precision-recall curves the plots
+//! draw. It leaves the single-threshold metrics to [`crate::metrics`] and the printing to
+//! [`crate::report`].
+//!
+//! # Semantics
+//!
+//! A row is predicted positive iff `p >= t`, with `p = sigmoid(z)` computed by
+//! [`crate::numerics::sigmoid`], exactly as `predict` and [`crate::metrics::predicts_positive`]
+//! do. The counts only change where `t` crosses a predicted probability, so the *cut points* are
+//! the distinct predicted probabilities of the data, and every optimum over all thresholds is
+//! attained at one of them. A chosen threshold is therefore **a predicted probability of the
+//! data itself** (not a midpoint between two of them): with `>=` it reproduces the chosen counts
+//! exactly on that data, and written to a model it is an f64 that round-trips through JSON.
+//!
+//! # Rules and ties
+//!
+//! Ratios are compared exactly (as fractions of the integer counts), so ties are real ties, not
+//! rounding noise:
+//!
+//! * `f1`: the largest `2 tp / (2 tp + fp + fn)`; among equal F1, the highest threshold (fewest
+//!   rows predicted positive).
+//! * `youden`: the largest Youden's J = recall + specificity - 1 = TPR - FPR (Youden 1950); among
+//!   equal J, the highest threshold.
+//! * `precision>=X`: among thresholds whose precision is defined and `>= X`, the one with the
+//!   highest recall; among equal recall, the highest precision (= the highest such threshold).
+//! * `recall>=X`: among thresholds whose recall is `>= X`, the one with the highest precision;
+//!   among equal precision, the highest recall.
+//!
+//! A rule that no threshold satisfies, or that is undefined on the data (one class only), is a
+//! [`PickError`] saying why, never a silent fallback.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::metrics::ConfusionCounts;
+use crate::numerics::sigmoid;
+
+/// Default step of the threshold grid: 0.05, 0.10, ..., 0.95.
+pub const DEFAULT_GRID_STEP: f64 = 0.05;
+
+/// The counts and rates of the classifier at one threshold. Serialises with the false-negative
+/// count under `"fn"` and an undefined rate as `null`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ThresholdPoint {
+    /// A row is predicted positive iff its probability is `>= threshold`.
+    pub threshold: f64,
+    pub tp: usize,
+    pub fp: usize,
+    pub tn: usize,
+    #[serde(rename = "fn")]
+    pub fn_: usize,
+    /// `tp / (tp + fp)`; undefined when nothing is predicted positive.
+    pub precision: Option<f64>,
+    /// `tp / (tp + fn)`; undefined with no positive rows.
+    pub recall: Option<f64>,
+    /// `2 tp / (2 tp + fp + fn)`; undefined when that denominator is 0.
+    pub f1: Option<f64>,
+    /// `tn / (tn + fp)`; undefined with no negative rows.
+    pub specificity: Option<f64>,
+    /// Youden's J, `recall + specificity - 1`; undefined when either is.
+    pub youden_j: Option<f64>,
+}
+
+impl ThresholdPoint {
+    /// The point for `counts` observed at `threshold`.
+    pub fn new(threshold: f64, c: ConfusionCounts) -> Self {
+        let recall = c.recall();
+        let specificity = c.specificity();
+        ThresholdPoint {
+            threshold,
+            tp: c.tp,
+            fp: c.fp,
+            tn: c.tn,
+            fn_: c.fn_,
+            precision: c.precision(),
+            recall,
+            f1: c.f1(),
+            specificity,
+            // tp/P - fp/N computed from the counts so that J is 0 exactly at the extremes.
+            youden_j: match (recall, specificity) {
+                (Some(_), Some(_)) => Some(
+                    c.tp as f64 / c.positives() as f64 - c.fp as f64 / c.negatives() as f64,
+                ),
+                _ => None,
+            },
+        }
+    }
+
+    /// The confusion counts of this point.
+    pub fn counts(&self) -> ConfusionCounts {
+        ConfusionCounts {
+            tp: self.tp,
+            fp: self.fp,
+            tn: self.tn,
+            fn_: self.fn_,
+        }
+    }
+
+    /// True-positive rate (recall) as a number for a curve; 0 when undefined.
+    pub fn tpr(&self) -> f64 {
+        self.recall.unwrap_or(0.0)
+    }
+
+    /// False-positive rate `fp / (fp + tn)` for a curve; 0 when undefined.
+    pub fn fpr(&self) -> f64 {
+        let negatives = self.fp + self.tn;
+        if negatives == 0 {
+            0.0
+        } else {
+            self.fp as f64 / negatives as f64
+        }
+    }
+}
+
+/// The predicted probabilities of one labelled data set, sorted by class, so the counts at any
+/// threshold take two binary searches.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    /// Probabilities of the positive rows, ascending (`NaN` left out).
+    positive: Vec<f64>,
+    /// Probabilities of the negative rows, ascending (`NaN` left out).
+    negative: Vec<f64>,
+    /// All positive / negative rows, including any with a `NaN` score (never predicted positive).
+    n_positive: usize,
+    n_negative: usize,
+}
+
+impl Sweep {
+    /// Sorts the probabilities `sigmoid(scores[i])` of the rows by class.
+    ///
+    /// # Panics
+    /// If `scores` and `positive` differ in length (a caller bug).
+    pub fn new(scores: &[f64], positive: &[bool]) -> Sweep {
+        assert_eq!(
+            scores.len(),
+            positive.len(),
+            "threshold sweep: {} scores but {} labels",
+            scores.len(),
+            positive.len()
+        );
+        let mut pos = Vec::new();
+        let mut neg = Vec::new();
+        for (&z, &is_positive) in scores.iter().zip(positive) {
+            let p = sigmoid(z);
+            if p.is_nan() {
+                continue;
+            }
+            if is_positive {
+                pos.push(p);
+            } else {
+                neg.push(p);
+            }
+        }
+        pos.sort_by(f64::total_cmp);
+        neg.sort_by(f64::total_cmp);
+        let n_positive = positive.iter().filter(|&&b| b).count();
+        Sweep {
+            positive: pos,
+            negative: neg,
+            n_positive,
+            n_negative: positive.len() - n_positive,
+        }
+    }
+
+    /// Rows whose true class is positive.
+    pub fn n_positive(&self) -> usize {
+        self.n_positive
+    }
+
+    /// Rows whose true class is negative.
+    pub fn n_negative(&self) -> usize {
+        self.n_negative
+    }
+
+    /// The confusion counts at `threshold`; equal to
+    /// [`ConfusionCounts::at_threshold`] on the same rows.
+    pub fn counts_at(&self, threshold: f64) -> ConfusionCounts {
+        let at_or_above = |sorted: &[f64]| sorted.len() - sorted.partition_point(|&p| p < threshold);
+        // A NaN threshold predicts nothing positive, as `p >= NaN` is false.
+        let (tp, fp) = if threshold.is_nan() {
+            (0, 0)
+        } else {
+            (at_or_above(&self.positive), at_or_above(&self.negative))
+        };
+        ConfusionCounts {
+            tp,
+            fp,
+            tn: self.n_negative - fp,
+            fn_: self.n_positive - tp,
+        }
+    }
+
+    /// The point at `threshold`.
+    pub fn at(&self, threshold: f64) -> ThresholdPoint {
+        ThresholdPoint::new(threshold, self.counts_at(threshold))
+    }
+
+    /// One point per distinct predicted probability, the threshold being that probability, in
+    /// **descending** threshold order (so recall never decreases along the list). These are all
+    /// the distinct classifications a threshold in `(0, 1]` can make, except "nothing positive".
+    pub fn cut_points(&self) -> Vec<ThresholdPoint> {
+        let (pos, neg) = (&self.positive, &self.negative);
+        let (mut i, mut j) = (pos.len(), neg.len());
+        let mut points = Vec::new();
+        loop {
+            let v = match (i.checked_sub(1), j.checked_sub(1)) {
+                (Some(a), Some(b)) => pos[a].max(neg[b]),
+                (Some(a), None) => pos[a],
+                (None, Some(b)) => neg[b],
+                (None, None) => break,
+            };
+            while i > 0 && pos[i - 1] >= v {
+                i -= 1;
+            }
+            while j > 0 && neg[j - 1] >= v {
+                j -= 1;
+            }
+            let (tp, fp) = (pos.len() - i, neg.len() - j);
+            let counts = ConfusionCounts {
+                tp,
+                fp,
+                tn: self.n_negative - fp,
+                fn_: self.n_positive - tp,
+            };
+            points.push(ThresholdPoint::new(v, counts));
+        }
+        points
+    }
+
+    /// The points at the thresholds of `grid`, ascending.
+    pub fn table(&self, grid: &Grid) -> Vec<ThresholdPoint> {
+        match grid.thresholds() {
+            Some(ts) => ts.into_iter().map(|t| self.at(t)).collect(),
+            None => {
+                let mut points = self.cut_points();
+                points.reverse();
+                points
+            }
+        }
+    }
+
+    /// The threshold chosen by `rule` over every cut point.
+    pub fn pick(&self, rule: PickRule) -> Result<ThresholdPoint, PickError> {
+        pick(&self.cut_points(), self.n_positive, self.n_negative, rule)
+    }
+}
+
+/// `a_num / a_den` compared with `b_num / b_den` exactly (denominators > 0).
+fn cmp_ratio(a_num: u128, a_den: u128, b_num: u128, b_den: u128) -> Ordering {
+    (a_num * b_den).cmp(&(b_num * a_den))
+}
+
+/// F1 of `a` compared with F1 of `b`, exactly; `None` when either is undefined.
+fn cmp_f1(a: &ThresholdPoint, b: &ThresholdPoint) -> Option<Ordering> {
+    let den = |p: &ThresholdPoint| (2 * p.tp + p.fp + p.fn_) as u128;
+    (den(a) > 0 && den(b) > 0).then(|| cmp_ratio(2 * a.tp as u128, den(a), 2 * b.tp as u128, den(b)))
+}
+
+/// Youden's J of `a` compared with `b`, exactly: `tp/P - fp/N` orders as `tp N - fp P`.
+fn cmp_youden(a: &ThresholdPoint, b: &ThresholdPoint, n_pos: usize, n_neg: usize) -> Ordering {
+    let key = |p: &ThresholdPoint| p.tp as i128 * n_neg as i128 - p.fp as i128 * n_pos as i128;
+    key(a).cmp(&key(b))
+}
+
+/// Precision of `a` compared with `b`, exactly (both defined).
+fn cmp_precision(a: &ThresholdPoint, b: &ThresholdPoint) -> Ordering {
+    cmp_ratio(a.tp as u128, (a.tp + a.fp) as u128, b.tp as u128, (b.tp + b.fp) as u128)
+}
+
+/// Applies `rule` to `cuts` (in the descending order of [`Sweep::cut_points`]) of data with
+/// `n_pos` positive and `n_neg` negative rows. See the module documentation for the rules.
+pub fn pick(
+    cuts: &[ThresholdPoint],
+    n_pos: usize,
+    n_neg: usize,
+    rule: PickRule,
+) -> Result<ThresholdPoint, PickError> {
+    let fail = |why: String| PickError { rule, why };
+    if n_pos == 0 {
+        return Err(fail("the data has no positive rows".into()));
+    }
+    if n_neg == 0 && rule == PickRule::Youden {
+        return Err(fail("the data has no negative rows (specificity is undefined)".into()));
+    }
+    // Scanning in descending threshold order and replacing only on a strict improvement keeps
+    // the highest threshold among equals; the constrained rules order by (objective, tie-break).
+    let better = |candidate: &ThresholdPoint, best: &ThresholdPoint| -> bool {
+        match rule {
+            PickRule::F1 => cmp_f1(candidate, best) == Some(Ordering::Greater),
+            PickRule::Youden => cmp_youden(candidate, best, n_pos, n_neg) == Ordering::Greater,
+            PickRule::MinPrecision(_) => {
+                (candidate.tp, cmp_precision(candidate, best)) > (best.tp, Ordering::Equal)
+            }
+            PickRule::MinRecall(_) => {
+                (cmp_precision(candidate, best), candidate.tp) > (Ordering::Equal, best.tp)
+            }
+        }
+    };
+    let eligible = |p: &ThresholdPoint| match rule {
+        PickRule::F1 => p.f1.is_some(),
+        PickRule::Youden => p.youden_j.is_some(),
+        PickRule::MinPrecision(x) => p.precision.is_some_and(|v| v >= x),
+        PickRule::MinRecall(x) => p.precision.is_some() && p.recall.is_some_and(|v| v >= x),
+    };
+    let mut best: Option<&ThresholdPoint> = None;
+    for p in cuts.iter().filter(|p| eligible(p)) {
+        if best.is_none_or(|b| better(p, b)) {
+            best = Some(p);
+        }
+    }
+    best.copied().ok_or_else(|| match rule {
+        PickRule::MinPrecision(x) => {
+            let top = cuts.iter().filter(|p| p.precision.is_some()).max_by(|a, b| cmp_precision(a, b));
+            fail(match top {
+                Some(t) => format!(
+                    "no threshold reaches precision >= {x}; the highest precision is {} (at threshold {})",
+                    t.precision.unwrap_or(0.0),
+                    t.threshold
+                ),
+                None => format!("no threshold reaches precision >= {x}"),
+            })
+        }
+        // Recall reaches 1 at the lowest cut point, so this needs X > 1, which parsing refuses.
+        PickRule::MinRecall(x) => fail(format!("no threshold reaches recall >= {x}")),
+        _ => fail("the data has no rows with a finite score".into()),
+    })
+}
+
+/// A rule for choosing a threshold (`--pick`, `--pick-threshold`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PickRule {
+    /// Maximise F1.
+    F1,
+    /// Maximise Youden's J = recall + specificity - 1.
+    Youden,
+    /// Highest recall with precision >= X.
+    MinPrecision(f64),
+    /// Highest precision with recall >= X.
+    MinRecall(f64),
+}
+
+/// The syntax of a rule, for messages.
+pub const PICK_SYNTAX: &str = "f1, youden, precision>=X or recall>=X (X in [0, 1])";
+
+impl FromStr for PickRule {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let bound = |name: &str, value: &str| -> Result<f64, String> {
+            let x: f64 = value
+                .trim()
+                .parse()
+                .map_err(|_| format!("{name}>=X needs a number X in [0, 1], found {value:?}"))?;
+            if (0.0..=1.0).contains(&x) {
+                Ok(x)
+            } else {
+                Err(format!("{name}>=X needs X in [0, 1], found {value}"))
+            }
+        };
+        match s.to_ascii_lowercase().as_str() {
+            "f1" => return Ok(PickRule::F1),
+            "youden" | "youden_j" | "j" => return Ok(PickRule::Youden),
+            _ => {}
+        }
+        if let Some((name, value)) = s.split_once(">=") {
+            match name.trim().to_ascii_lowercase().as_str() {
+                "precision" => return Ok(PickRule::MinPrecision(bound("precision", value)?)),
+                "recall" => return Ok(PickRule::MinRecall(bound("recall", value)?)),
+                _ => {}
+            }
+        }
+        Err(format!("unknown rule {s:?}; expected {PICK_SYNTAX}"))
+    }
+}
+
+impl fmt::Display for PickRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PickRule::F1 => f.write_str("f1"),
+            PickRule::Youden => f.write_str("youden"),
+            PickRule::MinPrecision(x) => write!(f, "precision>={x}"),
+            PickRule::MinRecall(x) => write!(f, "recall>={x}"),
+        }
+    }
+}
+
+impl Serialize for PickRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A rule that cannot be applied to the data, with the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PickError {
+    pub rule: PickRule,
+    pub why: String,
+}
+
+impl fmt::Display for PickError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot pick a threshold by {}: {}", self.rule, self.why)
+    }
+}
+
+impl std::error::Error for PickError {}
+
+/// The thresholds of the `--thresholds` table (`--grid`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Grid {
+    /// `step, 2 step, ...` below 1 (`--grid 0.05`, the default).
+    Step(f64),
+    /// Exactly these thresholds (`--grid 0.2,0.5,0.8`), sorted, without duplicates.
+    List(Vec<f64>),
+    /// Every distinct predicted probability (`--grid all`): the whole curve.
+    All,
+}
+
+impl Default for Grid {
+    fn default() -> Self {
+        Grid::Step(DEFAULT_GRID_STEP)
+    }
+}
+
+impl Grid {
+    /// The thresholds, ascending; `None` for [`Grid::All`], whose thresholds come from the data.
+    pub fn thresholds(&self) -> Option<Vec<f64>> {
+        match self {
+            Grid::Step(step) => {
+                let mut ts = Vec::new();
+                let mut k = 1u32;
+                loop {
+                    // Rounded to 12 decimals so 3 x 0.05 prints as 0.15, not 0.15000000000000002.
+                    let t = (f64::from(k) * step * 1e12).round() / 1e12;
+                    if t >= 1.0 - 1e-9 {
+                        break;
+                    }
+                    ts.push(t);
+                    k += 1;
+                }
+                Some(ts)
+            }
+            Grid::List(ts) => Some(ts.clone()),
+            Grid::All => None,
+        }
+    }
+}
+
+impl FromStr for Grid {
+    type Err = String;
+
+    /// `all`, a step `S` in `(0, 0.5]`, or a comma-separated list of two or more thresholds in
+    /// `[0, 1]`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("all") {
+            return Ok(Grid::All);
+        }
+        let number = |v: &str| -> Result<f64, String> {
+            v.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| format!("expected a number, found {:?}", v.trim()))
+        };
+        if !s.contains(',') {
+            let step = number(s)?;
+            if step > 0.0 && step <= 0.5 {
+                return Ok(Grid::Step(step));
+            }
+            return Err(format!(
+                "a grid step must be in (0, 0.5], found {s}; for explicit thresholds give two or more, comma separated"
+            ));
+        }
+        let mut ts = s.split(',').map(number).collect::<Result<Vec<f64>, String>>()?;
+        if let Some(bad) = ts.iter().find(|t| !(0.0..=1.0).contains(*t)) {
+            return Err(format!("thresholds must be in [0, 1], found {bad}"));
+        }
+        ts.sort_by(f64::total_cmp);
+        ts.dedup();
+        Ok(Grid::List(ts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The linear score of a probability, `ln(p / (1 - p))`.
+    fn logit_of(p: f64) -> f64 {
+        p.ln() - (-p).ln_1p()
+    }
+
+    fn sweep(probs: &[f64], labels: &[u8]) -> (Vec<f64>, Vec<bool>, Sweep) {
+        let z: Vec<f64> = probs.iter().map(|&p| logit_of(p)).collect();
+        let y: Vec<bool> = labels.iter().map(|&b| b == 1).collect();
+        let s = Sweep::new(&z, &y);
+        (z, y, s)
+    }
+
+    #[test]
+    fn counts_agree_with_metrics_at_every_threshold() {
+        let (z, y, s) = sweep(&[0.9, 0.8, 0.8, 0.6, 0.4, 0.3, 0.2, 0.1], &[1, 1, 0, 1, 0, 1, 0, 0]);
+        for t in [0.0, 0.05, 0.1, 0.2, 0.3, 0.35, 0.5, 0.6, 0.8, 0.85, 0.9, 1.0] {
+            assert_eq!(s.counts_at(t), ConfusionCounts::at_threshold(&z, &y, t), "t = {t}");
+        }
+        // At each cut point the threshold is a probability of the data and the counts match.
+        for p in s.cut_points() {
+            assert_eq!(p.counts(), ConfusionCounts::at_threshold(&z, &y, p.threshold));
+        }
+    }
+
+    #[test]
+    fn cut_points_hand_computed() {
+        // p:  0.9 0.8 0.8 0.6 0.4 0.3 0.2 0.1 ; y: 1 1 0 1 0 1 0 0  (P = 4, N = 4)
+        let (_, _, s) = sweep(&[0.9, 0.8, 0.8, 0.6, 0.4, 0.3, 0.2, 0.1], &[1, 1, 0, 1, 0, 1, 0, 0]);
+        let cuts = s.cut_points();
+        let tpfp: Vec<(usize, usize)> = cuts.iter().map(|p| (p.tp, p.fp)).collect();
+        // The tie at 0.8 is one cut point.
+        assert_eq!(tpfp, vec![(1, 0), (2, 1), (3, 1), (3, 2), (4, 2), (4, 3), (4, 4)]);
+        // F1 = 2tp / (2tp + fp + fn): 2/5, 4/7, 6/8, 6/9, 8/10, 8/11, 8/12 -> best 0.8 at p = 0.3.
+        let best = s.pick(PickRule::F1).unwrap();
+        assert_eq!((best.tp, best.fp), (4, 2));
+        assert!((best.threshold - 0.3).abs() < 1e-15);
+        assert_eq!(best.f1, Some(0.8));
+        // J = tp/4 - fp/4: 1/4, 1/4, 2/4, 1/4, 2/4, 1/4, 0 -> best 1/2, tie between p = 0.6 and
+        // p = 0.3: the higher threshold wins.
+        let j = s.pick(PickRule::Youden).unwrap();
+        assert_eq!((j.tp, j.fp), (3, 1));
+        assert!((j.threshold - 0.6).abs() < 1e-15);
+        assert_eq!(j.youden_j, Some(0.5));
+        // precision >= 0.7: precisions 1, 2/3, 3/4, 3/5, 4/6, 4/7, 1/2 -> eligible 1 (recall 1/4)
+        // and 3/4 (recall 3/4) -> threshold 0.6.
+        let pp = s.pick(PickRule::MinPrecision(0.7)).unwrap();
+        assert_eq!((pp.tp, pp.fp), (3, 1));
+        // recall >= 0.9: only tp = 4: precisions 4/6, 4/7, 4/8 -> 4/6 at p = 0.3.
+        let rr = s.pick(PickRule::MinRecall(0.9)).unwrap();
+        assert_eq!((rr.tp, rr.fp), (4, 2));
+        // precision >= 1 is met at the top; recall >= 0 by the best-precision point, the top.
+        assert_eq!(s.pick(PickRule::MinPrecision(1.0)).unwrap().tp, 1);
+        assert_eq!(s.pick(PickRule::MinRecall(0.0)).unwrap().tp, 1);
+    }
+
+    #[test]
+    fn equal_recall_prefers_higher_precision() {
+        // p: 0.9(+) 0.7(-) 0.5(-) ; precision >= 0.3: cuts (1,0) P=1, (1,1) P=1/2, (1,2) P=1/3;
+        // all have recall 1, so the highest precision, threshold 0.9, is chosen.
+        let (_, _, s) = sweep(&[0.9, 0.7, 0.5], &[1, 0, 0]);
+        let p = s.pick(PickRule::MinPrecision(0.3)).unwrap();
+        assert_eq!((p.tp, p.fp), (1, 0));
+        assert!((p.threshold - 0.9).abs() < 1e-15);
+    }
+
+    #[test]
+    fn unsatisfiable_and_undefined_rules_say_why() {
+        let (_, _, s) = sweep(&[0.9, 0.8, 0.3], &[0, 1, 0]);
+        let e = s.pick(PickRule::MinPrecision(0.9)).unwrap_err().to_string();
+        assert!(e.contains("no threshold reaches precision >= 0.9"), "{e}");
+        assert!(e.contains("highest precision is 0.5"), "{e}");
+        let (_, _, neg) = sweep(&[0.9, 0.3], &[0, 0]);
+        for rule in [PickRule::F1, PickRule::Youden, PickRule::MinRecall(0.5)] {
+            let e = neg.pick(rule).unwrap_err().to_string();
+            assert!(e.contains("no positive rows"), "{e}");
+        }
+        let (_, _, pos) = sweep(&[0.9, 0.3], &[1, 1]);
+        assert!(pos.pick(PickRule::Youden).unwrap_err().to_string().contains("no negative rows"));
+        // F1 is defined with positives only: everything positive gives F1 = 1.
+        assert_eq!(pos.pick(PickRule::F1).unwrap().f1, Some(1.0));
+    }
+
+    #[test]
+    fn rules_parse_and_print() {
+        assert_eq!("f1".parse(), Ok(PickRule::F1));
+        assert_eq!("Youden".parse(), Ok(PickRule::Youden));
+        assert_eq!("precision>=0.8".parse(), Ok(PickRule::MinPrecision(0.8)));
+        assert_eq!(" recall >= 0.95 ".parse(), Ok(PickRule::MinRecall(0.95)));
+        assert!("precision>=1.5".parse::<PickRule>().unwrap_err().contains("[0, 1]"));
+        assert!("precision>0.5".parse::<PickRule>().unwrap_err().contains("unknown rule"));
+        assert!("accuracy>=0.5".parse::<PickRule>().is_err());
+        assert!("recall>=abc".parse::<PickRule>().is_err());
+        assert_eq!(PickRule::MinPrecision(0.8).to_string(), "precision>=0.8");
+    }
+
+    #[test]
+    fn grids_parse_and_expand() {
+        let g: Grid = "0.05".parse().unwrap();
+        let ts = g.thresholds().unwrap();
+        assert_eq!(ts.len(), 19);
+        assert_eq!((ts[0], ts[2], ts[18]), (0.05, 0.15, 0.95));
+        assert_eq!(Grid::default(), g);
+        assert_eq!("0.25".parse::<Grid>().unwrap().thresholds().unwrap(), vec![0.25, 0.5, 0.75]);
+        assert_eq!("0.8, 0.2,0.2".parse::<Grid>(), Ok(Grid::List(vec![0.2, 0.8])));
+        assert_eq!("ALL".parse::<Grid>(), Ok(Grid::All));
+        assert!("0".parse::<Grid>().is_err());
+        assert!("0.7".parse::<Grid>().is_err());
+        assert!("0.2,1.2".parse::<Grid>().is_err());
+        assert!("0.2,x".parse::<Grid>().is_err());
+    }
+
+    #[test]
+    fn saturated_probabilities_share_a_cut_point() {
+        // sigmoid(40) == sigmoid(50) == 1.0: one cut point, as predict cannot separate them.
+        let s = Sweep::new(&[40.0, 50.0, -1.0], &[false, true, false]);
+        let cuts = s.cut_points();
+        assert_eq!(cuts.len(), 2);
+        assert_eq!((cuts[0].threshold, cuts[0].tp, cuts[0].fp), (1.0, 1, 1));
+    }
+
+    #[test]
+    fn exhaustive_small_cases_match_brute_force() {
+        // Every labelling of 6 rows with probabilities having ties: the chosen point must be
+        // optimal against a brute force over a fine grid plus the data's probabilities.
+        let probs = [0.15, 0.3, 0.3, 0.55, 0.7, 0.9];
+        for mask in 0u32..64 {
+            let labels: Vec<u8> = (0..6).map(|i| ((mask >> i) & 1) as u8).collect();
+            let (z, y, s) = sweep(&probs, &labels);
+            let mut thresholds: Vec<f64> = (0..=100).map(|k| f64::from(k) / 100.0).collect();
+            thresholds.extend(s.cut_points().iter().map(|p| p.threshold));
+            let all: Vec<ThresholdPoint> = thresholds
+                .iter()
+                .map(|&t| ThresholdPoint::new(t, ConfusionCounts::at_threshold(&z, &y, t)))
+                .collect();
+            let max_of = |f: &dyn Fn(&ThresholdPoint) -> Option<f64>| {
+                all.iter().filter_map(f).fold(f64::NEG_INFINITY, f64::max)
+            };
+            if let Ok(p) = s.pick(PickRule::F1) {
+                assert!((p.f1.unwrap() - max_of(&|q| q.f1)).abs() < 1e-12, "mask {mask}");
+            }
+            if let Ok(p) = s.pick(PickRule::Youden) {
+                assert!((p.youden_j.unwrap() - max_of(&|q| q.youden_j)).abs() < 1e-12, "mask {mask}");
+            }
+            if let Ok(p) = s.pick(PickRule::MinPrecision(0.6)) {
+                let best = max_of(&|q| q.precision.filter(|&v| v >= 0.6).and(q.recall));
+                assert!((p.recall.unwrap() - best).abs() < 1e-12, "mask {mask}");
+            }
+            if let Ok(p) = s.pick(PickRule::MinRecall(0.5)) {
+                let best = max_of(&|q| q.recall.filter(|&v| v >= 0.5).and(q.precision));
+                assert!((p.precision.unwrap() - best).abs() < 1e-12, "mask {mask}");
+            }
+        }
+    }
+}
