@@ -4,7 +4,7 @@
 //! A file output is written to a temporary file and renamed at the end, so a failure halfway
 //! never leaves a partial file or clobbers an old one.
 
-use std::io::Write;
+use std::io::{Read, Write};
 
 use crate::cli::PredictArgs;
 use crate::data::encode::RowScorer;
@@ -49,64 +49,309 @@ pub fn format_probability(p: f64, buffer: &mut ryu::Buffer) -> &str {
     buffer.format_finite(p)
 }
 
+/// Input bytes handed to one worker at a time (whole lines).
+const CHUNK_BYTES: usize = 1 << 20;
+
 /// Scores `config.data` and writes `[kept columns...],probability,prediction`.
 /// Returns the number of rows written.
+///
+/// Records go through a fast path while the input is plain (no quotes, UTF-8, every cell a
+/// number or a known level): chunks of whole lines are scored in parallel and written in input
+/// order. At the first chunk the fast path is unsure of, the rest of the input goes through the
+/// csv crate, which handles every dialect and reports errors with their line. Memory stays
+/// bounded by a few chunks whatever the input size.
 pub fn predict(config: &PredictConfig) -> Result<u64> {
     let model = Model::load(&config.model)?;
     let threshold = config.threshold.unwrap_or(model.threshold);
     let source = Source::open(&config.data)?;
     let mut out = Output::create(&config.output, &[&config.data, &config.model])?;
     let out_name = out.name().to_string();
-    let (file, mut reader) = source.csv_reader(config.delimiter);
-    let header = read_header(&file, &mut reader)?;
-    let scorer = RowScorer::new(
-        &file,
-        &header,
-        &model.columns,
-        &model.coefficients(),
-        model.intercept,
-        Markers::new(model.missing.na_values.clone()),
-        model.missing.policy,
-    )?;
-    let keep = keep_indices(&file, &header, &config.keep)?;
+    let write_err = |e: std::io::Error| Error::io(&out_name, "write it", e);
+    let (file, mut input) = source.into_reader();
 
-    let write_err = |e: csv::Error| -> Error {
-        match e.into_kind() {
-            csv::ErrorKind::Io(io) => Error::io(&out_name, "write it", io),
-            other => Error::io(&out_name, "write it", std::io::Error::other(format!("{other:?}"))),
+    // The header line, read by hand so the bytes after it can be streamed; the csv crate
+    // parses it (BOM, quotes, CRLF) exactly as in the slow path.
+    let mut pending: Vec<u8> = Vec::with_capacity(2 * CHUNK_BYTES);
+    let header_end = loop {
+        if let Some(i) = memchr::memchr(b'\n', &pending) {
+            break Some(i + 1);
+        }
+        if read_more(&mut input, &mut pending, CHUNK_BYTES).map_err(|e| Error::io(&file, "read it", e))? == 0 {
+            break None;
         }
     };
-    let mut writer = csv::WriterBuilder::new().buffer_capacity(1 << 16).from_writer(&mut out);
-    for &i in &keep {
-        writer.write_field(&header[i]).map_err(write_err)?;
+    let header_bytes = pending[..header_end.unwrap_or(pending.len())].to_vec();
+    let simple_header = header_end.is_some() && !header_bytes.contains(&b'"');
+    if !simple_header {
+        // Quoted or unterminated header: the csv crate reads everything.
+        let rest = std::io::Cursor::new(std::mem::take(&mut pending)).chain(input);
+        let (reader, header) = csv_tail(&file, config.delimiter, rest)?;
+        let ctx = Context::new(&file, &header, &model, config, threshold)?;
+        write_header(&mut out, &ctx, &header).map_err(write_err)?;
+        let rows = slow_records(&ctx, reader, 0, &mut out, &out_name)?;
+        return finish(out, &out_name, rows);
     }
-    writer.write_record(["probability", "prediction"]).map_err(write_err)?;
+    pending.drain(..header_bytes.len());
+    let mut header_reader =
+        csv::ReaderBuilder::new().delimiter(config.delimiter).from_reader(header_bytes.as_slice());
+    let header = read_header(&file, &mut header_reader)?;
+    let ctx = Context::new(&file, &header, &model, config, threshold)?;
+    write_header(&mut out, &ctx, &header).map_err(write_err)?;
 
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut rows = 0u64;
+    let mut next_line = 2u64; // physical line of the first byte in `pending`
+    let mut eof = false;
+    loop {
+        // Gather up to one chunk per thread, each ending at a line end (or the input's end).
+        let mut chunks: Vec<Vec<u8>> = Vec::with_capacity(threads);
+        while chunks.len() < threads && !(eof && pending.is_empty()) {
+            while !eof && pending.len() < CHUNK_BYTES {
+                if read_more(&mut input, &mut pending, CHUNK_BYTES).map_err(|e| Error::io(&file, "read it", e))? == 0 {
+                    eof = true;
+                }
+            }
+            let cut = if eof {
+                pending.len()
+            } else {
+                match memchr::memrchr(b'\n', &pending) {
+                    Some(i) => i + 1,
+                    None => {
+                        // A line longer than a chunk: read until it ends.
+                        if read_more(&mut input, &mut pending, CHUNK_BYTES).map_err(|e| Error::io(&file, "read it", e))? == 0 {
+                            eof = true;
+                        }
+                        continue;
+                    }
+                }
+            };
+            if cut == 0 {
+                break;
+            }
+            let rest = pending.split_off(cut);
+            chunks.push(std::mem::replace(&mut pending, rest));
+        }
+        if chunks.is_empty() {
+            break;
+        }
+        let results: Vec<Option<(Vec<u8>, u64)>> = if chunks.len() == 1 {
+            vec![score_chunk(&ctx, &chunks[0])]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> =
+                    chunks.iter().map(|c| scope.spawn(|| score_chunk(&ctx, c))).collect();
+                handles.into_iter().map(|h| h.join().expect("scoring thread panicked")).collect()
+            })
+        };
+        for (k, result) in results.into_iter().enumerate() {
+            match result {
+                Some((bytes, n)) => {
+                    out.write_all(&bytes).map_err(write_err)?;
+                    rows += n;
+                    next_line += memchr::memchr_iter(b'\n', &chunks[k]).count() as u64;
+                }
+                None => {
+                    // Hand this chunk and everything after it to the csv crate, with the
+                    // header in front so it checks field counts; lines stay physical.
+                    let mut tail = header_bytes.clone();
+                    for c in &chunks[k..] {
+                        tail.extend_from_slice(c);
+                    }
+                    tail.extend_from_slice(&pending);
+                    let rest = std::io::Cursor::new(tail).chain(input);
+                    let (reader, _) = csv_tail(&file, config.delimiter, rest)?;
+                    rows += slow_records(&ctx, reader, next_line - 2, &mut out, &out_name)?;
+                    return finish(out, &out_name, rows);
+                }
+            }
+        }
+    }
+    finish(out, &out_name, rows)
+}
+
+/// Everything needed to score and write one record, resolved once from the model and header.
+struct Context {
+    file: String,
+    scorer: RowScorer,
+    keep: Vec<usize>,
+    n_fields: usize,
+    delimiter: u8,
+    threshold: f64,
+    positive: String,
+    negative: String,
+}
+
+impl Context {
+    fn new(file: &str, header: &[String], model: &Model, config: &PredictConfig, threshold: f64) -> Result<Context> {
+        let scorer = RowScorer::new(
+            file,
+            header,
+            &model.columns,
+            &model.coefficients(),
+            model.intercept,
+            Markers::new(model.missing.na_values.clone()),
+            model.missing.policy,
+        )?;
+        Ok(Context {
+            file: file.to_string(),
+            scorer,
+            keep: keep_indices(file, header, &config.keep)?,
+            n_fields: header.len(),
+            delimiter: config.delimiter,
+            threshold,
+            positive: model.labels.positive.clone(),
+            negative: model.labels.negative.clone(),
+        })
+    }
+
+    fn label(&self, p: f64) -> &str {
+        if p >= self.threshold {
+            &self.positive
+        } else {
+            &self.negative
+        }
+    }
+}
+
+/// Appends `bytes` as one CSV field (quoted when it holds a comma, quote or line break).
+fn push_field(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        out.push(b'"');
+        for &b in bytes {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(bytes);
+    }
+}
+
+fn write_header(out: &mut Output, ctx: &Context, header: &[String]) -> std::io::Result<()> {
+    let mut line = Vec::new();
+    for &i in &ctx.keep {
+        push_field(&mut line, header[i].as_bytes());
+        line.push(b',');
+    }
+    line.extend_from_slice(b"probability,prediction\n");
+    out.write_all(&line)
+}
+
+/// Scores a chunk of whole lines on the fast path; `None` when any line needs the csv crate.
+fn score_chunk(ctx: &Context, chunk: &[u8]) -> Option<(Vec<u8>, u64)> {
+    if memchr::memchr(b'"', chunk).is_some() || std::str::from_utf8(chunk).is_err() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(chunk.len() / 2 + 64);
+    let mut fields: Vec<&[u8]> = Vec::with_capacity(ctx.n_fields);
+    let mut buffer = ryu::Buffer::new();
+    let mut rows = 0;
+    let mut line_start = 0;
+    let ends = memchr::memchr_iter(b'\n', chunk).chain((chunk.last() != Some(&b'\n')).then_some(chunk.len()));
+    for line_end in ends {
+        let line = &chunk[line_start..line_end];
+        line_start = line_end + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        if memchr::memchr(b'\r', line).is_some() {
+            return None; // a lone carriage return ends a record for the csv crate
+        }
+        fields.clear();
+        let mut field_start = 0;
+        for field_end in memchr::memchr_iter(ctx.delimiter, line).chain(std::iter::once(line.len())) {
+            fields.push(&line[field_start..field_end]);
+            field_start = field_end + 1;
+        }
+        if fields.len() != ctx.n_fields {
+            return None;
+        }
+        let p = numerics::sigmoid(ctx.scorer.score_bytes(&fields)?);
+        for &i in &ctx.keep {
+            push_field(&mut out, fields[i]);
+            out.push(b',');
+        }
+        out.extend_from_slice(format_probability(p, &mut buffer).as_bytes());
+        out.push(b',');
+        push_field(&mut out, ctx.label(p).as_bytes());
+        out.push(b'\n');
+        rows += 1;
+    }
+    Some((out, rows))
+}
+
+/// A csv reader over `input`, whose first line is the header, and that header.
+fn csv_tail<R: Read>(file: &str, delimiter: u8, input: R) -> Result<(csv::Reader<R>, Vec<String>)> {
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).buffer_capacity(1 << 16).from_reader(input);
+    let header = read_header(file, &mut reader)?;
+    Ok((reader, header))
+}
+
+/// The csv crate path: every record, with lines reported `line_offset` further down the file.
+fn slow_records<R: Read>(
+    ctx: &Context,
+    mut reader: csv::Reader<R>,
+    line_offset: u64,
+    out: &mut Output,
+    out_name: &str,
+) -> Result<u64> {
     let mut record = csv::StringRecord::new();
     let mut buffer = ryu::Buffer::new();
+    let mut line_bytes = Vec::with_capacity(256);
     let mut rows = 0u64;
-    let mut line = 1;
+    let mut tail_line = 1; // line within the stream the reader sees
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return Err(csv_error(&file, e).into()),
+            Err(e) => {
+                let mut err = csv_error(&ctx.file, e);
+                if let Some(l) = err.location.line.as_mut() {
+                    *l += line_offset;
+                }
+                return Err(err.into());
+            }
         }
-        line = record.position().map_or(line + 1, |p| p.line());
-        let z = scorer.score(&record, line)?;
-        let p = numerics::sigmoid(z);
-        for &i in &keep {
-            writer.write_field(&record[i]).map_err(write_err)?;
+        tail_line = record.position().map_or(tail_line + 1, |p| p.line());
+        let p = numerics::sigmoid(ctx.scorer.score(&record, tail_line + line_offset)?);
+        line_bytes.clear();
+        for &i in &ctx.keep {
+            push_field(&mut line_bytes, record[i].as_bytes());
+            line_bytes.push(b',');
         }
-        writer.write_field(format_probability(p, &mut buffer)).map_err(write_err)?;
-        let label = if p >= threshold { &model.labels.positive } else { &model.labels.negative };
-        writer.write_field(label).map_err(write_err)?;
-        writer.write_record(None::<&[u8]>).map_err(write_err)?;
+        line_bytes.extend_from_slice(format_probability(p, &mut buffer).as_bytes());
+        line_bytes.push(b',');
+        push_field(&mut line_bytes, ctx.label(p).as_bytes());
+        line_bytes.push(b'\n');
+        out.write_all(&line_bytes).map_err(|e| Error::io(out_name, "write it", e))?;
         rows += 1;
     }
-    writer.flush().map_err(|e| Error::io(&out_name, "write it", e))?;
-    drop(writer);
-    out.flush().map_err(|e| Error::io(&out_name, "write it", e))?;
+    Ok(rows)
+}
+
+/// Reads up to `max` more bytes onto the end of `buf`; returns how many (0 at the end).
+fn read_more(input: &mut dyn Read, buf: &mut Vec<u8>, max: usize) -> std::io::Result<usize> {
+    let start = buf.len();
+    buf.resize(start + max, 0);
+    let got = loop {
+        match input.read(&mut buf[start..]) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                buf.truncate(start);
+                return Err(e);
+            }
+        }
+    };
+    buf.truncate(start + got);
+    Ok(got)
+}
+
+fn finish(mut out: Output, out_name: &str, rows: u64) -> Result<u64> {
+    out.flush().map_err(|e| Error::io(out_name, "write it", e))?;
     out.commit()?;
     Ok(rows)
 }

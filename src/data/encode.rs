@@ -361,6 +361,8 @@ pub struct RowScorer {
     terms: Vec<Term>,
     intercept: f64,
     markers: Markers,
+    /// The markers that parse as numbers, the only ones a parsed cell can be.
+    numeric_markers: Vec<String>,
     policy: MissingPolicy,
 }
 
@@ -405,7 +407,9 @@ impl RowScorer {
             });
             offset += width;
         }
-        Ok(RowScorer { file: file.to_string(), header: header.to_vec(), terms, intercept, markers, policy })
+        let numeric_markers =
+            markers.values().iter().filter(|m| m.parse::<f64>().is_ok()).cloned().collect();
+        Ok(RowScorer { file: file.to_string(), header: header.to_vec(), terms, intercept, markers, numeric_markers, policy })
     }
 
     /// The linear score of one record that starts on physical line `line`.
@@ -440,6 +444,37 @@ impl RowScorer {
         Ok(z)
     }
 
+    /// The score of a record given as raw byte fields, or `None` when any cell needs more than
+    /// the common case (a missing cell, text that is not a plain number, an unseen level):
+    /// the caller then scores the record with [`RowScorer::score`], which fills or reports it.
+    /// Numbers are parsed with `fast-float2`, which rounds correctly, so the score is the same.
+    pub fn score_bytes(&self, fields: &[&[u8]]) -> Option<f64> {
+        let mut z = self.intercept;
+        for term in &self.terms {
+            match term {
+                Term::Numeric { index, weight, .. } => {
+                    let cell = trim_ascii(fields.get(*index)?);
+                    // An empty cell or a marker like "NA" fails to parse; only a marker that
+                    // is itself a number (say "-999") needs comparing.
+                    let v: f64 = fast_float2::parse(cell).ok()?;
+                    if !v.is_finite() || self.numeric_markers.iter().any(|m| m.as_bytes() == cell) {
+                        return None;
+                    }
+                    z += weight * v;
+                }
+                Term::Categorical { index, levels, weights, .. } => {
+                    let cell = trim_ascii(fields.get(*index)?);
+                    let level = std::str::from_utf8(cell).ok()?;
+                    if level.is_empty() || self.markers.values().iter().any(|m| m == level) {
+                        return None;
+                    }
+                    z += weights[levels.binary_search_by(|l| l.as_str().cmp(level)).ok()?];
+                }
+            }
+        }
+        Some(z)
+    }
+
     fn missing(&self, line: u64, index: usize, cell: &str) -> DataError {
         let kind = DataErrorKind::MissingValue { found: cell.to_string(), hint: self.policy.scoring_hint().to_string() };
         self.at(line, index, kind)
@@ -448,6 +483,11 @@ impl RowScorer {
     fn at(&self, line: u64, index: usize, kind: DataErrorKind) -> DataError {
         DataError::new(Location::cell(&self.file, line, &self.header[index]), kind)
     }
+}
+
+/// ASCII whitespace trimmed from both ends (what `str::trim` removes from ASCII text).
+pub fn trim_ascii(cell: &[u8]) -> &[u8] {
+    cell.trim_ascii()
 }
 
 #[cfg(test)]

@@ -37,6 +37,11 @@ impl Source {
         Ok(Source { name: path.to_string(), reader: Box::new(file) })
     }
 
+    /// The raw byte stream.
+    pub fn into_reader(self) -> (String, Box<dyn Read>) {
+        (self.name, self.reader)
+    }
+
     /// A CSV reader over this source: header row, `\n`/`\r\n` line ends, RFC 4180 quoting,
     /// a UTF-8 byte-order mark ignored. Records must all have the header's number of fields.
     pub fn csv_reader(self, delimiter: u8) -> (String, csv::Reader<Box<dyn Read>>) {
