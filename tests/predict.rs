@@ -130,3 +130,38 @@ fn closed_stdout_ends_quietly() {
     assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn switching_from_the_fast_path_mid_stream_keeps_rows_and_line_numbers_exact() {
+    let dir = Dir::new();
+    trained(&dir, "spector", "GRADE", "1", "0");
+    // About 3 MB, so several chunks take the fast path before a quoted cell appears.
+    let mut plain = String::from("GPA,TUCE,PSI\n");
+    let mut quoted = plain.clone();
+    for i in 0..150_000 {
+        let row = format!("{}.{},{},{}\n", 2 + i % 2, i % 100, 15 + i % 12, i % 2);
+        plain += &row;
+        if i == 120_000 {
+            quoted += &format!("\"{}.{}\",{},{}\n", 2 + i % 2, i % 100, 15 + i % 12, i % 2);
+        } else {
+            quoted += &row;
+        }
+    }
+    dir.write("plain.csv", &plain);
+    dir.write("quoted.csv", &quoted);
+    let a = dir.run(&["predict", "m.json", "plain.csv"]).ok().stdout();
+    let b = dir.run(&["predict", "m.json", "quoted.csv"]).ok().stdout();
+    assert_eq!(a.lines().count(), 150_001);
+    assert_eq!(a, b);
+    // A bad cell after the switch is reported at its physical line (data row i is line i + 2).
+    let corrupt = |text: &str, row: usize, with: &str| -> String {
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines[row + 1] = with.to_string();
+        lines.join("\n") + "\n"
+    };
+    dir.write("bad.csv", corrupt(&quoted, 130_000, "2.5,x21,1"));
+    dir.run(&["predict", "m.json", "bad.csv"]).expect_code(2).stderr_has(&["line 130002", "\"TUCE\"", "\"x21\""]);
+    // And on the fast path, before any switch.
+    dir.write("bad2.csv", corrupt(&plain, 90_000, "2.7,17,maybe"));
+    dir.run(&["predict", "m.json", "bad2.csv"]).expect_code(2).stderr_has(&["line 90002", "\"PSI\"", "\"maybe\""]);
+}

@@ -105,3 +105,80 @@ proptest! {
         }
     }
 }
+
+/// A numeric cell in one of the spellings real files use.
+fn number_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (-1_000_000i64..1_000_000).prop_map(|v| v.to_string()),
+        (-1e6f64..1e6).prop_map(|v| format!("{v}")),
+        (-1e6f64..1e6).prop_map(|v| format!("{v:.7e}")),
+        (-1e-3f64..1e-3).prop_map(|v| format!("{v:E}")),
+        (0u32..1000).prop_map(|v| format!(" +{v}.5 ")),
+        (0u32..1000).prop_map(|v| format!(".{v}")),
+    ]
+}
+
+/// A numeric table with labels a/b, as CSV text with a configurable line end.
+fn numeric_table() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec((number_text(), number_text(), prop::bool::ANY), 2..60),
+        prop::bool::ANY,
+    )
+        .prop_map(|(rows, crlf)| {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut text = format!("u,v,label{end}");
+            for (i, (u, v, yes)) in rows.iter().enumerate() {
+                // Both classes always present.
+                let label = if i < 2 { ["yes", "no"][i] } else if *yes { "yes" } else { "no" };
+                text += &format!("{u},{v},{label}{end}");
+            }
+            text
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fast_reader_and_csv_reader_give_identical_data(text in numeric_table()) {
+        let dir = Dir::new();
+        dir.write("t.csv", &text);
+        let path = dir.path().join("t.csv").to_string_lossy().into_owned();
+        let selection = TrainingSelection { target: "label", ..Default::default() };
+        let fast = logit::data::fast::read_training_fast(&path, b',', &selection, 0).unwrap();
+        let slow = logit::data::encode::read_training(logit::data::input::Source::open(&path).unwrap(), b',', &selection).unwrap();
+        let fast = fast.expect("a plain numeric file takes the fast path");
+        prop_assert_eq!(&fast.feature_names, &slow.feature_names);
+        prop_assert_eq!(&fast.labels, &slow.labels);
+        prop_assert_eq!(&fast.y, &slow.y);
+        prop_assert_eq!(fast.x.shape(), slow.x.shape());
+        for (a, b) in fast.x.iter().zip(slow.x.iter()) {
+            prop_assert_eq!(a.to_bits(), b.to_bits());
+        }
+    }
+
+    #[test]
+    fn predict_fast_path_and_csv_path_write_identical_files(text in numeric_table()) {
+        let dir = Dir::new();
+        dir.write("t.csv", &text);
+        let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+        dir.run(&["train", "t.csv", "--target", "label", "--l2", "0.1", "-o", "m.json", "-q"]).ok();
+        // Quoting the first cell is valid CSV but sends everything through the csv crate.
+        let first_data = text.find('\n').unwrap() + 1;
+        let comma = first_data + text[first_data..].find(',').unwrap();
+        let quoted = format!("{}\"{}\"{}", &text[..first_data], &text[first_data..comma], &text[comma..]);
+        dir.write("q.csv", &quoted);
+        for (input, output) in [("t.csv", "fast.csv"), ("q.csv", "slow.csv")] {
+            let config = logit::commands::predict::PredictConfig {
+                model: p("m.json"),
+                data: p(input),
+                output: p(output),
+                threshold: None,
+                keep: vec!["label".into(), "u".into()],
+                delimiter: b',',
+            };
+            logit::commands::predict::predict(&config).unwrap();
+        }
+        prop_assert_eq!(dir.read("fast.csv"), dir.read("slow.csv"));
+    }
+}
