@@ -76,7 +76,11 @@ struct Sum {
 impl Sum {
     fn add(&mut self, x: f64) {
         let t = self.sum + x;
-        self.compensation += if self.sum.abs() >= x.abs() { (self.sum - t) + x } else { (x - t) + self.sum };
+        self.compensation += if self.sum.abs() >= x.abs() {
+            (self.sum - t) + x
+        } else {
+            (x - t) + self.sum
+        };
         self.sum = t;
     }
 
@@ -105,7 +109,13 @@ fn bin_of(p: f64, n_bins: usize) -> usize {
 /// # Panics
 /// If `scores` and `positive` differ in length or `n_bins` is 0 (caller bugs).
 pub fn reliability(scores: &[f64], positive: &[bool], n_bins: usize) -> Calibration {
-    assert_eq!(scores.len(), positive.len(), "calibration: {} scores but {} labels", scores.len(), positive.len());
+    assert_eq!(
+        scores.len(),
+        positive.len(),
+        "calibration: {} scores but {} labels",
+        scores.len(),
+        positive.len()
+    );
     assert!(n_bins > 0, "calibration needs at least one bin");
     let mut counts = vec![0usize; n_bins];
     let mut positives = vec![0usize; n_bins];
@@ -177,7 +187,10 @@ mod tests {
         // ECE = (2 x 0.45 + 4 x 0 + 2 x 0.025) / 8 = 0.95 / 8 = 0.11875; MCE = 0.45.
         let probs = [0.05, 0.05, 0.75, 0.75, 0.75, 0.75, 0.95, 1.0];
         let labels = [false, true, true, true, true, false, true, true];
-        let z: Vec<f64> = probs.iter().map(|&p| if p == 1.0 { f64::INFINITY } else { logit_of(p) }).collect();
+        let z: Vec<f64> = probs
+            .iter()
+            .map(|&p| if p == 1.0 { f64::INFINITY } else { logit_of(p) })
+            .collect();
         let c = reliability(&z, &labels, 10);
         assert_eq!(c.n, 8);
         let counts: Vec<usize> = c.bins.iter().map(|b| b.count).collect();
@@ -194,7 +207,16 @@ mod tests {
 
     #[test]
     fn edges_are_half_open_and_one_is_in_the_last_bin() {
-        for (p, want) in [(0.0, 0), (0.1, 1), (0.3, 3), (0.7, 7), (0.7 - 1e-12, 6), (0.9, 9), (1.0, 9), (0.999, 9)] {
+        for (p, want) in [
+            (0.0, 0),
+            (0.1, 1),
+            (0.3, 3),
+            (0.7, 7),
+            (0.7 - 1e-12, 6),
+            (0.9, 9),
+            (1.0, 9),
+            (0.999, 9),
+        ] {
             assert_eq!(bin_of(p, 10), want, "p = {p}");
         }
         // Exhaustive over the edges of several bin counts: p = b/B goes to bin b.

@@ -3,7 +3,6 @@
 //! Doc comments are the help text. Value parsers check ranges here so clap's message names the
 //! flag; the commands turn these structs into validated configurations. No I/O here.
 
-
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::metrics::METRIC_NAMES;
@@ -32,12 +31,12 @@ pub enum Command {
     Eval(EvalArgs),
     /// Choose a decision threshold on labelled data and write it into a copy of the model
     Threshold(ThresholdArgs),
+    /// Print a model's coefficient table: standard errors, z, p-values, intervals, odds ratios, fit statistics
+    Summary(SummaryArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the manual page (roff), generated from the command-line definitions
     Man(ManArgs),
-    /// Print a model's coefficient table: standard errors, z, p-values, intervals, odds ratios, fit statistics
-    Summary(SummaryArgs),
 }
 
 /// Solvers for `--solver`.
@@ -74,7 +73,12 @@ pub struct TrainArgs {
     #[arg(long, value_name = "COL")]
     pub target: String,
     /// Where to write the model ("-" writes stdout)
-    #[arg(short = 'o', long = "output", value_name = "MODEL", default_value = "model.json")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "MODEL",
+        default_value = "model.json"
+    )]
     pub output: String,
     /// L2 penalty lambda on standardised coefficients; 0 is the unpenalised maximum-likelihood fit
     #[arg(long, value_name = "LAMBDA", default_value = "0", value_parser = parse_l2, allow_negative_numbers = true)]
@@ -83,7 +87,12 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = SolverArg::Lbfgs)]
     pub solver: SolverArg,
     /// Use only these feature columns (comma separated)
-    #[arg(long, value_name = "COLS", value_delimiter = ',', conflicts_with = "exclude")]
+    #[arg(
+        long,
+        value_name = "COLS",
+        value_delimiter = ',',
+        conflicts_with = "exclude"
+    )]
     pub features: Option<Vec<String>>,
     /// Use every column except the target and these (comma separated)
     #[arg(long, value_name = "COLS", value_delimiter = ',')]
@@ -125,7 +134,13 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = MissingArg::Error)]
     pub missing: MissingArg,
     /// Cell texts that mean "missing" besides the empty cell (comma separated)
-    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "NA,NaN,null", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "NA,NaN,null",
+        allow_hyphen_values = true
+    )]
     pub na_values: Vec<String>,
     /// Field delimiter: one character, or "tab" (default: tab for .tsv/.tab files, else comma)
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
@@ -249,7 +264,10 @@ pub struct ManArgs {
 }
 
 fn parse_finite(s: &str) -> Result<f64, String> {
-    let v: f64 = s.trim().parse().map_err(|_| format!("expected a number, found {s:?}"))?;
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a number, found {s:?}"))?;
     if v.is_finite() {
         Ok(v)
     } else {
@@ -304,7 +322,9 @@ pub fn parse_delimiter(s: &str) -> Result<u8, String> {
     }
     let bytes = s.as_bytes();
     if bytes.len() != 1 || !bytes[0].is_ascii() {
-        return Err(format!("delimiter must be one ASCII character or \"tab\", found {s:?}"));
+        return Err(format!(
+            "delimiter must be one ASCII character or \"tab\", found {s:?}"
+        ));
     }
     if matches!(bytes[0], b'"' | b'\n' | b'\r') {
         return Err(format!("{s:?} cannot be a delimiter"));
@@ -329,12 +349,14 @@ pub fn parse_gate(s: &str) -> Result<(String, f64), String> {
         .ok_or_else(|| format!("expected METRIC=VALUE (e.g. roc_auc=0.9), found {s:?}"))?;
     let name = name.trim();
     if !METRIC_NAMES.contains(&name) {
-        return Err(format!("unknown metric {name:?}; known metrics: {}", METRIC_NAMES.join(", ")));
+        return Err(format!(
+            "unknown metric {name:?}; known metrics: {}",
+            METRIC_NAMES.join(", ")
+        ));
     }
     let bound = parse_finite(value).map_err(|e| format!("bound for {name}: {e}"))?;
     Ok((name.to_string(), bound))
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -359,7 +381,9 @@ mod tests {
         assert!(parse_positive("-1").is_err());
         assert!(parse_positive("0").is_err());
         assert_eq!(parse_gate("roc_auc=0.9"), Ok(("roc_auc".to_string(), 0.9)));
-        assert!(parse_gate("bogus_metric=0.5").unwrap_err().contains("bogus_metric"));
+        assert!(parse_gate("bogus_metric=0.5")
+            .unwrap_err()
+            .contains("bogus_metric"));
         assert!(parse_gate("accuracy=abc").is_err());
         assert!(parse_gate("accuracy").is_err());
         assert_eq!(parse_delimiter(";"), Ok(b';'));
@@ -371,7 +395,17 @@ mod tests {
 
     #[test]
     fn features_and_exclude_conflict() {
-        let r = Cli::try_parse_from(["logit", "train", "d.csv", "--target", "y", "--features", "a", "--exclude", "b"]);
+        let r = Cli::try_parse_from([
+            "logit",
+            "train",
+            "d.csv",
+            "--target",
+            "y",
+            "--features",
+            "a",
+            "--exclude",
+            "b",
+        ]);
         assert!(r.is_err());
     }
 }

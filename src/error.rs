@@ -20,15 +20,27 @@ pub struct Location {
 
 impl Location {
     pub fn file(file: &str) -> Self {
-        Location { file: file.to_string(), line: None, column: None }
+        Location {
+            file: file.to_string(),
+            line: None,
+            column: None,
+        }
     }
 
     pub fn line(file: &str, line: u64) -> Self {
-        Location { file: file.to_string(), line: Some(line), column: None }
+        Location {
+            file: file.to_string(),
+            line: Some(line),
+            column: None,
+        }
     }
 
     pub fn cell(file: &str, line: u64, column: &str) -> Self {
-        Location { file: file.to_string(), line: Some(line), column: Some(column.to_string()) }
+        Location {
+            file: file.to_string(),
+            line: Some(line),
+            column: Some(column.to_string()),
+        }
     }
 }
 
@@ -83,7 +95,10 @@ pub enum DataErrorKind {
     /// Only one distinct label in the target column.
     OneClass { label: String },
     /// `--positive` names a label that is not in the data.
-    PositiveAbsent { positive: String, labels: [String; 2] },
+    PositiveAbsent {
+        positive: String,
+        labels: [String; 2],
+    },
     /// Neither label looks positive (1/true/yes) and no `--positive` was given.
     AmbiguousPositive { labels: [String; 2] },
     /// Reading failed at the operating-system level.
@@ -140,7 +155,10 @@ impl fmt::Display for DataErrorKind {
                     write!(f, "found {found:?}, a missing-value marker; {hint}")
                 }
             }
-            NoValues => write!(f, "every cell of this column is missing, so no value can be learned for it"),
+            NoValues => write!(
+                f,
+                "every cell of this column is missing, so no value can be learned for it"
+            ),
             NotANumber { value } => write!(
                 f,
                 "expected a number (the column is numeric), found {value:?}"
@@ -164,7 +182,11 @@ impl fmt::Display for DataErrorKind {
                 )?;
                 let clashes = case_clashes(labels);
                 if !clashes.is_empty() {
-                    write!(f, "; note that {} differ only by letter case", clashes.join(", "))?;
+                    write!(
+                        f,
+                        "; note that {} differ only by letter case",
+                        clashes.join(", ")
+                    )?;
                 }
                 Ok(())
             }
@@ -217,23 +239,32 @@ impl std::error::Error for DataError {}
 /// Everything the library can fail with.
 #[derive(Debug)]
 pub enum Error {
-    /// Bad data in an input file.
-    Data(DataError),
+    /// Bad data in an input file (boxed: it carries a location and values, and errors should
+    /// keep `Result`s small on the success path).
+    Data(Box<DataError>),
     /// A model file that cannot be used.
     Model { path: String, message: String },
     /// An invalid combination of options (flag names in the message).
     Usage(String),
     /// Solver options or a solver failure.
-    Fit(FitError),
+    Fit(Box<FitError>),
     /// Our fit and linfa-logistic's disagree.
     CrossCheck(String),
     /// Opening, creating or writing a file or stream.
-    Io { path: String, action: &'static str, source: io::Error },
+    Io {
+        path: String,
+        action: &'static str,
+        source: io::Error,
+    },
 }
 
 impl Error {
     pub fn io(path: &str, action: &'static str, source: io::Error) -> Self {
-        Error::Io { path: path.to_string(), action, source }
+        Error::Io {
+            path: path.to_string(),
+            action,
+            source,
+        }
     }
 
     /// True when the error is a write to a closed pipe (e.g. `logit predict ... | head`):
@@ -251,7 +282,11 @@ impl fmt::Display for Error {
             Error::Usage(message) => write!(f, "{message}"),
             Error::Fit(e) => write!(f, "{e}"),
             Error::CrossCheck(message) => write!(f, "cross-check failed: {message}"),
-            Error::Io { path, action, source } => write!(f, "{path}: cannot {action}: {source}"),
+            Error::Io {
+                path,
+                action,
+                source,
+            } => write!(f, "{path}: cannot {action}: {source}"),
         }
     }
 }
@@ -267,13 +302,13 @@ impl std::error::Error for Error {
 
 impl From<DataError> for Error {
     fn from(e: DataError) -> Self {
-        Error::Data(e)
+        Error::Data(Box::new(e))
     }
 }
 
 impl From<FitError> for Error {
     fn from(e: FitError) -> Self {
-        Error::Fit(e)
+        Error::Fit(Box::new(e))
     }
 }
 
@@ -287,7 +322,9 @@ mod tests {
     fn data_error_names_file_line_and_column() {
         let e = DataError::new(
             Location::cell("data.csv", 9, "beta_feat"),
-            DataErrorKind::NotANumber { value: "abc".into() },
+            DataErrorKind::NotANumber {
+                value: "abc".into(),
+            },
         );
         assert_eq!(
             e.to_string(),
@@ -301,6 +338,9 @@ mod tests {
             labels: vec!["yes".into(), "no".into(), "Yes".into()],
         };
         let text = kind.to_string();
-        assert!(text.contains("\"yes\" and \"Yes\" differ only by letter case"), "{text}");
+        assert!(
+            text.contains("\"yes\" and \"Yes\" differ only by letter case"),
+            "{text}"
+        );
     }
 }

@@ -100,13 +100,17 @@ impl Model {
     pub fn save(&self, path: &str, inputs: &[&str]) -> Result<()> {
         self.check("<new model>")?;
         let mut out = Output::create(path, inputs)?;
-        out.write_all(self.to_json().as_bytes()).map_err(|e| Error::io(path, "write it", e))?;
+        out.write_all(self.to_json().as_bytes())
+            .map_err(|e| Error::io(path, "write it", e))?;
         out.commit()
     }
 
     /// Reads and checks a model file.
     pub fn load(path: &str) -> Result<Model> {
-        let bad = |message: String| Error::Model { path: path.to_string(), message };
+        let bad = |message: String| Error::Model {
+            path: path.to_string(),
+            message,
+        };
         if std::path::Path::new(path).is_dir() {
             return Err(bad("is a directory, expected a model file".into()));
         }
@@ -116,7 +120,10 @@ impl Model {
 
     /// Parses and checks model JSON; `path` names it in messages.
     pub fn from_slice(path: &str, bytes: &[u8]) -> Result<Model> {
-        let bad = |message: String| Error::Model { path: path.to_string(), message };
+        let bad = |message: String| Error::Model {
+            path: path.to_string(),
+            message,
+        };
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(bad("the model file is empty".into()));
         }
@@ -128,9 +135,15 @@ impl Model {
         match object.get("format").and_then(|f| f.as_str()) {
             Some(FORMAT) => {}
             Some(other) => {
-                return Err(bad(format!("unknown format {other:?}; expected {FORMAT:?}")));
+                return Err(bad(format!(
+                    "unknown format {other:?}; expected {FORMAT:?}"
+                )));
             }
-            None => return Err(bad(format!("not a logit model file (no \"format\": {FORMAT:?} field)"))),
+            None => {
+                return Err(bad(format!(
+                    "not a logit model file (no \"format\": {FORMAT:?} field)"
+                )))
+            }
         }
         match object.get("version").and_then(|v| v.as_u64()) {
             Some(VERSION) => {}
@@ -142,15 +155,18 @@ impl Model {
             }
             None => return Err(bad("the model has no integer \"version\" field".into())),
         }
-        let model: Model = serde_json::from_value(value)
-            .map_err(|e| bad(format!("damaged model file: {e}")))?;
+        let model: Model =
+            serde_json::from_value(value).map_err(|e| bad(format!("damaged model file: {e}")))?;
         model.check(path)?;
         Ok(model)
     }
 
     /// Internal consistency: finite numbers, sizes that agree, a usable threshold.
     fn check(&self, path: &str) -> Result<()> {
-        let bad = |message: String| Error::Model { path: path.to_string(), message };
+        let bad = |message: String| Error::Model {
+            path: path.to_string(),
+            message,
+        };
         let width: usize = self.columns.iter().map(ColumnSpec::width).sum();
         if width != self.features.len() {
             return Err(bad(format!(
@@ -161,8 +177,10 @@ impl Model {
         let mut offset = 0;
         for column in &self.columns {
             let expected = column.design_names();
-            let names: Vec<&str> =
-                self.features[offset..offset + expected.len()].iter().map(|f| f.name.as_str()).collect();
+            let names: Vec<&str> = self.features[offset..offset + expected.len()]
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect();
             if names != expected {
                 return Err(bad(format!(
                     "damaged model file: features {names:?} do not match column {:?}",
@@ -196,29 +214,43 @@ impl Model {
             offset += expected.len();
         }
         for f in &self.features {
-            for (what, v) in [("mean", f.mean), ("std", f.std), ("coefficient", f.coefficient), (
-                "coefficient_standardized",
-                f.coefficient_standardized,
-            )] {
+            for (what, v) in [
+                ("mean", f.mean),
+                ("std", f.std),
+                ("coefficient", f.coefficient),
+                ("coefficient_standardized", f.coefficient_standardized),
+            ] {
                 if !v.is_finite() {
-                    return Err(bad(format!("feature {:?} has a non-finite {what} ({v})", f.name)));
+                    return Err(bad(format!(
+                        "feature {:?} has a non-finite {what} ({v})",
+                        f.name
+                    )));
                 }
             }
             if f.std <= 0.0 {
-                return Err(bad(format!("feature {:?} has a non-positive std ({})", f.name, f.std)));
+                return Err(bad(format!(
+                    "feature {:?} has a non-positive std ({})",
+                    f.name, f.std
+                )));
             }
         }
         if !self.intercept.is_finite() || !self.intercept_standardized.is_finite() {
             return Err(bad("the intercept is not a finite number".into()));
         }
         if !(0.0..=1.0).contains(&self.threshold) {
-            return Err(bad(format!("threshold {} is outside [0, 1]", self.threshold)));
+            return Err(bad(format!(
+                "threshold {} is outside [0, 1]",
+                self.threshold
+            )));
         }
         if self.labels.positive == self.labels.negative {
             return Err(bad("the positive and negative labels are the same".into()));
         }
         if !(self.objective.l2.is_finite() && self.objective.l2 >= 0.0) {
-            return Err(bad(format!("l2 {} is not a finite number >= 0", self.objective.l2)));
+            return Err(bad(format!(
+                "l2 {} is not a finite number >= 0",
+                self.objective.l2
+            )));
         }
         if !self.fit.objective.is_finite() || !self.fit.gradient_norm.is_finite() {
             return Err(bad("the fit report has non-finite numbers".into()));

@@ -29,7 +29,12 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0; 4];
     let chunks_a = a.chunks_exact(4);
     let chunks_b = b.chunks_exact(4);
-    let tail: f64 = chunks_a.remainder().iter().zip(chunks_b.remainder()).map(|(x, y)| x * y).sum();
+    let tail: f64 = chunks_a
+        .remainder()
+        .iter()
+        .zip(chunks_b.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
     for (ca, cb) in chunks_a.zip(chunks_b) {
         for k in 0..4 {
             acc[k] += ca[k] * cb[k];
@@ -61,7 +66,8 @@ fn has_avx2_fma() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         static DETECTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *DETECTED.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
+        *DETECTED
+            .get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -125,9 +131,23 @@ pub struct Objective<'a> {
 }
 
 impl<'a> Objective<'a> {
-    pub fn new(x: ArrayView2<'a, f64>, y: ArrayView1<'a, f64>, l2: f64, fit_intercept: bool) -> Self {
-        assert_eq!(x.nrows(), y.len(), "design matrix and labels disagree on the number of rows");
-        Objective { x, y, l2, fit_intercept }
+    pub fn new(
+        x: ArrayView2<'a, f64>,
+        y: ArrayView1<'a, f64>,
+        l2: f64,
+        fit_intercept: bool,
+    ) -> Self {
+        assert_eq!(
+            x.nrows(),
+            y.len(),
+            "design matrix and labels disagree on the number of rows"
+        );
+        Objective {
+            x,
+            y,
+            l2,
+            fit_intercept,
+        }
     }
 
     pub fn n_rows(&self) -> usize {
@@ -163,17 +183,11 @@ impl<'a> Objective<'a> {
         0.5 * self.l2 * w.iter().map(|v| v * v).sum::<f64>()
     }
 
-    /// Objective value at `theta`.
+    /// Objective value at `theta` (through the same fused pass as the gradient, so the two
+    /// always agree to the last bit).
     pub fn value(&self, theta: &[f64]) -> f64 {
-        let (w, _) = self.split(theta);
-        let z = self.scores(theta);
-        let n = self.n_rows() as f64;
-        let loss: f64 = z
-            .iter()
-            .zip(self.y.iter())
-            .map(|(&z, &y)| numerics::log_loss(y, z))
-            .sum();
-        loss / n + self.penalty(w)
+        let mut scratch = vec![0.0; self.n_params()];
+        self.value_and_gradient(theta, &mut scratch)
     }
 
     /// Objective value at `theta`, with its gradient written into `grad`.
@@ -184,7 +198,11 @@ impl<'a> Objective<'a> {
     /// their partial sums added in block order, so the result is bit-identical whatever the
     /// number of threads.
     pub fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
-        assert_eq!(grad.len(), self.n_params(), "gradient buffer has the wrong length");
+        assert_eq!(
+            grad.len(),
+            self.n_params(),
+            "gradient buffer has the wrong length"
+        );
         let (w, b) = self.split(theta);
         let n = self.n_rows();
         let p = self.n_features();
@@ -202,7 +220,12 @@ impl<'a> Objective<'a> {
             for (k, part) in out.chunks_mut(width).enumerate() {
                 let start = (first_block + k) * BLOCK_ROWS;
                 let end = (start + BLOCK_ROWS).min(n);
-                let block = Block { x: &x[start * p..end * p], y: &y[start..end], w, b };
+                let block = Block {
+                    x: &x[start * p..end * p],
+                    y: &y[start..end],
+                    w,
+                    b,
+                };
                 block_loss_and_gradient(avx2, block, &mut z[..end - start], part);
             }
         };

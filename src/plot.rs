@@ -57,7 +57,8 @@ impl PlotError {
 /// be overwritten.
 pub fn save_svg(path: &str, text: &str, inputs: &[&str]) -> Result<()> {
     let mut out = Output::create(path, inputs)?;
-    out.write_all(text.as_bytes()).map_err(|e| Error::io(path, "write it", e))?;
+    out.write_all(text.as_bytes())
+        .map_err(|e| Error::io(path, "write it", e))?;
     out.commit()
 }
 
@@ -76,7 +77,8 @@ impl ChartDir {
     pub fn check(dir: &str, inputs: &[&str]) -> Result<ChartDir> {
         if dir == "-" {
             return Err(Error::Usage(
-                "--plot needs a directory for roc.svg, pr.svg and calibration.svg, not \"-\"".into(),
+                "--plot needs a directory for roc.svg, pr.svg and calibration.svg, not \"-\""
+                    .into(),
             ));
         }
         let path = Path::new(dir);
@@ -91,7 +93,9 @@ impl ChartDir {
                 check_destination(&path.join(name).to_string_lossy(), inputs)?;
             }
         }
-        Ok(ChartDir { dir: path.to_path_buf() })
+        Ok(ChartDir {
+            dir: path.to_path_buf(),
+        })
     }
 
     /// Writes `charts` (file name, drawn document) into the directory, creating it if needed.
@@ -116,7 +120,8 @@ impl ChartDir {
             let mut outputs = Vec::with_capacity(drawn.len());
             for (path, text) in &drawn {
                 let mut out = Output::create(path, &[])?;
-                out.write_all(text.as_bytes()).map_err(|e| Error::io(path, "write it", e))?;
+                out.write_all(text.as_bytes())
+                    .map_err(|e| Error::io(path, "write it", e))?;
                 outputs.push(out);
             }
             outputs.into_iter().try_for_each(Output::commit)
@@ -135,7 +140,10 @@ fn plot_err<E: fmt::Display>(e: E) -> PlotError {
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
 /// Draws on an SVG canvas of `size` pixels and returns the document.
-fn svg(size: (u32, u32), draw: impl FnOnce(&Area) -> Result<(), PlotError>) -> Result<String, PlotError> {
+fn svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&Area) -> Result<(), PlotError>,
+) -> Result<String, PlotError> {
     let mut text = String::new();
     {
         let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
@@ -165,7 +173,8 @@ fn unit_chart<'a, 'b>(
     title: &str,
     x_desc: &str,
     y_desc: &str,
-) -> Result<ChartContext<'b, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>, PlotError> {
+) -> Result<ChartContext<'b, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>, PlotError>
+{
     let mut chart = ChartBuilder::on(area)
         .caption(title, (FONT, 22))
         .margin(18)
@@ -198,14 +207,28 @@ fn three(v: Option<f64>) -> String {
 /// The ROC curve through every cut point (`cuts` in the descending order of
 /// [`crate::threshold::Sweep::cut_points`]), the AUC in the legend, the chance diagonal, and the
 /// operating point at the model's threshold.
-pub fn roc_svg(cuts: &[ThresholdPoint], auc: Option<f64>, operating: &ThresholdPoint) -> Result<String, PlotError> {
+pub fn roc_svg(
+    cuts: &[ThresholdPoint],
+    auc: Option<f64>,
+    operating: &ThresholdPoint,
+) -> Result<String, PlotError> {
     let mut points = vec![(0.0, 0.0)];
     points.extend(cuts.iter().map(|p| (p.fpr(), p.tpr())));
     svg((640, 620), |root| {
-        let mut chart = unit_chart(root, "ROC curve", "False positive rate (1 - specificity)", "True positive rate (recall)")?;
+        let mut chart = unit_chart(
+            root,
+            "ROC curve",
+            "False positive rate (1 - specificity)",
+            "True positive rate (recall)",
+        )?;
         let diagonal = ShapeStyle::from(&REFERENCE).stroke_width(1);
         chart
-            .draw_series(DashedLineSeries::new(vec![(0.0, 0.0), (1.0, 1.0)], 6, 5, diagonal))
+            .draw_series(DashedLineSeries::new(
+                vec![(0.0, 0.0), (1.0, 1.0)],
+                6,
+                5,
+                diagonal,
+            ))
             .map_err(plot_err)?
             .label("chance (AUC = 0.5)")
             .legend(dashed_swatch(diagonal));
@@ -219,7 +242,10 @@ pub fn roc_svg(cuts: &[ThresholdPoint], auc: Option<f64>, operating: &ThresholdP
         chart
             .draw_series(std::iter::once(Circle::new((x, y), 6, MARK.filled())))
             .map_err(plot_err)?
-            .label(format!("threshold {}: FPR {x:.3}, TPR {y:.3}", operating.threshold))
+            .label(format!(
+                "threshold {}: FPR {x:.3}, TPR {y:.3}",
+                operating.threshold
+            ))
             .legend(|(x, y)| Circle::new((x + 11, y), 5, MARK.filled()));
         legend(&mut chart, SeriesLabelPosition::LowerRight)
     })
@@ -244,11 +270,21 @@ pub fn pr_svg(
         previous_recall = p.tpr();
     }
     svg((640, 620), |root| {
-        let mut chart = unit_chart(root, "Precision-recall curve", "Recall (true positive rate)", "Precision")?;
+        let mut chart = unit_chart(
+            root,
+            "Precision-recall curve",
+            "Recall (true positive rate)",
+            "Precision",
+        )?;
         if let Some(rate) = base_rate {
             let style = ShapeStyle::from(&REFERENCE).stroke_width(1);
             chart
-                .draw_series(DashedLineSeries::new(vec![(0.0, rate), (1.0, rate)], 6, 5, style))
+                .draw_series(DashedLineSeries::new(
+                    vec![(0.0, rate), (1.0, rate)],
+                    6,
+                    5,
+                    style,
+                ))
                 .map_err(plot_err)?
                 .label(format!("no skill (base rate {rate:.3})"))
                 .legend(dashed_swatch(style));
@@ -261,7 +297,11 @@ pub fn pr_svg(
             .legend(swatch(line));
         if let (Some(precision), Some(recall)) = (operating.precision, operating.recall) {
             chart
-                .draw_series(std::iter::once(Circle::new((recall, precision), 6, MARK.filled())))
+                .draw_series(std::iter::once(Circle::new(
+                    (recall, precision),
+                    6,
+                    MARK.filled(),
+                )))
                 .map_err(plot_err)?
                 .label(format!(
                     "threshold {}: recall {recall:.3}, precision {precision:.3}",
@@ -277,20 +317,38 @@ pub fn pr_svg(
 /// the ECE in the legend, the diagonal of perfect calibration, the threshold as a vertical line)
 /// above a histogram of the number of rows per bin.
 pub fn calibration_svg(cal: &Calibration, threshold: f64) -> Result<String, PlotError> {
-    let points: Vec<(f64, f64)> =
-        cal.bins.iter().filter_map(|b| Some((b.mean_predicted?, b.observed_rate?))).collect();
+    let points: Vec<(f64, f64)> = cal
+        .bins
+        .iter()
+        .filter_map(|b| Some((b.mean_predicted?, b.observed_rate?)))
+        .collect();
     svg((640, 780), |root| {
         let (top, bottom) = root.split_vertically(600);
-        let mut chart = unit_chart(&top, "Calibration (reliability diagram)", "Mean predicted probability", "Observed positive rate")?;
+        let mut chart = unit_chart(
+            &top,
+            "Calibration (reliability diagram)",
+            "Mean predicted probability",
+            "Observed positive rate",
+        )?;
         let diagonal = ShapeStyle::from(&REFERENCE).stroke_width(1);
         chart
-            .draw_series(DashedLineSeries::new(vec![(0.0, 0.0), (1.0, 1.0)], 6, 5, diagonal))
+            .draw_series(DashedLineSeries::new(
+                vec![(0.0, 0.0), (1.0, 1.0)],
+                6,
+                5,
+                diagonal,
+            ))
             .map_err(plot_err)?
             .label("perfectly calibrated")
             .legend(dashed_swatch(diagonal));
         let mark = ShapeStyle::from(&MARK).stroke_width(1);
         chart
-            .draw_series(DashedLineSeries::new(vec![(threshold, 0.0), (threshold, 1.0)], 3, 4, mark))
+            .draw_series(DashedLineSeries::new(
+                vec![(threshold, 0.0), (threshold, 1.0)],
+                3,
+                4,
+                mark,
+            ))
             .map_err(plot_err)?
             .label(format!("threshold {threshold}"))
             .legend(dashed_swatch(mark));
@@ -333,11 +391,17 @@ pub fn calibration_svg(cal: &Calibration, threshold: f64) -> Result<String, Plot
             .map_err(plot_err)?;
         let bars = || cal.bins.iter().filter(|b| b.count > 0);
         hist.draw_series(bars().map(|b| {
-            Rectangle::new([(b.lower, 0.0), (b.upper, b.count as f64)], CURVE.mix(0.55).filled())
+            Rectangle::new(
+                [(b.lower, 0.0), (b.upper, b.count as f64)],
+                CURVE.mix(0.55).filled(),
+            )
         }))
         .map_err(plot_err)?;
         hist.draw_series(bars().map(|b| {
-            Rectangle::new([(b.lower, 0.0), (b.upper, b.count as f64)], WHITE.stroke_width(1))
+            Rectangle::new(
+                [(b.lower, 0.0), (b.upper, b.count as f64)],
+                WHITE.stroke_width(1),
+            )
         }))
         .map_err(plot_err)?;
         Ok(())
@@ -348,11 +412,16 @@ pub fn calibration_svg(cal: &Calibration, threshold: f64) -> Result<String, Plot
 /// the tolerance (bottom), against the iteration.
 pub fn training_svg(history: &[Iteration], tol: f64, solver: &str) -> Result<String, PlotError> {
     let last = history.last().map_or(1, |it| it.iteration.max(1)) as f64;
-    let objectives: Vec<(f64, f64)> = history.iter().map(|it| (it.iteration as f64, it.objective)).collect();
+    let objectives: Vec<(f64, f64)> = history
+        .iter()
+        .map(|it| (it.iteration as f64, it.objective))
+        .collect();
     let (mut lo, mut hi) = objectives
         .iter()
         .filter(|p| p.1.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p.1), hi.max(p.1))
+        });
     if !(lo.is_finite() && hi.is_finite()) {
         (lo, hi) = (0.0, 1.0);
     }
@@ -360,14 +429,35 @@ pub fn training_svg(history: &[Iteration], tol: f64, solver: &str) -> Result<Str
     let (lo, hi) = (lo - pad, hi + pad);
     // The log axis needs positive values: a zero gradient is drawn at the bottom of the axis.
     let positive = |v: f64| v.is_finite() && v > 0.0;
-    let g_min = history.iter().map(|it| it.gradient_norm).filter(|&v| positive(v)).fold(tol, f64::min);
-    let g_max = history.iter().map(|it| it.gradient_norm).filter(|&v| positive(v)).fold(tol, f64::max);
+    let g_min = history
+        .iter()
+        .map(|it| it.gradient_norm)
+        .filter(|&v| positive(v))
+        .fold(tol, f64::min);
+    let g_max = history
+        .iter()
+        .map(|it| it.gradient_norm)
+        .filter(|&v| positive(v))
+        .fold(tol, f64::max);
     let (g_lo, g_hi) = (g_min / 4.0, g_max * 4.0);
-    let gradients: Vec<(f64, f64)> =
-        history.iter().map(|it| (it.iteration as f64, if positive(it.gradient_norm) { it.gradient_norm } else { g_lo })).collect();
+    let gradients: Vec<(f64, f64)> = history
+        .iter()
+        .map(|it| {
+            (
+                it.iteration as f64,
+                if positive(it.gradient_norm) {
+                    it.gradient_norm
+                } else {
+                    g_lo
+                },
+            )
+        })
+        .collect();
 
     svg((760, 720), |root| {
-        let root = root.titled(&format!("Training curve ({solver})"), (FONT, 22)).map_err(plot_err)?;
+        let root = root
+            .titled(&format!("Training curve ({solver})"), (FONT, 22))
+            .map_err(plot_err)?;
         let (top, bottom) = root.split_vertically(330);
         let mut chart = ChartBuilder::on(&top)
             .margin(18)
@@ -391,7 +481,10 @@ pub fn training_svg(history: &[Iteration], tol: f64, solver: &str) -> Result<Str
         chart
             .draw_series(LineSeries::new(objectives.clone(), line))
             .map_err(plot_err)?
-            .label(format!("objective (final {:.6})", history.last().map_or(f64::NAN, |it| it.objective)))
+            .label(format!(
+                "objective (final {:.6})",
+                history.last().map_or(f64::NAN, |it| it.objective)
+            ))
             .legend(swatch(line));
         legend(&mut chart, SeriesLabelPosition::UpperRight)?;
 
@@ -421,7 +514,12 @@ pub fn training_svg(history: &[Iteration], tol: f64, solver: &str) -> Result<Str
             .legend(swatch(line));
         let style = ShapeStyle::from(&REFERENCE).stroke_width(1);
         chart
-            .draw_series(DashedLineSeries::new(vec![(0.0, tol), (last, tol)], 6, 5, style))
+            .draw_series(DashedLineSeries::new(
+                vec![(0.0, tol), (last, tol)],
+                6,
+                5,
+                style,
+            ))
             .map_err(plot_err)?
             .label(format!("tolerance {tol:e}"))
             .legend(dashed_swatch(style));
@@ -464,7 +562,10 @@ mod tests {
         let roc = roc_svg(&cuts, Some(0.8125), &op).unwrap();
         assert!(roc.starts_with("<svg"), "{}", &roc[..60]);
         assert!(roc.trim_end().ends_with("</svg>"));
-        assert!(roc.contains("AUC = 0.812") || roc.contains("AUC = 0.813"), "{roc}");
+        assert!(
+            roc.contains("AUC = 0.812") || roc.contains("AUC = 0.813"),
+            "{roc}"
+        );
         assert!(roc.contains("False positive rate"));
         let pr = pr_svg(&cuts, Some(0.9), Some(0.5), &op).unwrap();
         assert!(pr.contains("AP = 0.900") && pr.contains("base rate 0.500"));
@@ -472,7 +573,11 @@ mod tests {
         let c = calibration_svg(&cal, 0.5).unwrap();
         assert!(c.contains("ECE = ") && c.contains("perfectly calibrated"));
         let history: Vec<Iteration> = (0..5)
-            .map(|i| Iteration { iteration: i, objective: 0.7 - 0.05 * i as f64, gradient_norm: 10f64.powi(-(i as i32)) })
+            .map(|i| Iteration {
+                iteration: i,
+                objective: 0.7 - 0.05 * i as f64,
+                gradient_norm: 10f64.powi(-(i as i32)),
+            })
             .collect();
         let t = training_svg(&history, 1e-10, "lbfgs").unwrap();
         assert!(t.contains("Training curve (lbfgs)") && t.contains("tolerance 1e-10"));
@@ -483,9 +588,17 @@ mod tests {
         // One class, no history, a zero gradient: no panic, still a document.
         let sweep = Sweep::new(&[1.0, 2.0], &[true, true]);
         let cuts = sweep.cut_points();
-        assert!(roc_svg(&cuts, None, &sweep.at(0.5)).unwrap().contains("AUC = undefined"));
+        assert!(roc_svg(&cuts, None, &sweep.at(0.5))
+            .unwrap()
+            .contains("AUC = undefined"));
         assert!(training_svg(&[], 1e-8, "gd").unwrap().starts_with("<svg"));
-        let flat = [Iteration { iteration: 0, objective: 0.5, gradient_norm: 0.0 }];
-        assert!(training_svg(&flat, 1e-8, "newton").unwrap().starts_with("<svg"));
+        let flat = [Iteration {
+            iteration: 0,
+            objective: 0.5,
+            gradient_norm: 0.0,
+        }];
+        assert!(training_svg(&flat, 1e-8, "newton")
+            .unwrap()
+            .starts_with("<svg"));
     }
 }

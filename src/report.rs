@@ -5,12 +5,12 @@
 
 use std::fmt::Write;
 
+use crate::calibration::Calibration;
 use crate::commands::eval::GateResult;
 use crate::metrics::{Metrics, METRIC_NAMES};
-use crate::calibration::Calibration;
 use crate::model::Model;
-use crate::threshold::ThresholdPoint;
 use crate::solvers::linfa::CrossCheck;
+use crate::threshold::ThresholdPoint;
 
 /// The short report `train` prints to stderr.
 pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
@@ -31,8 +31,16 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
         s,
         "objective: mean log loss + ({}/2)||w||^2 on {} features{}",
         model.objective.l2,
-        if model.objective.standardize { "standardised" } else { "raw" },
-        if model.objective.fit_intercept { ", intercept unpenalised" } else { ", no intercept" }
+        if model.objective.standardize {
+            "standardised"
+        } else {
+            "raw"
+        },
+        if model.objective.fit_intercept {
+            ", intercept unpenalised"
+        } else {
+            ", no intercept"
+        }
     );
     let _ = writeln!(
         s,
@@ -51,8 +59,18 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
             c.max_coefficient_difference, c.max_relative_coefficient_difference, c.objective_difference
         );
     }
-    let width = model.features.iter().map(|f| f.name.chars().count()).max().unwrap_or(0).max(11);
-    let _ = writeln!(s, "{:<width$}  {:>15}  {:>15}", "feature", "coefficient", "standardised");
+    let width = model
+        .features
+        .iter()
+        .map(|f| f.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(11);
+    let _ = writeln!(
+        s,
+        "{:<width$}  {:>15}  {:>15}",
+        "feature", "coefficient", "standardised"
+    );
     if model.objective.fit_intercept {
         let _ = writeln!(
             s,
@@ -116,7 +134,10 @@ pub fn metrics_table(m: &Metrics, model: &Model) -> String {
         let v = m.value(name).flatten();
         let _ = writeln!(s, "{name:<18} {}", show(v));
     }
-    let _ = writeln!(s, "(log_loss is computed from the linear score, so it needs no clipping)");
+    let _ = writeln!(
+        s,
+        "(log_loss is computed from the linear score, so it needs no clipping)"
+    );
     s
 }
 
@@ -130,10 +151,19 @@ pub fn metrics_json(m: &Metrics, model: &Model, gates: &[GateResult]) -> String 
 pub fn metrics_json_value(m: &Metrics, model: &Model, gates: &[GateResult]) -> serde_json::Value {
     let mut value = serde_json::to_value(m).expect("metrics serialise");
     if let Some(obj) = value.as_object_mut() {
-        obj.insert("positive_label".into(), model.labels.positive.clone().into());
-        obj.insert("negative_label".into(), model.labels.negative.clone().into());
+        obj.insert(
+            "positive_label".into(),
+            model.labels.positive.clone().into(),
+        );
+        obj.insert(
+            "negative_label".into(),
+            model.labels.negative.clone().into(),
+        );
         obj.insert("log_loss_clipping".into(), serde_json::Value::Null);
-        obj.insert("gates".into(), serde_json::to_value(gates).expect("gates serialise"));
+        obj.insert(
+            "gates".into(),
+            serde_json::to_value(gates).expect("gates serialise"),
+        );
     }
     value
 }
@@ -153,9 +183,21 @@ pub fn threshold_table(
     model: &Model,
 ) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "\nthresholds (predicted positive iff P({:?}) >= threshold):", model.labels.positive);
-    let tw = points.iter().map(|p| p.threshold.to_string().len()).max().unwrap_or(0).max(9);
-    let cw = points.first().map_or(2, |p| (p.tp + p.fp + p.tn + p.fn_).to_string().len()).max(4);
+    let _ = writeln!(
+        s,
+        "\nthresholds (predicted positive iff P({:?}) >= threshold):",
+        model.labels.positive
+    );
+    let tw = points
+        .iter()
+        .map(|p| p.threshold.to_string().len())
+        .max()
+        .unwrap_or(0)
+        .max(9);
+    let cw = points
+        .first()
+        .map_or(2, |p| (p.tp + p.fp + p.tn + p.fn_).to_string().len())
+        .max(4);
     let _ = writeln!(
         s,
         "{:>tw$}  {:>9}  {:>6}  {:>6}  {:>11}  {:>8}  {:>cw$}  {:>cw$}  {:>cw$}  {:>cw$}",
@@ -177,8 +219,14 @@ pub fn threshold_table(
             p.fn_
         );
     }
-    let _ = writeln!(s, "(- = undefined; precision is undefined where no row is predicted positive)");
-    let _ = writeln!(s, "optimal thresholds over all {n_cuts} distinct predicted probabilities:");
+    let _ = writeln!(
+        s,
+        "(- = undefined; precision is undefined where no row is predicted positive)"
+    );
+    let _ = writeln!(
+        s,
+        "optimal thresholds over all {n_cuts} distinct predicted probabilities:"
+    );
     match best_f1 {
         Some(p) => s += &threshold_line("max f1", p),
         None => s += "max f1       undefined: the data has no positive rows\n",
@@ -232,7 +280,12 @@ pub fn calibration_table(cal: &Calibration) -> String {
     );
     let last = cal.bins.len().saturating_sub(1);
     for (i, b) in cal.bins.iter().enumerate() {
-        let bin = format!("[{:.1}, {:.1}{}", b.lower, b.upper, if i == last { "]" } else { ")" });
+        let bin = format!(
+            "[{:.1}, {:.1}{}",
+            b.lower,
+            b.upper,
+            if i == last { "]" } else { ")" }
+        );
         let gap = match (b.observed_rate, b.mean_predicted) {
             (Some(o), Some(m)) => Some((o - m).abs()),
             _ => None,
@@ -247,7 +300,10 @@ pub fn calibration_table(cal: &Calibration) -> String {
             rate(gap)
         );
     }
-    let _ = writeln!(s, "(ECE = sum over bins of rows/n x |observed rate - mean predicted|; - = empty bin)");
+    let _ = writeln!(
+        s,
+        "(ECE = sum over bins of rows/n x |observed rate - mean predicted|; - = empty bin)"
+    );
     s
 }
 

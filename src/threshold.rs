@@ -85,9 +85,9 @@ impl ThresholdPoint {
             specificity,
             // tp/P - fp/N computed from the counts so that J is 0 exactly at the extremes.
             youden_j: match (recall, specificity) {
-                (Some(_), Some(_)) => Some(
-                    c.tp as f64 / c.positives() as f64 - c.fp as f64 / c.negatives() as f64,
-                ),
+                (Some(_), Some(_)) => {
+                    Some(c.tp as f64 / c.positives() as f64 - c.fp as f64 / c.negatives() as f64)
+                }
                 _ => None,
             },
         }
@@ -182,7 +182,8 @@ impl Sweep {
     /// The confusion counts at `threshold`; equal to
     /// [`ConfusionCounts::at_threshold`] on the same rows.
     pub fn counts_at(&self, threshold: f64) -> ConfusionCounts {
-        let at_or_above = |sorted: &[f64]| sorted.len() - sorted.partition_point(|&p| p < threshold);
+        let at_or_above =
+            |sorted: &[f64]| sorted.len() - sorted.partition_point(|&p| p < threshold);
         // A NaN threshold predicts nothing positive, as `p >= NaN` is false.
         let (tp, fp) = if threshold.is_nan() {
             (0, 0)
@@ -260,7 +261,8 @@ fn cmp_ratio(a_num: u128, a_den: u128, b_num: u128, b_den: u128) -> Ordering {
 /// F1 of `a` compared with F1 of `b`, exactly; `None` when either is undefined.
 fn cmp_f1(a: &ThresholdPoint, b: &ThresholdPoint) -> Option<Ordering> {
     let den = |p: &ThresholdPoint| (2 * p.tp + p.fp + p.fn_) as u128;
-    (den(a) > 0 && den(b) > 0).then(|| cmp_ratio(2 * a.tp as u128, den(a), 2 * b.tp as u128, den(b)))
+    (den(a) > 0 && den(b) > 0)
+        .then(|| cmp_ratio(2 * a.tp as u128, den(a), 2 * b.tp as u128, den(b)))
 }
 
 /// Youden's J of `a` compared with `b`, exactly: `tp/P - fp/N` orders as `tp N - fp P`.
@@ -271,7 +273,12 @@ fn cmp_youden(a: &ThresholdPoint, b: &ThresholdPoint, n_pos: usize, n_neg: usize
 
 /// Precision of `a` compared with `b`, exactly (both defined).
 fn cmp_precision(a: &ThresholdPoint, b: &ThresholdPoint) -> Ordering {
-    cmp_ratio(a.tp as u128, (a.tp + a.fp) as u128, b.tp as u128, (b.tp + b.fp) as u128)
+    cmp_ratio(
+        a.tp as u128,
+        (a.tp + a.fp) as u128,
+        b.tp as u128,
+        (b.tp + b.fp) as u128,
+    )
 }
 
 /// Applies `rule` to `cuts` (in the descending order of [`Sweep::cut_points`]) of data with
@@ -287,7 +294,9 @@ pub fn pick(
         return Err(fail("the data has no positive rows".into()));
     }
     if n_neg == 0 && rule == PickRule::Youden {
-        return Err(fail("the data has no negative rows (specificity is undefined)".into()));
+        return Err(fail(
+            "the data has no negative rows (specificity is undefined)".into(),
+        ));
     }
     // Scanning in descending threshold order and replacing only on a strict improvement keeps
     // the highest threshold among equals; the constrained rules order by (objective, tie-break).
@@ -480,7 +489,10 @@ impl FromStr for Grid {
                 "a grid step must be in (0, 0.5], found {s}; for explicit thresholds give two or more, comma separated"
             ));
         }
-        let mut ts = s.split(',').map(number).collect::<Result<Vec<f64>, String>>()?;
+        let mut ts = s
+            .split(',')
+            .map(number)
+            .collect::<Result<Vec<f64>, String>>()?;
         if let Some(bad) = ts.iter().find(|t| !(0.0..=1.0).contains(*t)) {
             return Err(format!("thresholds must be in [0, 1], found {bad}"));
         }
@@ -508,24 +520,42 @@ mod tests {
 
     #[test]
     fn counts_agree_with_metrics_at_every_threshold() {
-        let (z, y, s) = sweep(&[0.9, 0.8, 0.8, 0.6, 0.4, 0.3, 0.2, 0.1], &[1, 1, 0, 1, 0, 1, 0, 0]);
-        for t in [0.0, 0.05, 0.1, 0.2, 0.3, 0.35, 0.5, 0.6, 0.8, 0.85, 0.9, 1.0] {
-            assert_eq!(s.counts_at(t), ConfusionCounts::at_threshold(&z, &y, t), "t = {t}");
+        let (z, y, s) = sweep(
+            &[0.9, 0.8, 0.8, 0.6, 0.4, 0.3, 0.2, 0.1],
+            &[1, 1, 0, 1, 0, 1, 0, 0],
+        );
+        for t in [
+            0.0, 0.05, 0.1, 0.2, 0.3, 0.35, 0.5, 0.6, 0.8, 0.85, 0.9, 1.0,
+        ] {
+            assert_eq!(
+                s.counts_at(t),
+                ConfusionCounts::at_threshold(&z, &y, t),
+                "t = {t}"
+            );
         }
         // At each cut point the threshold is a probability of the data and the counts match.
         for p in s.cut_points() {
-            assert_eq!(p.counts(), ConfusionCounts::at_threshold(&z, &y, p.threshold));
+            assert_eq!(
+                p.counts(),
+                ConfusionCounts::at_threshold(&z, &y, p.threshold)
+            );
         }
     }
 
     #[test]
     fn cut_points_hand_computed() {
         // p:  0.9 0.8 0.8 0.6 0.4 0.3 0.2 0.1 ; y: 1 1 0 1 0 1 0 0  (P = 4, N = 4)
-        let (_, _, s) = sweep(&[0.9, 0.8, 0.8, 0.6, 0.4, 0.3, 0.2, 0.1], &[1, 1, 0, 1, 0, 1, 0, 0]);
+        let (_, _, s) = sweep(
+            &[0.9, 0.8, 0.8, 0.6, 0.4, 0.3, 0.2, 0.1],
+            &[1, 1, 0, 1, 0, 1, 0, 0],
+        );
         let cuts = s.cut_points();
         let tpfp: Vec<(usize, usize)> = cuts.iter().map(|p| (p.tp, p.fp)).collect();
         // The tie at 0.8 is one cut point.
-        assert_eq!(tpfp, vec![(1, 0), (2, 1), (3, 1), (3, 2), (4, 2), (4, 3), (4, 4)]);
+        assert_eq!(
+            tpfp,
+            vec![(1, 0), (2, 1), (3, 1), (3, 2), (4, 2), (4, 3), (4, 4)]
+        );
         // F1 = 2tp / (2tp + fp + fn): 2/5, 4/7, 6/8, 6/9, 8/10, 8/11, 8/12 -> best 0.8 at p = 0.3.
         let best = s.pick(PickRule::F1).unwrap();
         assert_eq!((best.tp, best.fp), (4, 2));
@@ -571,7 +601,11 @@ mod tests {
             assert!(e.contains("no positive rows"), "{e}");
         }
         let (_, _, pos) = sweep(&[0.9, 0.3], &[1, 1]);
-        assert!(pos.pick(PickRule::Youden).unwrap_err().to_string().contains("no negative rows"));
+        assert!(pos
+            .pick(PickRule::Youden)
+            .unwrap_err()
+            .to_string()
+            .contains("no negative rows"));
         // F1 is defined with positives only: everything positive gives F1 = 1.
         assert_eq!(pos.pick(PickRule::F1).unwrap().f1, Some(1.0));
     }
@@ -582,8 +616,14 @@ mod tests {
         assert_eq!("Youden".parse(), Ok(PickRule::Youden));
         assert_eq!("precision>=0.8".parse(), Ok(PickRule::MinPrecision(0.8)));
         assert_eq!(" recall >= 0.95 ".parse(), Ok(PickRule::MinRecall(0.95)));
-        assert!("precision>=1.5".parse::<PickRule>().unwrap_err().contains("[0, 1]"));
-        assert!("precision>0.5".parse::<PickRule>().unwrap_err().contains("unknown rule"));
+        assert!("precision>=1.5"
+            .parse::<PickRule>()
+            .unwrap_err()
+            .contains("[0, 1]"));
+        assert!("precision>0.5"
+            .parse::<PickRule>()
+            .unwrap_err()
+            .contains("unknown rule"));
         assert!("accuracy>=0.5".parse::<PickRule>().is_err());
         assert!("recall>=abc".parse::<PickRule>().is_err());
         assert_eq!(PickRule::MinPrecision(0.8).to_string(), "precision>=0.8");
@@ -596,8 +636,14 @@ mod tests {
         assert_eq!(ts.len(), 19);
         assert_eq!((ts[0], ts[2], ts[18]), (0.05, 0.15, 0.95));
         assert_eq!(Grid::default(), g);
-        assert_eq!("0.25".parse::<Grid>().unwrap().thresholds().unwrap(), vec![0.25, 0.5, 0.75]);
-        assert_eq!("0.8, 0.2,0.2".parse::<Grid>(), Ok(Grid::List(vec![0.2, 0.8])));
+        assert_eq!(
+            "0.25".parse::<Grid>().unwrap().thresholds().unwrap(),
+            vec![0.25, 0.5, 0.75]
+        );
+        assert_eq!(
+            "0.8, 0.2,0.2".parse::<Grid>(),
+            Ok(Grid::List(vec![0.2, 0.8]))
+        );
         assert_eq!("ALL".parse::<Grid>(), Ok(Grid::All));
         assert!("0".parse::<Grid>().is_err());
         assert!("0.7".parse::<Grid>().is_err());
@@ -632,10 +678,16 @@ mod tests {
                 all.iter().filter_map(f).fold(f64::NEG_INFINITY, f64::max)
             };
             if let Ok(p) = s.pick(PickRule::F1) {
-                assert!((p.f1.unwrap() - max_of(&|q| q.f1)).abs() < 1e-12, "mask {mask}");
+                assert!(
+                    (p.f1.unwrap() - max_of(&|q| q.f1)).abs() < 1e-12,
+                    "mask {mask}"
+                );
             }
             if let Ok(p) = s.pick(PickRule::Youden) {
-                assert!((p.youden_j.unwrap() - max_of(&|q| q.youden_j)).abs() < 1e-12, "mask {mask}");
+                assert!(
+                    (p.youden_j.unwrap() - max_of(&|q| q.youden_j)).abs() < 1e-12,
+                    "mask {mask}"
+                );
             }
             if let Ok(p) = s.pick(PickRule::MinPrecision(0.6)) {
                 let best = max_of(&|q| q.precision.filter(|&v| v >= 0.6).and(q.recall));

@@ -6,7 +6,7 @@
 #[path = "../fuzz/src/lib.rs"]
 mod harness;
 
-use harness::{csv_design, csv_mode, model_load};
+use harness::{csv_design, csv_fast, csv_mode, model_load};
 use logit::data::encode::ColumnKind;
 use logit::data::missing::MissingPolicy;
 
@@ -31,6 +31,22 @@ const CSV_SEEDS: &[(&str, &[u8])] = &[
     (
         "ac_comma",
         include_bytes!("../fuzz/corpus/csv_design/seed_ac_comma_median.csv"),
+    ),
+];
+
+/// Seeds of the `csv_fast` target (plain numeric files the fast reader takes).
+const FAST_SEEDS: &[(&str, &[u8])] = &[
+    (
+        "spector",
+        include_bytes!("../fuzz/corpus/csv_fast/seed_spector_comma_error.csv"),
+    ),
+    (
+        "spector_tab_crlf",
+        include_bytes!("../fuzz/corpus/csv_fast/seed_spector_tab_crlf.tsv"),
+    ),
+    (
+        "pima_semicolon",
+        include_bytes!("../fuzz/corpus/csv_fast/seed_pima_semicolon.csv"),
     ),
 ];
 
@@ -121,7 +137,6 @@ fn nasty_csv_inputs_fail_cleanly() {
         ("unterminated quote", b"a,y\n\"1,1\n2,0\n"),
         ("unterminated quote in header", b"\"a,y\n1,1\n"),
         ("ragged row", b"a,y\n1,1\n2\n"),
-        ("NUL header", b"\x00,y\n1,1\n2,0\n"),
         ("invalid UTF-8", b"a,y\n\xFF\xFE,1\n2,0\n"),
         ("one class", b"a,y\n1,1\n2,1\n"),
         ("three classes", b"a,y\n1,1\n2,0\n3,2\n"),
@@ -155,6 +170,7 @@ fn odd_but_valid_csv_inputs_read() {
         ("long number strings", huge.as_bytes()),
         ("tiny numbers", b"a,y\n1e-320,1\n-0,0\n"),
         ("NUL level", b"c,y\n\x00,1\nx,0\n"),
+        ("NUL header", b"\x00,y\n1,1\n2,0\n"),
         // NUL is not whitespace: "\0" is a label and "\01" a level like any other.
         ("NUL bytes", b"a,y\n\x001,1\n2,\x00\n"),
         ("spaces everywhere", b" a , y \n 1 , 1 \n 2 , 0 \n"),
@@ -218,15 +234,45 @@ fn nasty_model_inputs_fail_cleanly() {
         ("not an object", b"[1, 2]".to_vec()),
         ("deep nesting", deep.into_bytes()),
         ("huge arrays", many_levels.into_bytes()),
-        ("NaN literal", text.replacen("\"threshold\": 0.5", "\"threshold\": NaN", 1).into_bytes()),
-        ("null number", text.replacen("\"threshold\": 0.5", "\"threshold\": null", 1).into_bytes()),
-        ("overflowing number", text.replacen("\"threshold\": 0.5", "\"threshold\": 1e400", 1).into_bytes()),
-        ("threshold above 1", text.replacen("\"threshold\": 0.5", "\"threshold\": 1.5", 1).into_bytes()),
-        ("version 2", text.replacen("\"version\": 1", "\"version\": 2", 1).into_bytes()),
-        ("huge version", text.replacen("\"version\": 1", "\"version\": 1e30", 1).into_bytes()),
-        ("other format", text.replacen("logit-model", "other", 1).into_bytes()),
+        (
+            "NaN literal",
+            text.replacen("\"threshold\": 0.5", "\"threshold\": NaN", 1)
+                .into_bytes(),
+        ),
+        (
+            "null number",
+            text.replacen("\"threshold\": 0.5", "\"threshold\": null", 1)
+                .into_bytes(),
+        ),
+        (
+            "overflowing number",
+            text.replacen("\"threshold\": 0.5", "\"threshold\": 1e400", 1)
+                .into_bytes(),
+        ),
+        (
+            "threshold above 1",
+            text.replacen("\"threshold\": 0.5", "\"threshold\": 1.5", 1)
+                .into_bytes(),
+        ),
+        (
+            "version 2",
+            text.replacen("\"version\": 1", "\"version\": 2", 1)
+                .into_bytes(),
+        ),
+        (
+            "huge version",
+            text.replacen("\"version\": 1", "\"version\": 1e30", 1)
+                .into_bytes(),
+        ),
+        (
+            "other format",
+            text.replacen("logit-model", "other", 1).into_bytes(),
+        ),
         ("truncated", seed[..seed.len() / 2].to_vec()),
-        ("lone surrogate", text.replacen("\"GRADE\"", "\"\\ud800\"", 1).into_bytes()),
+        (
+            "lone surrogate",
+            text.replacen("\"GRADE\"", "\"\\ud800\"", 1).into_bytes(),
+        ),
     ];
     for (what, bytes) in &cases {
         let err = model_load(bytes).expect_err(what);
@@ -259,15 +305,64 @@ fn odd_but_valid_model_inputs_load() {
     let cases: Vec<(&str, String)> = vec![
         ("compact", serde_json::to_string(&value).unwrap()),
         ("many levels", serde_json::to_string(&wide).unwrap()),
-        ("unknown field", text.replacen('{', "{\"extra\": [null, {}],", 1)),
-        ("integer threshold", text.replacen("\"threshold\": 0.5", "\"threshold\": 1", 1)),
-        ("exponent threshold", text.replacen("\"threshold\": 0.5", "\"threshold\": 5e-1", 1)),
-        ("negative zero l2", text.replacen("\"l2\": 0.0", "\"l2\": -0.0", 1)),
-        ("escaped target", text.replacen("\"GRADE\"", "\"G\\u0052ADE\\n\\u00e9\"", 1)),
+        (
+            "unknown field",
+            text.replacen('{', "{\"extra\": [null, {}],", 1),
+        ),
+        (
+            "integer threshold",
+            text.replacen("\"threshold\": 0.5", "\"threshold\": 1", 1),
+        ),
+        (
+            "exponent threshold",
+            text.replacen("\"threshold\": 0.5", "\"threshold\": 5e-1", 1),
+        ),
+        (
+            "negative zero l2",
+            text.replacen("\"l2\": 0.0", "\"l2\": -0.0", 1),
+        ),
+        (
+            "escaped target",
+            text.replacen("\"GRADE\"", "\"G\\u0052ADE\\n\\u00e9\"", 1),
+        ),
         ("duplicate key", text.replacen('{', "{\"threshold\": 7,", 1)),
         ("CRLF", text.replace('\n', "\r\n")),
     ];
     for (what, json) in &cases {
         model_load(json.as_bytes()).unwrap_or_else(|e| panic!("{what}: {e}"));
+    }
+}
+
+#[test]
+fn fast_reader_seeds_match_the_csv_path() {
+    for (name, seed) in FAST_SEEDS {
+        let data = csv_fast(seed).expect("seed has a mode byte");
+        assert!(data.is_some(), "seed {name}: the fast path declined");
+    }
+}
+
+#[test]
+fn fast_reader_declines_or_matches_on_nasty_inputs() {
+    let cases: &[&[u8]] = &[
+        b"",
+        b"a,y\n",
+        b"a,y",
+        b"\xEF\xBB\xBFa,y\n1,1\n2,0\n",
+        b"a,a,y\n1,2,1\n",
+        b"a,y\n\"1\",1\n2,0\n",
+        b"a,y\n1,1\n2,0,\n",
+        b"a,y\n1,1\nNA,0\n",
+        b"a,y\n1,1\n1e400,0\n",
+        b"a,y\n1,1\n\xC3\xA9,0\n",
+        b"a,y\n 1 ,1\n\t2\t, 0\n\n\n",
+        b"a,y\n1,1\n2,0\n3,2\n",
+        b"a,y\n1,Yes\n2,yes\n",
+    ];
+    for csv in cases {
+        for mode in [b'0', b'2', b'5', b'8'] {
+            let mut data = vec![mode];
+            data.extend_from_slice(csv);
+            let _ = csv_fast(&data);
+        }
     }
 }

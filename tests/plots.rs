@@ -14,12 +14,23 @@ struct Svg {
 }
 
 fn parse_svg(text: &str) -> Svg {
-    assert!(text.starts_with("<svg"), "not an SVG document: {}", &text[..text.len().min(80)]);
+    assert!(
+        text.starts_with("<svg"),
+        "not an SVG document: {}",
+        &text[..text.len().min(80)]
+    );
     let doc = roxmltree::Document::parse(text).unwrap_or_else(|e| panic!("malformed SVG: {e}"));
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "svg");
-    assert_eq!(root.tag_name().namespace(), Some("http://www.w3.org/2000/svg"));
-    let number = |name: &str| root.attribute(name).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    assert_eq!(
+        root.tag_name().namespace(),
+        Some("http://www.w3.org/2000/svg")
+    );
+    let number = |name: &str| {
+        root.attribute(name)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     let mut texts = Vec::new();
     let mut polylines = Vec::new();
     for node in doc.descendants().filter(|n| n.is_element()) {
@@ -27,12 +38,20 @@ fn parse_svg(text: &str) -> Svg {
             "text" => texts.push(node.text().unwrap_or_default().trim().to_string()),
             "polyline" => polylines.push((
                 node.attribute("stroke").unwrap_or_default().to_string(),
-                node.attribute("points").unwrap_or_default().split_whitespace().count(),
+                node.attribute("points")
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .count(),
             )),
             _ => {}
         }
     }
-    Svg { texts, polylines, width: number("width"), height: number("height") }
+    Svg {
+        texts,
+        polylines,
+        width: number("width"),
+        height: number("height"),
+    }
 }
 
 impl Svg {
@@ -48,7 +67,12 @@ impl Svg {
 
     /// The most points of any polyline drawn in `stroke`.
     fn longest(&self, stroke: &str) -> usize {
-        self.polylines.iter().filter(|(s, _)| s == stroke).map(|(_, n)| *n).max().unwrap_or(0)
+        self.polylines
+            .iter()
+            .filter(|(s, _)| s == stroke)
+            .map(|(_, n)| *n)
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -58,18 +82,39 @@ const CURVE: &str = "#1F77B4";
 fn pima() -> Dir {
     let dir = Dir::new();
     dir.fixture("pima_train.csv").fixture("pima_test.csv");
-    dir.run(&["train", "pima_train.csv", "--target", "type", "--l2", "0", "-o", "m.json", "-q"]).ok();
+    dir.run(&[
+        "train",
+        "pima_train.csv",
+        "--target",
+        "type",
+        "--l2",
+        "0",
+        "-o",
+        "m.json",
+        "-q",
+    ])
+    .ok();
     dir
 }
 
 #[test]
 fn eval_plot_writes_three_well_formed_charts_with_legends_and_axes() {
     let dir = pima();
-    let run = dir.run(&["eval", "m.json", "pima_test.csv", "--json", "--plot", "charts"]);
+    let run = dir.run(&[
+        "eval",
+        "m.json",
+        "pima_test.csv",
+        "--json",
+        "--plot",
+        "charts",
+    ]);
     let metrics: serde_json::Value = serde_json::from_str(&run.ok().stdout()).unwrap();
     let auc = format!("ROC (AUC = {:.3})", metrics["roc_auc"].as_f64().unwrap());
     let ap = format!("PR (AP = {:.3})", metrics["pr_auc"].as_f64().unwrap());
-    let ece = format!("model (ECE = {:.3}, 10 bins)", metrics["calibration"]["ece"].as_f64().unwrap());
+    let ece = format!(
+        "model (ECE = {:.3}, 10 bins)",
+        metrics["calibration"]["ece"].as_f64().unwrap()
+    );
     // The values sklearn reports for this fit (fixtures/pima.expected.json): AUC 0.8515, AP 0.7417.
     assert_eq!(auc, "ROC (AUC = 0.852)");
     assert_eq!(ap, "PR (AP = 0.742)");
@@ -79,7 +124,11 @@ fn eval_plot_writes_three_well_formed_charts_with_legends_and_axes() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect::<Vec<_>>();
     names.sort();
-    assert_eq!(names, ["calibration.svg", "pr.svg", "roc.svg"], "no temporary files left");
+    assert_eq!(
+        names,
+        ["calibration.svg", "pr.svg", "roc.svg"],
+        "no temporary files left"
+    );
 
     let roc = parse_svg(&dir.read("charts/roc.svg"));
     roc.assert_texts(&[
@@ -124,7 +173,16 @@ fn eval_plot_writes_three_well_formed_charts_with_legends_and_axes() {
 #[test]
 fn eval_plot_marks_the_threshold_in_use() {
     let dir = pima();
-    dir.run(&["eval", "m.json", "pima_test.csv", "--threshold", "0.3", "--plot", "."]).ok();
+    dir.run(&[
+        "eval",
+        "m.json",
+        "pima_test.csv",
+        "--threshold",
+        "0.3",
+        "--plot",
+        ".",
+    ])
+    .ok();
     let roc = parse_svg(&dir.read("roc.svg"));
     // At 0.3: tp 45 of 53, fp 26 of 107 (tests/thresholds.rs, GRID_COUNTS).
     roc.assert_texts(&["threshold 0.3: FPR 0.243, TPR 0.849"]);
@@ -135,28 +193,49 @@ fn eval_plot_marks_the_threshold_in_use() {
 fn eval_plot_refuses_a_file_and_failed_runs_leave_nothing() {
     let dir = pima();
     dir.write("taken", "KEEP");
-    dir.run(&["eval", "m.json", "pima_test.csv", "--plot", "taken"]).expect_code(2).stderr_has(&["--plot", "taken", "directory"]);
+    dir.run(&["eval", "m.json", "pima_test.csv", "--plot", "taken"])
+        .expect_code(2)
+        .stderr_has(&["--plot", "taken", "directory"]);
     assert_eq!(dir.read("taken"), "KEEP");
-    dir.run(&["eval", "m.json", "pima_test.csv", "--plot", "-"]).expect_code(2).stderr_has(&["--plot"]);
+    dir.run(&["eval", "m.json", "pima_test.csv", "--plot", "-"])
+        .expect_code(2)
+        .stderr_has(&["--plot"]);
     // Bad data: the error wins and no chart directory appears.
-    dir.write("bad.csv", "npreg,glu,bp,skin,bmi,ped,age,type\n1,2,3,4,5,6,7,Maybe\n");
+    dir.write(
+        "bad.csv",
+        "npreg,glu,bp,skin,bmi,ped,age,type\n1,2,3,4,5,6,7,Maybe\n",
+    );
     let before = dir.listing();
-    dir.run(&["eval", "m.json", "bad.csv", "--plot", "charts"]).expect_code(2).stderr_has(&["bad.csv", "\"Maybe\""]);
+    dir.run(&["eval", "m.json", "bad.csv", "--plot", "charts"])
+        .expect_code(2)
+        .stderr_has(&["bad.csv", "\"Maybe\""]);
     assert_eq!(dir.listing(), before);
     // An existing chart is replaced only by a complete one.
     std::fs::create_dir(dir.path().join("charts")).unwrap();
     dir.write("charts/roc.svg", "OLD");
-    dir.run(&["eval", "m.json", "bad.csv", "--plot", "charts"]).expect_code(2);
+    dir.run(&["eval", "m.json", "bad.csv", "--plot", "charts"])
+        .expect_code(2);
     assert_eq!(dir.read("charts/roc.svg"), "OLD");
-    dir.run(&["eval", "m.json", "pima_test.csv", "--plot", "charts"]).ok();
+    dir.run(&["eval", "m.json", "pima_test.csv", "--plot", "charts"])
+        .ok();
     parse_svg(&dir.read("charts/roc.svg"));
 }
 
 #[test]
 fn train_plot_writes_the_training_curve() {
     let dir = pima();
-    let run = dir.run(&["train", "pima_train.csv", "--target", "type", "-o", "t.json", "--plot", "curve.svg"]);
-    run.ok().stderr_has(&["training curve written to curve.svg"]);
+    let run = dir.run(&[
+        "train",
+        "pima_train.csv",
+        "--target",
+        "type",
+        "-o",
+        "t.json",
+        "--plot",
+        "curve.svg",
+    ]);
+    run.ok()
+        .stderr_has(&["training curve written to curve.svg"]);
     let model: serde_json::Value = serde_json::from_str(&dir.read("t.json")).unwrap();
     let iterations = model["fit"]["iterations"].as_u64().unwrap() as usize;
     let objective = model["fit"]["objective"].as_f64().unwrap();
@@ -174,7 +253,16 @@ fn train_plot_writes_the_training_curve() {
     assert_eq!(svg.longest(CURVE), iterations + 1, "{:?}", svg.polylines);
     assert_eq!(svg.longest("#FF7F0E"), iterations + 1);
     // Same model as without --plot.
-    dir.run(&["train", "pima_train.csv", "--target", "type", "-o", "u.json", "-q"]).ok();
+    dir.run(&[
+        "train",
+        "pima_train.csv",
+        "--target",
+        "type",
+        "-o",
+        "u.json",
+        "-q",
+    ])
+    .ok();
     assert_eq!(dir.read("t.json"), dir.read("u.json"));
 }
 
@@ -184,16 +272,54 @@ fn train_plot_failures_clobber_nothing() {
     dir.write("curve.svg", "OLD");
     let before = dir.listing();
     dir.write("bad.csv", "a,type\n1,Yes\nx,No\n");
-    dir.run(&["train", "bad.csv", "--target", "type", "-o", "new.json", "--plot", "curve.svg"]).expect_code(2).stderr_has(&["bad.csv"]);
-    dir.run(&["train", "pima_train.csv", "--target", "type", "-o", "same.svg", "--plot", "same.svg"])
-        .expect_code(2)
-        .stderr_has(&["--plot", "same destination"]);
-    dir.run(&["train", "pima_train.csv", "--target", "type", "-o", "new.json", "--plot", "pima_train.csv"])
-        .expect_code(2)
-        .stderr_has(&["same file as input"]);
-    dir.run(&["train", "pima_train.csv", "--target", "type", "-o", "new.json", "--plot", "nodir/curve.svg"])
-        .expect_code(2)
-        .stderr_has(&["nodir"]);
+    dir.run(&[
+        "train",
+        "bad.csv",
+        "--target",
+        "type",
+        "-o",
+        "new.json",
+        "--plot",
+        "curve.svg",
+    ])
+    .expect_code(2)
+    .stderr_has(&["bad.csv"]);
+    dir.run(&[
+        "train",
+        "pima_train.csv",
+        "--target",
+        "type",
+        "-o",
+        "same.svg",
+        "--plot",
+        "same.svg",
+    ])
+    .expect_code(2)
+    .stderr_has(&["--plot", "same destination"]);
+    dir.run(&[
+        "train",
+        "pima_train.csv",
+        "--target",
+        "type",
+        "-o",
+        "new.json",
+        "--plot",
+        "pima_train.csv",
+    ])
+    .expect_code(2)
+    .stderr_has(&["same file as input"]);
+    dir.run(&[
+        "train",
+        "pima_train.csv",
+        "--target",
+        "type",
+        "-o",
+        "new.json",
+        "--plot",
+        "nodir/curve.svg",
+    ])
+    .expect_code(2)
+    .stderr_has(&["nodir"]);
     let mut after = dir.listing();
     after.retain(|n| n != "bad.csv");
     assert_eq!(after, before);
@@ -204,10 +330,27 @@ fn train_plot_failures_clobber_nothing() {
 fn no_progress_line_when_stderr_is_not_a_terminal() {
     // Tests capture stderr through a pipe: the report only, no carriage returns or spinner.
     let dir = pima();
-    let run = dir.run(&["train", "pima_train.csv", "--target", "type", "-o", "t.json", "--solver", "gd"]);
+    let run = dir.run(&[
+        "train",
+        "pima_train.csv",
+        "--target",
+        "type",
+        "-o",
+        "t.json",
+        "--solver",
+        "gd",
+    ]);
     let err = run.ok().stderr();
     assert!(!err.contains('\r') && !err.contains("\u{1b}["), "{err:?}");
     assert!(!err.contains("training (gd)"), "{err}");
-    let quiet = dir.run(&["train", "pima_train.csv", "--target", "type", "-o", "t.json", "-q"]);
+    let quiet = dir.run(&[
+        "train",
+        "pima_train.csv",
+        "--target",
+        "type",
+        "-o",
+        "t.json",
+        "-q",
+    ]);
     assert_eq!(quiet.ok().stderr(), "");
 }

@@ -5,7 +5,20 @@ use crate::util::{column_f64, expected, expected_fit, f64s, parse_csv, Dir};
 fn trained(dir: &Dir, name: &str, target: &str, positive: &str, l2: &str) {
     let train = format!("{name}_train.csv");
     dir.fixture(&train).fixture(&format!("{name}_test.csv"));
-    dir.run(&["train", &train, "--target", target, "--positive", positive, "--l2", l2, "-o", "m.json", "-q"]).ok();
+    dir.run(&[
+        "train",
+        &train,
+        "--target",
+        target,
+        "--positive",
+        positive,
+        "--l2",
+        l2,
+        "-o",
+        "m.json",
+        "-q",
+    ])
+    .ok();
 }
 
 #[test]
@@ -25,13 +38,21 @@ fn probabilities_and_labels_match_the_reference_on_every_dataset() {
         let probs = column_f64(&out, "probability");
         let reference = f64s(&expected_fit(name, l2.parse().unwrap())["test_probabilities"]);
         assert_eq!(probs.len(), reference.len());
-        let worst = probs.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let worst = probs
+            .iter()
+            .zip(&reference)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
         assert!(worst < 1e-6, "{name}: max |p - p_ref| = {worst:e}");
         let (header, rows) = parse_csv(&out);
         assert_eq!(header, vec!["probability", "prediction"]);
         let negative = expected(name)["negative"].as_str().unwrap().to_string();
         for (row, p) in rows.iter().zip(&reference) {
-            let want = if *p >= 0.5 { positive } else { negative.as_str() };
+            let want = if *p >= 0.5 {
+                positive
+            } else {
+                negative.as_str()
+            };
             assert_eq!(row[1], want);
         }
     }
@@ -41,7 +62,10 @@ fn probabilities_and_labels_match_the_reference_on_every_dataset() {
 fn probabilities_are_shortest_round_trip_decimals() {
     let dir = Dir::new();
     trained(&dir, "pima", "type", "Yes", "0");
-    let out = dir.run(&["predict", "m.json", "pima_test.csv"]).ok().stdout();
+    let out = dir
+        .run(&["predict", "m.json", "pima_test.csv"])
+        .ok()
+        .stdout();
     let (_, rows) = parse_csv(&out);
     for row in rows {
         let p: f64 = row[0].parse().unwrap();
@@ -53,7 +77,18 @@ fn probabilities_are_shortest_round_trip_decimals() {
 fn keep_copies_columns_and_threshold_moves_labels() {
     let dir = Dir::new();
     trained(&dir, "pima", "type", "Yes", "0");
-    let out = dir.run(&["predict", "m.json", "pima_test.csv", "--keep", "type,glu", "--threshold", "0.9"]).ok().stdout();
+    let out = dir
+        .run(&[
+            "predict",
+            "m.json",
+            "pima_test.csv",
+            "--keep",
+            "type,glu",
+            "--threshold",
+            "0.9",
+        ])
+        .ok()
+        .stdout();
     let (header, rows) = parse_csv(&out);
     assert_eq!(header, vec!["type", "glu", "probability", "prediction"]);
     let test = std::fs::read_to_string(dir.path().join("pima_test.csv")).unwrap();
@@ -63,25 +98,49 @@ fn keep_copies_columns_and_threshold_moves_labels() {
         let p: f64 = row[2].parse().unwrap();
         assert_eq!(row[3], if p >= 0.9 { "Yes" } else { "No" });
     }
-    assert!(rows.iter().any(|r| r[3] == "No" && r[2].parse::<f64>().unwrap() >= 0.5));
+    assert!(rows
+        .iter()
+        .any(|r| r[3] == "No" && r[2].parse::<f64>().unwrap() >= 0.5));
 }
 
 #[test]
 fn columns_are_matched_by_name_and_the_target_may_be_absent() {
     let dir = Dir::new();
     trained(&dir, "spector", "GRADE", "1", "0");
-    let base = dir.run(&["predict", "m.json", "spector_test.csv"]).ok().stdout();
+    let base = dir
+        .run(&["predict", "m.json", "spector_test.csv"])
+        .ok()
+        .stdout();
     // Reverse the column order and drop the target.
     let text = dir.read("spector_test.csv");
     let (header, rows) = parse_csv(&text);
-    let keep: Vec<usize> = (0..header.len()).rev().filter(|&j| header[j] != "GRADE").collect();
-    let mut shuffled = keep.iter().map(|&j| header[j].clone()).collect::<Vec<_>>().join(",") + ",extra\n";
+    let keep: Vec<usize> = (0..header.len())
+        .rev()
+        .filter(|&j| header[j] != "GRADE")
+        .collect();
+    let mut shuffled = keep
+        .iter()
+        .map(|&j| header[j].clone())
+        .collect::<Vec<_>>()
+        .join(",")
+        + ",extra\n";
     for r in &rows {
-        shuffled += &(keep.iter().map(|&j| r[j].clone()).collect::<Vec<_>>().join(",") + ",zzz\n");
+        shuffled += &(keep
+            .iter()
+            .map(|&j| r[j].clone())
+            .collect::<Vec<_>>()
+            .join(",")
+            + ",zzz\n");
     }
     dir.write("shuffled.csv", shuffled);
-    let out = dir.run(&["predict", "m.json", "shuffled.csv"]).ok().stdout();
-    assert_eq!(column_f64(&out, "probability"), column_f64(&base, "probability"));
+    let out = dir
+        .run(&["predict", "m.json", "shuffled.csv"])
+        .ok()
+        .stdout();
+    assert_eq!(
+        column_f64(&out, "probability"),
+        column_f64(&base, "probability")
+    );
 }
 
 #[test]
@@ -89,9 +148,13 @@ fn stdin_and_output_file_work_together() {
     let dir = Dir::new();
     trained(&dir, "spector", "GRADE", "1", "0");
     let data = dir.read_bytes("spector_test.csv");
-    dir.run_with_stdin(&["predict", "m.json", "-", "-o", "out.csv"], Some(&data)).ok();
+    dir.run_with_stdin(&["predict", "m.json", "-", "-o", "out.csv"], Some(&data))
+        .ok();
     let from_stdin = dir.read("out.csv");
-    let from_file = dir.run(&["predict", "m.json", "spector_test.csv"]).ok().stdout();
+    let from_file = dir
+        .run(&["predict", "m.json", "spector_test.csv"])
+        .ok()
+        .stdout();
     assert_eq!(from_stdin, from_file);
 }
 
@@ -123,12 +186,23 @@ fn closed_stdout_ends_quietly() {
         .spawn()
         .unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
     assert_eq!(first, "probability,prediction\n");
     // Dropping the reader closed the pipe.
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -160,8 +234,12 @@ fn switching_from_the_fast_path_mid_stream_keeps_rows_and_line_numbers_exact() {
         lines.join("\n") + "\n"
     };
     dir.write("bad.csv", corrupt(&quoted, 130_000, "2.5,x21,1"));
-    dir.run(&["predict", "m.json", "bad.csv"]).expect_code(2).stderr_has(&["line 130002", "\"TUCE\"", "\"x21\""]);
+    dir.run(&["predict", "m.json", "bad.csv"])
+        .expect_code(2)
+        .stderr_has(&["line 130002", "\"TUCE\"", "\"x21\""]);
     // And on the fast path, before any switch.
     dir.write("bad2.csv", corrupt(&plain, 90_000, "2.7,17,maybe"));
-    dir.run(&["predict", "m.json", "bad2.csv"]).expect_code(2).stderr_has(&["line 90002", "\"PSI\"", "\"maybe\""]);
+    dir.run(&["predict", "m.json", "bad2.csv"])
+        .expect_code(2)
+        .stderr_has(&["line 90002", "\"PSI\"", "\"maybe\""]);
 }

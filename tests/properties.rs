@@ -12,10 +12,17 @@ use proptest::prelude::*;
 use crate::util::Dir;
 
 fn selection(policy: MissingPolicy) -> TrainingSelection<'static> {
-    TrainingSelection { target: "y", missing: policy, ..Default::default() }
+    TrainingSelection {
+        target: "y",
+        missing: policy,
+        ..Default::default()
+    }
 }
 
-fn read_bytes(bytes: &[u8], policy: MissingPolicy) -> Result<logit::data::encode::TrainingData, Error> {
+fn read_bytes(
+    bytes: &[u8],
+    policy: MissingPolicy,
+) -> Result<logit::data::encode::TrainingData, Error> {
     let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
     read_training_from("fuzz.csv", &mut reader, &selection(policy))
 }
@@ -46,7 +53,12 @@ fn config(dir: &Dir, l2: f64, solver: SolverKind) -> TrainConfig {
     let output = dir.path().join("m.json").to_string_lossy().into_owned();
     let mut config = TrainConfig::new(&data, "y", &output).expect("default configuration");
     config.l2 = l2;
-    config.fit = FitOptions { solver, max_iter: Some(200), tol: 1e-8, learning_rate: None };
+    config.fit = FitOptions {
+        solver,
+        max_iter: Some(200),
+        tol: 1e-8,
+        learning_rate: None,
+    };
     config
 }
 
@@ -129,7 +141,13 @@ fn numeric_table() -> impl Strategy<Value = String> {
             let mut text = format!("u,v,label{end}");
             for (i, (u, v, yes)) in rows.iter().enumerate() {
                 // Both classes always present.
-                let label = if i < 2 { ["yes", "no"][i] } else if *yes { "yes" } else { "no" };
+                let label = if i < 2 {
+                    ["yes", "no"][i]
+                } else if *yes {
+                    "yes"
+                } else {
+                    "no"
+                };
                 text += &format!("{u},{v},{label}{end}");
             }
             text

@@ -11,18 +11,41 @@ const CASES: &[(&str, &str, &str, &[f64])] = &[
     ("computers", "premium", "yes", &[1e-2, 1e-4]),
 ];
 
-fn train_model(dir: &Dir, name: &str, target: &str, positive: &str, l2: f64, solver: &str) -> serde_json::Value {
+fn train_model(
+    dir: &Dir,
+    name: &str,
+    target: &str,
+    positive: &str,
+    l2: f64,
+    solver: &str,
+) -> serde_json::Value {
     let train = format!("{name}_train.csv");
     dir.fixture(&train);
     let l2s = l2.to_string();
-    let run = dir.run(&["train", &train, "--target", target, "--positive", positive, "--l2", &l2s, "--solver", solver, "-o", "m.json"]);
+    let run = dir.run(&[
+        "train",
+        &train,
+        "--target",
+        target,
+        "--positive",
+        positive,
+        "--l2",
+        &l2s,
+        "--solver",
+        solver,
+        "-o",
+        "m.json",
+    ]);
     run.ok();
     serde_json::from_str(&dir.read("m.json")).expect("model json")
 }
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
 }
 
 /// Compares a fitted model with the reference fit: standardised coefficients to 1e-5 (relative
@@ -38,17 +61,35 @@ fn assert_matches_reference(model: &serde_json::Value, name: &str, l2: f64, solv
     let reference = f64s(&fit["coefficients_standardized"]);
     let scale = reference.iter().fold(1.0f64, |m, v| m.max(v.abs()));
     let coef_diff = max_abs_diff(&ours, &reference);
-    let b_diff = (model["intercept_standardized"].as_f64().unwrap() - fit["intercept_standardized"].as_f64().unwrap()).abs();
-    let obj_diff = (model["fit"]["objective"].as_f64().unwrap() - fit["objective"].as_f64().unwrap()).abs();
+    let b_diff = (model["intercept_standardized"].as_f64().unwrap()
+        - fit["intercept_standardized"].as_f64().unwrap())
+    .abs();
+    let obj_diff =
+        (model["fit"]["objective"].as_f64().unwrap() - fit["objective"].as_f64().unwrap()).abs();
     let what = format!("{name} l2={l2} solver={solver}: coef diff {coef_diff:e}, intercept diff {b_diff:e}, objective diff {obj_diff:e}");
-    assert!(model["fit"]["converged"].as_bool().unwrap(), "did not converge: {what}\n{}", model["fit"]);
-    assert!(coef_diff <= 1e-5 * scale && b_diff <= 1e-5 * scale, "{what}");
+    assert!(
+        model["fit"]["converged"].as_bool().unwrap(),
+        "did not converge: {what}\n{}",
+        model["fit"]
+    );
+    assert!(
+        coef_diff <= 1e-5 * scale && b_diff <= 1e-5 * scale,
+        "{what}"
+    );
     assert!(obj_diff <= 1e-9, "{what}");
     // Original-unit coefficients agree with the reference's too.
-    let original: Vec<f64> = model["features"].as_array().unwrap().iter().map(|f| f["coefficient"].as_f64().unwrap()).collect();
+    let original: Vec<f64> = model["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["coefficient"].as_f64().unwrap())
+        .collect();
     let ref_original = f64s(&fit["coefficients"]);
     for (o, r) in original.iter().zip(&ref_original) {
-        assert!((o - r).abs() <= 1e-5 * r.abs().max(1.0) * scale, "{what}: original-unit {o} vs {r}");
+        assert!(
+            (o - r).abs() <= 1e-5 * r.abs().max(1.0) * scale,
+            "{what}: original-unit {o} vs {r}"
+        );
     }
 }
 
@@ -90,9 +131,21 @@ fn cross_check_agrees_with_linfa_on_every_dataset() {
             let train = format!("{name}_train.csv");
             dir.fixture(&train);
             let l2s = l2.to_string();
-            dir.run(&["train", &train, "--target", target, "--positive", positive, "--l2", &l2s, "--cross-check", "-o", "m.json"])
-                .ok()
-                .stderr_has(&["cross-check with linfa-logistic"]);
+            dir.run(&[
+                "train",
+                &train,
+                "--target",
+                target,
+                "--positive",
+                positive,
+                "--l2",
+                &l2s,
+                "--cross-check",
+                "-o",
+                "m.json",
+            ])
+            .ok()
+            .stderr_has(&["cross-check with linfa-logistic"]);
         }
     }
 }
@@ -113,10 +166,40 @@ fn model_file_records_what_was_fitted() {
     assert_eq!(model["training"]["n_rows"], reference["n_train"]);
     // One-hot features are named column=level, in the reference's design order, with the
     // reference's standardisation (population std).
-    let names: Vec<&str> = model["features"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
-    assert_eq!(names, vec!["price", "speed", "hd", "ram", "screen", "cd=no", "cd=yes", "multi=no", "multi=yes", "ads", "trend"]);
-    let means: Vec<f64> = model["features"].as_array().unwrap().iter().map(|f| f["mean"].as_f64().unwrap()).collect();
-    let stds: Vec<f64> = model["features"].as_array().unwrap().iter().map(|f| f["std"].as_f64().unwrap()).collect();
+    let names: Vec<&str> = model["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "price",
+            "speed",
+            "hd",
+            "ram",
+            "screen",
+            "cd=no",
+            "cd=yes",
+            "multi=no",
+            "multi=yes",
+            "ads",
+            "trend"
+        ]
+    );
+    let means: Vec<f64> = model["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["mean"].as_f64().unwrap())
+        .collect();
+    let stds: Vec<f64> = model["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["std"].as_f64().unwrap())
+        .collect();
     assert!(max_abs_diff(&means, &f64s(&reference["standardization"]["mean"])) < 1e-9);
     assert!(max_abs_diff(&stds, &f64s(&reference["standardization"]["std"])) < 1e-9);
 }
@@ -125,8 +208,25 @@ fn model_file_records_what_was_fitted() {
 fn same_data_and_flags_give_a_byte_identical_model() {
     let dir = Dir::new();
     dir.fixture("pima_train.csv");
-    dir.run(&["train", "pima_train.csv", "--target", "type", "-o", "a.json"]).ok();
-    dir.run(&["train", "pima_train.csv", "--target", "type", "-o", "b.json", "-q"]).ok();
+    dir.run(&[
+        "train",
+        "pima_train.csv",
+        "--target",
+        "type",
+        "-o",
+        "a.json",
+    ])
+    .ok();
+    dir.run(&[
+        "train",
+        "pima_train.csv",
+        "--target",
+        "type",
+        "-o",
+        "b.json",
+        "-q",
+    ])
+    .ok();
     assert_eq!(dir.read_bytes("a.json"), dir.read_bytes("b.json"));
 }
 
@@ -134,8 +234,16 @@ fn same_data_and_flags_give_a_byte_identical_model() {
 fn report_names_the_positive_label_and_convergence() {
     let dir = Dir::new();
     dir.fixture("pima_train.csv");
-    let run = dir.run(&["train", "pima_train.csv", "--target", "type", "-o", "m.json"]);
-    run.ok().stderr_has(&["\"Yes\" positive", "converged", "npreg"]);
+    let run = dir.run(&[
+        "train",
+        "pima_train.csv",
+        "--target",
+        "type",
+        "-o",
+        "m.json",
+    ]);
+    run.ok()
+        .stderr_has(&["\"Yes\" positive", "converged", "npreg"]);
     assert!(run.stdout().is_empty(), "stdout carries data only");
 }
 
@@ -143,7 +251,15 @@ fn report_names_the_positive_label_and_convergence() {
 fn quiet_prints_nothing_on_success() {
     let dir = Dir::new();
     dir.fixture("pima_train.csv");
-    let run = dir.run(&["train", "pima_train.csv", "--target", "type", "-o", "m.json", "--quiet"]);
+    let run = dir.run(&[
+        "train",
+        "pima_train.csv",
+        "--target",
+        "type",
+        "-o",
+        "m.json",
+        "--quiet",
+    ]);
     run.ok();
     assert_eq!(run.stderr(), "");
 }
@@ -153,7 +269,10 @@ fn model_can_be_written_to_stdout_and_read_from_stdin() {
     let dir = Dir::new();
     dir.fixture("spector_train.csv");
     let data = dir.read_bytes("spector_train.csv");
-    let run = dir.run_with_stdin(&["train", "-", "--target", "GRADE", "-o", "-", "-q"], Some(&data));
+    let run = dir.run_with_stdin(
+        &["train", "-", "--target", "GRADE", "-o", "-", "-q"],
+        Some(&data),
+    );
     run.ok();
     let model: serde_json::Value = serde_json::from_str(&run.stdout()).expect("model on stdout");
     assert_matches_reference(&model, "spector", 0.0, "lbfgs");
@@ -164,11 +283,36 @@ fn model_can_be_written_to_stdout_and_read_from_stdin() {
 fn features_and_exclude_choose_columns() {
     let dir = Dir::new();
     dir.fixture("pima_train.csv");
-    dir.run(&["train", "pima_train.csv", "--target", "type", "--features", "glu,bmi", "-o", "a.json"]).ok();
+    dir.run(&[
+        "train",
+        "pima_train.csv",
+        "--target",
+        "type",
+        "--features",
+        "glu,bmi",
+        "-o",
+        "a.json",
+    ])
+    .ok();
     let a: serde_json::Value = serde_json::from_str(&dir.read("a.json")).unwrap();
-    let names: Vec<&str> = a["features"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = a["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["glu", "bmi"]);
-    dir.run(&["train", "pima_train.csv", "--target", "type", "--exclude", "glu,bmi", "-o", "b.json"]).ok();
+    dir.run(&[
+        "train",
+        "pima_train.csv",
+        "--target",
+        "type",
+        "--exclude",
+        "glu,bmi",
+        "-o",
+        "b.json",
+    ])
+    .ok();
     let b: serde_json::Value = serde_json::from_str(&dir.read("b.json")).unwrap();
     assert_eq!(b["features"].as_array().unwrap().len(), 5);
 }
@@ -177,11 +321,29 @@ fn features_and_exclude_choose_columns() {
 fn no_intercept_and_no_standardize_are_recorded_and_consistent() {
     let dir = Dir::new();
     dir.fixture("spector_train.csv");
-    dir.run(&["train", "spector_train.csv", "--target", "GRADE", "--no-intercept", "-o", "a.json"]).ok();
+    dir.run(&[
+        "train",
+        "spector_train.csv",
+        "--target",
+        "GRADE",
+        "--no-intercept",
+        "-o",
+        "a.json",
+    ])
+    .ok();
     let a: serde_json::Value = serde_json::from_str(&dir.read("a.json")).unwrap();
     assert_eq!(a["objective"]["fit_intercept"], false);
     assert_eq!(a["intercept"], 0.0);
-    dir.run(&["train", "spector_train.csv", "--target", "GRADE", "--no-standardize", "-o", "b.json"]).ok();
+    dir.run(&[
+        "train",
+        "spector_train.csv",
+        "--target",
+        "GRADE",
+        "--no-standardize",
+        "-o",
+        "b.json",
+    ])
+    .ok();
     let b: serde_json::Value = serde_json::from_str(&dir.read("b.json")).unwrap();
     assert_eq!(b["objective"]["standardize"], false);
     // Unpenalised, standardising or not gives the same fit in original units.
@@ -198,11 +360,17 @@ fn separable_data_without_penalty_warns_about_separation_and_names_the_feature()
     let mut csv = String::from("x,noise,y\n");
     for i in 0..40 {
         let x = i as f64 / 10.0;
-        csv.push_str(&format!("{x},{},{}\n", (i * 7 % 11) as f64, u8::from(x > 2.0)));
+        csv.push_str(&format!(
+            "{x},{},{}\n",
+            (i * 7 % 11) as f64,
+            u8::from(x > 2.0)
+        ));
     }
     dir.write("sep.csv", csv);
     for solver in ["lbfgs", "gd", "newton", "linfa"] {
-        let run = dir.run(&["train", "sep.csv", "--target", "y", "--l2", "0", "--solver", solver, "-o", "m.json"]);
+        let run = dir.run(&[
+            "train", "sep.csv", "--target", "y", "--l2", "0", "--solver", solver, "-o", "m.json",
+        ]);
         run.ok().stderr_has(&["separation", "\"x\""]);
         let model: serde_json::Value = serde_json::from_str(&dir.read("m.json")).unwrap();
         assert_eq!(model["fit"]["converged"], false, "{solver}");

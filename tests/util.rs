@@ -47,16 +47,32 @@ impl Run {
 
     /// Asserts the exit code and that no panic text appeared.
     pub fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(self.code(), code, "unexpected exit code\n{}", self.context());
+        assert_eq!(
+            self.code(),
+            code,
+            "unexpected exit code\n{}",
+            self.context()
+        );
         let all = self.stdout() + &self.stderr();
-        assert!(!all.contains("panicked"), "panic output\n{}", self.context());
+        assert!(
+            !all.contains("panicked"),
+            "panic output\n{}",
+            self.context()
+        );
         if code == 2 {
-            assert!(self.stderr().starts_with("logit: error:") || self.stderr().starts_with("error:"),
-                "an error must be reported on stderr with a prefix\n{}", self.context());
+            assert!(
+                self.stderr().starts_with("logit: error:") || self.stderr().starts_with("error:"),
+                "an error must be reported on stderr with a prefix\n{}",
+                self.context()
+            );
             // Our own errors are one line; clap's usage errors add a "try --help" hint.
             if self.stderr().starts_with("logit: error:") {
-                assert_eq!(self.stderr().trim_end().lines().count(), 1,
-                    "an error must be one line\n{}", self.context());
+                assert_eq!(
+                    self.stderr().trim_end().lines().count(),
+                    1,
+                    "an error must be one line\n{}",
+                    self.context()
+                );
             }
         }
         self
@@ -78,7 +94,12 @@ impl Run {
 
 impl Dir {
     pub fn new() -> Dir {
-        Dir { tmp: tempfile::Builder::new().prefix("logit-test-").tempdir().expect("tempdir") }
+        Dir {
+            tmp: tempfile::Builder::new()
+                .prefix("logit-test-")
+                .tempdir()
+                .expect("tempdir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -126,8 +147,15 @@ impl Dir {
     pub fn run_with_stdin(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
         let bin = env!("CARGO_BIN_EXE_logit");
         let mut cmd = Command::new(bin);
-        cmd.args(args).current_dir(self.path()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        cmd.args(args)
+            .current_dir(self.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         let mut child = cmd.spawn().expect("spawn logit");
         if let Some(input) = stdin {
             let mut pipe = child.stdin.take().expect("stdin");
@@ -135,15 +163,27 @@ impl Dir {
             let _ = pipe.write_all(input);
         }
         let output = child.wait_with_output().expect("wait for logit");
-        let description = format!("command: logit {}\ncwd: {}", args.join(" "), self.path().display());
-        Run { description, output }
+        let description = format!(
+            "command: logit {}\ncwd: {}",
+            args.join(" "),
+            self.path().display()
+        );
+        Run {
+            description,
+            output,
+        }
     }
 }
 
 /// Parses CSV text into a header and rows.
 pub fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let header = reader.headers().expect("header").iter().map(str::to_string).collect();
+    let header = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
     let rows = reader
         .records()
         .map(|r| r.expect("record").iter().map(str::to_string).collect())
@@ -154,13 +194,17 @@ pub fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
 /// The column named `name` of CSV text, as f64.
 pub fn column_f64(text: &str, name: &str) -> Vec<f64> {
     let (header, rows) = parse_csv(text);
-    let j = header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let j = header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
     rows.iter().map(|r| r[j].parse().expect("number")).collect()
 }
 
 /// The reference results for a fixture dataset (made by scikit-learn/statsmodels).
 pub fn expected(name: &str) -> serde_json::Value {
-    let text = fs::read_to_string(fixtures().join(format!("{name}.expected.json"))).expect("expected json");
+    let text = fs::read_to_string(fixtures().join(format!("{name}.expected.json")))
+        .expect("expected json");
     serde_json::from_str(&text).expect("parse expected json")
 }
 
@@ -177,5 +221,9 @@ pub fn expected_fit(name: &str, l2: f64) -> serde_json::Value {
 }
 
 pub fn f64s(v: &serde_json::Value) -> Vec<f64> {
-    v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number")).collect()
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_f64().expect("number"))
+        .collect()
 }

@@ -32,7 +32,9 @@ pub fn csv_mode(byte: u8) -> (MissingPolicy, u8) {
 }
 
 fn csv_reader(csv: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new().delimiter(delimiter).from_reader(csv)
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .from_reader(csv)
 }
 
 /// Target 1: CSV bytes to design matrix, then scoring the same records.
@@ -66,10 +68,21 @@ fn check_training(d: &TrainingData, policy: MissingPolicy) {
     let n = d.y.len();
     assert!(n > 0, "no rows");
     assert_eq!(d.x.nrows(), n, "x rows vs y length");
-    assert_eq!(d.x.ncols(), d.feature_names.len(), "x columns vs feature names");
-    let names: Vec<String> = d.columns.iter().flat_map(ColumnSpec::design_names).collect();
+    assert_eq!(
+        d.x.ncols(),
+        d.feature_names.len(),
+        "x columns vs feature names"
+    );
+    let names: Vec<String> = d
+        .columns
+        .iter()
+        .flat_map(ColumnSpec::design_names)
+        .collect();
     assert_eq!(names, d.feature_names, "feature names vs columns");
-    assert!(d.columns.iter().all(|c| c.name != d.target), "target used as a feature");
+    assert!(
+        d.columns.iter().all(|c| c.name != d.target),
+        "target used as a feature"
+    );
     for (i, v) in d.x.iter().enumerate() {
         assert!(v.is_finite(), "x value {v} at flat index {i} is not finite");
     }
@@ -77,7 +90,10 @@ fn check_training(d: &TrainingData, policy: MissingPolicy) {
     let positive = d.y.iter().filter(|&&v| v == 1.0).count();
     assert_eq!(d.n_positive, positive, "n_positive");
     assert_eq!(d.n_positive + d.n_negative, n, "class counts");
-    assert!(d.n_positive > 0 && d.n_negative > 0, "both classes must be present");
+    assert!(
+        d.n_positive > 0 && d.n_negative > 0,
+        "both classes must be present"
+    );
     assert_ne!(d.labels.positive, d.labels.negative, "labels");
     if policy != MissingPolicy::Drop {
         assert_eq!(d.rows_dropped, 0, "rows dropped without --missing drop");
@@ -94,16 +110,36 @@ fn check_training(d: &TrainingData, policy: MissingPolicy) {
             }
             ColumnKind::Categorical { levels, fill } => {
                 assert!(!levels.is_empty(), "categorical column without levels");
-                assert!(levels.windows(2).all(|w| w[0] < w[1]), "levels not sorted and distinct");
-                assert_eq!(fill.is_some(), policy.imputes(), "categorical fill vs policy");
+                assert!(
+                    levels.windows(2).all(|w| w[0] < w[1]),
+                    "levels not sorted and distinct"
+                );
+                assert_eq!(
+                    fill.is_some(),
+                    policy.imputes(),
+                    "categorical fill vs policy"
+                );
                 if let Some(f) = fill {
                     assert!(levels.contains(f), "fill level not among the levels");
                 }
                 // One-hot: exactly one indicator set in every row.
                 for row in d.x.rows() {
-                    let block: Vec<f64> = row.iter().skip(offset).take(levels.len()).copied().collect();
-                    assert!(block.iter().all(|&v| v == 0.0 || v == 1.0), "indicator not 0/1");
-                    assert_eq!(block.iter().sum::<f64>(), 1.0, "one-hot block of {:?}", column.name);
+                    let block: Vec<f64> = row
+                        .iter()
+                        .skip(offset)
+                        .take(levels.len())
+                        .copied()
+                        .collect();
+                    assert!(
+                        block.iter().all(|&v| v == 0.0 || v == 1.0),
+                        "indicator not 0/1"
+                    );
+                    assert_eq!(
+                        block.iter().sum::<f64>(),
+                        1.0,
+                        "one-hot block of {:?}",
+                        column.name
+                    );
                 }
             }
         }
@@ -136,11 +172,19 @@ fn score_like_training(d: &TrainingData, csv: &[u8], delimiter: u8, policy: Miss
         policy,
     )
     .expect("the header has every trained column");
-    let target = header.iter().position(|h| h == "y").expect("training found y");
+    let target = header
+        .iter()
+        .position(|h| h == "y")
+        .expect("training found y");
     let features: Vec<usize> = d
         .columns
         .iter()
-        .map(|c| header.iter().position(|h| *h == c.name).expect("trained column in header"))
+        .map(|c| {
+            header
+                .iter()
+                .position(|h| *h == c.name)
+                .expect("trained column in header")
+        })
         .collect();
     let mut row = 0;
     let mut dropped = 0;
@@ -150,6 +194,7 @@ fn score_like_training(d: &TrainingData, csv: &[u8], delimiter: u8, policy: Miss
         let label_missing = markers.is_missing(&record[target]);
         let feature_missing = features.iter().any(|&f| markers.is_missing(&record[f]));
         let score = scorer.score(&record, line);
+        check_score_bytes(&scorer, &record, &score);
         if policy == MissingPolicy::Drop && label_missing {
             // Training skips such a row unread, so its cells may be anything.
             dropped += 1;
@@ -166,12 +211,11 @@ fn score_like_training(d: &TrainingData, csv: &[u8], delimiter: u8, policy: Miss
         }
         assert!(!label_missing, "a row without label was kept");
         let score = score.expect("checked above");
-        let expected: f64 = d
-            .x
-            .row(row)
-            .iter()
-            .zip(&weights)
-            .fold(0.0, |z, (x, w)| z + w * x);
+        let expected: f64 =
+            d.x.row(row)
+                .iter()
+                .zip(&weights)
+                .fold(0.0, |z, (x, w)| z + w * x);
         assert!(
             score == expected || (score.is_nan() && expected.is_nan()),
             "record {i} (row {row}) scores {score} but its design row gives {expected}"
@@ -182,6 +226,25 @@ fn score_like_training(d: &TrainingData, csv: &[u8], delimiter: u8, policy: Miss
     }
     assert_eq!(row, d.y.len(), "rows kept");
     assert_eq!(dropped, d.rows_dropped, "rows dropped");
+}
+
+/// `predict`'s fast path, `RowScorer::score_bytes`, may decline a record (`None`) but when it
+/// scores one it must agree bit for bit with `RowScorer::score` on the same fields.
+fn check_score_bytes<E: std::fmt::Debug>(
+    scorer: &RowScorer,
+    record: &csv::StringRecord,
+    score: &Result<f64, E>,
+) {
+    let fields: Vec<&[u8]> = record.iter().map(str::as_bytes).collect();
+    if let Some(fast) = scorer.score_bytes(&fields) {
+        match score {
+            Ok(z) => assert!(
+                fast.to_bits() == z.to_bits() || (fast.is_nan() && z.is_nan()),
+                "score_bytes gives {fast} but score gives {z} for {record:?}"
+            ),
+            Err(e) => panic!("score_bytes gives {fast} but score fails for {record:?}: {e:?}"),
+        }
+    }
 }
 
 /// Scores the records with a fixed small model (`a` numeric, `c` categorical) whenever the
@@ -220,7 +283,9 @@ fn score_with_fixed_model(csv: &[u8], delimiter: u8) {
     };
     for (i, record) in reader.records().enumerate() {
         let Ok(record) = record else { break };
-        match scorer.score(&record, i as u64 + 2) {
+        let score = scorer.score(&record, i as u64 + 2);
+        check_score_bytes(&scorer, &record, &score);
+        match score {
             Ok(z) => assert!(!z.is_nan(), "record {i} scores NaN"),
             Err(e) => {
                 let _ = e.to_string();
@@ -250,11 +315,75 @@ pub fn model_load(data: &[u8]) -> logit::error::Result<Model> {
                 Markers::new(model.missing.na_values.clone()),
                 model.missing.policy,
             );
-            assert!(scorer.is_ok(), "a loaded model cannot score: {:?}", scorer.err());
+            assert!(
+                scorer.is_ok(),
+                "a loaded model cannot score: {:?}",
+                scorer.err()
+            );
         }
         Err(e) => {
             let _ = e.to_string();
         }
     }
     result
+}
+
+/// Target 3: the fast training reader (`logit::data::fast::read_training_fast`, used by
+/// `train` on large plain numeric files) against the csv path on the same bytes. The input
+/// layout is `csv_design`'s. The fast path may decline (`Ok(None)`); when it reads the file,
+/// the csv path must read the same data, bit for bit; when it fails, the csv path must fail
+/// with the same message.
+#[cfg(unix)]
+pub fn csv_fast(data: &[u8]) -> Option<Option<TrainingData>> {
+    use std::io::Write;
+    let (&mode, csv) = data.split_first()?;
+    let (missing, delimiter) = csv_mode(mode);
+    let selection = TrainingSelection {
+        target: "y",
+        missing,
+        ..Default::default()
+    };
+    let mut file = tempfile::NamedTempFile::new().expect("temporary file");
+    file.write_all(csv).expect("write the temporary file");
+    let path = file
+        .path()
+        .to_str()
+        .expect("UTF-8 temporary path")
+        .to_string();
+    let fast = logit::data::fast::read_training_fast(&path, delimiter, &selection, 0);
+    let slow = read_training_from(&path, &mut csv_reader(csv, delimiter), &selection);
+    match (fast, slow) {
+        (Ok(None), _) => Some(None),
+        (Ok(Some(f)), Ok(s)) => {
+            check_training(&f, missing);
+            assert_eq!(f.columns, s.columns, "columns");
+            assert_eq!(f.feature_names, s.feature_names, "feature names");
+            assert_eq!(f.labels, s.labels, "labels");
+            assert_eq!(f.y, s.y, "y");
+            assert_eq!(f.x.dim(), s.x.dim(), "shape of x");
+            for ((i, a), b) in f.x.indexed_iter().zip(s.x.iter()) {
+                assert_eq!(a.to_bits(), b.to_bits(), "x{i:?}: fast {a}, csv {b}");
+            }
+            assert_eq!(
+                (f.n_positive, f.n_negative, f.rows_dropped),
+                (s.n_positive, s.n_negative, s.rows_dropped),
+                "counts"
+            );
+            Some(Some(f))
+        }
+        (Ok(Some(f)), Err(e)) => panic!(
+            "the fast path read {} rows x {} features but the csv path fails: {e}",
+            f.y.len(),
+            f.feature_names.len()
+        ),
+        (Err(f), Ok(_)) => panic!("the fast path fails ({f}) but the csv path reads the file"),
+        (Err(f), Err(s)) => {
+            assert_eq!(
+                f.to_string(),
+                s.to_string(),
+                "the two paths fail differently"
+            );
+            None
+        }
+    }
 }

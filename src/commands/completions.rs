@@ -34,7 +34,10 @@ pub fn man(args: &ManArgs) -> Result<ExitStatus> {
         Some(name) => {
             let sub = command.find_subcommand(name).ok_or_else(|| {
                 let known: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
-                Error::Usage(format!("no subcommand {name:?}; known: {}", known.join(", ")))
+                Error::Usage(format!(
+                    "no subcommand {name:?}; known: {}",
+                    known.join(", ")
+                ))
             })?;
             sub.clone().version(env!("CARGO_PKG_VERSION"))
         }

@@ -58,7 +58,10 @@ impl Gate {
         let (passed, reason) = match actual {
             None => (
                 false,
-                Some(m.undefined_reason(&self.metric).unwrap_or_else(|| format!("{} is undefined", self.metric))),
+                Some(
+                    m.undefined_reason(&self.metric)
+                        .unwrap_or_else(|| format!("{} is undefined", self.metric)),
+                ),
             ),
             Some(v) => {
                 let ok = match self.bound {
@@ -66,10 +69,23 @@ impl Gate {
                     Bound::Max => v <= self.value,
                 };
                 let op = if self.bound == Bound::Min { "<" } else { ">" };
-                (ok, (!ok).then(|| format!("{} = {v} {op} {} ({flag} {}={})", self.metric, self.value, self.metric, self.value)))
+                (
+                    ok,
+                    (!ok).then(|| {
+                        format!(
+                            "{} = {v} {op} {} ({flag} {}={})",
+                            self.metric, self.value, self.metric, self.value
+                        )
+                    }),
+                )
             }
         };
-        GateResult { gate: self.clone(), actual, passed, reason }
+        GateResult {
+            gate: self.clone(),
+            actual,
+            passed,
+            reason,
+        }
     }
 }
 
@@ -96,8 +112,19 @@ pub struct EvalConfig {
 
 impl EvalConfig {
     pub fn from_args(args: &EvalArgs) -> EvalConfig {
-        let gate = |bound: Bound| move |(metric, value): &(String, f64)| Gate { metric: metric.clone(), bound, value: *value };
-        let gates = args.min.iter().map(gate(Bound::Min)).chain(args.max.iter().map(gate(Bound::Max))).collect();
+        let gate = |bound: Bound| {
+            move |(metric, value): &(String, f64)| Gate {
+                metric: metric.clone(),
+                bound,
+                value: *value,
+            }
+        };
+        let gates = args
+            .min
+            .iter()
+            .map(gate(Bound::Min))
+            .chain(args.max.iter().map(gate(Bound::Max)))
+            .collect();
         EvalConfig {
             model: args.model.clone(),
             data: args.data.clone(),
@@ -124,28 +151,25 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
     };
     let model = Model::load(&config.model)?;
     let threshold = config.threshold.unwrap_or(model.threshold);
-    let rows = score_labelled(&model, &config.data, config.target.as_deref(), config.delimiter)?;
+    let rows = score_labelled(
+        &model,
+        &config.data,
+        config.target.as_deref(),
+        config.delimiter,
+    )?;
     let m = metrics::evaluate(&rows.scores, &rows.positive, threshold);
-    let cal = calibration::reliability(&rows.scores, &rows.positive, calibration::DEFAULT_BINS);
     let sweep = Sweep::new(&rows.scores, &rows.positive);
-    let cuts = sweep.cut_points();
-    let table = config.thresholds.then(|| sweep.table(&config.grid));
-    let best = |rule| crate::threshold::pick(&cuts, sweep.n_positive(), sweep.n_negative(), rule).ok();
-    let (best_f1, best_youden) = (best(PickRule::F1), best(PickRule::Youden));
-    let picked: Option<(PickRule, ThresholdPoint)> = match config.pick {
-        Some(rule) => Some((
-            rule,
-            crate::threshold::pick(&cuts, sweep.n_positive(), sweep.n_negative(), rule)
-                .map_err(|e| Error::Usage(format!("{}: {e}", config.data)))?,
-        )),
-        None => None,
-    };
+    let analysis = Analysis::of(&config, &rows, &sweep)?;
     if let Some(dir) = charts {
+        let (cuts, cal) = (&analysis.cuts, &analysis.calibration);
         let operating = sweep.at(threshold);
         dir.write(&[
-            ("roc.svg", plot::roc_svg(&cuts, m.roc_auc, &operating)),
-            ("pr.svg", plot::pr_svg(&cuts, m.pr_auc, cal.base_rate, &operating)),
-            ("calibration.svg", plot::calibration_svg(&cal, threshold)),
+            ("roc.svg", plot::roc_svg(cuts, m.roc_auc, &operating)),
+            (
+                "pr.svg",
+                plot::pr_svg(cuts, m.pr_auc, cal.base_rate, &operating),
+            ),
+            ("calibration.svg", plot::calibration_svg(cal, threshold)),
         ])?;
     }
 
@@ -153,42 +177,108 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
     if config.json {
         let mut value = report::metrics_json_value(&m, &model, &results);
         if let Some(obj) = value.as_object_mut() {
-            obj.insert("calibration".into(), json(&cal));
-            if let Some(table) = &table {
-                obj.insert("thresholds".into(), json(table));
-                let mut optima = serde_json::Map::new();
-                optima.insert("f1".into(), json(&best_f1));
-                optima.insert("youden".into(), json(&best_youden));
-                obj.insert("best_thresholds".into(), optima.into());
-            }
-            if let Some((rule, point)) = &picked {
-                let mut p = json(point);
-                if let Some(o) = p.as_object_mut() {
-                    o.insert("rule".into(), rule.to_string().into());
-                }
-                obj.insert("pick".into(), p);
-            }
+            analysis.add_json(obj);
         }
         println!("{}", serde_json::to_string_pretty(&value).expect("json"));
     } else {
-        let mut text = report::metrics_table(&m, &model);
-        text += &report::calibration_summary(&cal);
-        if config.calibration {
-            text += &report::calibration_table(&cal);
-        }
-        if let Some(table) = &table {
-            text += &report::threshold_table(table, best_f1.as_ref(), best_youden.as_ref(), cuts.len(), &model);
-        }
-        if let Some((rule, point)) = &picked {
-            text += &report::threshold_line(&format!("pick {rule}"), point);
-        }
-        print!("{text}");
+        print!(
+            "{}{}",
+            report::metrics_table(&m, &model),
+            analysis.text(&config, &model)
+        );
     }
     let failed: Vec<&GateResult> = results.iter().filter(|r| !r.passed).collect();
     for r in &failed {
-        eprintln!("logit: gate failed: {}", r.reason.as_deref().unwrap_or(&r.gate.metric));
+        eprintln!(
+            "logit: gate failed: {}",
+            r.reason.as_deref().unwrap_or(&r.gate.metric)
+        );
     }
-    Ok(if failed.is_empty() { ExitStatus::Success } else { ExitStatus::GateFailed })
+    Ok(if failed.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::GateFailed
+    })
+}
+
+/// What `eval` reports beside the metrics at one threshold: calibration always, and the
+/// threshold table, optima and pick when asked for.
+struct Analysis {
+    calibration: calibration::Calibration,
+    /// Every distinct predicted probability as a cut point, descending.
+    cuts: Vec<ThresholdPoint>,
+    table: Option<Vec<ThresholdPoint>>,
+    best_f1: Option<ThresholdPoint>,
+    best_youden: Option<ThresholdPoint>,
+    picked: Option<(PickRule, ThresholdPoint)>,
+}
+
+impl Analysis {
+    /// Fails only when `--pick` names a rule the data cannot satisfy.
+    fn of(config: &EvalConfig, rows: &Scored, sweep: &Sweep) -> Result<Analysis> {
+        let cuts = sweep.cut_points();
+        let pick =
+            |rule| crate::threshold::pick(&cuts, sweep.n_positive(), sweep.n_negative(), rule);
+        let picked = match config.pick {
+            Some(rule) => Some((
+                rule,
+                pick(rule).map_err(|e| Error::Usage(format!("{}: {e}", config.data)))?,
+            )),
+            None => None,
+        };
+        Ok(Analysis {
+            calibration: calibration::reliability(
+                &rows.scores,
+                &rows.positive,
+                calibration::DEFAULT_BINS,
+            ),
+            table: config.thresholds.then(|| sweep.table(&config.grid)),
+            best_f1: pick(PickRule::F1).ok(),
+            best_youden: pick(PickRule::Youden).ok(),
+            picked,
+            cuts,
+        })
+    }
+
+    /// Adds `calibration`, and `thresholds` + `best_thresholds` and `pick` when asked for.
+    fn add_json(&self, obj: &mut serde_json::Map<String, serde_json::Value>) {
+        obj.insert("calibration".into(), json(&self.calibration));
+        if let Some(table) = &self.table {
+            obj.insert("thresholds".into(), json(table));
+            let mut optima = serde_json::Map::new();
+            optima.insert("f1".into(), json(&self.best_f1));
+            optima.insert("youden".into(), json(&self.best_youden));
+            obj.insert("best_thresholds".into(), optima.into());
+        }
+        if let Some((rule, point)) = &self.picked {
+            let mut p = json(point);
+            if let Some(o) = p.as_object_mut() {
+                o.insert("rule".into(), rule.to_string().into());
+            }
+            obj.insert("pick".into(), p);
+        }
+    }
+
+    /// The text sections after the metrics table.
+    fn text(&self, config: &EvalConfig, model: &Model) -> String {
+        let mut text = report::calibration_summary(&self.calibration);
+        if config.calibration {
+            text += &report::calibration_table(&self.calibration);
+        }
+        if let Some(table) = &self.table {
+            text += &report::threshold_table(
+                table,
+                self.best_f1.as_ref(),
+                self.best_youden.as_ref(),
+                self.cuts.len(),
+                model,
+            );
+        }
+        if let Some((rule, point)) = &self.picked {
+            text += &report::threshold_line(&format!("pick {rule}"), point);
+        }
+        text
+    }
 }
 
 /// A value of ours as JSON (our types always serialise).
@@ -200,7 +290,12 @@ fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 pub fn evaluate(config: &EvalConfig) -> Result<(Model, Metrics)> {
     let model = Model::load(&config.model)?;
     let threshold = config.threshold.unwrap_or(model.threshold);
-    let rows = score_labelled(&model, &config.data, config.target.as_deref(), config.delimiter)?;
+    let rows = score_labelled(
+        &model,
+        &config.data,
+        config.target.as_deref(),
+        config.delimiter,
+    )?;
     let m = metrics::evaluate(&rows.scores, &rows.positive, threshold);
     Ok((model, m))
 }
@@ -215,14 +310,25 @@ pub struct Scored {
 
 /// Reads the labelled CSV `data` (label column `target`, default the model's) and scores every
 /// row with `model`. Used by `eval`, `logit threshold` and `train --pick-threshold`.
-pub fn score_labelled(model: &Model, data: &str, target: Option<&str>, delimiter: u8) -> Result<Scored> {
+pub fn score_labelled(
+    model: &Model,
+    data: &str,
+    target: Option<&str>,
+    delimiter: u8,
+) -> Result<Scored> {
     let target = target.map_or_else(|| model.target.clone(), str::to_string);
     let (file, mut reader) = Source::open(data)?.csv_reader(delimiter);
     let header = read_header(&file, &mut reader)?;
     let target_index = header.iter().position(|h| *h == target).ok_or_else(|| {
         Error::from(DataError::new(
-            Location { file: file.clone(), line: Some(1), column: Some(target.clone()) },
-            DataErrorKind::MissingColumns { names: vec![target.clone()] },
+            Location {
+                file: file.clone(),
+                line: Some(1),
+                column: Some(target.clone()),
+            },
+            DataErrorKind::MissingColumns {
+                names: vec![target.clone()],
+            },
         ))
     })?;
     let scorer = RowScorer::new(
@@ -251,7 +357,11 @@ pub fn score_labelled(model: &Model, data: &str, target: Option<&str>, delimiter
         let at = |kind| DataError::new(Location::cell(&file, line, &target), kind);
         if markers.is_missing(label) {
             let hint = "eval needs the true label of every row".to_string();
-            return Err(at(DataErrorKind::MissingValue { found: label.to_string(), hint }).into());
+            return Err(at(DataErrorKind::MissingValue {
+                found: label.to_string(),
+                hint,
+            })
+            .into());
         }
         let is_positive = model.labels.is_positive(label).ok_or_else(|| {
             at(DataErrorKind::UnknownLabel {

@@ -76,7 +76,10 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
         if let Some(i) = memchr::memchr(b'\n', &pending) {
             break Some(i + 1);
         }
-        if read_more(&mut input, &mut pending, CHUNK_BYTES).map_err(|e| Error::io(&file, "read it", e))? == 0 {
+        if read_more(&mut input, &mut pending, CHUNK_BYTES)
+            .map_err(|e| Error::io(&file, "read it", e))?
+            == 0
+        {
             break None;
         }
     };
@@ -92,8 +95,9 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
         return finish(out, &out_name, rows);
     }
     pending.drain(..header_bytes.len());
-    let mut header_reader =
-        csv::ReaderBuilder::new().delimiter(config.delimiter).from_reader(header_bytes.as_slice());
+    let mut header_reader = csv::ReaderBuilder::new()
+        .delimiter(config.delimiter)
+        .from_reader(header_bytes.as_slice());
     let header = read_header(&file, &mut header_reader)?;
     let ctx = Context::new(&file, &header, &model, config, threshold)?;
     write_header(&mut out, &ctx, &header).map_err(write_err)?;
@@ -107,7 +111,10 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
         let mut chunks: Vec<Vec<u8>> = Vec::with_capacity(threads);
         while chunks.len() < threads && !(eof && pending.is_empty()) {
             while !eof && pending.len() < CHUNK_BYTES {
-                if read_more(&mut input, &mut pending, CHUNK_BYTES).map_err(|e| Error::io(&file, "read it", e))? == 0 {
+                if read_more(&mut input, &mut pending, CHUNK_BYTES)
+                    .map_err(|e| Error::io(&file, "read it", e))?
+                    == 0
+                {
                     eof = true;
                 }
             }
@@ -118,7 +125,10 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
                     Some(i) => i + 1,
                     None => {
                         // A line longer than a chunk: read until it ends.
-                        if read_more(&mut input, &mut pending, CHUNK_BYTES).map_err(|e| Error::io(&file, "read it", e))? == 0 {
+                        if read_more(&mut input, &mut pending, CHUNK_BYTES)
+                            .map_err(|e| Error::io(&file, "read it", e))?
+                            == 0
+                        {
                             eof = true;
                         }
                         continue;
@@ -138,9 +148,14 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
             vec![score_chunk(&ctx, &chunks[0])]
         } else {
             std::thread::scope(|scope| {
-                let handles: Vec<_> =
-                    chunks.iter().map(|c| scope.spawn(|| score_chunk(&ctx, c))).collect();
-                handles.into_iter().map(|h| h.join().expect("scoring thread panicked")).collect()
+                let handles: Vec<_> = chunks
+                    .iter()
+                    .map(|c| scope.spawn(|| score_chunk(&ctx, c)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("scoring thread panicked"))
+                    .collect()
             })
         };
         for (k, result) in results.into_iter().enumerate() {
@@ -182,7 +197,13 @@ struct Context {
 }
 
 impl Context {
-    fn new(file: &str, header: &[String], model: &Model, config: &PredictConfig, threshold: f64) -> Result<Context> {
+    fn new(
+        file: &str,
+        header: &[String],
+        model: &Model,
+        config: &PredictConfig,
+        threshold: f64,
+    ) -> Result<Context> {
         let scorer = RowScorer::new(
             file,
             header,
@@ -215,7 +236,10 @@ impl Context {
 
 /// Appends `bytes` as one CSV field (quoted when it holds a comma, quote or line break).
 fn push_field(out: &mut Vec<u8>, bytes: &[u8]) {
-    if bytes.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+    if bytes
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
         out.push(b'"');
         for &b in bytes {
             if b == b'"' {
@@ -249,7 +273,8 @@ fn score_chunk(ctx: &Context, chunk: &[u8]) -> Option<(Vec<u8>, u64)> {
     let mut buffer = ryu::Buffer::new();
     let mut rows = 0;
     let mut line_start = 0;
-    let ends = memchr::memchr_iter(b'\n', chunk).chain((chunk.last() != Some(&b'\n')).then_some(chunk.len()));
+    let ends = memchr::memchr_iter(b'\n', chunk)
+        .chain((chunk.last() != Some(&b'\n')).then_some(chunk.len()));
     for line_end in ends {
         let line = &chunk[line_start..line_end];
         line_start = line_end + 1;
@@ -262,7 +287,8 @@ fn score_chunk(ctx: &Context, chunk: &[u8]) -> Option<(Vec<u8>, u64)> {
         }
         fields.clear();
         let mut field_start = 0;
-        for field_end in memchr::memchr_iter(ctx.delimiter, line).chain(std::iter::once(line.len())) {
+        for field_end in memchr::memchr_iter(ctx.delimiter, line).chain(std::iter::once(line.len()))
+        {
             fields.push(&line[field_start..field_end]);
             field_start = field_end + 1;
         }
@@ -285,7 +311,10 @@ fn score_chunk(ctx: &Context, chunk: &[u8]) -> Option<(Vec<u8>, u64)> {
 
 /// A csv reader over `input`, whose first line is the header, and that header.
 fn csv_tail<R: Read>(file: &str, delimiter: u8, input: R) -> Result<(csv::Reader<R>, Vec<String>)> {
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).buffer_capacity(1 << 16).from_reader(input);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .buffer_capacity(1 << 16)
+        .from_reader(input);
     let header = read_header(file, &mut reader)?;
     Ok((reader, header))
 }
@@ -326,7 +355,8 @@ fn slow_records<R: Read>(
         line_bytes.push(b',');
         push_field(&mut line_bytes, ctx.label(p).as_bytes());
         line_bytes.push(b'\n');
-        out.write_all(&line_bytes).map_err(|e| Error::io(out_name, "write it", e))?;
+        out.write_all(&line_bytes)
+            .map_err(|e| Error::io(out_name, "write it", e))?;
         rows += 1;
     }
     Ok(rows)
@@ -351,20 +381,32 @@ fn read_more(input: &mut dyn Read, buf: &mut Vec<u8>, max: usize) -> std::io::Re
 }
 
 fn finish(mut out: Output, out_name: &str, rows: u64) -> Result<u64> {
-    out.flush().map_err(|e| Error::io(out_name, "write it", e))?;
+    out.flush()
+        .map_err(|e| Error::io(out_name, "write it", e))?;
     out.commit()?;
     Ok(rows)
 }
 
 /// Header indices of the `--keep` columns, failing with every name the header lacks.
 fn keep_indices(file: &str, header: &[String], keep: &[String]) -> Result<Vec<usize>> {
-    let missing: Vec<String> = keep.iter().filter(|k| !header.contains(k)).cloned().collect();
+    let missing: Vec<String> = keep
+        .iter()
+        .filter(|k| !header.contains(k))
+        .cloned()
+        .collect();
     if !missing.is_empty() {
         return Err(DataError::new(
-            Location { file: file.to_string(), line: Some(1), column: missing.first().cloned() },
+            Location {
+                file: file.to_string(),
+                line: Some(1),
+                column: missing.first().cloned(),
+            },
             DataErrorKind::MissingColumns { names: missing },
         )
         .into());
     }
-    Ok(keep.iter().map(|k| header.iter().position(|h| h == k).expect("checked")).collect())
+    Ok(keep
+        .iter()
+        .map(|k| header.iter().position(|h| h == k).expect("checked"))
+        .collect())
 }

@@ -49,13 +49,18 @@ impl TrainingProgress {
         }
         let now = Instant::now();
         let elapsed = now.duration_since(self.start);
-        if elapsed < DELAY || self.last_update.is_some_and(|t| now.duration_since(t) < REFRESH) {
+        if elapsed < DELAY
+            || self
+                .last_update
+                .is_some_and(|t| now.duration_since(t) < REFRESH)
+        {
             return;
         }
         self.last_update = Some(now);
         let bar = self.bar.get_or_insert_with(|| {
-            let style = ProgressStyle::with_template("{spinner} training ({prefix}): {msg}, {elapsed}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            let style =
+                ProgressStyle::with_template("{spinner} training ({prefix}): {msg}, {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner());
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
                 .with_style(style)
                 .with_prefix(self.solver.clone())

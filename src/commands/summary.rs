@@ -53,7 +53,8 @@ fn row(s: &mut String, name_width: usize, term: &Term) {
     let cells = [
         number(term.estimate),
         number(term.std_error),
-        term.z.map_or_else(|| "--".to_string(), |z| format!("{z:.3}")),
+        term.z
+            .map_or_else(|| "--".to_string(), |z| format!("{z:.3}")),
         p_value(term.p_value),
         number(term.ci_low),
         number(term.ci_high),
@@ -113,12 +114,16 @@ pub fn render_text(summary: &Summary) -> String {
     let single = "-".repeat(WIDTH);
     let _ = writeln!(s, "{double}");
     let fixed = |v: f64, decimals: usize| format!("{v:.decimals$}");
-    let optional = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or_else(|| "--".to_string(), f);
+    let optional =
+        |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or_else(|| "--".to_string(), f);
     let left = [
         ("No. observations:", summary.n.to_string()),
         ("Df model:", summary.df_model.to_string()),
-        ("Df residuals:", format!("{}", summary.df_residuals)),
-        ("Converged:", if summary.converged { "True" } else { "False" }.to_string()),
+        ("Df residuals:", summary.df_residuals.to_string()),
+        (
+            "Converged:",
+            if summary.converged { "True" } else { "False" }.to_string(),
+        ),
         ("Iterations:", summary.iterations.to_string()),
         ("Solver:", summary.solver.clone()),
         (
@@ -130,14 +135,26 @@ pub fn render_text(summary: &Summary) -> String {
             }
             .to_string(),
         ),
-        ("Condition no.:", optional(summary.condition_number, &|v| format_significant(v, 4))),
+        (
+            "Condition no.:",
+            optional(summary.condition_number, &|v| format_significant(v, 4)),
+        ),
     ];
     let right = [
         ("Log-likelihood:", fixed(summary.log_likelihood, 3)),
         ("LL-null:", fixed(summary.null_log_likelihood, 3)),
-        ("Pseudo R-squ. (McFadden):", optional(summary.pseudo_r2, &|v| fixed(v, 4))),
-        (&*format!("LLR chi2({}):", summary.llr_df), fixed(summary.llr, 3)),
-        ("LLR p-value:", optional(summary.llr_p_value, &|v| format_significant(v, 4))),
+        (
+            "Pseudo R-squ. (McFadden):",
+            optional(summary.pseudo_r2, &|v| fixed(v, 4)),
+        ),
+        (
+            &*format!("LLR chi2({}):", summary.llr_df),
+            fixed(summary.llr, 3),
+        ),
+        (
+            "LLR p-value:",
+            optional(summary.llr_p_value, &|v| format_significant(v, 4)),
+        ),
         ("Deviance:", fixed(summary.deviance, 3)),
         ("AIC:", fixed(summary.aic, 3)),
         ("BIC:", fixed(summary.bic, 3)),
@@ -146,10 +163,29 @@ pub fn render_text(summary: &Summary) -> String {
         let _ = writeln!(s, "{l:<18}{lv:>16}        {r:<27}{rv:>16}");
     }
     let _ = writeln!(s, "{double}");
-    let terms: Vec<&Term> = summary.intercept.iter().chain(&summary.coefficients).collect();
-    let name_width = terms.iter().map(|t| t.name.chars().count()).max().unwrap_or(0).max(11);
+    let terms: Vec<&Term> = summary
+        .intercept
+        .iter()
+        .chain(&summary.coefficients)
+        .collect();
+    let name_width = terms
+        .iter()
+        .map(|t| t.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(11);
     let _ = write!(s, "{:<name_width$}", "");
-    for heading in ["coef", "std err", "z", "P>|z|", "[0.025", "0.975]", "odds ratio", "[0.025", "0.975]"] {
+    for heading in [
+        "coef",
+        "std err",
+        "z",
+        "P>|z|",
+        "[0.025",
+        "0.975]",
+        "odds ratio",
+        "[0.025",
+        "0.975]",
+    ] {
         let _ = write!(s, " {heading:>11}");
     }
     s.push('\n');

@@ -52,10 +52,19 @@ pub fn run(args: &ThresholdArgs) -> Result<ExitStatus> {
     check_destination(&config.output, &[&config.data])?;
     let mut model = Model::load(&config.model)?;
     let previous = model.threshold;
-    let chosen = choose(&model, &config.data, config.target.as_deref(), config.delimiter, config.pick)?;
+    let chosen = choose(
+        &model,
+        &config.data,
+        config.target.as_deref(),
+        config.delimiter,
+        config.pick,
+    )?;
     model.threshold = chosen.threshold;
     if !config.quiet {
-        eprint!("{}", choice_report(&config.data, config.pick, &chosen, previous));
+        eprint!(
+            "{}",
+            choice_report(&config.data, config.pick, &chosen, previous)
+        );
     }
     model.save(&config.output, &[&config.data])?;
     if !config.quiet && config.output != "-" {

@@ -7,10 +7,12 @@ use crate::data::input::{check_destination, delimiter_for, Source};
 use crate::data::missing::{Markers, MissingPolicy, MissingSpec};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
-use crate::model::{Feature, Model, ObjectiveSpec, TrainingCounts, FORMAT, OBJECTIVE_DEFINITION, VERSION};
+use crate::model::{
+    Feature, Model, ObjectiveSpec, TrainingCounts, FORMAT, OBJECTIVE_DEFINITION, VERSION,
+};
 use crate::objective::Objective;
 use crate::report;
-use crate::solvers::{self, separation, Fit, FitOptions, SolverKind, StopReason, DEFAULT_TOL};
+use crate::solvers::{self, separation, Fit, FitOptions, SolverKind, StopReason};
 use crate::threshold::PickRule;
 
 /// Relative disagreement beyond which `--cross-check` fails.
@@ -32,8 +34,6 @@ pub struct TrainConfig {
     pub threshold: f64,
     pub cross_check: bool,
     pub quiet: bool,
-    /// Print the statistical summary (`logit summary`) to stderr after the report.
-    pub summary: bool,
     pub missing: MissingPolicy,
     pub markers: Markers,
     pub delimiter: u8,
@@ -51,8 +51,10 @@ impl TrainConfig {
     /// at its command-line default (for library users and tests).
     pub fn new(data: &str, target: &str, output: &str) -> Result<TrainConfig> {
         use clap::Parser;
-        let cli = crate::cli::Cli::try_parse_from(["logit", "train", data, "--target", target, "-o", output])
-            .map_err(|e| Error::Usage(e.to_string()))?;
+        let cli = crate::cli::Cli::try_parse_from([
+            "logit", "train", data, "--target", target, "-o", output,
+        ])
+        .map_err(|e| Error::Usage(e.to_string()))?;
         match cli.command {
             crate::cli::Command::Train(args) => TrainConfig::from_args(&args),
             _ => unreachable!("parsed a train command"),
@@ -74,7 +76,7 @@ impl TrainConfig {
         let fit = FitOptions {
             solver,
             max_iter: args.max_iter,
-            tol: args.tol.unwrap_or(DEFAULT_TOL),
+            tol: args.tol.unwrap_or(solver.default_tol()),
             learning_rate: args.learning_rate,
         };
         fit.validate()?;
@@ -92,7 +94,6 @@ impl TrainConfig {
             threshold: args.threshold,
             cross_check: args.cross_check,
             quiet: args.quiet,
-            summary: args.summary,
             missing: match args.missing {
                 MissingArg::Error => MissingPolicy::Error,
                 MissingArg::Drop => MissingPolicy::Drop,
@@ -103,7 +104,10 @@ impl TrainConfig {
             delimiter: delimiter_for(&args.data, args.delimiter),
             pick_threshold: args.pick_threshold,
             validation: args.validation.clone(),
-            validation_delimiter: args.validation.as_deref().map_or(b',', |v| delimiter_for(v, args.delimiter)),
+            validation_delimiter: args
+                .validation
+                .as_deref()
+                .map_or(b',', |v| delimiter_for(v, args.delimiter)),
             plot: args.plot.clone(),
         })
     }
@@ -112,7 +116,8 @@ impl TrainConfig {
 pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
     let config = TrainConfig::from_args(args)?;
     // The solver's iterations feed the progress line and, with --plot, the training curve.
-    let mut progress = super::progress::TrainingProgress::new(config.quiet, config.fit.solver.as_str());
+    let mut progress =
+        super::progress::TrainingProgress::new(config.quiet, config.fit.solver.as_str());
     let mut history = Vec::new();
     let (mut model, warnings, cross) = train_observed(&config, &mut |it| {
         progress.update(it);
@@ -124,17 +129,22 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
     let mut choice = None;
     if let (Some(rule), Some(validation)) = (config.pick_threshold, &config.validation) {
         let previous = model.threshold;
-        let chosen = super::threshold::choose(&model, validation, None, config.validation_delimiter, rule)?;
+        let chosen =
+            super::threshold::choose(&model, validation, None, config.validation_delimiter, rule)?;
         model.threshold = chosen.threshold;
-        choice = Some(super::threshold::choice_report(validation, rule, &chosen, previous));
+        choice = Some(super::threshold::choice_report(
+            validation, rule, &chosen, previous,
+        ));
     }
     // Drawn and staged in a temporary file before the model is written; renamed into place after.
     let chart = match &config.plot {
         Some(path) => {
-            let svg = crate::plot::training_svg(&history, config.fit.tol, config.fit.solver.as_str())
-                .map_err(|e| e.at(path))?;
+            let svg =
+                crate::plot::training_svg(&history, config.fit.tol, config.fit.solver.as_str())
+                    .map_err(|e| e.at(path))?;
             let mut out = crate::data::input::Output::create(path, &plot_inputs(&config))?;
-            std::io::Write::write_all(&mut out, svg.as_bytes()).map_err(|e| Error::io(path, "write it", e))?;
+            std::io::Write::write_all(&mut out, svg.as_bytes())
+                .map_err(|e| Error::io(path, "write it", e))?;
             Some(out)
         }
         None => None,
@@ -148,9 +158,12 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
             eprint!("{choice}");
         }
     }
-    if config.summary {
+    if args.summary {
         // Asked for explicitly, so printed even with --quiet; stderr, as stdout may carry the model.
-        eprint!("{}", crate::commands::summary::render_text(&crate::summary::Summary::of(&model)));
+        eprint!(
+            "{}",
+            crate::commands::summary::render_text(&crate::summary::Summary::of(&model))
+        );
     }
     model.save(&config.output, &[&config.data])?;
     if !config.quiet && config.output != "-" {
@@ -174,7 +187,9 @@ fn plot_inputs(config: &TrainConfig) -> Vec<&str> {
 
 /// Fits a model as configured. Returns the model, warnings for the user, and the cross-check
 /// result when one was asked for. Writes nothing.
-pub fn train(config: &TrainConfig) -> Result<(Model, Vec<String>, Option<solvers::linfa::CrossCheck>)> {
+pub fn train(
+    config: &TrainConfig,
+) -> Result<(Model, Vec<String>, Option<solvers::linfa::CrossCheck>)> {
     train_observed(config, &mut |_| {})
 }
 
@@ -189,7 +204,10 @@ pub fn train_observed(
     check_destination(&config.output, &inputs)?;
     if let Some(plot) = &config.plot {
         if plot == &config.output && plot != "-" || plot == "-" && config.output == "-" {
-            return Err(Error::Usage(format!("--plot {plot:?} and -o {:?} name the same destination", config.output)));
+            return Err(Error::Usage(format!(
+                "--plot {plot:?} and -o {:?} name the same destination",
+                config.output
+            )));
         }
         check_destination(plot, &plot_inputs(config))?;
     }
@@ -217,7 +235,12 @@ pub fn train_observed(
     };
     scaler.apply(&mut data.x);
 
-    let objective = Objective::new(data.x.view(), data.y.view(), config.l2, config.fit_intercept);
+    let objective = Objective::new(
+        data.x.view(),
+        data.y.view(),
+        config.l2,
+        config.fit_intercept,
+    );
     let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
     let mut warnings = fit_warnings(config, &data, &fit);
 
@@ -279,8 +302,10 @@ fn fit_warnings(config: &TrainConfig, data: &TrainingData, fit: &Fit) -> Vec<Str
     let r = &fit.report;
     if config.l2 == 0.0 {
         let separating = separation::separating_features(data.x.view(), data.y.view());
-        let names: Vec<String> =
-            separating.iter().map(|&j| format!("{:?}", data.feature_names[j])).collect();
+        let names: Vec<String> = separating
+            .iter()
+            .map(|&j| format!("{:?}", data.feature_names[j]))
+            .collect();
         if !names.is_empty() {
             warnings.push(format!(
                 "complete separation: feature {} alone separates the classes, so the unpenalised \
@@ -343,9 +368,14 @@ fn identifiability_warnings(config: &TrainConfig, data: &TrainingData) -> Vec<St
         }
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         bits(j).for_each(|b| std::hash::Hash::hash(&b, &mut hasher));
-        let group = by_hash.entry(std::hash::Hasher::finish(&hasher)).or_default();
+        let group = by_hash
+            .entry(std::hash::Hasher::finish(&hasher))
+            .or_default();
         match group.iter().find(|&&i| bits(i).eq(bits(j))) {
-            Some(&i) => duplicates.push(format!("{:?} = {:?}", data.feature_names[j], data.feature_names[i])),
+            Some(&i) => duplicates.push(format!(
+                "{:?} = {:?}",
+                data.feature_names[j], data.feature_names[i]
+            )),
             None => group.push(j),
         }
     }
@@ -384,7 +414,11 @@ fn identifiability_warnings(config: &TrainConfig, data: &TrainingData) -> Vec<St
 fn build_model(config: &TrainConfig, data: &TrainingData, scaler: &Scaler, fit: &Fit) -> Model {
     let p = data.feature_names.len();
     let w_std = &fit.theta[..p];
-    let b_std = if config.fit_intercept { fit.theta[p] } else { 0.0 };
+    let b_std = if config.fit_intercept {
+        fit.theta[p]
+    } else {
+        0.0
+    };
     let (w, b) = scaler.to_original(w_std, b_std);
     let features = (0..p)
         .map(|j| Feature {
@@ -424,7 +458,12 @@ fn build_model(config: &TrainConfig, data: &TrainingData, scaler: &Scaler, fit: 
         },
         fit: fit.report.clone(),
         inference: Some(crate::summary::Inference::compute(
-            &Objective::new(data.x.view(), data.y.view(), config.l2, config.fit_intercept),
+            &Objective::new(
+                data.x.view(),
+                data.y.view(),
+                config.l2,
+                config.fit_intercept,
+            ),
             &fit.theta,
             &scaler.mean,
             &scaler.std,

@@ -53,7 +53,10 @@ impl Scaler {
 
     /// The identity scaling (for `--no-standardize`).
     pub fn identity(n_features: usize) -> Scaler {
-        Scaler { mean: vec![0.0; n_features], std: vec![1.0; n_features] }
+        Scaler {
+            mean: vec![0.0; n_features],
+            std: vec![1.0; n_features],
+        }
     }
 
     /// Standardises `x` in place.

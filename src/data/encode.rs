@@ -46,9 +46,10 @@ impl ColumnSpec {
     pub fn design_names(&self) -> Vec<String> {
         match &self.kind {
             ColumnKind::Numeric { .. } => vec![self.name.clone()],
-            ColumnKind::Categorical { levels, .. } => {
-                levels.iter().map(|l| format!("{}={}", self.name, l)).collect()
-            }
+            ColumnKind::Categorical { levels, .. } => levels
+                .iter()
+                .map(|l| format!("{}={}", self.name, l))
+                .collect(),
         }
     }
 
@@ -66,8 +67,12 @@ pub fn parse_number(cell: &str) -> Result<f64, DataErrorKind> {
     let t = cell.trim();
     match t.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
-        Ok(_) => Err(DataErrorKind::NotFinite { value: cell.to_string() }),
-        Err(_) => Err(DataErrorKind::NotANumber { value: cell.to_string() }),
+        Ok(_) => Err(DataErrorKind::NotFinite {
+            value: cell.to_string(),
+        }),
+        Err(_) => Err(DataErrorKind::NotANumber {
+            value: cell.to_string(),
+        }),
     }
 }
 
@@ -109,9 +114,15 @@ const MISSING_CODE: u32 = u32::MAX;
 /// Values of one feature column while reading; missing cells are `NaN` / `MISSING_CODE`.
 enum ColumnValues {
     /// No present cell seen yet (the column's type is decided by its first present cell).
-    Undecided { missing: usize },
+    Undecided {
+        missing: usize,
+    },
     Numeric(Vec<f64>),
-    Categorical { codes: Vec<u32>, levels: Vec<String>, index: HashMap<String, u32> },
+    Categorical {
+        codes: Vec<u32>,
+        levels: Vec<String>,
+        index: HashMap<String, u32>,
+    },
 }
 
 /// One parsed cell of the current record, before the row is accepted.
@@ -123,7 +134,11 @@ enum Cell {
 }
 
 /// Reads a whole training CSV into a design matrix, checking every cell.
-pub fn read_training(source: Source, delimiter: u8, selection: &TrainingSelection) -> Result<TrainingData> {
+pub fn read_training(
+    source: Source,
+    delimiter: u8,
+    selection: &TrainingSelection,
+) -> Result<TrainingData> {
     let (file, mut reader) = source.csv_reader(delimiter);
     read_training_from(&file, &mut reader, selection)
 }
@@ -137,14 +152,21 @@ pub fn read_training_from<R: Read>(
     let header = read_header(file, reader)?;
     let target = selection.target;
     let selected = select_features(file, &header, target, selection.features, selection.exclude)?;
-    let target_index = header.iter().position(|h| h == target).expect("checked by select_features");
+    let target_index = header
+        .iter()
+        .position(|h| h == target)
+        .expect("checked by select_features");
     let policy = selection.missing;
     let markers = &selection.markers;
 
-    let mut values: Vec<ColumnValues> = selected.iter().map(|_| ColumnValues::Undecided { missing: 0 }).collect();
+    let mut values: Vec<ColumnValues> = selected
+        .iter()
+        .map(|_| ColumnValues::Undecided { missing: 0 })
+        .collect();
     let mut seen_labels: Vec<String> = Vec::with_capacity(2);
     let mut label_codes: Vec<u8> = Vec::new();
     let mut row: Vec<Cell> = Vec::with_capacity(selected.len());
+    let mut new_levels: Vec<usize> = Vec::new();
     let mut rows_dropped = 0;
     let mut record = csv::StringRecord::new();
     let mut line = 1;
@@ -165,8 +187,12 @@ pub fn read_training_from<R: Read>(
                 rows_dropped += 1;
                 continue;
             }
-            let hint = "every training row needs a label; use --missing drop to leave such rows out";
-            let kind = DataErrorKind::MissingValue { found: label_cell.to_string(), hint: hint.to_string() };
+            let hint =
+                "every training row needs a label; use --missing drop to leave such rows out";
+            let kind = DataErrorKind::MissingValue {
+                found: label_cell.to_string(),
+                hint: hint.to_string(),
+            };
             return Err(at(target, kind).into());
         }
         let label = label_cell.trim();
@@ -174,7 +200,8 @@ pub fn read_training_from<R: Read>(
         // Parse the whole row first, so a dropped row leaves no trace in any column.
         row.clear();
         let mut any_missing = false;
-        for (column, &col) in values.iter_mut().zip(&selected) {
+        new_levels.clear();
+        for (position, (column, &col)) in values.iter_mut().zip(&selected).enumerate() {
             let cell = &record[col];
             if markers.is_missing(cell) {
                 if policy == MissingPolicy::Error {
@@ -193,11 +220,17 @@ pub fn read_training_from<R: Read>(
                 *column = if parse_number(cell).is_ok() {
                     ColumnValues::Numeric(vec![f64::NAN; missing])
                 } else {
-                    ColumnValues::Categorical { codes: vec![MISSING_CODE; missing], levels: Vec::new(), index: HashMap::new() }
+                    ColumnValues::Categorical {
+                        codes: vec![MISSING_CODE; missing],
+                        levels: Vec::new(),
+                        index: HashMap::new(),
+                    }
                 };
             }
             row.push(match column {
-                ColumnValues::Numeric(_) => Cell::Number(parse_number(cell).map_err(|k| at(&header[col], k))?),
+                ColumnValues::Numeric(_) => {
+                    Cell::Number(parse_number(cell).map_err(|k| at(&header[col], k))?)
+                }
                 ColumnValues::Categorical { levels, index, .. } => {
                     let level = cell.trim();
                     Cell::Level(match index.get(level) {
@@ -206,6 +239,7 @@ pub fn read_training_from<R: Read>(
                             let c = levels.len() as u32;
                             levels.push(level.to_string());
                             index.insert(level.to_string(), c);
+                            new_levels.push(position);
                             c
                         }
                     })
@@ -214,6 +248,14 @@ pub fn read_training_from<R: Read>(
             });
         }
         if any_missing && policy == MissingPolicy::Drop {
+            // A level seen only in a dropped row was not seen in training: take it back.
+            for &position in &new_levels {
+                if let ColumnValues::Categorical { levels, index, .. } = &mut values[position] {
+                    if let Some(level) = levels.pop() {
+                        index.remove(&level);
+                    }
+                }
+            }
             rows_dropped += 1;
             continue;
         }
@@ -246,18 +288,30 @@ pub fn read_training_from<R: Read>(
     if n_rows == 0 {
         return Err(DataError::new(Location::file(file), DataErrorKind::NoDataRows).into());
     }
-    let target_location = Location { file: file.to_string(), line: None, column: Some(target.to_string()) };
+    let target_location = Location {
+        file: file.to_string(),
+        line: None,
+        column: Some(target.to_string()),
+    };
     if seen_labels.len() < 2 {
         let label = seen_labels.pop().unwrap_or_default();
         return Err(DataError::new(target_location, DataErrorKind::OneClass { label }).into());
     }
     let seen = [seen_labels[0].clone(), seen_labels[1].clone()];
     if seen[0].to_lowercase() == seen[1].to_lowercase() {
-        return Err(DataError::new(target_location, DataErrorKind::LabelsDifferOnlyByCase { labels: seen }).into());
+        return Err(DataError::new(
+            target_location,
+            DataErrorKind::LabelsDifferOnlyByCase { labels: seen },
+        )
+        .into());
     }
-    let labels = Labels::choose(seen, selection.positive).map_err(|kind| DataError::new(target_location, kind))?;
+    let labels = Labels::choose(seen, selection.positive)
+        .map_err(|kind| DataError::new(target_location, kind))?;
     let positive_code = u8::from(seen_labels[1] == labels.positive);
-    let y: Array1<f64> = label_codes.iter().map(|&c| f64::from(u8::from(c == positive_code))).collect();
+    let y: Array1<f64> = label_codes
+        .iter()
+        .map(|&c| f64::from(u8::from(c == positive_code)))
+        .collect();
     let n_positive = y.iter().filter(|&&v| v == 1.0).count();
 
     // Columns in file order; categorical levels sorted so the model does not depend on row
@@ -267,7 +321,15 @@ pub fn read_training_from<R: Read>(
     for (column, &col) in values.into_iter().zip(&selected) {
         let name = &header[col];
         let no_values = || -> Error {
-            DataError::new(Location { file: file.to_string(), line: None, column: Some(name.clone()) }, DataErrorKind::NoValues).into()
+            DataError::new(
+                Location {
+                    file: file.to_string(),
+                    line: None,
+                    column: Some(name.clone()),
+                },
+                DataErrorKind::NoValues,
+            )
+            .into()
         };
         let (kind, column) = match column {
             ColumnValues::Undecided { .. } => return Err(no_values()),
@@ -289,23 +351,45 @@ pub fn read_training_from<R: Read>(
                 for (new, &old) in order.iter().enumerate() {
                     remap[old as usize] = new as u32;
                 }
-                let mut codes: Vec<u32> =
-                    codes.into_iter().map(|c| if c == MISSING_CODE { c } else { remap[c as usize] }).collect();
-                let sorted: Vec<String> = order.iter().map(|&o| levels[o as usize].clone()).collect();
+                let mut codes: Vec<u32> = codes
+                    .into_iter()
+                    .map(|c| {
+                        if c == MISSING_CODE {
+                            c
+                        } else {
+                            remap[c as usize]
+                        }
+                    })
+                    .collect();
+                let sorted: Vec<String> =
+                    order.iter().map(|&o| levels[o as usize].clone()).collect();
                 let fill = if policy.imputes() {
                     let mode = mode_of_present(&codes, sorted.len()).ok_or_else(no_values)?;
-                    codes.iter_mut().filter(|c| **c == MISSING_CODE).for_each(|c| *c = mode);
+                    codes
+                        .iter_mut()
+                        .filter(|c| **c == MISSING_CODE)
+                        .for_each(|c| *c = mode);
                     Some(sorted[mode as usize].clone())
                 } else {
                     None
                 };
                 (
-                    ColumnKind::Categorical { levels: sorted, fill },
-                    ColumnValues::Categorical { codes, levels: Vec::new(), index: HashMap::new() },
+                    ColumnKind::Categorical {
+                        levels: sorted,
+                        fill,
+                    },
+                    ColumnValues::Categorical {
+                        codes,
+                        levels: Vec::new(),
+                        index: HashMap::new(),
+                    },
                 )
             }
         };
-        columns.push(ColumnSpec { name: name.clone(), kind });
+        columns.push(ColumnSpec {
+            name: name.clone(),
+            kind,
+        });
         encoded.push(column);
     }
     let feature_names: Vec<String> = columns.iter().flat_map(ColumnSpec::design_names).collect();
@@ -346,9 +430,18 @@ pub fn read_training_from<R: Read>(
 /// One model column resolved against an input header: where to find it and its weights.
 #[derive(Debug)]
 enum Term {
-    Numeric { index: usize, weight: f64, fill: Option<f64> },
+    Numeric {
+        index: usize,
+        weight: f64,
+        fill: Option<f64>,
+    },
     /// Levels sorted, as stored in the model, so lookup is a binary search.
-    Categorical { index: usize, levels: Vec<String>, weights: Vec<f64>, fill: Option<usize> },
+    Categorical {
+        index: usize,
+        levels: Vec<String>,
+        weights: Vec<f64>,
+        fill: Option<usize>,
+    },
 }
 
 /// Computes the linear score `z = b + sum_j w_j x_j` of one CSV record, with the model's
@@ -385,7 +478,11 @@ impl RowScorer {
             .collect();
         if !missing.is_empty() {
             return Err(DataError::new(
-                Location { file: file.to_string(), line: Some(1), column: missing.first().cloned() },
+                Location {
+                    file: file.to_string(),
+                    line: Some(1),
+                    column: missing.first().cloned(),
+                },
                 DataErrorKind::MissingColumns { names: missing },
             )
             .into());
@@ -393,31 +490,56 @@ impl RowScorer {
         let mut terms = Vec::with_capacity(columns.len());
         let mut offset = 0;
         for column in columns {
-            let index = header.iter().position(|h| *h == column.name).expect("checked above");
+            let index = header
+                .iter()
+                .position(|h| *h == column.name)
+                .expect("checked above");
             let width = column.width();
             let w = &weights[offset..offset + width];
             terms.push(match &column.kind {
-                ColumnKind::Numeric { fill } => Term::Numeric { index, weight: w[0], fill: *fill },
+                ColumnKind::Numeric { fill } => Term::Numeric {
+                    index,
+                    weight: w[0],
+                    fill: *fill,
+                },
                 ColumnKind::Categorical { levels, fill } => Term::Categorical {
                     index,
                     levels: levels.clone(),
                     weights: w.to_vec(),
-                    fill: fill.as_ref().and_then(|f| levels.iter().position(|l| l == f)),
+                    fill: fill
+                        .as_ref()
+                        .and_then(|f| levels.iter().position(|l| l == f)),
                 },
             });
             offset += width;
         }
-        let numeric_markers =
-            markers.values().iter().filter(|m| m.parse::<f64>().is_ok()).cloned().collect();
-        Ok(RowScorer { file: file.to_string(), header: header.to_vec(), terms, intercept, markers, numeric_markers, policy })
+        let numeric_markers = markers
+            .values()
+            .iter()
+            .filter(|m| m.parse::<f64>().is_ok())
+            .cloned()
+            .collect();
+        Ok(RowScorer {
+            file: file.to_string(),
+            header: header.to_vec(),
+            terms,
+            intercept,
+            markers,
+            numeric_markers,
+            policy,
+        })
     }
 
     /// The linear score of one record that starts on physical line `line`.
-    pub fn score(&self, record: &csv::StringRecord, line: u64) -> Result<f64, DataError> {
+    pub fn score(&self, record: &csv::StringRecord, line: u64) -> Result<f64> {
         let mut z = self.intercept;
         for term in &self.terms {
             match term {
-                Term::Numeric { index, weight, fill } => {
+                Term::Numeric {
+                    index,
+                    weight,
+                    fill,
+                } => {
                     let cell = &record[*index];
                     let v = if self.markers.is_missing(cell) {
                         fill.ok_or_else(|| self.missing(line, *index, cell))?
@@ -426,16 +548,26 @@ impl RowScorer {
                     };
                     z += weight * v;
                 }
-                Term::Categorical { index, levels, weights, fill } => {
+                Term::Categorical {
+                    index,
+                    levels,
+                    weights,
+                    fill,
+                } => {
                     let cell = &record[*index];
                     let i = if self.markers.is_missing(cell) {
                         fill.ok_or_else(|| self.missing(line, *index, cell))?
                     } else {
                         let level = cell.trim();
-                        levels.binary_search_by(|l| l.as_str().cmp(level)).map_err(|_| {
-                            let kind = DataErrorKind::UnseenCategory { value: level.to_string(), known: levels.clone() };
-                            self.at(line, *index, kind)
-                        })?
+                        levels
+                            .binary_search_by(|l| l.as_str().cmp(level))
+                            .map_err(|_| {
+                                let kind = DataErrorKind::UnseenCategory {
+                                    value: level.to_string(),
+                                    known: levels.clone(),
+                                };
+                                self.at(line, *index, kind)
+                            })?
                     };
                     z += weights[i];
                 }
@@ -462,7 +594,12 @@ impl RowScorer {
                     }
                     z += weight * v;
                 }
-                Term::Categorical { index, levels, weights, .. } => {
+                Term::Categorical {
+                    index,
+                    levels,
+                    weights,
+                    ..
+                } => {
                     let cell = trim_ascii(fields.get(*index)?);
                     let level = std::str::from_utf8(cell).ok()?;
                     if level.is_empty() || self.markers.values().iter().any(|m| m == level) {
@@ -476,7 +613,10 @@ impl RowScorer {
     }
 
     fn missing(&self, line: u64, index: usize, cell: &str) -> DataError {
-        let kind = DataErrorKind::MissingValue { found: cell.to_string(), hint: self.policy.scoring_hint().to_string() };
+        let kind = DataErrorKind::MissingValue {
+            found: cell.to_string(),
+            hint: self.policy.scoring_hint().to_string(),
+        };
         self.at(line, index, kind)
     }
 
@@ -500,7 +640,10 @@ mod tests {
     }
 
     fn target_y() -> TrainingSelection<'static> {
-        TrainingSelection { target: "y", ..Default::default() }
+        TrainingSelection {
+            target: "y",
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -508,10 +651,22 @@ mod tests {
         for s in ["0.5", " +0.5 ", ".5", "5E-1", "0.5e+0"] {
             assert_eq!(parse_number(s).unwrap(), 0.5, "{s}");
         }
-        assert!(matches!(parse_number("1e400"), Err(DataErrorKind::NotFinite { .. })));
-        assert!(matches!(parse_number("NaN"), Err(DataErrorKind::NotFinite { .. })));
-        assert!(matches!(parse_number("inf"), Err(DataErrorKind::NotFinite { .. })));
-        assert!(matches!(parse_number("abc"), Err(DataErrorKind::NotANumber { .. })));
+        assert!(matches!(
+            parse_number("1e400"),
+            Err(DataErrorKind::NotFinite { .. })
+        ));
+        assert!(matches!(
+            parse_number("NaN"),
+            Err(DataErrorKind::NotFinite { .. })
+        ));
+        assert!(matches!(
+            parse_number("inf"),
+            Err(DataErrorKind::NotFinite { .. })
+        ));
+        assert!(matches!(
+            parse_number("abc"),
+            Err(DataErrorKind::NotANumber { .. })
+        ));
     }
 
     #[test]
@@ -543,18 +698,29 @@ mod tests {
     #[test]
     fn label_problems_are_typed() {
         let err = read("a,y\n1,1\n2,1\n", &target_y()).unwrap_err();
-        assert!(matches!(err, crate::error::Error::Data(DataError { kind: DataErrorKind::OneClass { .. }, .. })));
+        assert!(
+            matches!(err, crate::error::Error::Data(e) if matches!(e.kind, DataErrorKind::OneClass { .. }))
+        );
         let err = read("a,y\n1,yes\n2,no\n3,Yes\n", &target_y()).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("line 4") && text.contains("letter case"), "{text}");
+        assert!(
+            text.contains("line 4") && text.contains("letter case"),
+            "{text}"
+        );
         let err = read("a,y\n1,\n2,1\n", &target_y()).unwrap_err();
         assert!(err.to_string().contains("line 2, column \"y\""));
         let err = read("a,y\n1,Yes\n2,yes\n", &target_y()).unwrap_err();
-        assert!(matches!(err, Error::Data(DataError { kind: DataErrorKind::LabelsDifferOnlyByCase { .. }, .. })));
+        assert!(
+            matches!(err, Error::Data(e) if matches!(e.kind, DataErrorKind::LabelsDifferOnlyByCase { .. }))
+        );
     }
 
     fn with_policy(policy: MissingPolicy) -> TrainingSelection<'static> {
-        TrainingSelection { target: "y", missing: policy, ..Default::default() }
+        TrainingSelection {
+            target: "y",
+            missing: policy,
+            ..Default::default()
+        }
     }
 
     const WITH_GAPS: &str = "a,c,y\nNA,red,1\n2,,0\n4,blue,1\n9,blue,0\n";
@@ -562,7 +728,10 @@ mod tests {
     #[test]
     fn missing_cells_are_errors_by_default_with_advice() {
         let err = read(WITH_GAPS, &target_y()).unwrap_err().to_string();
-        assert!(err.contains("line 2, column \"a\": found \"NA\", a missing-value marker"), "{err}");
+        assert!(
+            err.contains("line 2, column \"a\": found \"NA\", a missing-value marker"),
+            "{err}"
+        );
         assert!(err.contains("--missing"), "{err}");
     }
 
@@ -579,41 +748,80 @@ mod tests {
     fn mean_and_median_fill_numeric_cells_and_the_mode_fills_categories() {
         let data = read(WITH_GAPS, &with_policy(MissingPolicy::Mean)).unwrap();
         assert_eq!(data.x.column(0).to_vec(), vec![5.0, 2.0, 4.0, 9.0]);
-        assert_eq!(data.columns[0].kind, ColumnKind::Numeric { fill: Some(5.0) });
+        assert_eq!(
+            data.columns[0].kind,
+            ColumnKind::Numeric { fill: Some(5.0) }
+        );
         // blue appears twice, red once: the missing cell becomes blue.
         assert_eq!(data.x.row(1).to_vec(), vec![2.0, 1.0, 0.0]);
-        assert!(matches!(&data.columns[1].kind, ColumnKind::Categorical { fill: Some(f), .. } if f == "blue"));
+        assert!(
+            matches!(&data.columns[1].kind, ColumnKind::Categorical { fill: Some(f), .. } if f == "blue")
+        );
         let data = read(WITH_GAPS, &with_policy(MissingPolicy::Median)).unwrap();
         assert_eq!(data.x[[0, 0]], 4.0);
         let err = read("a,b,y\nNA,1,1\n,2,0\n", &with_policy(MissingPolicy::Mean)).unwrap_err();
-        assert!(err.to_string().contains("every cell of this column is missing"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("every cell of this column is missing"),
+            "{err}"
+        );
     }
 
     #[test]
     fn row_scorer_matches_columns_by_name_and_rejects_unseen_levels() {
         let columns = vec![
-            ColumnSpec { name: "a".into(), kind: ColumnKind::Numeric { fill: None } },
+            ColumnSpec {
+                name: "a".into(),
+                kind: ColumnKind::Numeric { fill: None },
+            },
             ColumnSpec {
                 name: "c".into(),
-                kind: ColumnKind::Categorical { levels: vec!["blue".into(), "red".into()], fill: Some("red".into()) },
+                kind: ColumnKind::Categorical {
+                    levels: vec!["blue".into(), "red".into()],
+                    fill: Some("red".into()),
+                },
             },
         ];
         let header: Vec<String> = ["c", "extra", "a"].iter().map(|s| s.to_string()).collect();
-        let scorer = RowScorer::new("p.csv", &header, &columns, &[2.0, -1.0, 1.0], 0.5, Markers::default(), MissingPolicy::Mean)
-            .unwrap();
+        let scorer = RowScorer::new(
+            "p.csv",
+            &header,
+            &columns,
+            &[2.0, -1.0, 1.0],
+            0.5,
+            Markers::default(),
+            MissingPolicy::Mean,
+        )
+        .unwrap();
         let rec = csv::StringRecord::from(vec!["red", "zzz", " 3 "]);
         assert_eq!(scorer.score(&rec, 2).unwrap(), 0.5 + 6.0 + 1.0);
         let rec = csv::StringRecord::from(vec!["green", "zzz", "3"]);
         let err = scorer.score(&rec, 7).unwrap_err();
-        assert!(err.to_string().contains("line 7, column \"c\": category \"green\""), "{err}");
+        assert!(
+            err.to_string()
+                .contains("line 7, column \"c\": category \"green\""),
+            "{err}"
+        );
         // A missing categorical cell takes the fill level; a missing numeric one has no fill.
         let rec = csv::StringRecord::from(vec!["NA", "zzz", "3"]);
         assert_eq!(scorer.score(&rec, 8).unwrap(), 0.5 + 6.0 + 1.0);
         let rec = csv::StringRecord::from(vec!["red", "zzz", ""]);
         let err = scorer.score(&rec, 9).unwrap_err();
-        assert!(err.to_string().contains("line 9, column \"a\": the cell is empty"), "{err}");
-        let err = RowScorer::new("p.csv", &["x".to_string()], &columns, &[2.0, -1.0, 1.0], 0.5, Markers::default(), MissingPolicy::Error)
-            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("line 9, column \"a\": the cell is empty"),
+            "{err}"
+        );
+        let err = RowScorer::new(
+            "p.csv",
+            &["x".to_string()],
+            &columns,
+            &[2.0, -1.0, 1.0],
+            0.5,
+            Markers::default(),
+            MissingPolicy::Error,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("\"a\", \"c\""), "{err}");
     }
 }

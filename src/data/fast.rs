@@ -74,7 +74,9 @@ fn header(file: &File, path: &str, delimiter: u8) -> Result<Option<(u64, Vec<Str
     let mut buf = vec![0u8; 1 << 16];
     let mut filled = 0;
     loop {
-        let got = file.read_at(&mut buf[filled..], filled as u64).map_err(|e| Error::io(path, "read it", e))?;
+        let got = file
+            .read_at(&mut buf[filled..], filled as u64)
+            .map_err(|e| Error::io(path, "read it", e))?;
         filled += got;
         if let Some(end) = memchr::memchr(b'\n', &buf[..filled]) {
             let line = &buf[..end + 1];
@@ -83,7 +85,10 @@ fn header(file: &File, path: &str, delimiter: u8) -> Result<Option<(u64, Vec<Str
             }
             // Let the csv crate parse the header line, so names (BOM, CR, spaces) match the
             // csv path exactly.
-            let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(true).from_reader(line);
+            let mut reader = csv::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .has_headers(true)
+                .from_reader(line);
             let names = read_header(path, &mut reader)?;
             return Ok(Some(((end + 1) as u64, names)));
         }
@@ -97,7 +102,12 @@ fn header(file: &File, path: &str, delimiter: u8) -> Result<Option<(u64, Vec<Str
 }
 
 /// Splits `[start, len)` into up to `parts` ranges that begin right after a `\n`.
-fn split_ranges(file: &File, start: u64, len: u64, parts: usize) -> std::io::Result<Vec<(u64, u64)>> {
+fn split_ranges(
+    file: &File,
+    start: u64,
+    len: u64,
+    parts: usize,
+) -> std::io::Result<Vec<(u64, u64)>> {
     let mut cuts = vec![start];
     let mut probe = vec![0u8; 1 << 16];
     for i in 1..parts {
@@ -139,7 +149,11 @@ fn for_each_line<E>(
     let mut pos = start;
     loop {
         let want = ((end - pos) as usize).min(buf.len() - kept);
-        let got = if want == 0 { 0 } else { file.read_at(&mut buf[kept..kept + want], pos)? };
+        let got = if want == 0 {
+            0
+        } else {
+            file.read_at(&mut buf[kept..kept + want], pos)?
+        };
         pos += got as u64;
         let filled = kept + got;
         let at_end = got == 0 || pos >= end;
@@ -226,12 +240,12 @@ fn parse_range(
         if line.is_empty() {
             return Ok(());
         }
-        let out = x.get_mut(row * p..(row + 1) * p).ok_or(GiveUp::FieldCount)?;
+        let out = x
+            .get_mut(row * p..(row + 1) * p)
+            .ok_or(GiveUp::FieldCount)?;
         let mut field = 0usize;
         let mut cell_start = 0usize;
-        let mut ends = memchr::memchr_iter(delimiter, line).chain(std::iter::once(line.len()));
-        loop {
-            let Some(cell_end) = ends.next() else { break };
+        for cell_end in memchr::memchr_iter(delimiter, line).chain(std::iter::once(line.len())) {
             let role = *roles.get(field).ok_or(GiveUp::FieldCount)?;
             let cell = trim(&line[cell_start..cell_end]);
             match role {
@@ -290,18 +304,31 @@ fn read(
     for (j, &col) in selected.iter().enumerate() {
         roles[col] = Role::Feature(j);
     }
-    let target_index = header.iter().position(|h| h == target).expect("checked by select_features");
+    let target_index = header
+        .iter()
+        .position(|h| h == target)
+        .expect("checked by select_features");
     roles[target_index] = Role::Target;
-    let markers: Vec<Vec<u8>> = selection.markers.values().iter().map(|m| m.as_bytes().to_vec()).collect();
+    let markers: Vec<Vec<u8>> = selection
+        .markers
+        .values()
+        .iter()
+        .map(|m| m.as_bytes().to_vec())
+        .collect();
     let p = selected.len();
 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let ranges = split_ranges(file, header_len, len, threads).map_err(io)?;
     // Pass 1: records per range, so every range knows where its rows start.
     let counts: Vec<std::io::Result<Result<usize, GiveUp>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            ranges.iter().map(|&(s, e)| scope.spawn(move || count_records(file, s, e))).collect();
-        handles.into_iter().map(|h| h.join().expect("counting thread panicked")).collect()
+        let handles: Vec<_> = ranges
+            .iter()
+            .map(|&(s, e)| scope.spawn(move || count_records(file, s, e)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("counting thread panicked"))
+            .collect()
     });
     let mut per_range = Vec::with_capacity(ranges.len());
     for c in counts {
@@ -328,9 +355,16 @@ fn read(
             x_rest = x_next;
             codes_rest = codes_next;
             let (roles, markers) = (&roles, &markers);
-            handles.push(scope.spawn(move || parse_range(file, range, roles, delimiter, markers, x_here, codes_here, p)));
+            handles.push(scope.spawn(move || {
+                parse_range(
+                    file, range, roles, delimiter, markers, x_here, codes_here, p,
+                )
+            }));
         }
-        handles.into_iter().map(|h| h.join().expect("parsing thread panicked")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("parsing thread panicked"))
+            .collect()
     });
 
     // Merge each range's local label codes into labels in order of first appearance.
@@ -371,12 +405,18 @@ fn read(
         return Ok(Err(GiveUp::Labels));
     };
     let positive_code = u8::from(as_text(&seen[1]).as_deref() == Some(labels.positive.as_str()));
-    let y: Array1<f64> = codes.iter().map(|&c| f64::from(u8::from(c == positive_code))).collect();
+    let y: Array1<f64> = codes
+        .iter()
+        .map(|&c| f64::from(u8::from(c == positive_code)))
+        .collect();
     let n_positive = y.iter().filter(|&&v| v == 1.0).count();
 
     let columns: Vec<ColumnSpec> = selected
         .iter()
-        .map(|&col| ColumnSpec { name: header[col].clone(), kind: ColumnKind::Numeric { fill: None } })
+        .map(|&col| ColumnSpec {
+            name: header[col].clone(),
+            kind: ColumnKind::Numeric { fill: None },
+        })
         .collect();
     let feature_names = columns.iter().map(|c| c.name.clone()).collect();
     let x = Array2::from_shape_vec((n_rows, p), x).expect("rows * p values");

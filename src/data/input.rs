@@ -24,17 +24,26 @@ impl Source {
     /// Opens `path`, or standard input for `-`.
     pub fn open(path: &str) -> Result<Source> {
         if path == "-" {
-            return Ok(Source { name: STDIN_NAME.to_string(), reader: Box::new(io::stdin().lock()) });
+            return Ok(Source {
+                name: STDIN_NAME.to_string(),
+                reader: Box::new(io::stdin().lock()),
+            });
         }
         if Path::new(path).is_dir() {
             return Err(Error::io(
                 path,
                 "read it",
-                io::Error::new(io::ErrorKind::InvalidInput, "it is a directory, expected a CSV file"),
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "it is a directory, expected a CSV file",
+                ),
             ));
         }
         let file = File::open(path).map_err(|e| Error::io(path, "open it", e))?;
-        Ok(Source { name: path.to_string(), reader: Box::new(file) })
+        Ok(Source {
+            name: path.to_string(),
+            reader: Box::new(file),
+        })
     }
 
     /// The raw byte stream.
@@ -61,7 +70,10 @@ pub fn delimiter_for(path: &str, flag: Option<u8>) -> u8 {
     if let Some(d) = flag {
         return d;
     }
-    let ext = Path::new(path).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let ext = Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("tsv") | Some("tab") => b'\t',
         _ => b',',
@@ -74,12 +86,18 @@ pub fn csv_error(file: &str, err: csv::Error) -> DataError {
     let line = err.position().map(|p| p.line());
     let kind = match err.kind() {
         csv::ErrorKind::Utf8 { .. } => DataErrorKind::NotUtf8,
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => DataErrorKind::FieldCount {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => DataErrorKind::FieldCount {
             expected: *expected_len as usize,
             found: *len as usize,
         },
-        csv::ErrorKind::Io(e) => DataErrorKind::Io { message: e.to_string() },
-        _ => DataErrorKind::Csv { message: err.to_string() },
+        csv::ErrorKind::Io(e) => DataErrorKind::Io {
+            message: e.to_string(),
+        },
+        _ => DataErrorKind::Csv {
+            message: err.to_string(),
+        },
     };
     let location = match line {
         Some(line) => Location::line(file, line),
@@ -98,7 +116,11 @@ pub fn read_header<R: Read>(file: &str, reader: &mut csv::Reader<R>) -> Result<V
     for (i, name) in names.iter().enumerate() {
         if names[..i].contains(name) {
             return Err(DataError::new(
-                Location { file: file.to_string(), line: Some(1), column: Some(name.clone()) },
+                Location {
+                    file: file.to_string(),
+                    line: Some(1),
+                    column: Some(name.clone()),
+                },
                 DataErrorKind::DuplicateColumn,
             )
             .into());
@@ -169,7 +191,10 @@ pub struct Output {
 
 enum Target {
     Stdout(BufWriter<io::Stdout>),
-    File { path: String, temp: BufWriter<tempfile::NamedTempFile> },
+    File {
+        path: String,
+        temp: BufWriter<tempfile::NamedTempFile>,
+    },
 }
 
 impl Output {
@@ -177,7 +202,9 @@ impl Output {
     /// the directory is missing or the path is one of `inputs` (which the output would destroy).
     pub fn create(path: &str, inputs: &[&str]) -> Result<Output> {
         if path == "-" {
-            return Ok(Output { target: Target::Stdout(BufWriter::with_capacity(1 << 16, io::stdout())) });
+            return Ok(Output {
+                target: Target::Stdout(BufWriter::with_capacity(1 << 16, io::stdout())),
+            });
         }
         let dir = check_destination(path, inputs)?;
         let temp = tempfile::Builder::new()
@@ -186,7 +213,10 @@ impl Output {
             .tempfile_in(&dir)
             .map_err(|e| Error::io(path, "create a temporary file beside it", e))?;
         Ok(Output {
-            target: Target::File { path: path.to_string(), temp: BufWriter::with_capacity(1 << 16, temp) },
+            target: Target::File {
+                path: path.to_string(),
+                temp: BufWriter::with_capacity(1 << 16, temp),
+            },
         })
     }
 
@@ -208,9 +238,12 @@ impl Output {
                 let temp = temp
                     .into_inner()
                     .map_err(|e| Error::io(&path, "write it", e.into_error()))?;
-                temp.as_file().sync_all().map_err(|e| Error::io(&path, "write it", e))?;
+                temp.as_file()
+                    .sync_all()
+                    .map_err(|e| Error::io(&path, "write it", e))?;
                 set_permissions(temp.path(), Path::new(&path));
-                temp.persist(&path).map_err(|e| Error::io(&path, "replace it", e.error))?;
+                temp.persist(&path)
+                    .map_err(|e| Error::io(&path, "replace it", e.error))?;
                 Ok(())
             }
         }
@@ -220,7 +253,9 @@ impl Output {
 #[cfg(unix)]
 fn set_permissions(temp: &Path, target: &Path) {
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(target).map(|m| m.permissions().mode()).unwrap_or(0o644);
+    let mode = std::fs::metadata(target)
+        .map(|m| m.permissions().mode())
+        .unwrap_or(0o644);
     // Best effort: a failure here leaves the file readable by its owner, which is still correct.
     let _ = std::fs::set_permissions(temp, std::fs::Permissions::from_mode(mode & 0o7777));
 }
@@ -295,7 +330,9 @@ mod tests {
         let data = dir.path().join("data.csv");
         std::fs::write(&data, "a\n1\n").unwrap();
         let alias = dir.path().join("sub").join("..").join("data.csv");
-        let err = Output::create(alias.to_str().unwrap(), &[data.to_str().unwrap()]).err().unwrap();
+        let err = Output::create(alias.to_str().unwrap(), &[data.to_str().unwrap()])
+            .err()
+            .unwrap();
         assert!(matches!(err, Error::Usage(_)), "{err}");
         assert_eq!(std::fs::read_to_string(&data).unwrap(), "a\n1\n");
     }

@@ -71,7 +71,9 @@ impl Default for Markers {
 impl Markers {
     /// Markers compared exactly (case-sensitive) with the trimmed cell; empty is always missing.
     pub fn new(values: Vec<String>) -> Markers {
-        Markers { values: values.into_iter().map(|v| v.trim().to_string()).collect() }
+        Markers {
+            values: values.into_iter().map(|v| v.trim().to_string()).collect(),
+        }
     }
 
     pub fn values(&self) -> &[String] {
@@ -96,7 +98,11 @@ pub struct MissingSpec {
 
 impl Default for MissingSpec {
     fn default() -> Self {
-        MissingSpec { policy: MissingPolicy::Error, na_values: Markers::default().values, rows_dropped: 0 }
+        MissingSpec {
+            policy: MissingPolicy::Error,
+            na_values: Markers::default().values,
+            rows_dropped: 0,
+        }
     }
 }
 
@@ -118,7 +124,11 @@ pub fn median_of_present(values: &[f64]) -> Option<f64> {
     }
     present.sort_by(f64::total_cmp);
     let m = present.len() / 2;
-    Some(if present.len() % 2 == 1 { present[m] } else { (present[m - 1] + present[m]) / 2.0 })
+    Some(if present.len() % 2 == 1 {
+        present[m]
+    } else {
+        (present[m - 1] + present[m]) / 2.0
+    })
 }
 
 /// The most frequent code among present ones (`u32::MAX` marks missing); ties go to the
@@ -128,7 +138,10 @@ pub fn mode_of_present(codes: &[u32], n_levels: usize) -> Option<u32> {
     for &c in codes.iter().filter(|&&c| c != u32::MAX) {
         counts[c as usize] += 1;
     }
-    let (best, &count) = counts.iter().enumerate().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))?;
+    let (best, &count) = counts
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))?;
     (count > 0).then_some(best as u32)
 }
 
@@ -154,7 +167,10 @@ mod tests {
         let v = [1.0, f64::NAN, 3.0, 10.0];
         assert_eq!(mean_of_present(&v), Some(14.0 / 3.0));
         assert_eq!(median_of_present(&v), Some(3.0));
-        assert_eq!(median_of_present(&[4.0, 1.0, f64::NAN, 2.0, 3.0]), Some(2.5));
+        assert_eq!(
+            median_of_present(&[4.0, 1.0, f64::NAN, 2.0, 3.0]),
+            Some(2.5)
+        );
         assert_eq!(mean_of_present(&[f64::NAN]), None);
         assert_eq!(mode_of_present(&[2, 0, u32::MAX, 2, 0, 1], 3), Some(0));
         assert_eq!(mode_of_present(&[2, 2, 1], 3), Some(2));

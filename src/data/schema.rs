@@ -24,12 +24,27 @@ impl Labels {
     pub fn choose(seen: [String; 2], positive_flag: Option<&str>) -> Result<Labels, DataErrorKind> {
         let [a, b] = seen;
         match positive_flag {
-            Some(p) if p == a => Ok(Labels { positive: a, negative: b }),
-            Some(p) if p == b => Ok(Labels { positive: b, negative: a }),
-            Some(p) => Err(DataErrorKind::PositiveAbsent { positive: p.to_string(), labels: [a, b] }),
+            Some(p) if p == a => Ok(Labels {
+                positive: a,
+                negative: b,
+            }),
+            Some(p) if p == b => Ok(Labels {
+                positive: b,
+                negative: a,
+            }),
+            Some(p) => Err(DataErrorKind::PositiveAbsent {
+                positive: p.to_string(),
+                labels: [a, b],
+            }),
             None => match (looks_positive(&a), looks_positive(&b)) {
-                (true, false) => Ok(Labels { positive: a, negative: b }),
-                (false, true) => Ok(Labels { positive: b, negative: a }),
+                (true, false) => Ok(Labels {
+                    positive: a,
+                    negative: b,
+                }),
+                (false, true) => Ok(Labels {
+                    positive: b,
+                    negative: a,
+                }),
                 _ => Err(DataErrorKind::AmbiguousPositive { labels: [a, b] }),
             },
         }
@@ -58,7 +73,11 @@ pub fn select_features(
 ) -> Result<Vec<usize>> {
     let missing = |names: Vec<String>| -> Error {
         DataError::new(
-            Location { file: file.to_string(), line: Some(1), column: names.first().cloned() },
+            Location {
+                file: file.to_string(),
+                line: Some(1),
+                column: names.first().cloned(),
+            },
             DataErrorKind::MissingColumns { names },
         )
         .into()
@@ -66,8 +85,14 @@ pub fn select_features(
     if !header.iter().any(|h| h == target) {
         if header.iter().all(|h| h.trim().parse::<f64>().is_ok()) {
             return Err(DataError::new(
-                Location { file: file.to_string(), line: Some(1), column: Some(target.to_string()) },
-                DataErrorKind::HeaderLooksLikeData { target: target.to_string() },
+                Location {
+                    file: file.to_string(),
+                    line: Some(1),
+                    column: Some(target.to_string()),
+                },
+                DataErrorKind::HeaderLooksLikeData {
+                    target: target.to_string(),
+                },
             )
             .into());
         }
@@ -111,7 +136,12 @@ mod tests {
 
     #[test]
     fn positive_defaults_to_one_true_or_yes() {
-        for (a, b, pos) in [("0", "1", "1"), ("no", "Yes", "Yes"), ("TRUE", "false", "TRUE"), ("1.0", "0.0", "1.0")] {
+        for (a, b, pos) in [
+            ("0", "1", "1"),
+            ("no", "Yes", "Yes"),
+            ("TRUE", "false", "TRUE"),
+            ("1.0", "0.0", "1.0"),
+        ] {
             let l = Labels::choose([s(a), s(b)], None).unwrap();
             assert_eq!(l.positive, pos);
         }
@@ -135,10 +165,19 @@ mod tests {
     #[test]
     fn feature_selection_checks_names() {
         let header = vec![s("a"), s("b"), s("y"), s("c")];
-        assert_eq!(select_features("f", &header, "y", None, &[]).unwrap(), vec![0, 1, 3]);
-        assert_eq!(select_features("f", &header, "y", None, &[s("b")]).unwrap(), vec![0, 3]);
+        assert_eq!(
+            select_features("f", &header, "y", None, &[]).unwrap(),
+            vec![0, 1, 3]
+        );
+        assert_eq!(
+            select_features("f", &header, "y", None, &[s("b")]).unwrap(),
+            vec![0, 3]
+        );
         let only = [s("c"), s("a")];
-        assert_eq!(select_features("f", &header, "y", Some(&only), &[]).unwrap(), vec![0, 3]);
+        assert_eq!(
+            select_features("f", &header, "y", Some(&only), &[]).unwrap(),
+            vec![0, 3]
+        );
         let numbers = vec![s("1.5"), s("2"), s("0")];
         let err = select_features("f", &numbers, "y", None, &[]).unwrap_err();
         assert!(err.to_string().contains("header row"), "{err}");

@@ -57,6 +57,9 @@ pub mod separation;
 /// reported as not converged.
 pub const DEFAULT_TOL: f64 = 1e-10;
 
+/// Default tolerance for `--solver linfa` (see [`SolverKind::default_tol`]).
+pub const DEFAULT_TOL_LINFA: f64 = 1e-8;
+
 /// Which minimiser [`fit`] runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -87,6 +90,17 @@ impl SolverKind {
             SolverKind::Gd => "gd",
             SolverKind::Newton => "newton",
             SolverKind::Linfa => "linfa",
+        }
+    }
+
+    /// Tolerance used when the user gives none: [`DEFAULT_TOL`] for our solvers, and
+    /// [`DEFAULT_TOL_LINFA`] for linfa-logistic, whose line search stops by itself once its
+    /// summed cost no longer changes in floating point (a gradient of about 1e-10 to 5e-9), so
+    /// that a tighter default would report every linfa fit as not converged.
+    pub fn default_tol(self) -> f64 {
+        match self {
+            SolverKind::Linfa => DEFAULT_TOL_LINFA,
+            _ => DEFAULT_TOL,
         }
     }
 

@@ -383,7 +383,9 @@ mod tests {
                 f.report
             );
             assert!(!f.report.converged);
-            assert!(took < Duration::from_secs(5), "{what}, {kind}: {took:?}");
+            // Unloaded, the slowest case (10^4 rows) takes < 1.5 s; the bound leaves room for a
+            // busy CI machine.
+            assert!(took < Duration::from_secs(10), "{what}, {kind}: {took:?}");
             assert!(f.theta.iter().all(|v| v.is_finite()));
         }
     }
@@ -441,6 +443,12 @@ mod tests {
         for kind in SolverKind::ALL {
             let start = Instant::now();
             let f = fit(&obj, &FitOptions::with_solver(kind)).unwrap();
+            eprintln!(
+                "SEP breast_cancer {kind}: {:?} iterations={} took={:?}",
+                f.report.stop_reason,
+                f.report.iterations,
+                start.elapsed()
+            );
             assert_eq!(
                 f.report.stop_reason,
                 StopReason::Separation,

@@ -24,7 +24,7 @@ pub fn ln_gamma(x: f64) -> f64 {
         9.984_369_578_019_572e-6,
         1.505_632_735_149_311_6e-7,
     ];
-    if !(x > 0.0) {
+    if x.is_nan() || x <= 0.0 {
         return f64::NAN;
     }
     if x < 0.5 {
@@ -92,10 +92,15 @@ fn gamma_q_continued_fraction(a: f64, x: f64) -> f64 {
     f64::NAN
 }
 
+/// `a` finite and `> 0`, `x >= 0` (possibly infinite), neither NaN.
+fn valid_gamma_arguments(a: f64, x: f64) -> bool {
+    a.is_finite() && a > 0.0 && x >= 0.0
+}
+
 /// The regularised lower incomplete gamma function `P(a, x) = gamma(a, x) / Gamma(a)`
 /// (A&S 6.5.1), for `a > 0`, `x >= 0`; NaN otherwise.
 pub fn gamma_p(a: f64, x: f64) -> f64 {
-    if !(a > 0.0 && x >= 0.0) || !a.is_finite() || x.is_nan() {
+    if !valid_gamma_arguments(a, x) {
         return f64::NAN;
     }
     if x == 0.0 {
@@ -111,7 +116,7 @@ pub fn gamma_p(a: f64, x: f64) -> f64 {
 /// computed directly (never as `1 - P` where `Q` is small), so tiny tail probabilities keep
 /// their relative precision. For `a > 0`, `x >= 0`; NaN otherwise.
 pub fn gamma_q(a: f64, x: f64) -> f64 {
-    if !(a > 0.0 && x >= 0.0) || !a.is_finite() || x.is_nan() {
+    if !valid_gamma_arguments(a, x) {
         return f64::NAN;
     }
     if x == 0.0 {
@@ -152,7 +157,7 @@ pub fn normal_two_sided_p(z: f64) -> f64 {
 /// Chi-square survival function `P(X >= x) = Q(df/2, x/2)` for `df > 0` (A&S 26.4.2), the
 /// likelihood-ratio test's p-value (statsmodels `llr_pvalue`). `x <= 0` gives 1.
 pub fn chi_square_sf(x: f64, df: f64) -> f64 {
-    if x.is_nan() || !(df > 0.0) {
+    if x.is_nan() || df.is_nan() || df <= 0.0 {
         return f64::NAN;
     }
     gamma_q(0.5 * df, 0.5 * x.max(0.0))
@@ -165,7 +170,10 @@ mod tests {
 
     fn assert_rel(got: f64, want: f64, rtol: f64) {
         let err = ((got - want) / want).abs();
-        assert!(err <= rtol, "got {got:e}, want {want:e}, relative error {err:e} > {rtol:e}");
+        assert!(
+            err <= rtol,
+            "got {got:e}, want {want:e}, relative error {err:e} > {rtol:e}"
+        );
     }
 
     // Reference values: Python 3's math.erfc / math.lgamma (correctly rounded to ~1 ulp via
@@ -186,12 +194,12 @@ mod tests {
     #[test]
     fn erfc_matches_high_precision_values_far_into_the_tail() {
         for (x, want) in [
-            (0.1, 0.887_537_083_981_715_1),
+            (0.1, 0.887_537_083_981_715),
             (0.5, 0.479_500_122_186_953_5),
             (1.0, 0.157_299_207_050_285_13),
             (2.0, 0.004_677_734_981_047_266),
-            (5.0, 1.537_459_794_428_034_9e-12),
-            (10.0, 2.088_487_583_762_544_8e-45),
+            (5.0, 1.537_459_794_428_035e-12),
+            (10.0, 2.088_487_583_762_545e-45),
             (20.0, 5.395_865_611_607_901e-176),
             (26.0, 5.663_192_408_856_143e-296),
         ] {
@@ -209,7 +217,7 @@ mod tests {
         // 7.619853024160527e-24).
         assert_rel(normal_two_sided_p(Z_975), 0.05, 1e-14);
         assert_rel(normal_two_sided_p(-3.0), 0.002_699_796_063_260_186_6, 1e-13);
-        assert_rel(normal_two_sided_p(10.0), 1.523_970_604_832_105_2e-23, 1e-12);
+        assert_rel(normal_two_sided_p(10.0), 1.523_970_604_832_105e-23, 1e-12);
         assert_eq!(normal_two_sided_p(0.0), 1.0);
     }
 
@@ -218,8 +226,13 @@ mod tests {
         // df = 2: e^(-x/2); df = 4: e^(-x/2) (1 + x/2); df = 3: erfc(sqrt(x/2)) + sqrt(2x/pi) e^(-x/2).
         for x in [0.1, 1.0, 2.5, 10.0, 60.0, 1000.0] {
             assert_rel(chi_square_sf(x, 2.0), (-x / 2.0).exp(), 1e-13);
-            assert_rel(chi_square_sf(x, 4.0), (-x / 2.0).exp() * (1.0 + x / 2.0), 1e-13);
-            let df3 = erfc((x / 2.0).sqrt()) + (2.0 * x / std::f64::consts::PI).sqrt() * (-x / 2.0).exp();
+            assert_rel(
+                chi_square_sf(x, 4.0),
+                (-x / 2.0).exp() * (1.0 + x / 2.0),
+                1e-13,
+            );
+            let df3 =
+                erfc((x / 2.0).sqrt()) + (2.0 * x / std::f64::consts::PI).sqrt() * (-x / 2.0).exp();
             assert_rel(chi_square_sf(x, 3.0), df3, 1e-13);
         }
         assert_rel(chi_square_sf(4.0, 3.0), 0.261_464_129_949_110_7, 1e-14);
