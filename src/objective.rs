@@ -4,7 +4,7 @@
 //! Parameters are packed as one vector `theta = [w_1 .. w_p, b]` (the trailing `b` only when the
 //! model has an intercept), so solvers can treat them as a plain point in R^k.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 use crate::numerics;
 
@@ -266,37 +266,85 @@ impl<'a> Objective<'a> {
 
     /// Hessian at `theta`: `(1/n) X1^T diag(s(1-s)) X1 + l2 * I_w`, with `X1 = [X, 1]` when the
     /// intercept is fitted (its row and column carry no penalty).
+    ///
+    /// Accumulated per block of rows into the upper triangle (contiguous row slices, so the inner
+    /// loop vectorises), blocks shared among threads and added in block order, like the gradient.
     pub fn hessian(&self, theta: &[f64]) -> Array2<f64> {
-        let z = self.scores(theta);
-        let n = self.n_rows() as f64;
+        let (w, b) = self.split(theta);
+        let n = self.n_rows();
         let p = self.n_features();
         let k = self.n_params();
-        let weights: Array1<f64> = z.mapv(|z| numerics::sigmoid_derivative(z) / n);
+        let x = self.x.as_standard_layout();
+        let x = x.as_slice().expect("standard layout is contiguous");
+        let n_blocks = n.div_ceil(BLOCK_ROWS);
+        let cells = k * k;
+        let fit_intercept = self.fit_intercept;
+        // Each block adds sum_i s'(z_i) x1_i x1_i^T (upper triangle, row-major k x k) to its slot.
+        let work = |first_block: usize, out: &mut [f64]| {
+            for (t, part) in out.chunks_mut(cells).enumerate() {
+                let start = (first_block + t) * BLOCK_ROWS;
+                let end = (start + BLOCK_ROWS).min(n);
+                for i in start..end {
+                    let row = &x[i * p..(i + 1) * p];
+                    let wt =
+                        numerics::sigmoid_derivative(b + if p == 0 { 0.0 } else { dot(row, w) });
+                    if wt == 0.0 {
+                        continue;
+                    }
+                    for a in 0..p {
+                        let xa = row[a] * wt;
+                        let target = &mut part[a * k + a..a * k + p];
+                        axpy(xa, &row[a..], target);
+                        if fit_intercept {
+                            part[a * k + p] += xa;
+                        }
+                    }
+                    if fit_intercept {
+                        part[p * k + p] += wt;
+                    }
+                }
+            }
+        };
+        // Partial matrices cost memory (k^2 per block), so group blocks into at most a few
+        // dozen slots: still a fixed partition, independent of the thread count.
+        let slots = n_blocks.clamp(1, 64);
+        let blocks_per_slot = n_blocks.div_ceil(slots).max(1);
+        let slots = n_blocks.div_ceil(blocks_per_slot).max(1);
+        let mut partials = vec![0.0; slots * cells];
+        let slot_work = |first_slot: usize, out: &mut [f64]| {
+            for (t, slot) in out.chunks_mut(cells).enumerate() {
+                let first_block = (first_slot + t) * blocks_per_slot;
+                let last_block = (first_block + blocks_per_slot).min(n_blocks);
+                for block in first_block..last_block {
+                    work(block, slot);
+                }
+            }
+        };
+        let threads = threads_for(n * k * k / 2);
+        if threads <= 1 || slots < 2 {
+            slot_work(0, &mut partials);
+        } else {
+            let per_thread = slots.div_ceil(threads);
+            std::thread::scope(|scope| {
+                for (t, chunk) in partials.chunks_mut(per_thread * cells).enumerate() {
+                    let slot_work = &slot_work;
+                    scope.spawn(move || slot_work(t * per_thread, chunk));
+                }
+            });
+        }
         let mut h = Array2::<f64>::zeros((k, k));
-        // X^T diag(weights) X, one row at a time (upper triangle, mirrored below).
-        for (row, &wt) in self.x.axis_iter(Axis(0)).zip(weights.iter()) {
-            if wt == 0.0 {
-                continue;
-            }
-            for a in 0..p {
-                let xa = row[a] * wt;
-                if xa == 0.0 {
-                    continue;
+        let inv_n = 1.0 / n as f64;
+        for part in partials.chunks(cells) {
+            for a in 0..k {
+                for c in a..k {
+                    h[[a, c]] += part[a * k + c];
                 }
-                for b in a..p {
-                    h[[a, b]] += xa * row[b];
-                }
-                if self.fit_intercept {
-                    h[[a, p]] += xa;
-                }
-            }
-            if self.fit_intercept {
-                h[[p, p]] += wt;
             }
         }
         for a in 0..k {
-            for b in 0..a {
-                h[[a, b]] = h[[b, a]];
+            for c in a..k {
+                h[[a, c]] *= inv_n;
+                h[[c, a]] = h[[a, c]];
             }
         }
         for j in 0..p {

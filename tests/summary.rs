@@ -446,6 +446,23 @@ fn separated_data_flag_every_coefficient_and_show_no_numbers() {
         "{}",
         s["notes"]
     );
+    // Nor is the likelihood at the stopping point a maximum: no LL, AIC, BIC or LR test.
+    for key in [
+        "log_likelihood",
+        "deviance",
+        "aic",
+        "bic",
+        "pseudo_r2",
+        "llr",
+        "llr_p_value",
+    ] {
+        assert!(
+            s[key].is_null(),
+            "{key} shown for a separated fit: {}",
+            s[key]
+        );
+    }
+    assert!(s["null_log_likelihood"].is_number());
     let text = dir.run(&["summary", "m.json"]).ok().stdout();
     let x = text
         .lines()

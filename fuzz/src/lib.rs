@@ -295,9 +295,10 @@ fn score_with_fixed_model(csv: &[u8], delimiter: u8) {
 }
 
 /// Target 2: model file bytes. A model that loads must survive `to_json` and load again equal,
-/// and its columns must make a `RowScorer` against a header of its own column names.
-pub fn model_load(data: &[u8]) -> logit::error::Result<Model> {
-    let result = Model::from_slice("fuzz.json", data);
+/// and its columns must make a `RowScorer` against a header of its own column names. Errors are
+/// returned rendered (rendering must not panic).
+pub fn model_load(data: &[u8]) -> Result<Model, String> {
+    let result = Model::from_slice("fuzz.json", data).map_err(|e| e.to_string());
     match &result {
         Ok(model) => {
             let json = model.to_json();
@@ -321,9 +322,7 @@ pub fn model_load(data: &[u8]) -> logit::error::Result<Model> {
                 scorer.err()
             );
         }
-        Err(e) => {
-            let _ = e.to_string();
-        }
+        Err(message) => assert!(!message.is_empty(), "empty error message"),
     }
     result
 }
@@ -332,7 +331,8 @@ pub fn model_load(data: &[u8]) -> logit::error::Result<Model> {
 /// `train` on large plain numeric files) against the csv path on the same bytes. The input
 /// layout is `csv_design`'s. The fast path may decline (`Ok(None)`); when it reads the file,
 /// the csv path must read the same data, bit for bit; when it fails, the csv path must fail
-/// with the same message.
+/// with the same message. Returns `None` for an empty input or when both paths fail,
+/// `Some(None)` when the fast path declines, `Some(Some(data))` when both read the data.
 #[cfg(unix)]
 pub fn csv_fast(data: &[u8]) -> Option<Option<TrainingData>> {
     use std::io::Write;

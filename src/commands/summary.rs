@@ -141,7 +141,10 @@ pub fn render_text(summary: &Summary) -> String {
         ),
     ];
     let right = [
-        ("Log-likelihood:", fixed(summary.log_likelihood, 3)),
+        (
+            "Log-likelihood:",
+            optional(summary.log_likelihood, &|v| fixed(v, 3)),
+        ),
         ("LL-null:", fixed(summary.null_log_likelihood, 3)),
         (
             "Pseudo R-squ. (McFadden):",
@@ -149,15 +152,15 @@ pub fn render_text(summary: &Summary) -> String {
         ),
         (
             &*format!("LLR chi2({}):", summary.llr_df),
-            fixed(summary.llr, 3),
+            optional(summary.llr, &|v| fixed(v, 3)),
         ),
         (
             "LLR p-value:",
             optional(summary.llr_p_value, &|v| format_significant(v, 4)),
         ),
-        ("Deviance:", fixed(summary.deviance, 3)),
-        ("AIC:", fixed(summary.aic, 3)),
-        ("BIC:", fixed(summary.bic, 3)),
+        ("Deviance:", optional(summary.deviance, &|v| fixed(v, 3))),
+        ("AIC:", optional(summary.aic, &|v| fixed(v, 3))),
+        ("BIC:", optional(summary.bic, &|v| fixed(v, 3))),
     ];
     for ((l, lv), (r, rv)) in left.iter().zip(right.iter()) {
         let _ = writeln!(s, "{l:<18}{lv:>16}        {r:<27}{rv:>16}");

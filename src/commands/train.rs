@@ -229,7 +229,7 @@ pub fn train_observed(
         );
     }
     let scaler = if config.standardize {
-        Scaler::fit(&data.x, config.fit_intercept)
+        Scaler::fit(data.x.view(), config.fit_intercept)
     } else {
         Scaler::identity(data.x.ncols())
     };

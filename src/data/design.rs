@@ -4,7 +4,7 @@
 //! (ddof = 0), as glmnet and Spark do, so the L2 penalty treats every feature alike. A column
 //! with zero variance keeps scale 1 (it is all zeros once centred and its weight stays 0).
 
-use ndarray::{Array2, Axis};
+use ndarray::{Array2, ArrayView2, Axis};
 
 /// Per-column training mean and population standard deviation.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,7 +16,7 @@ pub struct Scaler {
 impl Scaler {
     /// Statistics of each column of `x`. With `center` false the means are 0 (used without an
     /// intercept, where centring would smuggle one in) and the scale is the root mean square.
-    pub fn fit(x: &Array2<f64>, center: bool) -> Scaler {
+    pub fn fit(x: ArrayView2<f64>, center: bool) -> Scaler {
         let (n_rows, p) = x.dim();
         let n = n_rows as f64;
         // Two passes over the rows (contiguous in memory): the means, then the mean squared
@@ -86,7 +86,7 @@ mod tests {
     fn standardises_with_population_std_and_maps_back() {
         let mut x = array![[1.0, 5.0, 2.0], [3.0, 5.0, 4.0], [5.0, 5.0, 9.0]];
         let raw = x.clone();
-        let s = Scaler::fit(&x, true);
+        let s = Scaler::fit(x.view(), true);
         assert_eq!(s.mean, vec![3.0, 5.0, 5.0]);
         // population std of 1,3,5 is sqrt(8/3); the constant column keeps scale 1.
         assert!((s.std[0] - (8.0f64 / 3.0).sqrt()).abs() < 1e-15);
