@@ -5,6 +5,7 @@ mod util;
 mod completions;
 mod errors;
 mod eval;
+mod fuzz_regressions;
 mod input;
 mod plots;
 mod predict;

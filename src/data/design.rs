@@ -29,6 +29,15 @@ impl Scaler {
                 }
             }
             mean.iter_mut().for_each(|m| *m /= n);
+            if mean.iter().any(|m| !m.is_finite()) {
+                // A column sum overflowed (values near f64::MAX): average scaled values instead.
+                mean = vec![0.0; p];
+                for row in x.axis_iter(Axis(0)) {
+                    for (m, v) in mean.iter_mut().zip(row) {
+                        *m += v / n;
+                    }
+                }
+            }
         }
         let mut var = vec![0.0; p];
         for row in x.axis_iter(Axis(0)) {
@@ -37,16 +46,21 @@ impl Scaler {
                 *s += d * d;
             }
         }
-        let std = var
-            .iter()
-            .map(|s| {
-                let s = (s / n).sqrt();
-                if s > 0.0 && s.is_finite() {
-                    s
-                } else {
-                    1.0
-                }
-            })
+        let mut std: Vec<f64> = var.iter().map(|s| (s / n).sqrt()).collect();
+        for j in 0..p {
+            if !std[j].is_finite() {
+                // Squares overflowed: scale the deviations by their largest magnitude first.
+                let column = x.column(j);
+                let scale = column
+                    .iter()
+                    .fold(0.0f64, |a, v| a.max((v - mean[j]).abs()));
+                let sum: f64 = column.iter().map(|v| ((v - mean[j]) / scale).powi(2)).sum();
+                std[j] = scale * (sum / n).sqrt();
+            }
+        }
+        let std = std
+            .into_iter()
+            .map(|s| if s > 0.0 && s.is_finite() { s } else { 1.0 })
             .collect();
         Scaler { mean, std }
     }

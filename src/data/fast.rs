@@ -80,17 +80,22 @@ fn header(file: &File, path: &str, delimiter: u8) -> Result<Option<(u64, Vec<Str
         filled += got;
         if let Some(end) = memchr::memchr(b'\n', &buf[..filled]) {
             let line = &buf[..end + 1];
-            if line.contains(&b'"') {
+            let content = line[..end].strip_suffix(b"\r").unwrap_or(&line[..end]);
+            let content = content.strip_prefix(b"\xef\xbb\xbf").unwrap_or(content);
+            // Quotes, a lone carriage return or a blank first line (which the csv crate skips)
+            // are the csv path's business.
+            if content.is_empty() || content.contains(&b'"') || content.contains(&b'\r') {
                 return Ok(None);
             }
             // Let the csv crate parse the header line, so names (BOM, CR, spaces) match the
-            // csv path exactly.
+            // csv path exactly; any problem is declined and reported by the csv path.
             let mut reader = csv::ReaderBuilder::new()
                 .delimiter(delimiter)
                 .has_headers(true)
                 .from_reader(line);
-            let names = read_header(path, &mut reader)?;
-            return Ok(Some(((end + 1) as u64, names)));
+            return Ok(read_header(path, &mut reader)
+                .ok()
+                .map(|names| ((end + 1) as u64, names)));
         }
         if got == 0 {
             return Ok(None);
@@ -198,6 +203,10 @@ fn count_records(file: &File, start: u64, end: u64) -> std::io::Result<Result<us
         if memchr::memchr(b'"', line).is_some() {
             return Err(GiveUp::Quote);
         }
+        if memchr::memchr(b'\r', line).is_some() {
+            // A lone carriage return ends a record for the csv crate.
+            return Err(GiveUp::FieldCount);
+        }
         if !line.is_ascii() {
             return Err(GiveUp::NonAscii);
         }
@@ -298,8 +307,17 @@ fn read(
     let Some((header_len, header)) = header(file, path, delimiter)? else {
         return Ok(Err(GiveUp::Header));
     };
+    if selection.missing.imputes() {
+        // Fill values are learned by the csv path (this one never sees a missing cell, but
+        // the model must still record them).
+        return Ok(Err(GiveUp::Missing));
+    }
     let target = selection.target;
-    let selected = select_features(path, &header, target, selection.features, selection.exclude)?;
+    let Ok(selected) =
+        select_features(path, &header, target, selection.features, selection.exclude)
+    else {
+        return Ok(Err(GiveUp::Header));
+    };
     let mut roles = vec![Role::Ignore; header.len()];
     for (j, &col) in selected.iter().enumerate() {
         roles[col] = Role::Feature(j);

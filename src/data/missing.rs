@@ -113,7 +113,16 @@ pub fn mean_of_present(values: &[f64]) -> Option<f64> {
         sum += v;
         count += 1;
     }
-    (count > 0).then(|| sum / count as f64)
+    if count == 0 {
+        return None;
+    }
+    let mean = sum / count as f64;
+    if mean.is_finite() {
+        return Some(mean);
+    }
+    // The sum overflowed (values near f64::MAX): average the scaled values instead.
+    let n = count as f64;
+    Some(values.iter().filter(|v| !v.is_nan()).map(|v| v / n).sum())
 }
 
 /// Median of the present values (average of the two middle ones for an even count).
