@@ -329,9 +329,64 @@ pub fn sigmoid_slice(z: &[f64], out: &mut [f64]) {
         out.len(),
         "sigmoid_slice: input and output lengths differ"
     );
+    #[cfg(target_arch = "x86_64")]
+    {
+        if wide_vectors() == Wide::Avx512 {
+            // SAFETY: the CPU supports AVX-512F (checked at run time).
+            unsafe { sigmoid_loop_avx512(z, out) };
+            return;
+        }
+        if wide_vectors() == Wide::Avx2 {
+            // SAFETY: the CPU supports AVX2 and FMA (checked at run time).
+            unsafe { sigmoid_loop_avx2(z, out) };
+            return;
+        }
+    }
+    sigmoid_loop(z, out);
+}
+
+#[inline(always)]
+fn sigmoid_loop(z: &[f64], out: &mut [f64]) {
     for (o, &zi) in out.iter_mut().zip(z) {
         *o = sigmoid_kernel(zi);
     }
+}
+
+/// The widest vector instructions this CPU offers, detected once. The slice kernels use only
+/// `+ - * /`, selects and bit casts (never `mul_add`), so copies compiled for wider vectors give
+/// bit-identical results, only faster.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wide {
+    Baseline,
+    Avx2,
+    Avx512,
+}
+
+#[cfg(target_arch = "x86_64")]
+fn wide_vectors() -> Wide {
+    static DETECTED: std::sync::OnceLock<Wide> = std::sync::OnceLock::new();
+    *DETECTED.get_or_init(|| {
+        if is_x86_feature_detected!("avx512f") {
+            Wide::Avx512
+        } else if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            Wide::Avx2
+        } else {
+            Wide::Baseline
+        }
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn sigmoid_loop_avx512(z: &[f64], out: &mut [f64]) {
+    sigmoid_loop(z, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sigmoid_loop_avx2(z: &[f64], out: &mut [f64]) {
+    sigmoid_loop(z, out);
 }
 
 /// `out[i] = log_sigmoid(z[i])` for a whole slice; the loop auto-vectorises.

@@ -82,11 +82,29 @@ fn has_avx2_fma() -> bool {
 fn block_loss_and_gradient(avx2: bool, block: Block, z: &mut [f64], part: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     if avx2 {
-        // SAFETY: the caller checked that the CPU supports AVX2 and FMA.
-        unsafe { block_kernel_avx2(block, z, part) };
+        if has_avx512() {
+            // SAFETY: the CPU supports AVX-512F (checked at run time).
+            unsafe { block_kernel_avx512(block, z, part) };
+        } else {
+            // SAFETY: the caller checked that the CPU supports AVX2 and FMA.
+            unsafe { block_kernel_avx2(block, z, part) };
+        }
         return;
     }
     let _ = avx2;
+    block_kernel(block, z, part);
+}
+
+/// Whether this CPU has AVX-512F, checked once.
+#[cfg(target_arch = "x86_64")]
+fn has_avx512() -> bool {
+    static DETECTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *DETECTED.get_or_init(|| is_x86_feature_detected!("avx512f"))
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn block_kernel_avx512(block: Block, z: &mut [f64], part: &mut [f64]) {
     block_kernel(block, z, part);
 }
 
