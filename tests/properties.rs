@@ -200,3 +200,61 @@ proptest! {
         prop_assert_eq!(dir.read("fast.csv"), dir.read("slow.csv"));
     }
 }
+
+#[test]
+fn fast_reader_and_csv_reader_agree_on_the_reference_datasets() {
+    for (file, target) in [
+        ("spector_train.csv", "GRADE"),
+        ("pima_train.csv", "type"),
+        ("pima.csv", "type"),
+        ("breast_cancer_train.csv", "diagnosis"),
+    ] {
+        let path = crate::util::fixtures()
+            .join(file)
+            .to_string_lossy()
+            .into_owned();
+        let positive = if target == "diagnosis" {
+            Some("malignant")
+        } else {
+            None
+        };
+        let selection = TrainingSelection {
+            target,
+            positive,
+            ..Default::default()
+        };
+        let fast = logit::data::fast::read_training_fast(&path, b',', &selection, 0)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{file}: a plain numeric file takes the fast path"));
+        let slow = logit::data::encode::read_training(
+            logit::data::input::Source::open(&path).unwrap(),
+            b',',
+            &selection,
+        )
+        .unwrap();
+        assert_eq!(fast.feature_names, slow.feature_names, "{file}");
+        assert_eq!(fast.labels, slow.labels, "{file}");
+        assert_eq!(fast.y, slow.y, "{file}");
+        assert!(
+            fast.x
+                .iter()
+                .zip(slow.x.iter())
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{file}"
+        );
+    }
+    // A file with text columns is declined (the csv path one-hot encodes it).
+    let path = crate::util::fixtures()
+        .join("computers_train.csv")
+        .to_string_lossy()
+        .into_owned();
+    let selection = TrainingSelection {
+        target: "premium",
+        ..Default::default()
+    };
+    assert!(
+        logit::data::fast::read_training_fast(&path, b',', &selection, 0)
+            .unwrap()
+            .is_none()
+    );
+}
