@@ -1,6 +1,6 @@
 //! `logit eval`: metrics agree with scikit-learn's on the reference data; gates set the exit code.
 
-use crate::util::{expected_fit, Dir};
+use crate::util::{expected_fit, trained, Dir};
 
 const KEYS: &[&str] = &[
     "n",
@@ -20,25 +20,6 @@ const KEYS: &[&str] = &[
     "fn",
     "threshold",
 ];
-
-fn trained(dir: &Dir, name: &str, target: &str, positive: &str, l2: &str) {
-    let train = format!("{name}_train.csv");
-    dir.fixture(&train).fixture(&format!("{name}_test.csv"));
-    dir.run(&[
-        "train",
-        &train,
-        "--target",
-        target,
-        "--positive",
-        positive,
-        "--l2",
-        l2,
-        "-o",
-        "m.json",
-        "-q",
-    ])
-    .ok();
-}
 
 #[test]
 fn json_metrics_match_the_reference_on_every_dataset_and_lambda() {

@@ -1,25 +1,6 @@
 //! `logit predict`: probabilities agree with the reference, output shape and streaming contract.
 
-use crate::util::{column_f64, expected, expected_fit, f64s, parse_csv, Dir};
-
-fn trained(dir: &Dir, name: &str, target: &str, positive: &str, l2: &str) {
-    let train = format!("{name}_train.csv");
-    dir.fixture(&train).fixture(&format!("{name}_test.csv"));
-    dir.run(&[
-        "train",
-        &train,
-        "--target",
-        target,
-        "--positive",
-        positive,
-        "--l2",
-        l2,
-        "-o",
-        "m.json",
-        "-q",
-    ])
-    .ok();
-}
+use crate::util::{column_f64, expected, expected_fit, f64s, parse_csv, trained, Dir};
 
 #[test]
 fn probabilities_and_labels_match_the_reference_on_every_dataset() {

@@ -175,6 +175,26 @@ impl Dir {
     }
 }
 
+/// Copies `name`'s train and test fixtures into `dir` and trains `m.json` on the train split.
+pub fn trained(dir: &Dir, name: &str, target: &str, positive: &str, l2: &str) {
+    let train = format!("{name}_train.csv");
+    dir.fixture(&train).fixture(&format!("{name}_test.csv"));
+    dir.run(&[
+        "train",
+        &train,
+        "--target",
+        target,
+        "--positive",
+        positive,
+        "--l2",
+        l2,
+        "-o",
+        "m.json",
+        "-q",
+    ])
+    .ok();
+}
+
 /// Parses CSV text into a header and rows.
 pub fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());

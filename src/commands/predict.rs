@@ -225,6 +225,25 @@ impl Context {
         })
     }
 
+    /// Appends one output row: the kept input fields (`field(i)` is input column `i`), the
+    /// probability and the predicted label. Both the fast and the csv path write through here.
+    fn push_row<'a>(
+        &self,
+        out: &mut Vec<u8>,
+        field: impl Fn(usize) -> &'a [u8],
+        p: f64,
+        buffer: &mut ryu::Buffer,
+    ) {
+        for &i in &self.keep {
+            push_field(out, field(i));
+            out.push(b',');
+        }
+        out.extend_from_slice(format_probability(p, buffer).as_bytes());
+        out.push(b',');
+        push_field(out, self.label(p).as_bytes());
+        out.push(b'\n');
+    }
+
     fn label(&self, p: f64) -> &str {
         if p >= self.threshold {
             &self.positive
@@ -296,14 +315,7 @@ fn score_chunk(ctx: &Context, chunk: &[u8]) -> Option<(Vec<u8>, u64)> {
             return None;
         }
         let p = numerics::sigmoid(ctx.scorer.score_bytes(&fields)?);
-        for &i in &ctx.keep {
-            push_field(&mut out, fields[i]);
-            out.push(b',');
-        }
-        out.extend_from_slice(format_probability(p, &mut buffer).as_bytes());
-        out.push(b',');
-        push_field(&mut out, ctx.label(p).as_bytes());
-        out.push(b'\n');
+        ctx.push_row(&mut out, |i| fields[i], p, &mut buffer);
         rows += 1;
     }
     Some((out, rows))
@@ -347,14 +359,7 @@ fn slow_records<R: Read>(
         tail_line = record.position().map_or(tail_line + 1, |p| p.line());
         let p = numerics::sigmoid(ctx.scorer.score(&record, tail_line + line_offset)?);
         line_bytes.clear();
-        for &i in &ctx.keep {
-            push_field(&mut line_bytes, record[i].as_bytes());
-            line_bytes.push(b',');
-        }
-        line_bytes.extend_from_slice(format_probability(p, &mut buffer).as_bytes());
-        line_bytes.push(b',');
-        push_field(&mut line_bytes, ctx.label(p).as_bytes());
-        line_bytes.push(b'\n');
+        ctx.push_row(&mut line_bytes, |i| record[i].as_bytes(), p, &mut buffer);
         out.write_all(&line_bytes)
             .map_err(|e| Error::io(out_name, "write it", e))?;
         rows += 1;
