@@ -168,6 +168,25 @@ fn dashed_swatch(
 }
 
 /// A `[0, 1] x [0, 1]` chart with a light grid, labelled axes and ticks every 0.1.
+/// The dashed reference diagonal y = x of the ROC and calibration charts, with its legend entry.
+fn draw_diagonal(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    label: &str,
+) -> Result<(), PlotError> {
+    let diagonal = ShapeStyle::from(&REFERENCE).stroke_width(1);
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(0.0, 0.0), (1.0, 1.0)],
+            6,
+            5,
+            diagonal,
+        ))
+        .map_err(plot_err)?
+        .label(label)
+        .legend(dashed_swatch(diagonal));
+    Ok(())
+}
+
 fn unit_chart<'a, 'b>(
     area: &'b Area<'a>,
     title: &str,
@@ -221,17 +240,7 @@ pub fn roc_svg(
             "False positive rate (1 - specificity)",
             "True positive rate (recall)",
         )?;
-        let diagonal = ShapeStyle::from(&REFERENCE).stroke_width(1);
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(0.0, 0.0), (1.0, 1.0)],
-                6,
-                5,
-                diagonal,
-            ))
-            .map_err(plot_err)?
-            .label("chance (AUC = 0.5)")
-            .legend(dashed_swatch(diagonal));
+        draw_diagonal(&mut chart, "chance (AUC = 0.5)")?;
         let line = ShapeStyle::from(&CURVE).stroke_width(2);
         chart
             .draw_series(LineSeries::new(points, line))
@@ -330,17 +339,7 @@ pub fn calibration_svg(cal: &Calibration, threshold: f64) -> Result<String, Plot
             "Mean predicted probability",
             "Observed positive rate",
         )?;
-        let diagonal = ShapeStyle::from(&REFERENCE).stroke_width(1);
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(0.0, 0.0), (1.0, 1.0)],
-                6,
-                5,
-                diagonal,
-            ))
-            .map_err(plot_err)?
-            .label("perfectly calibrated")
-            .legend(dashed_swatch(diagonal));
+        draw_diagonal(&mut chart, "perfectly calibrated")?;
         let mark = ShapeStyle::from(&MARK).stroke_width(1);
         chart
             .draw_series(DashedLineSeries::new(
