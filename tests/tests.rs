@@ -10,6 +10,7 @@ mod input;
 mod plots;
 mod predict;
 mod properties;
+mod readme;
 mod summary;
 mod thresholds;
 mod train;
