@@ -336,6 +336,9 @@ fn every_thread_count_block_size_and_kernel_gives_the_single_thread_objective_bi
     }
 }
 
+/// A slice function through a chosen kernel.
+type SliceFn = fn(Kernel, &[f64], &mut [f64]);
+
 #[test]
 fn slice_functions_give_the_scalar_kernel_results_bit_for_bit_on_every_kernel() {
     let mut rng = Rng(5);
@@ -360,7 +363,7 @@ fn slice_functions_give_the_scalar_kernel_results_bit_for_bit_on_every_kernel() 
     let y: Vec<f64> = (0..z.len())
         .map(|i| f64::from(u8::from(i % 3 == 0)))
         .collect();
-    let unary: [(&str, fn(Kernel, &[f64], &mut [f64])); 3] = [
+    let unary: [(&str, SliceFn); 3] = [
         ("sigmoid_slice", numerics::sigmoid_slice_with),
         ("log_sigmoid_slice", numerics::log_sigmoid_slice_with),
         (

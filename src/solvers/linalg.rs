@@ -90,7 +90,11 @@ impl Cholesky {
             }
         })?;
         let l = llt.L();
-        if let Some(j) = (0..n).find(|&j| !(l[(j, j)] * l[(j, j)] > floor)) {
+        let too_small = |j: usize| {
+            let pivot = l[(j, j)] * l[(j, j)];
+            pivot.is_nan() || pivot <= floor
+        };
+        if let Some(j) = (0..n).find(|&j| too_small(j)) {
             return Err(NotPositiveDefinite { column: j });
         }
         Ok(Cholesky { scale, llt })
