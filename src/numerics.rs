@@ -309,6 +309,135 @@ fn sigmoid_derivative_kernel(z: f64) -> f64 {
 /// register and hide the latency of the adds, without reassociating any floating-point sum.
 const SUM_LANES: usize = 8;
 
+/// Which compiled copy of the slice loops runs. The loops use only `+ - * /`, selects and bit
+/// casts (never `mul_add`, and Rust never contracts `a * b + c` on its own), and their sums have
+/// a fixed association, so the copies compiled for wider vectors give bit-identical results,
+/// only faster. `Scalar` is the x86-64 baseline build (SSE2), the reference.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    Scalar,
+    Avx2,
+    Avx512,
+}
+
+impl Kernel {
+    /// Every kernel, whether or not this CPU has it.
+    pub const ALL: [Kernel; 3] = [Kernel::Scalar, Kernel::Avx2, Kernel::Avx512];
+
+    /// The name used by `LOGIT_KERNEL` (`scalar`, `avx2`, `avx512`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Scalar => "scalar",
+            Kernel::Avx2 => "avx2",
+            Kernel::Avx512 => "avx512",
+        }
+    }
+
+    /// Whether this CPU can run the kernel.
+    pub fn supported(self) -> bool {
+        match self {
+            Kernel::Scalar => true,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => is_x86_feature_detected!("avx512f"),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+
+    /// The widest kernel this CPU supports.
+    pub fn best() -> Kernel {
+        *Kernel::ALL
+            .iter()
+            .rev()
+            .find(|k| k.supported())
+            .unwrap_or(&Kernel::Scalar)
+    }
+
+    /// The kernel used by default: `LOGIT_KERNEL` when set to a supported kernel (a test and
+    /// benchmarking knob, read once), otherwise [`Kernel::best`].
+    pub fn active() -> Kernel {
+        static ACTIVE: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
+        *ACTIVE.get_or_init(|| {
+            let Some(wanted) = std::env::var_os("LOGIT_KERNEL") else {
+                return Kernel::best();
+            };
+            let found = Kernel::ALL
+                .into_iter()
+                .find(|k| std::ffi::OsStr::new(k.name()) == wanted);
+            match found {
+                Some(k) if k.supported() => k,
+                _ => {
+                    let best = Kernel::best();
+                    crate::numerics::knob_note(&format!(
+                        "LOGIT_KERNEL={} is not a kernel this CPU runs (scalar, avx2, avx512); using {}",
+                        wanted.to_string_lossy(),
+                        best.name()
+                    ));
+                    best
+                }
+            }
+        })
+    }
+
+    /// `self`, after checking that the CPU runs it (the wide copies are unsafe otherwise).
+    ///
+    /// # Panics
+    /// If the CPU lacks the kernel's features.
+    #[inline]
+    pub fn checked(self) -> Kernel {
+        assert!(
+            self.supported(),
+            "the {} kernel needs CPU features this machine lacks",
+            self.name()
+        );
+        self
+    }
+}
+
+/// One line on stderr about a test knob that was set but cannot be used (never fails).
+#[doc(hidden)]
+pub fn knob_note(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "logit: note: {message}");
+}
+
+/// Defines `fn $name(kernel, args..)` that runs `$body(args..)` compiled for the chosen
+/// [`Kernel`]: the same source in every copy, so the same operations in the same order.
+macro_rules! kernel_copies {
+    ($vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? = $body:ident) => {
+        #[allow(clippy::too_many_arguments)]
+        $vis fn $name(kernel: $crate::numerics::Kernel, $($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn avx512($($arg: $ty),*) $(-> $ret)? {
+                    $body($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn avx2($($arg: $ty),*) $(-> $ret)? {
+                    $body($($arg),*)
+                }
+                match kernel.checked() {
+                    // SAFETY: `checked` has confirmed that the CPU supports AVX-512F.
+                    $crate::numerics::Kernel::Avx512 => return unsafe { avx512($($arg),*) },
+                    // SAFETY: `checked` has confirmed that the CPU supports AVX2 and FMA.
+                    $crate::numerics::Kernel::Avx2 => return unsafe { avx2($($arg),*) },
+                    $crate::numerics::Kernel::Scalar => {}
+                }
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            let _ = kernel;
+            $body($($arg),*)
+        }
+    };
+}
+pub(crate) use kernel_copies;
+
 /// `out[i] = sigmoid(z[i])` for a whole slice; the loop auto-vectorises.
 ///
 /// The textbook stable form, `1 / (1 + e)` for `z >= 0` and `e / (1 + e)` for `z < 0` with
@@ -324,69 +453,27 @@ const SUM_LANES: usize = 8;
 /// # Panics
 /// If `z` and `out` have different lengths.
 pub fn sigmoid_slice(z: &[f64], out: &mut [f64]) {
+    sigmoid_slice_with(Kernel::active(), z, out);
+}
+
+/// [`sigmoid_slice`] through the given kernel copy (tests compare every copy bit for bit).
+#[doc(hidden)]
+pub fn sigmoid_slice_with(kernel: Kernel, z: &[f64], out: &mut [f64]) {
     assert_eq!(
         z.len(),
         out.len(),
         "sigmoid_slice: input and output lengths differ"
     );
-    #[cfg(target_arch = "x86_64")]
-    {
-        if wide_vectors() == Wide::Avx512 {
-            // SAFETY: the CPU supports AVX-512F (checked at run time).
-            unsafe { sigmoid_loop_avx512(z, out) };
-            return;
-        }
-        if wide_vectors() == Wide::Avx2 {
-            // SAFETY: the CPU supports AVX2 and FMA (checked at run time).
-            unsafe { sigmoid_loop_avx2(z, out) };
-            return;
-        }
-    }
-    sigmoid_loop(z, out);
+    sigmoid_copies(kernel, z, out);
 }
+
+kernel_copies!(fn sigmoid_copies(z: &[f64], out: &mut [f64]) = sigmoid_loop);
 
 #[inline(always)]
 fn sigmoid_loop(z: &[f64], out: &mut [f64]) {
     for (o, &zi) in out.iter_mut().zip(z) {
         *o = sigmoid_kernel(zi);
     }
-}
-
-/// The widest vector instructions this CPU offers, detected once. The slice kernels use only
-/// `+ - * /`, selects and bit casts (never `mul_add`), so copies compiled for wider vectors give
-/// bit-identical results, only faster.
-#[cfg(target_arch = "x86_64")]
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Wide {
-    Baseline,
-    Avx2,
-    Avx512,
-}
-
-#[cfg(target_arch = "x86_64")]
-fn wide_vectors() -> Wide {
-    static DETECTED: std::sync::OnceLock<Wide> = std::sync::OnceLock::new();
-    *DETECTED.get_or_init(|| {
-        if is_x86_feature_detected!("avx512f") {
-            Wide::Avx512
-        } else if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            Wide::Avx2
-        } else {
-            Wide::Baseline
-        }
-    })
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn sigmoid_loop_avx512(z: &[f64], out: &mut [f64]) {
-    sigmoid_loop(z, out);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn sigmoid_loop_avx2(z: &[f64], out: &mut [f64]) {
-    sigmoid_loop(z, out);
 }
 
 /// `out[i] = log_sigmoid(z[i])` for a whole slice; the loop auto-vectorises.
@@ -398,11 +485,24 @@ unsafe fn sigmoid_loop_avx2(z: &[f64], out: &mut [f64]) {
 /// # Panics
 /// If `z` and `out` have different lengths.
 pub fn log_sigmoid_slice(z: &[f64], out: &mut [f64]) {
+    log_sigmoid_slice_with(Kernel::active(), z, out);
+}
+
+/// [`log_sigmoid_slice`] through the given kernel copy.
+#[doc(hidden)]
+pub fn log_sigmoid_slice_with(kernel: Kernel, z: &[f64], out: &mut [f64]) {
     assert_eq!(
         z.len(),
         out.len(),
         "log_sigmoid_slice: input and output lengths differ"
     );
+    log_sigmoid_copies(kernel, z, out);
+}
+
+kernel_copies!(fn log_sigmoid_copies(z: &[f64], out: &mut [f64]) = log_sigmoid_loop);
+
+#[inline(always)]
+fn log_sigmoid_loop(z: &[f64], out: &mut [f64]) {
     for (o, &zi) in out.iter_mut().zip(z) {
         *o = -softplus_kernel(-zi);
     }
@@ -417,11 +517,24 @@ pub fn log_sigmoid_slice(z: &[f64], out: &mut [f64]) {
 /// # Panics
 /// If `z` and `out` have different lengths.
 pub fn sigmoid_derivative_slice(z: &[f64], out: &mut [f64]) {
+    sigmoid_derivative_slice_with(Kernel::active(), z, out);
+}
+
+/// [`sigmoid_derivative_slice`] through the given kernel copy.
+#[doc(hidden)]
+pub fn sigmoid_derivative_slice_with(kernel: Kernel, z: &[f64], out: &mut [f64]) {
     assert_eq!(
         z.len(),
         out.len(),
         "sigmoid_derivative_slice: input and output lengths differ"
     );
+    sigmoid_derivative_copies(kernel, z, out);
+}
+
+kernel_copies!(fn sigmoid_derivative_copies(z: &[f64], out: &mut [f64]) = sigmoid_derivative_loop);
+
+#[inline(always)]
+fn sigmoid_derivative_loop(z: &[f64], out: &mut [f64]) {
     for (o, &zi) in out.iter_mut().zip(z) {
         *o = sigmoid_derivative_kernel(zi);
     }
@@ -439,11 +552,24 @@ pub fn sigmoid_derivative_slice(z: &[f64], out: &mut [f64]) {
 /// # Panics
 /// If `y` and `z` have different lengths.
 pub fn log_loss_slice(y: &[f64], z: &[f64]) -> f64 {
+    log_loss_slice_with(Kernel::active(), y, z)
+}
+
+/// [`log_loss_slice`] through the given kernel copy.
+#[doc(hidden)]
+pub fn log_loss_slice_with(kernel: Kernel, y: &[f64], z: &[f64]) -> f64 {
     assert_eq!(
         y.len(),
         z.len(),
         "log_loss_slice: label and score lengths differ"
     );
+    log_loss_copies(kernel, y, z)
+}
+
+kernel_copies!(fn log_loss_copies(y: &[f64], z: &[f64]) -> f64 = log_loss_loop);
+
+#[inline(always)]
+fn log_loss_loop(y: &[f64], z: &[f64]) -> f64 {
     let term = |yi: f64, zi: f64| softplus_kernel(if yi > 0.5 { -zi } else { zi });
     let mut acc = [0.0_f64; SUM_LANES];
     let y_chunks = y.chunks_exact(SUM_LANES);
@@ -529,6 +655,14 @@ pub fn log_loss_and_residual_slice(y: &[f64], z: &mut [f64]) -> f64 {
     }
     sum_lanes(acc)
 }
+
+/// [`log_loss_and_residual_slice`] through the given kernel copy.
+#[doc(hidden)]
+pub fn log_loss_and_residual_slice_with(kernel: Kernel, y: &[f64], z: &mut [f64]) -> f64 {
+    log_loss_and_residual_copies(kernel, y, z)
+}
+
+kernel_copies!(fn log_loss_and_residual_copies(y: &[f64], z: &mut [f64]) -> f64 = log_loss_and_residual_slice);
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
-use crate::numerics;
+use crate::numerics::{self, kernel_copies, Kernel};
 
 /// Rows per block of the fused loss-and-gradient pass: small enough for a block's scores and
 /// rows to stay in cache, large enough to amortise the per-block bookkeeping.
@@ -15,12 +15,89 @@ pub const BLOCK_ROWS: usize = 256;
 /// Work (rows x features) below which a single thread is faster than starting threads.
 const PARALLEL_WORK: usize = 1 << 17;
 
-/// How many threads to use for `work` multiply-adds: all available cores for large problems.
-fn threads_for(work: usize) -> usize {
-    if work < PARALLEL_WORK {
-        return 1;
+/// How the passes over the rows are run: threads, rows per block and kernel copy.
+///
+/// The result depends only on `block_rows` (the partition of the rows and so the order of the
+/// sums), never on `threads` or `kernel`: that is the promise the tests check bit for bit. The
+/// defaults come from [`Exec::from_env`]; tests force each path with [`Objective::with_exec`].
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exec {
+    /// Threads to use; `None` for automatic (one for small problems, else every core).
+    pub threads: Option<usize>,
+    /// Rows per block (at least 1).
+    pub block_rows: usize,
+    /// Which compiled copy of the block loops runs.
+    pub kernel: Kernel,
+}
+
+impl Exec {
+    /// The simple path: one thread, the scalar kernel, the default blocks.
+    pub fn reference() -> Exec {
+        Exec {
+            threads: Some(1),
+            block_rows: BLOCK_ROWS,
+            kernel: Kernel::Scalar,
+        }
     }
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+
+    /// Automatic threads and the widest kernel, unless overridden by the test and benchmarking
+    /// knobs `LOGIT_THREADS`, `LOGIT_BLOCK_ROWS` and `LOGIT_KERNEL` (positive integers and
+    /// `scalar|avx2|avx512`; read once per process; a value that cannot be used is ignored with a
+    /// note on stderr).
+    pub fn from_env() -> Exec {
+        static FROM_ENV: std::sync::OnceLock<Exec> = std::sync::OnceLock::new();
+        *FROM_ENV.get_or_init(|| Exec {
+            threads: positive_env("LOGIT_THREADS"),
+            block_rows: positive_env("LOGIT_BLOCK_ROWS").unwrap_or(BLOCK_ROWS),
+            kernel: Kernel::active(),
+        })
+    }
+
+    /// Threads for `work` multiply-adds.
+    fn threads_for(&self, work: usize) -> usize {
+        match self.threads {
+            Some(t) => t.max(1),
+            None if work < PARALLEL_WORK => 1,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+/// A positive integer from the environment variable `name`, if set and valid.
+fn positive_env(name: &str) -> Option<usize> {
+    let value = std::env::var_os(name)?;
+    match value.to_str().and_then(|v| v.trim().parse::<usize>().ok()) {
+        Some(n) if n > 0 => Some(n),
+        _ => {
+            numerics::knob_note(&format!(
+                "{name}={} is not a positive integer; ignored",
+                value.to_string_lossy()
+            ));
+            None
+        }
+    }
+}
+
+/// Runs `work(first_unit, out)` over `units` equal chunks of `out` (each `width` long), shared
+/// out among `threads` threads in contiguous runs of units. Every unit writes only its own
+/// chunk, so the result does not depend on the number of threads.
+fn for_each_unit<F>(threads: usize, units: usize, width: usize, out: &mut [f64], work: F)
+where
+    F: Fn(usize, &mut [f64]) + Sync,
+{
+    debug_assert_eq!(out.len(), units * width);
+    if threads <= 1 || units < 2 {
+        work(0, out);
+        return;
+    }
+    let per_thread = units.div_ceil(threads);
+    std::thread::scope(|scope| {
+        for (t, chunk) in out.chunks_mut(per_thread * width).enumerate() {
+            let work = &work;
+            scope.spawn(move || work(t * per_thread, chunk));
+        }
+    });
 }
 
 /// `sum_j a_j b_j` with four independent accumulators, so the compiler can vectorise it.
@@ -61,58 +138,9 @@ struct Block<'a> {
     b: f64,
 }
 
-/// Whether this CPU has AVX2 and FMA, checked once (the answer cannot change).
-fn has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        static DETECTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *DETECTED
-            .get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-/// Loss sum and gradient sums of one block into `part = [loss, grad_w.., grad_b]`, using `z`
-/// (one slot per row) as scratch. Dispatches to a copy compiled for AVX2 when the CPU has it:
-/// the same source, so the same operations in the same order and bit-identical results (Rust
-/// never fuses `a * b + c` into an FMA on its own), only with wider vectors.
-fn block_loss_and_gradient(avx2: bool, block: Block, z: &mut [f64], part: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    if avx2 {
-        if has_avx512() {
-            // SAFETY: the CPU supports AVX-512F (checked at run time).
-            unsafe { block_kernel_avx512(block, z, part) };
-        } else {
-            // SAFETY: the caller checked that the CPU supports AVX2 and FMA.
-            unsafe { block_kernel_avx2(block, z, part) };
-        }
-        return;
-    }
-    let _ = avx2;
-    block_kernel(block, z, part);
-}
-
-/// Whether this CPU has AVX-512F, checked once.
-#[cfg(target_arch = "x86_64")]
-fn has_avx512() -> bool {
-    static DETECTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *DETECTED.get_or_init(|| is_x86_feature_detected!("avx512f"))
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn block_kernel_avx512(block: Block, z: &mut [f64], part: &mut [f64]) {
-    block_kernel(block, z, part);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn block_kernel_avx2(block: Block, z: &mut [f64], part: &mut [f64]) {
-    block_kernel(block, z, part);
-}
+// Loss sum and gradient sums of one block into `part = [loss, grad_w.., grad_b]`, using `z`
+// (one slot per row) as scratch, compiled once per kernel (same source, bit-identical results).
+kernel_copies!(fn block_loss_and_gradient(block: Block<'_>, z: &mut [f64], part: &mut [f64]) = block_kernel);
 
 #[inline(always)]
 fn block_kernel(block: Block, z: &mut [f64], part: &mut [f64]) {
@@ -135,6 +163,35 @@ fn block_kernel(block: Block, z: &mut [f64], part: &mut [f64]) {
     gb[0] = z.iter().sum();
 }
 
+// Adds `sum_i s'(z_i) x1_i x1_i^T` over one block of rows to the upper triangle of `part`
+// (row-major `k x k`, `x1 = [x, 1]` with the intercept), compiled once per kernel.
+kernel_copies!(fn block_hessian(block: Block<'_>, fit_intercept: bool, part: &mut [f64]) = hessian_kernel);
+
+#[inline(always)]
+fn hessian_kernel(block: Block, fit_intercept: bool, part: &mut [f64]) {
+    let Block { x, y, w, b } = block;
+    let p = w.len();
+    let k = p + usize::from(fit_intercept);
+    for i in 0..y.len() {
+        let row = &x[i * p..(i + 1) * p];
+        let wt = numerics::sigmoid_derivative(b + if p == 0 { 0.0 } else { dot(row, w) });
+        if wt == 0.0 {
+            continue;
+        }
+        for a in 0..p {
+            let xa = row[a] * wt;
+            let target = &mut part[a * k + a..a * k + p];
+            axpy(xa, &row[a..], target);
+            if fit_intercept {
+                part[a * k + p] += xa;
+            }
+        }
+        if fit_intercept {
+            part[p * k + p] += wt;
+        }
+    }
+}
+
 /// A logistic regression problem on an already-encoded (and usually standardised) design matrix.
 #[derive(Debug, Clone, Copy)]
 pub struct Objective<'a> {
@@ -146,6 +203,9 @@ pub struct Objective<'a> {
     pub l2: f64,
     /// Whether `theta` carries a trailing intercept.
     pub fit_intercept: bool,
+    /// How the passes over the rows run (never changes the result beyond `block_rows`).
+    #[doc(hidden)]
+    pub exec: Exec,
 }
 
 impl<'a> Objective<'a> {
@@ -165,7 +225,15 @@ impl<'a> Objective<'a> {
             y,
             l2,
             fit_intercept,
+            exec: Exec::from_env(),
         }
+    }
+
+    /// The same problem, run with `exec` (tests force threads, blocks and kernels with it).
+    #[doc(hidden)]
+    pub fn with_exec(self, exec: Exec) -> Self {
+        assert!(exec.block_rows > 0, "blocks need at least one row");
+        Objective { exec, ..self }
     }
 
     pub fn n_rows(&self) -> usize {
@@ -224,7 +292,8 @@ impl<'a> Objective<'a> {
         let (w, b) = self.split(theta);
         let n = self.n_rows();
         let p = self.n_features();
-        let n_blocks = n.div_ceil(BLOCK_ROWS);
+        let rows = self.exec.block_rows;
+        let n_blocks = n.div_ceil(rows);
         // Per block: [loss, grad_w_1 .. grad_w_p, grad_b].
         let width = p + 2;
         let mut partials = vec![0.0; n_blocks * width];
@@ -232,33 +301,23 @@ impl<'a> Objective<'a> {
         let x = x.as_slice().expect("standard layout is contiguous");
         let y = self.y.as_standard_layout();
         let y = y.as_slice().expect("standard layout is contiguous");
-        let avx2 = has_avx2_fma();
+        let kernel = self.exec.kernel;
         let work = |first_block: usize, out: &mut [f64]| {
-            let mut z = vec![0.0; BLOCK_ROWS];
+            let mut z = vec![0.0; rows];
             for (k, part) in out.chunks_mut(width).enumerate() {
-                let start = (first_block + k) * BLOCK_ROWS;
-                let end = (start + BLOCK_ROWS).min(n);
+                let start = (first_block + k) * rows;
+                let end = (start + rows).min(n);
                 let block = Block {
                     x: &x[start * p..end * p],
                     y: &y[start..end],
                     w,
                     b,
                 };
-                block_loss_and_gradient(avx2, block, &mut z[..end - start], part);
+                block_loss_and_gradient(kernel, block, &mut z[..end - start], part);
             }
         };
-        let threads = threads_for(n * p.max(1));
-        if threads <= 1 || n_blocks < 2 {
-            work(0, &mut partials);
-        } else {
-            let per_thread = n_blocks.div_ceil(threads);
-            std::thread::scope(|scope| {
-                for (t, chunk) in partials.chunks_mut(per_thread * width).enumerate() {
-                    let work = &work;
-                    scope.spawn(move || work(t * per_thread, chunk));
-                }
-            });
-        }
+        let threads = self.exec.threads_for(n * p.max(1));
+        for_each_unit(threads, n_blocks, width, &mut partials, work);
         let mut total = vec![0.0; width];
         for part in partials.chunks(width) {
             for (t, v) in total.iter_mut().zip(part) {
@@ -294,36 +353,14 @@ impl<'a> Objective<'a> {
         let k = self.n_params();
         let x = self.x.as_standard_layout();
         let x = x.as_slice().expect("standard layout is contiguous");
-        let n_blocks = n.div_ceil(BLOCK_ROWS);
+        let y = self.y.as_standard_layout();
+        let y = y.as_slice().expect("standard layout is contiguous");
+        let rows = self.exec.block_rows;
+        let kernel = self.exec.kernel;
+        let n_blocks = n.div_ceil(rows);
         let cells = k * k;
         let fit_intercept = self.fit_intercept;
-        // Each block adds sum_i s'(z_i) x1_i x1_i^T (upper triangle, row-major k x k) to its slot.
-        let work = |first_block: usize, out: &mut [f64]| {
-            for (t, part) in out.chunks_mut(cells).enumerate() {
-                let start = (first_block + t) * BLOCK_ROWS;
-                let end = (start + BLOCK_ROWS).min(n);
-                for i in start..end {
-                    let row = &x[i * p..(i + 1) * p];
-                    let wt =
-                        numerics::sigmoid_derivative(b + if p == 0 { 0.0 } else { dot(row, w) });
-                    if wt == 0.0 {
-                        continue;
-                    }
-                    for a in 0..p {
-                        let xa = row[a] * wt;
-                        let target = &mut part[a * k + a..a * k + p];
-                        axpy(xa, &row[a..], target);
-                        if fit_intercept {
-                            part[a * k + p] += xa;
-                        }
-                    }
-                    if fit_intercept {
-                        part[p * k + p] += wt;
-                    }
-                }
-            }
-        };
-        // Partial matrices cost memory (k^2 per block), so group blocks into at most a few
+        // Partial matrices cost memory (k^2 per slot), so group blocks into at most a few
         // dozen slots: still a fixed partition, independent of the thread count.
         let slots = n_blocks.clamp(1, 64);
         let blocks_per_slot = n_blocks.div_ceil(slots).max(1);
@@ -334,22 +371,20 @@ impl<'a> Objective<'a> {
                 let first_block = (first_slot + t) * blocks_per_slot;
                 let last_block = (first_block + blocks_per_slot).min(n_blocks);
                 for block in first_block..last_block {
-                    work(block, slot);
+                    let start = block * rows;
+                    let end = (start + rows).min(n);
+                    let block = Block {
+                        x: &x[start * p..end * p],
+                        y: &y[start..end],
+                        w,
+                        b,
+                    };
+                    block_hessian(kernel, block, fit_intercept, slot);
                 }
             }
         };
-        let threads = threads_for(n * k * k / 2);
-        if threads <= 1 || slots < 2 {
-            slot_work(0, &mut partials);
-        } else {
-            let per_thread = slots.div_ceil(threads);
-            std::thread::scope(|scope| {
-                for (t, chunk) in partials.chunks_mut(per_thread * cells).enumerate() {
-                    let slot_work = &slot_work;
-                    scope.spawn(move || slot_work(t * per_thread, chunk));
-                }
-            });
-        }
+        let threads = self.exec.threads_for(n * k * k / 2);
+        for_each_unit(threads, slots, cells, &mut partials, slot_work);
         let mut h = Array2::<f64>::zeros((k, k));
         let inv_n = 1.0 / n as f64;
         for part in partials.chunks(cells) {

@@ -381,34 +381,66 @@ mod fast_reader {
         }
     }
 
+    /// What `train` reads from `mode` + `csv`: the fast reader's table when it takes the file
+    /// (the harness has then checked it equals the csv path's), else the csv path's. Declining
+    /// is how the fast reader handles blank first lines, lone carriage returns and imputing
+    /// policies, so these tests assert the table that results, whichever path gave it.
+    fn taken(mode: u8, csv: &[u8]) -> TrainingData {
+        match fast(mode, csv).expect("input has a mode byte") {
+            Some(data) => data,
+            None => super::design(mode, csv).unwrap_or_else(|e| panic!("the csv path fails: {e}")),
+        }
+    }
+
+    /// The single feature column and the labels of a one-feature table.
+    fn column_and_labels(data: &TrainingData) -> (Vec<f64>, Vec<f64>) {
+        assert_eq!(data.x.ncols(), 1, "{:?}", data.feature_names);
+        (data.x.column(0).to_vec(), data.y.to_vec())
+    }
+
     #[test]
     fn fast_reader_reads_a_file_with_a_leading_blank_line() {
         // The csv crate skips empty lines before the header; the fast reader took the first line,
         // empty, as the header and failed with "the input is empty" on a file the csv path reads.
-        assert!(fast(b'0', b"\na,y\n1,1\n2,0\n").is_some());
-        assert!(fast(b'0', b"\r\n\r\na,y\r\n1,1\r\n2,0\r\n").is_some());
+        for csv in [&b"\na,y\n1,1\n2,0\n"[..], b"\r\n\r\na,y\r\n1,1\r\n2,0\r\n"] {
+            let data = taken(b'0', csv);
+            assert_eq!(data.feature_names, ["a"]);
+            assert_eq!(column_and_labels(&data), (vec![1.0, 2.0], vec![1.0, 0.0]));
+        }
     }
 
     #[test]
     fn fast_reader_fails_like_the_csv_path_after_a_leading_blank_line() {
         // Found by fuzzing (csv_fast, minimised to b"y\n0": mode 'y', then "\n0"): the fast reader
         // says "the input is empty", the csv path "the first line looks like data".
-        // Both paths fail here; the harness asserts the messages agree.
-        let _ = fast(b'y', b"\n0");
+        // Both fail (the fast reader now declines a blank first line); `train` reports the csv
+        // path's message.
+        let message = super::design(b'y', b"\n0").expect_err("the csv path fails");
+        assert!(message.contains("looks like data"), "{message}");
+        assert!(
+            !matches!(fast(b'y', b"\n0"), Some(Some(_))),
+            "the fast path read it"
+        );
     }
 
     #[test]
     fn fast_reader_keeps_the_record_after_a_header_ending_in_a_lone_carriage_return() {
         // The csv crate ends a record at a lone '\r': "a,y\r1,1" is the header and a row. The
         // fast reader splits only at '\n' and silently dropped the row "1,1".
-        assert!(fast(b'0', b"a,y\r1,1\n2,0\n3,1\n").is_some());
+        let data = taken(b'0', b"a,y\r1,1\n2,0\n3,1\n");
+        assert_eq!(
+            column_and_labels(&data),
+            (vec![1.0, 2.0, 3.0], vec![1.0, 0.0, 1.0])
+        );
     }
 
     #[test]
     fn fast_reader_rejects_a_record_split_by_a_lone_carriage_return() {
         // "1\r,0" is the records "1" and ",0" for the csv crate, which fails (1 field, header 2);
-        // the fast reader must not read it as the row (1, 0).
-        assert!(fast(b'0', b"a,y\n1\r,0\n2,1\n").is_some());
+        // the fast reader must not read it as the row (1, 0): it declines or fails the same way.
+        let csv = b"a,y\n1\r,0\n2,1\n";
+        assert!(super::design(b'0', csv).is_err());
+        assert!(!matches!(fast(b'0', csv), Some(Some(_))));
     }
 
     #[test]
@@ -416,8 +448,16 @@ mod fast_reader {
         // With --missing mean|median the csv path stores each numeric column's fill value in the
         // model even when no cell is missing; the fast reader stored none, so the same data gave a
         // model that cannot score a missing cell.
-        for mode in [b'2', b'3'] {
-            assert!(fast(mode, b"a,y\n1,1\n2,0\n4,1\n").is_some());
+        for (mode, fill) in [(b'2', 7.0 / 3.0), (b'3', 2.0)] {
+            let data = taken(mode, b"a,y\n1,1\n2,0\n4,1\n");
+            assert_eq!(
+                data.columns[0].kind,
+                logit::data::encode::ColumnKind::Numeric { fill: Some(fill) }
+            );
+            assert_eq!(
+                column_and_labels(&data),
+                (vec![1.0, 2.0, 4.0], vec![1.0, 0.0, 1.0])
+            );
         }
     }
 }

@@ -1,22 +1,29 @@
-//! Small dense linear algebra for the solvers: Cholesky factorisation (with an added-identity
-//! fallback for matrices that are singular or indefinite in floating point), triangular solves and
-//! a symmetric eigen-decomposition (cyclic Jacobi).
+//! Small dense linear algebra for the solvers, on top of faer: a Cholesky factorisation of the
+//! diagonally scaled matrix (with an added-identity fallback for matrices that are singular or
+//! indefinite in floating point) and a symmetric eigen-decomposition.
 //!
-//! The matrices involved are `k x k` with `k` = number of parameters (tens, at most a few hundred),
-//! so plain `O(k^3)` loops are adequate and there is no need for BLAS/LAPACK.
+//! Why scaled: the Hessian of an unstandardised fit mixes columns whose scales differ by many
+//! orders of magnitude (a column in micro-units beside one in millions gives diagonal entries
+//! 1e-8 and 1e12). A pivot test relative to the largest diagonal then calls a perfectly
+//! well-posed matrix singular. Factoring `M = S A S` with `S = diag(a_ii^-1/2)` (unit diagonal)
+//! makes every test and every ridge relative to each column's own scale (van der Sluis: this
+//! scaling is within a factor `n` of the best diagonal scaling for the condition number).
 //!
-//! References: Golub & Van Loan, *Matrix Computations*, 4th ed., Alg. 4.2.1 (Cholesky) and
-//! Sec. 8.5 (cyclic Jacobi); Nocedal & Wright, *Numerical Optimization*, 2nd ed., Alg. 3.3
-//! (Cholesky with added multiple of the identity).
+//! References: Golub & Van Loan, *Matrix Computations*, 4th ed., Sec. 4.2 and 3.5.2 (scaling);
+//! Nocedal & Wright, *Numerical Optimization*, 2nd ed., Alg. 3.3 (Cholesky with added multiple of
+//! the identity); Marquardt (1963) for damping proportional to the diagonal.
 
+use faer::linalg::solvers::{Llt, Solve};
+use faer::{Mat, Side};
 use ndarray::{Array2, ArrayView2};
 
-/// Relative size below which a Cholesky pivot counts as zero.
+/// Relative size below which a Cholesky pivot of the scaled matrix counts as zero.
 ///
-/// A pivot `d_j` is accepted only when `d_j > PIVOT_RTOL * max_i a_ii`. An exactly singular
-/// matrix (a duplicated column, an intercept plus a constant column) produces pivots of the order
-/// of rounding error (~1e-16 relative) rather than exact zeros; accepting those would give
-/// meaningless, enormous solutions, so they are treated as a failed factorisation instead.
+/// A pivot `d_j` of `M = S A S` (unit diagonal) is accepted only when `d_j > PIVOT_RTOL`. An
+/// exactly singular matrix (a duplicated column, an intercept plus a constant column) produces
+/// pivots of the order of rounding error (~1e-16) rather than exact zeros; accepting those would
+/// give meaningless, enormous solutions, so they are treated as a failed factorisation instead.
+/// Because `M` has a unit diagonal, the test does not depend on the units of the columns.
 const PIVOT_RTOL: f64 = 1e-13;
 
 /// The factorisation failed: the matrix is not (numerically) positive definite.
@@ -26,12 +33,34 @@ pub struct NotPositiveDefinite {
     pub column: usize,
 }
 
-/// Lower-triangular Cholesky factor `L` with `A = L L^T`.
-#[derive(Debug, Clone, PartialEq)]
+/// Cholesky factor of a symmetric positive definite `A`, held as `S A S = L L^T` with the
+/// diagonal scaling `S`.
 pub struct Cholesky {
-    n: usize,
-    /// Row-major `n x n`; only the lower triangle is used.
-    l: Vec<f64>,
+    /// `s_i = a_ii^-1/2` (1 where `a_ii` is not positive).
+    scale: Vec<f64>,
+    llt: Llt<f64>,
+}
+
+impl std::fmt::Debug for Cholesky {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cholesky")
+            .field("dim", &self.dim())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `S = diag(a_ii^-1/2)`, 1 where the diagonal is not positive and finite.
+fn unit_diagonal_scale(a: ArrayView2<f64>) -> Vec<f64> {
+    (0..a.nrows())
+        .map(|i| {
+            let d = a[[i, i]];
+            if d > 0.0 && d.is_finite() {
+                1.0 / d.sqrt()
+            } else {
+                1.0
+            }
+        })
+        .collect()
 }
 
 impl Cholesky {
@@ -40,67 +69,63 @@ impl Cholesky {
         Self::factor_shifted(a, 0.0)
     }
 
-    /// Factor `A + shift * I`.
+    /// Factor `A + shift * D` with `D = diag(a_ii)` (where positive; 1 elsewhere): the shift is
+    /// relative to each column's own scale, i.e. `S A S + shift * I` is factored.
     pub fn factor_shifted(a: ArrayView2<f64>, shift: f64) -> Result<Cholesky, NotPositiveDefinite> {
         let n = a.nrows();
         assert_eq!(n, a.ncols(), "Cholesky needs a square matrix");
-        let max_diag = (0..n)
-            .map(|i| (a[[i, i]] + shift).abs())
-            .fold(0.0_f64, f64::max);
-        let floor = PIVOT_RTOL * max_diag;
-        let mut l = vec![0.0; n * n];
-        for j in 0..n {
-            // Golub & Van Loan Alg. 4.2.1 (gaxpy form), one column at a time.
-            let mut d = a[[j, j]] + shift;
-            for k in 0..j {
-                d -= l[j * n + k] * l[j * n + k];
-            }
-            if !(d.is_finite() && d > floor) {
-                return Err(NotPositiveDefinite { column: j });
-            }
-            let djj = d.sqrt();
-            l[j * n + j] = djj;
-            for i in (j + 1)..n {
-                let mut s = a[[i, j]];
-                for k in 0..j {
-                    s -= l[i * n + k] * l[j * n + k];
-                }
-                l[i * n + j] = s / djj;
-            }
+        let scale = unit_diagonal_scale(a);
+        let lower = |i: usize, j: usize| if i >= j { a[[i, j]] } else { a[[j, i]] };
+        let m = Mat::<f64>::from_fn(n, n, |i, j| {
+            lower(i, j) * scale[i] * scale[j] + if i == j { shift } else { 0.0 }
+        });
+        if let Some(j) = (0..n).find(|&j| (0..n).any(|i| !m[(i, j)].is_finite())) {
+            return Err(NotPositiveDefinite { column: j });
         }
-        Ok(Cholesky { n, l })
+        let max_diag = (0..n).map(|i| m[(i, i)].abs()).fold(0.0_f64, f64::max);
+        let floor = PIVOT_RTOL * max_diag;
+        let llt = m.llt(Side::Lower).map_err(|e| match e {
+            faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index } => {
+                NotPositiveDefinite { column: index }
+            }
+        })?;
+        let l = llt.L();
+        let too_small = |j: usize| {
+            let pivot = l[(j, j)] * l[(j, j)];
+            pivot.is_nan() || pivot <= floor
+        };
+        if let Some(j) = (0..n).find(|&j| too_small(j)) {
+            return Err(NotPositiveDefinite { column: j });
+        }
+        Ok(Cholesky { scale, llt })
     }
 
     /// Dimension of the factored matrix.
     pub fn dim(&self) -> usize {
-        self.n
+        self.scale.len()
     }
 
-    /// The factor `L` as a dense matrix (upper triangle zero).
+    /// A lower-triangular `L` with `A = L L^T` (for the unshifted factorisation).
     pub fn lower(&self) -> Array2<f64> {
-        Array2::from_shape_vec((self.n, self.n), self.l.clone()).expect("square")
+        let l = self.llt.L();
+        let n = self.dim();
+        Array2::from_shape_fn((n, n), |(i, j)| {
+            if i >= j {
+                l[(i, j)] / self.scale[i]
+            } else {
+                0.0
+            }
+        })
     }
 
-    /// Solve `A x = b` in place (`b` becomes `x`) by forward and back substitution.
-    #[allow(clippy::needless_range_loop)] // index form mirrors the textbook recurrences
+    /// Solve `A x = b` in place (`b` becomes `x`): `x = S (S A S)^-1 S b`.
     pub fn solve_in_place(&self, b: &mut [f64]) {
-        let n = self.n;
+        let n = self.dim();
         assert_eq!(b.len(), n, "right-hand side has the wrong length");
-        // L y = b
-        for i in 0..n {
-            let mut s = b[i];
-            for k in 0..i {
-                s -= self.l[i * n + k] * b[k];
-            }
-            b[i] = s / self.l[i * n + i];
-        }
-        // L^T x = y
-        for i in (0..n).rev() {
-            let mut s = b[i];
-            for k in (i + 1)..n {
-                s -= self.l[k * n + i] * b[k];
-            }
-            b[i] = s / self.l[i * n + i];
+        let mut rhs = Mat::<f64>::from_fn(n, 1, |i, _| b[i] * self.scale[i]);
+        self.llt.solve_in_place(rhs.as_mut());
+        for (i, v) in b.iter_mut().enumerate() {
+            *v = rhs[(i, 0)] * self.scale[i];
         }
     }
 
@@ -112,26 +137,29 @@ impl Cholesky {
     }
 }
 
-/// Cholesky factorisation of `A + tau I` with the smallest `tau` in the sequence
-/// `0, tau0, 10 tau0, 100 tau0, ...` that succeeds (Nocedal & Wright Alg. 3.3, with a growth
-/// factor of 10 instead of 2 so that the number of attempts stays small).
+/// Cholesky factorisation of `A + tau D` (see [`Cholesky::factor_shifted`]) with the smallest
+/// `tau` in the sequence `0, tau0, 10 tau0, 100 tau0, ...` that succeeds (Nocedal & Wright
+/// Alg. 3.3 on the unit-diagonal `S A S`, with a growth factor of 10 instead of 2 so that the
+/// number of attempts stays small).
 ///
-/// `tau0 = 1e-10 * max(1, max_i |a_ii|)`: small enough to leave a well-posed Newton step
-/// essentially unchanged, large enough to make an exactly singular Hessian (l2 = 0 with a
-/// duplicated or constant column) factorisable. Returns the factor and the `tau` used, or `None`
-/// when even `tau = 1e10 * scale` fails (only possible with non-finite entries).
+/// `tau0 = 1e-9`: small enough to leave a well-posed Newton step essentially unchanged, large
+/// enough to make an exactly singular Hessian (l2 = 0 with a duplicated or constant column)
+/// factorisable. Returns the factor and the `tau` used (relative to the diagonal), or `None`
+/// when even `tau = 1e12` fails (only possible with non-finite entries).
 pub fn factor_with_ridge(a: ArrayView2<f64>) -> Option<(Cholesky, f64)> {
     if let Ok(c) = Cholesky::factor(a) {
         return Some((c, 0.0));
     }
     let n = a.nrows();
-    let scale = (0..n).map(|i| a[[i, i]].abs()).fold(1.0_f64, f64::max);
-    if !scale.is_finite() {
+    if a.iter().any(|v| !v.is_finite()) {
         return None;
     }
-    // Start from the amount that makes the diagonal positive (N&W Alg. 3.3, tau_0 = -min a_ii + beta).
-    let min_diag = (0..n).map(|i| a[[i, i]]).fold(f64::INFINITY, f64::min);
-    let beta = 1e-10 * scale;
+    // Start from the amount that makes the scaled diagonal positive (N&W Alg. 3.3,
+    // tau_0 = -min m_ii + beta); a non-positive a_ii keeps scale 1, so m_ii = a_ii there.
+    let min_diag = (0..n)
+        .map(|i| if a[[i, i]] > 0.0 { 1.0 } else { a[[i, i]] })
+        .fold(f64::INFINITY, f64::min);
+    let beta = 1e-9;
     let mut tau = if min_diag > 0.0 {
         beta
     } else {
@@ -146,72 +174,26 @@ pub fn factor_with_ridge(a: ArrayView2<f64>) -> Option<(Cholesky, f64)> {
     None
 }
 
-/// Eigen-decomposition of a symmetric matrix by the cyclic Jacobi method
-/// (Golub & Van Loan Sec. 8.5.3). Returns the eigenvalues and a matrix whose COLUMNS are the
-/// corresponding orthonormal eigenvectors. Only used on small `k x k` Gram matrices by the
-/// separation diagnostics, where its robustness (no rank assumptions) matters more than speed.
+/// Eigen-decomposition of a symmetric matrix (only its lower triangle is read). Returns the
+/// eigenvalues in nondecreasing order and a matrix whose COLUMNS are the corresponding
+/// orthonormal eigenvectors. Used on small `k x k` Gram matrices by the separation diagnostics
+/// and the summary's rank test. Non-finite entries give NaN eigenvalues.
 pub fn symmetric_eigen(a: ArrayView2<f64>) -> (Vec<f64>, Array2<f64>) {
     let n = a.nrows();
     assert_eq!(n, a.ncols(), "eigen-decomposition needs a square matrix");
-    let mut m = a.to_owned();
-    // Symmetrise from the lower triangle to remove rounding asymmetry.
-    for i in 0..n {
-        for j in 0..i {
-            let v = 0.5 * (m[[i, j]] + m[[j, i]]);
-            m[[i, j]] = v;
-            m[[j, i]] = v;
-        }
+    if a.iter().any(|v| !v.is_finite()) {
+        return (vec![f64::NAN; n], Array2::from_elem((n, n), f64::NAN));
     }
-    let mut v = Array2::<f64>::eye(n);
-    let total: f64 = m.iter().map(|x| x * x).sum::<f64>().sqrt();
-    for _sweep in 0..100 {
-        let off: f64 = (0..n)
-            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
-            .map(|(i, j)| m[[i, j]] * m[[i, j]])
-            .sum::<f64>()
-            .sqrt();
-        if off <= 1e-15 * total || off == 0.0 {
-            break;
+    let lower = |i: usize, j: usize| if i >= j { a[[i, j]] } else { a[[j, i]] };
+    let m = Mat::<f64>::from_fn(n, n, lower);
+    match m.self_adjoint_eigen(Side::Lower) {
+        Ok(evd) => {
+            let (s, u) = (evd.S(), evd.U());
+            let values = (0..n).map(|i| s[i]).collect();
+            (values, Array2::from_shape_fn((n, n), |(i, j)| u[(i, j)]))
         }
-        for p in 0..n {
-            for q in (p + 1)..n {
-                let apq = m[[p, q]];
-                if apq == 0.0 {
-                    continue;
-                }
-                // Symmetric Schur decomposition of the 2x2 block (G&VL Alg. 8.5.1).
-                let tau = (m[[q, q]] - m[[p, p]]) / (2.0 * apq);
-                let t = if tau >= 0.0 {
-                    1.0 / (tau + (1.0 + tau * tau).sqrt())
-                } else {
-                    -1.0 / (-tau + (1.0 + tau * tau).sqrt())
-                };
-                let c = 1.0 / (1.0 + t * t).sqrt();
-                let s = t * c;
-                // m <- J^T m J with J the rotation in the (p, q) plane.
-                for k in 0..n {
-                    let mkp = m[[k, p]];
-                    let mkq = m[[k, q]];
-                    m[[k, p]] = c * mkp - s * mkq;
-                    m[[k, q]] = s * mkp + c * mkq;
-                }
-                for k in 0..n {
-                    let mpk = m[[p, k]];
-                    let mqk = m[[q, k]];
-                    m[[p, k]] = c * mpk - s * mqk;
-                    m[[q, k]] = s * mpk + c * mqk;
-                }
-                for k in 0..n {
-                    let vkp = v[[k, p]];
-                    let vkq = v[[k, q]];
-                    v[[k, p]] = c * vkp - s * vkq;
-                    v[[k, q]] = s * vkp + c * vkq;
-                }
-            }
-        }
+        Err(_) => (vec![f64::NAN; n], Array2::from_elem((n, n), f64::NAN)),
     }
-    let values = (0..n).map(|i| m[[i, i]]).collect();
-    (values, v)
 }
 
 /// Dot product of two equally long slices.
@@ -279,8 +261,8 @@ mod tests {
     fn cholesky_rejects_indefinite_and_singular() {
         let indefinite = array![[1.0, 2.0], [2.0, 1.0]];
         assert_eq!(
-            Cholesky::factor(indefinite.view()),
-            Err(NotPositiveDefinite { column: 1 })
+            Cholesky::factor(indefinite.view()).err(),
+            Some(NotPositiveDefinite { column: 1 })
         );
         // Exactly singular: a duplicated column.
         let singular = array![[2.0, 2.0, 1.0], [2.0, 2.0, 1.0], [1.0, 1.0, 3.0]];
@@ -315,7 +297,7 @@ mod tests {
     }
 
     #[test]
-    fn jacobi_eigen_decomposes() {
+    fn symmetric_eigen_decomposes() {
         let a = array![[2.0, 1.0, 0.0], [1.0, 2.0, 1.0], [0.0, 1.0, 2.0]];
         let (vals, vecs) = symmetric_eigen(a.view());
         let mut sorted = vals.clone();
@@ -345,6 +327,30 @@ mod tests {
         let (vals, _) = symmetric_eigen(g.view());
         let min = vals.iter().cloned().fold(f64::INFINITY, f64::min);
         assert!(min.abs() < 1e-15);
+    }
+
+    #[test]
+    fn badly_scaled_positive_definite_matrix_is_not_called_singular() {
+        // A well-conditioned matrix seen in units that differ by 1e10 per column: the diagonal
+        // runs from 1e12 to 1e-8, far beyond a pivot floor relative to the largest diagonal.
+        let base = array![[2.0, 0.6, -0.3], [0.6, 1.5, 0.4], [-0.3, 0.4, 1.0]];
+        let units = [1e6, 1.0, 1e-4];
+        let a = Array2::from_shape_fn((3, 3), |(i, j)| base[[i, j]] * units[i] * units[j]);
+        let c = Cholesky::factor(a.view()).expect("positive definite");
+        let (_, tau) = factor_with_ridge(a.view()).unwrap();
+        assert_eq!(tau, 0.0);
+        // Exact solution x of A x = b chosen first, b computed from it.
+        let x_true = [3e-6, -2.0, 5e4];
+        let b = matvec(&a, &x_true);
+        let x = c.solve(&b);
+        for (u, v) in x.iter().zip(x_true.iter()) {
+            assert!((u - v).abs() <= 1e-12 * v.abs(), "{x:?}");
+        }
+        let l = c.lower();
+        let llt = l.dot(&l.t());
+        for (u, v) in llt.iter().zip(a.iter()) {
+            assert!((u - v).abs() <= 1e-12 * v.abs().max(1e-20), "{llt:?}");
+        }
     }
 
     #[test]
