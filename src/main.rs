@@ -2,6 +2,8 @@
 //! status (0 ok, 1 gate failed, 2 error) and print an error once, with the `logit: error:` prefix.
 //! How stdout and stderr are written (closed pipes, full disks) is decided in [`logit::console`].
 
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

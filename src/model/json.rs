@@ -1,0 +1,216 @@
+//! Reading a model file's bytes before they are trusted as JSON: a size bound, a fast refusal
+//! of bytes that cannot be JSON text (binary, compressed, not UTF-8), and duplicate keys.
+//!
+//! serde_json keeps the last of two equal keys without a word, so a hand-edited file with two
+//! `"coefficient"` entries would be used with whichever came last; [`refuse_duplicate_keys`]
+//! walks the document once and names the first repeated key and where it is.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::io::{self, Read};
+
+use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+
+use super::MAX_MODEL_BYTES;
+use crate::error::{Error, Result};
+
+/// Reads at most [`MAX_MODEL_BYTES`] from `reader`, stopping at the first chunk that holds
+/// bytes JSON text cannot contain or is not UTF-8, so an endless or binary input fails at once.
+pub(super) fn read_text(path: &str, reader: impl Read) -> Result<Vec<u8>> {
+    let bad = |message: String| Error::Model {
+        path: path.to_string(),
+        message,
+    };
+    let mut limited = reader.take(MAX_MODEL_BYTES + 1);
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    // Bytes known to be whole, valid UTF-8 (a character may straddle two chunks).
+    let mut utf8_ok = 0;
+    loop {
+        let n = match limited.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io(path, "read the model", e)),
+        };
+        if let Some(why) = not_text(&chunk[..n], bytes.len()) {
+            return Err(bad(why));
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+        if bytes.len() as u64 > MAX_MODEL_BYTES {
+            return Err(bad(format!(
+                "larger than {} MiB, the most logit reads as a model file; is this a model file?",
+                MAX_MODEL_BYTES >> 20
+            )));
+        }
+        match std::str::from_utf8(&bytes[utf8_ok..]) {
+            Ok(_) => utf8_ok = bytes.len(),
+            Err(e) if e.error_len().is_some() => {
+                return Err(bad(not_utf8(utf8_ok + e.valid_up_to())));
+            }
+            Err(e) => utf8_ok += e.valid_up_to(),
+        }
+    }
+    Ok(bytes)
+}
+
+/// Why `chunk` (found at `offset` in the file) cannot be JSON text: compressed data, or a
+/// control byte, which JSON allows only as whitespace (tab, newline, carriage return).
+pub(super) fn not_text(chunk: &[u8], offset: usize) -> Option<String> {
+    if offset == 0 && chunk.starts_with(&[0x1f, 0x8b]) {
+        return Some("not a logit model file: it is gzip-compressed; decompress it first".into());
+    }
+    let at = chunk
+        .iter()
+        .position(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))?;
+    Some(format!(
+        "not a logit model file: byte 0x{:02x} at offset {} is binary data, not JSON text",
+        chunk[at],
+        offset + at
+    ))
+}
+
+pub(super) fn not_utf8(offset: usize) -> String {
+    format!("not a logit model file: the bytes at offset {offset} are not valid UTF-8 (JSON text)")
+}
+
+/// Fails on the first object (at any depth) that repeats a key, naming the key and its path
+/// (`features[2]`); a syntax error is reported as invalid JSON.
+pub(super) fn refuse_duplicate_keys(bytes: &[u8]) -> std::result::Result<(), String> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let walked = Walk { path: String::new() }
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+    walked.map_err(|e| {
+        if e.classify() == serde_json::error::Category::Data {
+            format!("damaged model file: {e}")
+        } else {
+            format!("not a logit model file (invalid JSON: {e})")
+        }
+    })
+}
+
+/// A JSON value being walked; `path` locates it (empty at the top).
+struct Walk {
+    path: String,
+}
+
+impl Walk {
+    fn child(&self, step: fmt::Arguments) -> Walk {
+        Walk {
+            path: format!("{}{step}", self.path),
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Walk {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> std::result::Result<(), D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Walk {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        let mut i = 0usize;
+        while seq
+            .next_element_seed(self.child(format_args!("[{i}]")))?
+            .is_some()
+        {
+            i += 1;
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let child = if self.path.is_empty() {
+                self.child(format_args!("{key}"))
+            } else {
+                self.child(format_args!(".{key}"))
+            };
+            if seen.contains(&key) {
+                let place = if self.path.is_empty() {
+                    "at the top level".to_string()
+                } else {
+                    format!("in {}", self.path)
+                };
+                return Err(A::Error::custom(format!(
+                    "the key {key:?} appears twice {place}; keep one"
+                )));
+            }
+            map.next_value_seed(child)?;
+            seen.insert(key);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_key_is_named_with_its_path_at_any_depth() {
+        let doc = br#"{"a": 1, "features": [{"x": 1}, {"x": 2, "y": [1, {"z": 0, "z": 1}]}]}"#;
+        let err = refuse_duplicate_keys(doc).unwrap_err();
+        assert!(
+            err.contains("the key \"z\" appears twice in features[1].y[1]"),
+            "{err}"
+        );
+        let top = refuse_duplicate_keys(br#"{"a": 1, "b": 2, "a": 3}"#).unwrap_err();
+        assert!(top.contains("\"a\" appears twice at the top level"), "{top}");
+        assert!(refuse_duplicate_keys(br#"{"a": {"a": 1}, "b": [{"a": 2}]}"#).is_ok());
+    }
+
+    #[test]
+    fn an_endless_zero_stream_stops_at_the_first_chunk() {
+        let err = read_text("z", io::repeat(0)).unwrap_err();
+        assert!(err.to_string().contains("byte 0x00 at offset 0"), "{err}");
+    }
+
+    #[test]
+    fn an_endless_stream_of_spaces_stops_at_the_size_bound() {
+        let err = read_text("s", io::repeat(b' ')).unwrap_err();
+        assert!(err.to_string().contains("larger than 256 MiB"), "{err}");
+    }
+
+    #[test]
+    fn a_character_split_across_chunks_is_valid_utf8() {
+        let mut text = vec![b' '; (1 << 16) - 1];
+        text.extend_from_slice("é".as_bytes());
+        assert_eq!(read_text("u", &text[..]).unwrap(), text);
+    }
+}
