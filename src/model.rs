@@ -339,7 +339,10 @@ impl Model {
                 ));
             }
             if !names.insert(column.name.as_str()) {
-                return Err(format!("column {:?} is listed twice in columns", column.name));
+                return Err(format!(
+                    "column {:?} is listed twice in columns",
+                    column.name
+                ));
             }
         }
         let (standardize, intercept) = (self.objective.standardize, self.objective.fit_intercept);

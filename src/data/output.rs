@@ -35,7 +35,10 @@ enum Plan {
     /// An existing character device or FIFO, opened and written in place.
     Direct(PathBuf),
     /// A regular file at `target` (symlinks resolved), replaced through a temporary file in `dir`.
-    Replace { target: PathBuf, dir: PathBuf },
+    Replace {
+        target: PathBuf,
+        dir: PathBuf,
+    },
 }
 
 fn plan(path: &str, inputs: &[&str]) -> Result<Plan> {
@@ -74,7 +77,10 @@ fn plan(path: &str, inputs: &[&str]) -> Result<Plan> {
             let target = final_target(p).map_err(|e| Error::io(path, "write it", e))?;
             let dir = parent(&target);
             if !dir.is_dir() {
-                return Err(refuse(format!("directory {} does not exist", dir.display())));
+                return Err(refuse(format!(
+                    "directory {} does not exist",
+                    dir.display()
+                )));
             }
             Plan::Replace { target, dir }
         }
@@ -99,10 +105,11 @@ fn final_target(path: &Path) -> io::Result<PathBuf> {
         match fs::symlink_metadata(&p) {
             Ok(m) if m.file_type().is_symlink() => {
                 let link = fs::read_link(&p)?;
-                p = if link.is_absolute() {
-                    link
-                } else {
-                    parent(&p).join(link)
+                p = match p.parent() {
+                    Some(dir) if !link.is_absolute() && !dir.as_os_str().is_empty() => {
+                        dir.join(link)
+                    }
+                    _ => link,
                 };
             }
             _ => return Ok(p),
@@ -274,7 +281,9 @@ impl Output {
     pub fn commit(mut self) -> Result<()> {
         match &mut self.target {
             Target::Stdout(w) => w.flush().map_err(|e| Error::io(STDOUT_NAME, "write it", e)),
-            Target::Direct { path, file } => file.flush().map_err(|e| Error::io(path, "write it", e)),
+            Target::Direct { path, file } => {
+                file.flush().map_err(|e| Error::io(path, "write it", e))
+            }
             Target::Replace { path, target, temp } => {
                 let Some(writer) = temp.take() else {
                     return Ok(());

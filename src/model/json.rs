@@ -36,13 +36,14 @@ pub(super) fn read_text(path: &str, reader: impl Read) -> Result<Vec<u8>> {
         if let Some(why) = not_text(&chunk[..n], bytes.len()) {
             return Err(bad(why));
         }
-        bytes.extend_from_slice(&chunk[..n]);
-        if bytes.len() as u64 > MAX_MODEL_BYTES {
+        // Checked before growing, so the buffer never outgrows the bound.
+        if (bytes.len() + n) as u64 > MAX_MODEL_BYTES {
             return Err(bad(format!(
                 "larger than {} MiB, the most logit reads as a model file; is this a model file?",
                 MAX_MODEL_BYTES >> 20
             )));
         }
+        bytes.extend_from_slice(&chunk[..n]);
         match std::str::from_utf8(&bytes[utf8_ok..]) {
             Ok(_) => utf8_ok = bytes.len(),
             Err(e) if e.error_len().is_some() => {
@@ -78,9 +79,11 @@ pub(super) fn not_utf8(offset: usize) -> String {
 /// (`features[2]`); a syntax error is reported as invalid JSON.
 pub(super) fn refuse_duplicate_keys(bytes: &[u8]) -> std::result::Result<(), String> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let walked = Walk { path: String::new() }
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
+    let walked = Walk {
+        path: String::new(),
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
     walked.map_err(|e| {
         if e.classify() == serde_json::error::Category::Data {
             format!("damaged model file: {e}")
@@ -191,7 +194,10 @@ mod tests {
             "{err}"
         );
         let top = refuse_duplicate_keys(br#"{"a": 1, "b": 2, "a": 3}"#).unwrap_err();
-        assert!(top.contains("\"a\" appears twice at the top level"), "{top}");
+        assert!(
+            top.contains("\"a\" appears twice at the top level"),
+            "{top}"
+        );
         assert!(refuse_duplicate_keys(br#"{"a": {"a": 1}, "b": [{"a": 2}]}"#).is_ok());
     }
 
