@@ -563,7 +563,7 @@ fn a_signal_during_predict_removes_the_temp_file_and_keeps_the_old_output() {
         // Some rows, and the input kept open: predict is mid-write when the signal comes.
         let mut stdin = child.stdin.take().unwrap();
         writeln!(stdin, "{header}").unwrap();
-        stdin.write_all(rows[..rows.len() / 2].as_bytes()).unwrap();
+        stdin.write_all(&rows.as_bytes()[..rows.len() / 2]).unwrap();
         stdin.flush().unwrap();
         let temp = |d: &Dir| d.listing().into_iter().any(|n| n.starts_with(".logit-"));
         let mut waited = 0;
