@@ -7,7 +7,8 @@
 //!   (exit 2), reported on stderr.
 //! - stderr carries messages. Its write errors are ignored (`2> /dev/full`, `2>&1 | head -1`):
 //!   there is nowhere left to report them, and a message must never turn into a panic or change
-//!   the exit status. This is why the crate denies `println!`/`eprintln!` (they panic).
+//!   the exit status. `println!`/`eprintln!` panic on both, so lib.rs and main.rs turn on
+//!   clippy's `print_stdout`/`print_stderr` lints (CI runs clippy with `-D warnings`).
 //!
 //! Streaming outputs (`predict`, a model written to `-`) write through
 //! [`crate::data::input::Output`], which stops the producer at a closed pipe by returning the

@@ -387,6 +387,27 @@ impl Model {
             ));
         }
         let fit = &self.fit;
+        if let Some(inference) = &self.inference {
+            // fit.objective is the penalised mean loss at the stored parameters, so it must be
+            // -log_likelihood / n_rows plus the penalty on the fit-scale coefficients.
+            let penalty: f64 = self
+                .features
+                .iter()
+                .map(|f| f.coefficient_standardized.powi(2))
+                .sum::<f64>()
+                * self.objective.l2
+                / 2.0;
+            let mean_loss = -inference.log_likelihood / t.n_rows as f64;
+            let expected = mean_loss + penalty;
+            let scale = mean_loss.abs() + penalty + fit.objective.abs();
+            if expected.is_finite() && !close(fit.objective, expected, scale) {
+                return Err(format!(
+                    "fit.objective {} does not match -inference.log_likelihood / training.n_rows \
+                     + (l2/2) sum(coefficient_standardized^2) = {expected}",
+                    fit.objective
+                ));
+            }
+        }
         if fit.converged != (fit.stop_reason == crate::solvers::StopReason::Converged) {
             return Err(format!(
                 "fit.converged is {} but fit.stop_reason is {:?}",

@@ -510,6 +510,23 @@ fn model_files_whose_numbers_disagree_are_refused_naming_the_field() {
         m["training"]["n_rows"] = serde_json::json!(248);
     });
     refused(&dir, &["training.n_positive (0)"]);
+    // Counts that add up but are not the data the stored log-likelihood was computed on.
+    edited_model(&dir, |m| {
+        m["training"]["n_negative"] = serde_json::json!(249);
+        m["training"]["n_rows"] = serde_json::json!(373);
+    });
+    refused(
+        &dir,
+        &[
+            "fit.objective",
+            "-inference.log_likelihood / training.n_rows",
+        ],
+    );
+    edited_model(&dir, |m| {
+        let ll = m["inference"]["log_likelihood"].clone();
+        m["inference"]["log_likelihood"] = scale(&ll, 1.01);
+    });
+    refused(&dir, &["fit.objective"]);
     edited_model(&dir, |m| {
         m["objective"]["fit_intercept"] = serde_json::json!(false)
     });
