@@ -161,36 +161,38 @@ impl Model {
             return Err(bad("the model file is empty".into()));
         }
         json::refuse_duplicate_keys(bytes).map_err(bad)?;
-        let value: serde_json::Value = serde_json::from_slice(bytes)
-            .map_err(|e| bad(format!("not a logit model file (invalid JSON: {e})")))?;
-        let object = value
-            .as_object()
-            .ok_or_else(|| bad("not a logit model file (expected a JSON object)".into()))?;
-        match object.get("format").and_then(|f| f.as_str()) {
-            Some(FORMAT) => {}
-            Some(other) => {
+        // Straight into the typed struct, never through serde_json::Value: a Value costs tens
+        // of bytes per number, so a crafted 256 MiB file could take gigabytes.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(bad("not a logit model file (expected a JSON object)".into()));
+        }
+        let header: json::Header = serde_json::from_slice(bytes)
+            .map_err(|e| bad(format!("not a logit model file ({e})")))?;
+        match header.format {
+            json::Scalar::Str(f) if f == FORMAT => {}
+            json::Scalar::Str(other) => {
                 return Err(bad(format!(
                     "unknown format {other:?}; expected {FORMAT:?}"
                 )));
             }
-            None => {
+            _ => {
                 return Err(bad(format!(
                     "not a logit model file (no \"format\": {FORMAT:?} field)"
                 )))
             }
         }
-        match object.get("version").and_then(|v| v.as_u64()) {
-            Some(VERSION) => {}
-            Some(other) => {
+        match header.version {
+            json::Scalar::U64(VERSION) => {}
+            json::Scalar::U64(other) => {
                 return Err(bad(format!(
                     "model format version {other} is not supported; this logit {} reads version {VERSION}",
                     env!("CARGO_PKG_VERSION")
                 )));
             }
-            None => return Err(bad("the model has no integer \"version\" field".into())),
+            _ => return Err(bad("the model has no integer \"version\" field".into())),
         }
         let model: Model =
-            serde_json::from_value(value).map_err(|e| bad(format!("damaged model file: {e}")))?;
+            serde_json::from_slice(bytes).map_err(|e| bad(format!("damaged model file: {e}")))?;
         model.check(path)?;
         Ok(model)
     }

@@ -9,7 +9,10 @@ use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, Read};
 
-use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
+use serde::Deserialize;
 
 use super::MAX_MODEL_BYTES;
 use crate::error::{Error, Result};
@@ -79,11 +82,7 @@ pub(super) fn not_utf8(offset: usize) -> String {
 /// (`features[2]`); a syntax error is reported as invalid JSON.
 pub(super) fn refuse_duplicate_keys(bytes: &[u8]) -> std::result::Result<(), String> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let walked = Walk {
-        path: String::new(),
-    }
-    .deserialize(&mut de)
-    .and_then(|()| de.end());
+    let walked = Walk::TOP.deserialize(&mut de).and_then(|()| de.end());
     walked.map_err(|e| {
         if e.classify() == serde_json::error::Category::Data {
             format!("damaged model file: {e}")
@@ -93,20 +92,119 @@ pub(super) fn refuse_duplicate_keys(bytes: &[u8]) -> std::result::Result<(), Str
     })
 }
 
-/// A JSON value being walked; `path` locates it (empty at the top).
-struct Walk {
-    path: String,
+/// The fields read before the rest is trusted, as whatever JSON they hold; every other field
+/// is skipped without being stored.
+#[derive(Deserialize)]
+pub(super) struct Header {
+    #[serde(default)]
+    pub format: Scalar,
+    #[serde(default)]
+    pub version: Scalar,
 }
 
-impl Walk {
-    fn child(&self, step: fmt::Arguments) -> Walk {
-        Walk {
-            path: format!("{}{step}", self.path),
-        }
+/// A string, an unsigned integer, something else (skipped, not stored), or nothing.
+#[derive(Debug, Default, PartialEq)]
+pub(super) enum Scalar {
+    #[default]
+    Absent,
+    Str(String),
+    U64(u64),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> std::result::Result<Scalar, D::Error> {
+        de.deserialize_any(ScalarVisitor)
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Walk {
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Str(v.to_string()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::U64(v))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Other)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Other)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Other)
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Other)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Scalar, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Scalar, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other)
+    }
+}
+
+/// A JSON value being walked: its place as a chain of steps up to the top, formatted only for
+/// an error (a path string per value would dominate the walk of a large file).
+#[derive(Clone, Copy)]
+struct Walk<'p> {
+    parent: Option<&'p Walk<'p>>,
+    step: Step<'p>,
+}
+
+#[derive(Clone, Copy)]
+enum Step<'p> {
+    Top,
+    Index(usize),
+    Key(&'p str),
+}
+
+impl Walk<'_> {
+    const TOP: Walk<'static> = Walk {
+        parent: None,
+        step: Step::Top,
+    };
+
+    /// `features[2].name`; empty at the top.
+    fn path(&self) -> String {
+        let mut steps = Vec::new();
+        let mut at = Some(self);
+        while let Some(w) = at {
+            steps.push(w.step);
+            at = w.parent;
+        }
+        let mut path = String::new();
+        for step in steps.iter().rev() {
+            match step {
+                Step::Top => {}
+                Step::Index(i) => path.push_str(&format!("[{i}]")),
+                Step::Key(k) if path.is_empty() => path.push_str(k),
+                Step::Key(k) => path.push_str(&format!(".{k}")),
+            }
+        }
+        path
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Walk<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> std::result::Result<(), D::Error> {
@@ -114,7 +212,7 @@ impl<'de> DeserializeSeed<'de> for Walk {
     }
 }
 
-impl<'de> Visitor<'de> for Walk {
+impl<'de> Visitor<'de> for Walk<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -148,7 +246,10 @@ impl<'de> Visitor<'de> for Walk {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
         let mut i = 0usize;
         while seq
-            .next_element_seed(self.child(format_args!("[{i}]")))?
+            .next_element_seed(Walk {
+                parent: Some(&self),
+                step: Step::Index(i),
+            })?
             .is_some()
         {
             i += 1;
@@ -159,22 +260,21 @@ impl<'de> Visitor<'de> for Walk {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
         let mut seen = HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
-            let child = if self.path.is_empty() {
-                self.child(format_args!("{key}"))
-            } else {
-                self.child(format_args!(".{key}"))
-            };
             if seen.contains(&key) {
-                let place = if self.path.is_empty() {
+                let path = self.path();
+                let place = if path.is_empty() {
                     "at the top level".to_string()
                 } else {
-                    format!("in {}", self.path)
+                    format!("in {path}")
                 };
                 return Err(A::Error::custom(format!(
                     "the key {key:?} appears twice {place}; keep one"
                 )));
             }
-            map.next_value_seed(child)?;
+            map.next_value_seed(Walk {
+                parent: Some(&self),
+                step: Step::Key(&key),
+            })?;
             seen.insert(key);
         }
         Ok(())
@@ -199,6 +299,20 @@ mod tests {
             "{top}"
         );
         assert!(refuse_duplicate_keys(br#"{"a": {"a": 1}, "b": [{"a": 2}]}"#).is_ok());
+    }
+
+    #[test]
+    fn the_header_reads_format_and_version_of_any_type_and_skips_the_rest() {
+        let h: Header =
+            serde_json::from_str(r#"{"x": [1, {"y": 2}], "format": "f", "version": 3}"#).unwrap();
+        assert_eq!(
+            (h.format, h.version),
+            (Scalar::Str("f".into()), Scalar::U64(3))
+        );
+        let h: Header = serde_json::from_str(r#"{"format": ["f"], "version": 1.0}"#).unwrap();
+        assert_eq!((h.format, h.version), (Scalar::Other, Scalar::Other));
+        let h: Header = serde_json::from_str("{}").unwrap();
+        assert_eq!((h.format, h.version), (Scalar::Absent, Scalar::Absent));
     }
 
     #[test]
