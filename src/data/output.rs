@@ -51,6 +51,11 @@ fn plan(path: &str, inputs: &[&str]) -> Result<Plan> {
         ));
     }
     let refuse = |why: String| Error::io(path, "write it", io::Error::other(why));
+    if path.ends_with('/') || path.ends_with(std::path::MAIN_SEPARATOR) {
+        return Err(refuse(
+            "the name ends with a slash, so it names a directory".into(),
+        ));
+    }
     let p = Path::new(path);
     let plan = match fs::metadata(p) {
         Ok(meta) if meta.is_dir() => return Err(refuse("it is a directory".into())),
@@ -410,9 +415,13 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_output_path_is_refused() {
+    fn an_empty_output_path_or_one_ending_in_a_slash_is_refused() {
         let err = plan("", &[]).unwrap_err();
         assert!(err.to_string().contains("empty"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let slash = format!("{}/new/", dir.path().display());
+        let err = plan(&slash, &[]).unwrap_err();
+        assert!(err.to_string().contains("names a directory"), "{err}");
     }
 
     #[test]
