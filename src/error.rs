@@ -291,14 +291,9 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
+/// No `source()`: each variant's Display already ends with its cause (the operating system's
+/// reason for `Io`), and the binary prints the chain with `{:#}`, which would print it twice.
+impl std::error::Error for Error {}
 
 impl From<DataError> for Error {
     fn from(e: DataError) -> Self {

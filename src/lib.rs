@@ -14,9 +14,14 @@
 //! summary  MODEL -> model (log-likelihood + covariance stored by train) -> summary -> table | JSON
 //! ```
 
+// stdout and stderr are written through `console` only: the std print macros panic when a
+// stream is closed or full. (Unit tests may print.)
+#![cfg_attr(not(test), warn(clippy::print_stdout, clippy::print_stderr))]
+
 pub mod calibration;
 pub mod cli;
 pub mod commands;
+pub mod console;
 pub mod data;
 pub mod error;
 pub mod exit;

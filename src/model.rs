@@ -17,10 +17,17 @@ use crate::error::{Error, Result};
 use crate::solvers::FitReport;
 use crate::summary::Inference;
 
+mod json;
+use json::{not_text, not_utf8, read_text};
+
 /// Value of the top-level `format` field.
 pub const FORMAT: &str = "logit-model";
 /// The model format version this build writes and reads.
 pub const VERSION: u64 = 1;
+/// Largest model file `load` reads (256 MiB). A model holds one entry of about 200 bytes per
+/// design column, so this allows about a million one-hot columns, far more than a dense fit can
+/// use; the bound keeps an endless input (a device, a FIFO) from exhausting memory.
+pub const MAX_MODEL_BYTES: u64 = 256 << 20;
 /// The objective, spelled out in every model file.
 pub const OBJECTIVE_DEFINITION: &str = "(1/n) sum_i logloss(y_i, x_i.w + b) + (l2/2) ||w||^2; \
      intercept b unpenalised; x standardised with the training mean and population std when standardize is true";
@@ -99,13 +106,32 @@ impl Model {
     /// failure never leaves a partial or clobbered file. `inputs` may not be overwritten.
     pub fn save(&self, path: &str, inputs: &[&str]) -> Result<()> {
         self.check("<new model>")?;
+        let text = self.to_json();
+        if text.len() as u64 > MAX_MODEL_BYTES {
+            return Err(Error::Model {
+                path: path.to_string(),
+                message: format!(
+                    "the model would take {} MiB, more than the {} MiB logit reads back; \
+                     use fewer features (--exclude)",
+                    text.len() >> 20,
+                    MAX_MODEL_BYTES >> 20
+                ),
+            });
+        }
         let mut out = Output::create(path, inputs)?;
-        out.write_all(self.to_json().as_bytes())
-            .map_err(|e| Error::io(path, "write it", e))?;
-        out.commit()
+        let written = out
+            .write_all(text.as_bytes())
+            .map_err(|e| Error::io(path, "write it", e))
+            .and_then(|()| out.commit());
+        match written {
+            // `-o - | head`: the reader has what it wanted (see `console`).
+            Err(e) if e.is_broken_pipe() => Ok(()),
+            other => other,
+        }
     }
 
-    /// Reads and checks a model file.
+    /// Reads and checks a model file. At most [`MAX_MODEL_BYTES`] are read, and bytes that
+    /// cannot be JSON text stop the read at once, so `/dev/zero` or `/dev/urandom` fail fast.
     pub fn load(path: &str) -> Result<Model> {
         let bad = |message: String| Error::Model {
             path: path.to_string(),
@@ -114,7 +140,8 @@ impl Model {
         if std::path::Path::new(path).is_dir() {
             return Err(bad("is a directory, expected a model file".into()));
         }
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the model", e))?;
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open the model", e))?;
+        let bytes = read_text(path, file)?;
         Model::from_slice(path, &bytes)
     }
 
@@ -124,39 +151,48 @@ impl Model {
             path: path.to_string(),
             message,
         };
+        if let Some(why) = not_text(bytes, 0) {
+            return Err(bad(why));
+        }
+        if let Err(e) = std::str::from_utf8(bytes) {
+            return Err(bad(not_utf8(e.valid_up_to())));
+        }
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(bad("the model file is empty".into()));
         }
-        let value: serde_json::Value = serde_json::from_slice(bytes)
-            .map_err(|e| bad(format!("not a logit model file (invalid JSON: {e})")))?;
-        let object = value
-            .as_object()
-            .ok_or_else(|| bad("not a logit model file (expected a JSON object)".into()))?;
-        match object.get("format").and_then(|f| f.as_str()) {
-            Some(FORMAT) => {}
-            Some(other) => {
+        json::refuse_duplicate_keys(bytes).map_err(bad)?;
+        // Straight into the typed struct, never through serde_json::Value: a Value costs tens
+        // of bytes per number, so a crafted 256 MiB file could take gigabytes.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(bad("not a logit model file (expected a JSON object)".into()));
+        }
+        let header: json::Header = serde_json::from_slice(bytes)
+            .map_err(|e| bad(format!("not a logit model file ({e})")))?;
+        match header.format {
+            json::Scalar::Str(f) if f == FORMAT => {}
+            json::Scalar::Str(other) => {
                 return Err(bad(format!(
                     "unknown format {other:?}; expected {FORMAT:?}"
                 )));
             }
-            None => {
+            _ => {
                 return Err(bad(format!(
                     "not a logit model file (no \"format\": {FORMAT:?} field)"
                 )))
             }
         }
-        match object.get("version").and_then(|v| v.as_u64()) {
-            Some(VERSION) => {}
-            Some(other) => {
+        match header.version {
+            json::Scalar::U64(VERSION) => {}
+            json::Scalar::U64(other) => {
                 return Err(bad(format!(
                     "model format version {other} is not supported; this logit {} reads version {VERSION}",
                     env!("CARGO_PKG_VERSION")
                 )));
             }
-            None => return Err(bad("the model has no integer \"version\" field".into())),
+            _ => return Err(bad("the model has no integer \"version\" field".into())),
         }
         let model: Model =
-            serde_json::from_value(value).map_err(|e| bad(format!("damaged model file: {e}")))?;
+            serde_json::from_slice(bytes).map_err(|e| bad(format!("damaged model file: {e}")))?;
         model.check(path)?;
         Ok(model)
     }
@@ -255,11 +291,139 @@ impl Model {
         if !self.fit.objective.is_finite() || !self.fit.gradient_norm.is_finite() {
             return Err(bad("the fit report has non-finite numbers".into()));
         }
+        self.consistency()
+            .map_err(|e| bad(format!("damaged model file: {e}")))?;
         if let Some(inference) = &self.inference {
             let names: Vec<&str> = self.features.iter().map(|f| f.name.as_str()).collect();
             inference
                 .check(&names, self.objective.fit_intercept)
                 .map_err(|e| bad(format!("damaged model file: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+/// Relative tolerance of the back-transformation checks: `to_original` rounds once per
+/// coefficient and once per term of the intercept's sum, far below this.
+const ALGEBRA_RTOL: f64 = 1e-9;
+
+/// `a` and `b` agree to [`ALGEBRA_RTOL`] of `scale` (plus the smallest normal number, so
+/// subnormal coefficients that lost digits still pass).
+fn close(a: f64, b: f64, scale: f64) -> bool {
+    (a - b).abs() <= ALGEBRA_RTOL * scale + f64::MIN_POSITIVE
+}
+
+impl Model {
+    /// What a damaged or hand-edited file can break beyond types and finiteness: the two scales
+    /// of the coefficients and the intercept must be the same model (`w_j std_j = w'_j`,
+    /// `b = b' - sum_j w_j mean_j`, see `Scaler::to_original`), the class counts must add up,
+    /// and names must be unique. Each message names the field.
+    fn consistency(&self) -> std::result::Result<(), String> {
+        let t = &self.training;
+        if t.n_positive == 0 || t.n_negative == 0 {
+            return Err(format!(
+                "training.n_positive ({}) and training.n_negative ({}) must both be at least 1",
+                t.n_positive, t.n_negative
+            ));
+        }
+        if t.n_positive.checked_add(t.n_negative) != Some(t.n_rows) {
+            return Err(format!(
+                "training.n_rows is {} but training.n_positive + training.n_negative is {} + {}",
+                t.n_rows, t.n_positive, t.n_negative
+            ));
+        }
+        let mut names = std::collections::HashSet::new();
+        for column in &self.columns {
+            if column.name == self.target {
+                return Err(format!(
+                    "the target {:?} is also listed in columns",
+                    self.target
+                ));
+            }
+            if !names.insert(column.name.as_str()) {
+                return Err(format!(
+                    "column {:?} is listed twice in columns",
+                    column.name
+                ));
+            }
+        }
+        let (standardize, intercept) = (self.objective.standardize, self.objective.fit_intercept);
+        let mut shift_scale = self.intercept_standardized.abs();
+        let mut shift = 0.0;
+        for (j, f) in self.features.iter().enumerate() {
+            let at = format!("features[{j}] ({:?})", f.name);
+            if !standardize && (f.mean != 0.0 || f.std != 1.0) {
+                return Err(format!(
+                    "{at}: mean {} and std {} must be 0 and 1, as objective.standardize is false",
+                    f.mean, f.std
+                ));
+            }
+            if !intercept && f.mean != 0.0 {
+                return Err(format!(
+                    "{at}: mean {} must be 0, as objective.fit_intercept is false (no centring)",
+                    f.mean
+                ));
+            }
+            let rescaled = f.coefficient * f.std;
+            let scale = rescaled.abs().max(f.coefficient_standardized.abs());
+            if !close(rescaled, f.coefficient_standardized, scale) {
+                return Err(format!(
+                    "{at}: coefficient {} does not match coefficient_standardized / std = {} / {}",
+                    f.coefficient, f.coefficient_standardized, f.std
+                ));
+            }
+            shift += f.coefficient * f.mean;
+            shift_scale += (f.coefficient * f.mean).abs();
+        }
+        if !intercept && (self.intercept != 0.0 || self.intercept_standardized != 0.0) {
+            return Err(format!(
+                "intercept {} and intercept_standardized {} must be 0, as objective.fit_intercept is false",
+                self.intercept, self.intercept_standardized
+            ));
+        }
+        let expected = self.intercept_standardized - shift;
+        if shift.is_finite() && !close(self.intercept, expected, shift_scale) {
+            return Err(format!(
+                "intercept {} does not match intercept_standardized - sum(coefficient * mean) = {expected}",
+                self.intercept
+            ));
+        }
+        let fit = &self.fit;
+        if let Some(inference) = &self.inference {
+            // fit.objective is the penalised mean loss at the stored parameters, so it must be
+            // -log_likelihood / n_rows plus the penalty on the fit-scale coefficients.
+            let penalty: f64 = self
+                .features
+                .iter()
+                .map(|f| f.coefficient_standardized.powi(2))
+                .sum::<f64>()
+                * self.objective.l2
+                / 2.0;
+            let mean_loss = -inference.log_likelihood / t.n_rows as f64;
+            let expected = mean_loss + penalty;
+            let scale = mean_loss.abs() + penalty + fit.objective.abs();
+            if expected.is_finite() && !close(fit.objective, expected, scale) {
+                return Err(format!(
+                    "fit.objective {} does not match -inference.log_likelihood / training.n_rows \
+                     + (l2/2) sum(coefficient_standardized^2) = {expected}",
+                    fit.objective
+                ));
+            }
+        }
+        if fit.converged != (fit.stop_reason == crate::solvers::StopReason::Converged) {
+            return Err(format!(
+                "fit.converged is {} but fit.stop_reason is {:?}",
+                fit.converged, fit.stop_reason
+            ));
+        }
+        if !(fit.tol.is_finite() && fit.tol > 0.0) {
+            return Err(format!("fit.tol {} is not a finite number > 0", fit.tol));
+        }
+        if fit.objective < 0.0 || fit.gradient_norm < 0.0 {
+            return Err(format!(
+                "fit.objective {} and fit.gradient_norm {} must be >= 0",
+                fit.objective, fit.gradient_norm
+            ));
         }
         Ok(())
     }

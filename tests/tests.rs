@@ -7,6 +7,7 @@ mod errors;
 mod eval;
 mod fuzz_regressions;
 mod hardening_kernels;
+mod hardening_io;
 mod input;
 mod plots;
 mod predict;

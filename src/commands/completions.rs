@@ -7,8 +7,6 @@
 //! logit man > logit.1 && logit man train > logit-train.1
 //! ```
 
-use std::io::Write;
-
 use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
@@ -50,9 +48,6 @@ pub fn man(args: &ManArgs) -> Result<ExitStatus> {
 }
 
 fn print(bytes: &[u8]) -> Result<ExitStatus> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::io("<stdout>", "write it", e))?;
+    crate::console::print(bytes)?;
     Ok(ExitStatus::Success)
 }

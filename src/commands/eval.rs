@@ -6,6 +6,7 @@
 //! has succeeded.
 
 use crate::cli::EvalArgs;
+use crate::console;
 use crate::data::encode::RowScorer;
 use crate::data::input::{csv_error, delimiter_for, read_header, Source};
 use crate::data::missing::Markers;
@@ -179,20 +180,23 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
         if let Some(obj) = value.as_object_mut() {
             analysis.add_json(obj);
         }
-        println!("{}", serde_json::to_string_pretty(&value).expect("json"));
+        console::print(format!(
+            "{}\n",
+            serde_json::to_string_pretty(&value).expect("json")
+        ))?;
     } else {
-        print!(
+        console::print(format!(
             "{}{}",
             report::metrics_table(&m, &model),
             analysis.text(&config, &model)
-        );
+        ))?;
     }
     let failed: Vec<&GateResult> = results.iter().filter(|r| !r.passed).collect();
     for r in &failed {
-        eprintln!(
-            "logit: gate failed: {}",
+        console::eprint(format!(
+            "logit: gate failed: {}\n",
             r.reason.as_deref().unwrap_or(&r.gate.metric)
-        );
+        ));
     }
     Ok(if failed.is_empty() {
         ExitStatus::Success

@@ -3,10 +3,10 @@
 //! prints). `train --summary` prints the same text to stderr through [`render_text`].
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 
 use crate::cli::SummaryArgs;
-use crate::error::{Error, Result};
+use crate::console;
+use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::model::Model;
 use crate::report::format_significant;
@@ -25,11 +25,7 @@ pub fn run(args: &SummaryArgs) -> Result<ExitStatus> {
     } else {
         render_text(&summary)
     };
-    // Not println!: a closed stdout (`| head`) must end quietly, not panic.
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::io("<stdout>", "write the summary", e))?;
+    console::print(text)?;
     Ok(ExitStatus::Success)
 }
 

@@ -10,6 +10,7 @@
 //! been typed out, deliberate. It may never name DATA (the project's rule for data files).
 
 use crate::cli::ThresholdArgs;
+use crate::console;
 use crate::data::input::{check_destination, delimiter_for};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
@@ -61,14 +62,11 @@ pub fn run(args: &ThresholdArgs) -> Result<ExitStatus> {
     )?;
     model.threshold = chosen.threshold;
     if !config.quiet {
-        eprint!(
-            "{}",
-            choice_report(&config.data, config.pick, &chosen, previous)
-        );
+        console::eprint(choice_report(&config.data, config.pick, &chosen, previous));
     }
     model.save(&config.output, &[&config.data])?;
     if !config.quiet && config.output != "-" {
-        eprintln!("model written to {}", config.output);
+        console::eprint(format!("model written to {}\n", config.output));
     }
     Ok(ExitStatus::Success)
 }

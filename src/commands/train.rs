@@ -1,6 +1,7 @@
 //! `logit train`: read a CSV, standardise, fit, warn about anything doubtful, write the model.
 
 use crate::cli::{MissingArg, SolverArg, TrainArgs};
+use crate::console;
 use crate::data::design::Scaler;
 use crate::data::encode::{read_training, TrainingData, TrainingSelection};
 use crate::data::input::{check_destination, delimiter_for, Source};
@@ -150,29 +151,28 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
         None => None,
     };
     for w in &warnings {
-        eprintln!("logit: warning: {w}");
+        console::warning(w);
     }
     if !config.quiet {
-        eprint!("{}", report::training_report(&model, cross.as_ref()));
+        console::eprint(report::training_report(&model, cross.as_ref()));
         if let Some(choice) = &choice {
-            eprint!("{choice}");
+            console::eprint(choice);
         }
     }
     if args.summary {
         // Asked for explicitly, so printed even with --quiet; stderr, as stdout may carry the model.
-        eprint!(
-            "{}",
-            crate::commands::summary::render_text(&crate::summary::Summary::of(&model))
-        );
+        console::eprint(crate::commands::summary::render_text(
+            &crate::summary::Summary::of(&model),
+        ));
     }
     model.save(&config.output, &[&config.data])?;
     if !config.quiet && config.output != "-" {
-        eprintln!("model written to {}", config.output);
+        console::eprint(format!("model written to {}\n", config.output));
     }
     if let (Some(out), Some(path)) = (chart, &config.plot) {
         out.commit()?;
         if !config.quiet && path != "-" {
-            eprintln!("training curve written to {path}");
+            console::eprint(format!("training curve written to {path}\n"));
         }
     }
     Ok(ExitStatus::Success)
@@ -222,11 +222,11 @@ pub fn train_observed(
     let mut data = read_data(config, &selection)?;
     if data.rows_dropped > 0 {
         // Reported as a warning, not hidden in the report: rows vanished from the fit.
-        eprintln!(
-            "logit: warning: --missing drop left out {} of {} rows with a missing cell",
+        console::warning(format_args!(
+            "--missing drop left out {} of {} rows with a missing cell",
             data.rows_dropped,
             data.rows_dropped + data.y.len()
-        );
+        ));
     }
     let scaler = if config.standardize {
         Scaler::fit(data.x.view(), config.fit_intercept)

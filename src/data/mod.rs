@@ -6,4 +6,5 @@ pub mod encode;
 pub mod fast;
 pub mod input;
 pub mod missing;
+pub mod output;
 pub mod schema;
