@@ -3,6 +3,7 @@
 //! Pure functions from values to text; the commands decide where the text goes (reports of a
 //! training run to stderr, eval output to stdout).
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::calibration::Calibration;
@@ -59,10 +60,10 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
             c.max_coefficient_difference, c.max_relative_coefficient_difference, c.objective_difference
         );
     }
-    let width = model
-        .features
+    let names: Vec<Cow<str>> = model.features.iter().map(|f| display_name(&f.name)).collect();
+    let width = names
         .iter()
-        .map(|f| f.name.chars().count())
+        .map(|name| name.chars().count())
         .max()
         .unwrap_or(0)
         .max(11);
@@ -80,16 +81,51 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
             format_significant(model.intercept_standardized, 7)
         );
     }
-    for f in &model.features {
+    for (f, name) in model.features.iter().zip(&names) {
         let _ = writeln!(
             s,
             "{:<width$}  {:>15}  {:>15}",
-            f.name,
+            name,
             format_significant(f.coefficient, 7),
             format_significant(f.coefficient_standardized, 7)
         );
     }
     s
+}
+
+/// Longest name, in characters, that a text table shows whole. Longer names (a column name or
+/// category level can be any length) are shortened in the middle for display, which keeps both
+/// the column and the level of a one-hot `column=level` readable, and keeps every width argument
+/// far below the formatter's limit of 65,535. JSON output always carries the full name.
+pub const MAX_DISPLAY_NAME: usize = 60;
+
+/// `name` as a text table shows it: control characters escaped (a quoted CSV header may hold a
+/// newline or tab, which would break the table's lines), then at most [`MAX_DISPLAY_NAME`]
+/// characters, the middle replaced by `...` when longer.
+pub fn display_name(name: &str) -> Cow<'_, str> {
+    let plain = !name.chars().any(char::is_control);
+    if plain && name.chars().count() <= MAX_DISPLAY_NAME {
+        return Cow::Borrowed(name);
+    }
+    let mut escaped: Vec<char> = Vec::new();
+    for c in name.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    if escaped.len() <= MAX_DISPLAY_NAME {
+        return Cow::Owned(escaped.into_iter().collect());
+    }
+    const ELLIPSIS: &str = "...";
+    let keep = MAX_DISPLAY_NAME - ELLIPSIS.len();
+    let head = keep - keep / 3;
+    let tail = keep / 3;
+    let mut out: String = escaped[..head].iter().collect();
+    out.push_str(ELLIPSIS);
+    out.extend(&escaped[escaped.len() - tail..]);
+    Cow::Owned(out)
 }
 
 /// Formats a number with `digits` significant digits, in fixed notation for magnitudes in
@@ -319,5 +355,20 @@ mod tests {
         assert_eq!(format_significant(1.5e-7, 3), "1.50e-7");
         assert_eq!(format_significant(2.5e9, 2), "2.5e9");
         assert_eq!(format_significant(0.0, 3), "0");
+    }
+
+    #[test]
+    fn long_names_are_shortened_in_the_middle_and_control_characters_escaped() {
+        assert_eq!(display_name("glu"), "glu");
+        let exact = "x".repeat(MAX_DISPLAY_NAME);
+        assert_eq!(display_name(&exact), exact);
+        let long = format!("{}={}", "c".repeat(70_000), "l".repeat(70_000));
+        let shown = display_name(&long);
+        assert_eq!(shown.chars().count(), MAX_DISPLAY_NAME);
+        assert!(shown.starts_with("ccc") && shown.ends_with("lll") && shown.contains("..."));
+        assert_eq!(display_name("a\nb\tc"), "a\\nb\\tc");
+        // Multi-byte characters are cut on character boundaries.
+        let wide = "\u{e9}".repeat(100);
+        assert_eq!(display_name(&wide).chars().count(), MAX_DISPLAY_NAME);
     }
 }
