@@ -11,6 +11,7 @@ use crate::commands::eval::GateResult;
 use crate::metrics::{Metrics, METRIC_NAMES};
 use crate::model::Model;
 use crate::solvers::linfa::CrossCheck;
+use crate::solvers::StopReason;
 use crate::threshold::ThresholdPoint;
 
 /// The short report `train` prints to stderr.
@@ -91,6 +92,34 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
         );
     }
     s
+}
+
+/// What is wrong with how `model` was fitted, in one line, or `None` when its fit converged.
+/// `predict`, `eval`, `summary` and `threshold` print it to stderr, so that a model trained
+/// under separation or stopped short of its tolerance is never used silently; `train` has said
+/// so at fitting time, but the model file may travel far from that message.
+pub fn fit_warning(model: &Model) -> Option<String> {
+    let fit = &model.fit;
+    if fit.converged {
+        return None;
+    }
+    Some(if fit.stop_reason == StopReason::Separation {
+        format!(
+            "the model was fitted to separated classes (its fit report says stop_reason \
+             \"separation\"): its maximum-likelihood estimate does not exist, so the coefficients \
+             are where the {} solver stopped and its probabilities are overconfident; retrain \
+             with --l2 > 0 (or drop the separating feature)",
+            fit.solver
+        )
+    } else {
+        format!(
+            "the model did not converge (its fit report says stop_reason \"{}\": the {} solver \
+             stopped after {} iterations with gradient max-norm {:.2e} > tol {:.0e}): its \
+             coefficients are where the solver stopped; retrain with a larger --max-iter, another \
+             --solver or --l2 > 0",
+            fit.stop_reason, fit.solver, fit.iterations, fit.gradient_norm, fit.tol
+        )
+    })
 }
 
 /// Longest name, in characters, that a text table shows whole. Longer names (a column name or

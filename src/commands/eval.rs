@@ -150,6 +150,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
         None => None,
     };
     let model = Model::load(&config.model)?;
+    warn_about_fit(&config.model, &model);
     let threshold = config.threshold.unwrap_or(model.threshold);
     let rows = score_labelled(
         &model,
@@ -298,6 +299,15 @@ pub fn evaluate(config: &EvalConfig) -> Result<(Model, Metrics)> {
     )?;
     let m = metrics::evaluate(&rows.scores, &rows.positive, threshold);
     Ok((model, m))
+}
+
+/// Prints [`report::fit_warning`] about the model read from `path`, if any, as one line on
+/// stderr. A failure to write it is ignored: a warning must not turn a run into an error.
+pub fn warn_about_fit(path: &str, model: &Model) {
+    use std::io::Write as _;
+    if let Some(warning) = report::fit_warning(model) {
+        let _ = writeln!(std::io::stderr(), "logit: warning: {path}: {warning}");
+    }
 }
 
 /// Labelled rows scored by a model: the linear score `z` of each row and whether its true label

@@ -62,6 +62,7 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// bounded by a few chunks whatever the input size.
 pub fn predict(config: &PredictConfig) -> Result<u64> {
     let model = Model::load(&config.model)?;
+    super::eval::warn_about_fit(&config.model, &model);
     let threshold = config.threshold.unwrap_or(model.threshold);
     let source = Source::open(&config.data)?;
     let mut out = Output::create(&config.output, &[&config.data, &config.model])?;

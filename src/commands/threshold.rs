@@ -51,6 +51,7 @@ pub fn run(args: &ThresholdArgs) -> Result<ExitStatus> {
     // reading anything.
     check_destination(&config.output, &[&config.data])?;
     let mut model = Model::load(&config.model)?;
+    super::eval::warn_about_fit(&config.model, &model);
     let previous = model.threshold;
     let chosen = choose(
         &model,
