@@ -61,7 +61,11 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
             c.max_coefficient_difference, c.max_relative_coefficient_difference, c.objective_difference
         );
     }
-    let names: Vec<Cow<str>> = model.features.iter().map(|f| display_name(&f.name)).collect();
+    let names: Vec<Cow<str>> = model
+        .features
+        .iter()
+        .map(|f| display_name(&f.name))
+        .collect();
     let width = names
         .iter()
         .map(|name| name.chars().count())

@@ -671,7 +671,10 @@ mod tests {
         assert_eq!((finest[0], finest[9998]), (0.0001, 0.9999));
         for bad in ["1e-9", "0.00009", "5e-324", "-0.1"] {
             let e = bad.parse::<Grid>().unwrap_err();
-            assert!(e.contains("at most 9999 thresholds") && e.contains("--grid all"), "{e}");
+            assert!(
+                e.contains("at most 9999 thresholds") && e.contains("--grid all"),
+                "{e}"
+            );
         }
         let many = vec!["0.5"; MAX_GRID_POINTS + 1].join(",");
         assert!(many.parse::<Grid>().unwrap_err().contains("at most 10000"));

@@ -321,7 +321,11 @@ fn fit_warnings(
                 let name = format!("{:?}", data.feature_names[s.feature]);
                 format!(
                     "feature {name} alone separates the classes {}({})",
-                    if s.complete() { "" } else { "quasi-completely " },
+                    if s.complete() {
+                        ""
+                    } else {
+                        "quasi-completely "
+                    },
                     s.describe(&name, &data.labels.positive, &data.labels.negative)
                 )
             })

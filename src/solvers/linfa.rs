@@ -388,8 +388,14 @@ mod tests {
             let e = summed_settings(l2, tol, 372).unwrap_err();
             assert!(matches!(e, FitError::OutOfRangeForLinfa { name, .. } if name == flag));
             let text = e.to_string();
-            assert!(text.starts_with(&format!("{flag} 1e308 is too large")), "{text}");
-            assert!(text.contains("372 rows") && text.contains("<= 4.828e305"), "{text}");
+            assert!(
+                text.starts_with(&format!("{flag} 1e308 is too large")),
+                "{text}"
+            );
+            assert!(
+                text.contains("372 rows") && text.contains("<= 4.828e305"),
+                "{text}"
+            );
         }
         // The limit printed is usable: its product with the rows is finite.
         let limit: f64 = 4.828e305;

@@ -110,7 +110,10 @@ impl SingleFeatureSeparation {
             (negative, positive)
         };
         let (upper_bound, lower_bound) = if self.fit_intercept {
-            (format!(">= {}", self.upper_min), format!("<= {}", self.lower_max))
+            (
+                format!(">= {}", self.upper_min),
+                format!("<= {}", self.lower_max),
+            )
         } else if self.complete() {
             ("> 0".to_string(), "< 0".to_string())
         } else {
@@ -504,7 +507,10 @@ mod tests {
         let found = single_feature_separation(x.view(), y.view(), true);
         assert_eq!(found.len(), 1);
         let s = found[0];
-        assert_eq!((s.feature, s.positive_above, s.complete()), (0, true, false));
+        assert_eq!(
+            (s.feature, s.positive_above, s.complete()),
+            (0, true, false)
+        );
         assert_eq!((s.lower_max, s.upper_min, s.cut()), (1.0, 1.0, 1.0));
         assert_eq!(
             s.describe("a", "yes", "no"),
@@ -514,7 +520,10 @@ mod tests {
         let yr = array![1.0, 1.0, 0.0, 0.0, 0.0];
         let x2 = array![[0.0], [0.5], [1.0], [2.0], [3.0]];
         let s = single_feature_separation(x2.view(), yr.view(), true)[0];
-        assert_eq!((s.positive_above, s.complete(), s.cut()), (false, true, 0.75));
+        assert_eq!(
+            (s.positive_above, s.complete(), s.cut()),
+            (false, true, 0.75)
+        );
         // Without an intercept the cut must be 0: x2 (all >= 0) separates quasi-completely only
         // when the lower class sits at 0 ...
         let y0 = array![0.0, 1.0, 1.0, 1.0, 1.0];
@@ -524,7 +533,10 @@ mod tests {
         assert!(single_feature_separation(x2.view(), yr.view(), false).is_empty());
         // One class only: separation without an intercept, handled upfront with one.
         let ones = array![1.0, 1.0, 1.0, 1.0, 1.0];
-        assert_eq!(single_feature_separation(x2.view(), ones.view(), false).len(), 1);
+        assert_eq!(
+            single_feature_separation(x2.view(), ones.view(), false).len(),
+            1
+        );
         assert!(single_feature_separation(x2.view(), ones.view(), true).is_empty());
         // A constant column separates nothing; neither does a column on which the classes overlap.
         let c = array![[2.0, 0.0], [2.0, 3.0], [2.0, 1.0], [2.0, 2.0]];
@@ -574,10 +586,17 @@ mod tests {
             };
             // The certificate's defining property: no margin decreases, some increase.
             let m = margins(&obj, &direction);
-            assert!(m.iter().all(|&v| v >= 0.0) && m.iter().any(|&v| v > 0.0), "{what}");
+            assert!(
+                m.iter().all(|&v| v >= 0.0) && m.iter().any(|&v| v > 0.0),
+                "{what}"
+            );
             for kind in SolverKind::ALL {
                 let f = fit(&obj, &FitOptions::with_solver(kind)).unwrap();
-                assert_eq!(f.report.stop_reason, StopReason::Separation, "{what}, {kind}");
+                assert_eq!(
+                    f.report.stop_reason,
+                    StopReason::Separation,
+                    "{what}, {kind}"
+                );
                 assert!(!f.report.converged && f.theta.iter().all(|v| v.is_finite()));
             }
         }

@@ -1,0 +1,603 @@
+//! Issue 8 (hardening), the reports' share: names longer than the formatter's width limit
+//! (item 2), an unbounded threshold grid (item 3), linfa's option errors that did not name the
+//! flag (item 18) and models fitted under separation or without convergence being used silently,
+//! with a single separating feature left unnamed (item 19).
+
+use serde_json::Value;
+
+use crate::util::{column_f64, parse_csv, trained, Dir};
+
+/// Deterministic pseudo-random numbers in [0, 1) (xorshift64), so the generated data are fixed.
+fn rng(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 2: a name or level longer than 65,535 characters
+// ---------------------------------------------------------------------------------------------
+
+/// 80 rows: a numeric column and a categorical one whose level names are `level` and `short`,
+/// target `y` (0/1) depending on both.
+fn long_name_data(numeric: &str, level: &str) -> String {
+    let mut unif = rng(0x1234_5678_9abc_def1);
+    let mut csv = format!("{numeric},cat,y\n");
+    for _ in 0..80 {
+        let x = unif() * 4.0 - 2.0;
+        let long = unif() < 0.5;
+        let z = 1.2 * x + if long { -0.7 } else { 0.6 };
+        let y = u8::from(unif() < 1.0 / (1.0 + (-z).exp()));
+        let c = if long { level } else { "short" };
+        csv.push_str(&format!("{x:.4},{c},{y}\n"));
+    }
+    csv
+}
+
+#[test]
+fn names_and_levels_longer_than_65535_characters_do_not_panic_in_any_report() {
+    let dir = Dir::new();
+    let name = "n".repeat(70_000);
+    let level = "L".repeat(70_000);
+    dir.write("long.csv", long_name_data(&name, &level));
+    dir.write("short.csv", long_name_data("x", "long"));
+    let train = |data: &str, out: &str| {
+        dir.run(&[
+            "train",
+            data,
+            "--target",
+            "y",
+            "--positive",
+            "1",
+            "--l2",
+            "0.01",
+            "-o",
+            out,
+        ])
+    };
+    let run = train("long.csv", "long.json");
+    run.ok();
+    // The text report shortens the names; every line stays short.
+    let report = run.stderr();
+    assert!(
+        report.lines().all(|l| l.chars().count() < 200),
+        "{}",
+        &report[..report.len().min(2000)]
+    );
+    assert!(
+        report.contains("nnnnn...nnnnn")
+            && report.contains("\ncat=LLLLL")
+            && report.contains("LLLLL...LLLLL"),
+        "{report}"
+    );
+    train("short.csv", "short.json").ok();
+
+    // Names do not change the fit: same coefficients, bit for bit, as with short names; and the
+    // model file keeps the full names.
+    let long: Value = serde_json::from_str(&dir.read("long.json")).unwrap();
+    let short: Value = serde_json::from_str(&dir.read("short.json")).unwrap();
+    let features = |m: &Value| m["features"].as_array().unwrap().clone();
+    let names: Vec<String> = features(&long)
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [name.clone(), format!("cat={level}"), "cat=short".into()]
+    );
+    for (a, b) in features(&long).iter().zip(&features(&short)) {
+        assert_eq!(a["coefficient"], b["coefficient"]);
+    }
+
+    // summary: text with shortened names, JSON with the full ones.
+    let text = dir.run(&["summary", "long.json"]).ok().stdout();
+    assert!(
+        text.lines().all(|l| l.chars().count() < 250),
+        "{text:.2000}"
+    );
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("nnn"))
+        .expect("a row for the long numeric name");
+    assert!(row.contains("...") && row.chars().count() < 250, "{row}");
+    let json: Value =
+        serde_json::from_str(&dir.run(&["summary", "long.json", "--json"]).ok().stdout()).unwrap();
+    let terms: Vec<String> = json["coefficients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(terms, names);
+
+    // eval (text, every section, and JSON) and threshold: they work and agree with the short
+    // model (the names play no part in the numbers).
+    for args in [
+        vec!["--thresholds", "--calibration"],
+        vec!["--json", "--thresholds", "--grid", "all"],
+    ] {
+        let eval = |model: &str, data: &str| {
+            let mut a = vec!["eval", model, data];
+            a.extend(&args);
+            dir.run(&a).ok().stdout()
+        };
+        assert_eq!(
+            eval("long.json", "long.csv"),
+            eval("short.json", "short.csv")
+        );
+    }
+    for (model, data, out) in [
+        ("long.json", "long.csv", "t_long.json"),
+        ("short.json", "short.csv", "t_short.json"),
+    ] {
+        dir.run(&["threshold", model, data, "--pick", "f1", "-o", out])
+            .ok();
+    }
+    let threshold =
+        |f: &str| serde_json::from_str::<Value>(&dir.read(f)).unwrap()["threshold"].clone();
+    assert_eq!(threshold("t_long.json"), threshold("t_short.json"));
+}
+
+#[test]
+fn a_target_and_positive_label_longer_than_65535_characters_do_not_panic() {
+    let dir = Dir::new();
+    let target = "t".repeat(70_000);
+    let yes = "Y".repeat(70_000);
+    let mut csv = format!("x,{target}\n");
+    for i in 0..30 {
+        let label = if (i * 7) % 10 < 5 + i % 3 {
+            yes.as_str()
+        } else {
+            "no"
+        };
+        csv.push_str(&format!("{},{label}\n", i % 10));
+    }
+    dir.write("d.csv", csv);
+    dir.run(&[
+        "train",
+        "d.csv",
+        "--target",
+        &target,
+        "--positive",
+        &yes,
+        "--l2",
+        "0.1",
+        "-o",
+        "m.json",
+    ])
+    .ok();
+    dir.run(&["summary", "m.json"]).ok();
+    let json: Value = serde_json::from_str(
+        &dir.run(&["eval", "m.json", "d.csv", "--json"])
+            .ok()
+            .stdout(),
+    )
+    .unwrap();
+    assert_eq!(json["positive_label"].as_str(), Some(yes.as_str()));
+    dir.run(&["eval", "m.json", "d.csv", "--thresholds"]).ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 3: the threshold grid is bounded
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn threshold_grid_finer_than_the_documented_maximum_is_refused_naming_grid() {
+    let dir = Dir::new();
+    trained(&dir, "pima", "type", "Yes", "0");
+    for grid in ["1e-9", "0.00009", "5e-324"] {
+        let run = dir.run(&[
+            "eval",
+            "m.json",
+            "pima_test.csv",
+            "--thresholds",
+            "--grid",
+            grid,
+        ]);
+        run.expect_code(2)
+            .stderr_has(&["--grid", "at most 9999 thresholds", "--grid all"]);
+        assert!(run.stdout().is_empty());
+    }
+    let list = vec!["0.5"; 10_001].join(",");
+    dir.run(&[
+        "eval",
+        "m.json",
+        "pima_test.csv",
+        "--thresholds",
+        "--grid",
+        &list,
+    ])
+    .expect_code(2)
+    .stderr_has(&["--grid", "at most 10000 thresholds"]);
+}
+
+#[test]
+fn the_finest_grid_allowed_counts_every_row_right_at_every_threshold() {
+    let dir = Dir::new();
+    trained(&dir, "pima", "type", "Yes", "0");
+    let probabilities = column_f64(
+        &dir.run(&["predict", "m.json", "pima_test.csv"])
+            .ok()
+            .stdout(),
+        "probability",
+    );
+    let (header, rows) = parse_csv(&String::from_utf8_lossy(&dir.read_bytes("pima_test.csv")));
+    let t = header.iter().position(|h| h == "type").unwrap();
+    let positive: Vec<bool> = rows.iter().map(|r| r[t] == "Yes").collect();
+    let out = dir
+        .run(&[
+            "eval",
+            "m.json",
+            "pima_test.csv",
+            "--thresholds",
+            "--grid",
+            "0.0001",
+            "--json",
+        ])
+        .ok()
+        .stdout();
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let table = json["thresholds"].as_array().unwrap();
+    assert_eq!(table.len(), 9999);
+    for (k, point) in table.iter().enumerate() {
+        let threshold = point["threshold"].as_f64().unwrap();
+        assert!((threshold - (k + 1) as f64 * 1e-4).abs() < 1e-12, "{point}");
+        let count = |want_positive: bool| {
+            probabilities
+                .iter()
+                .zip(&positive)
+                .filter(|(&p, &y)| y == want_positive && p >= threshold)
+                .count() as u64
+        };
+        assert_eq!(point["tp"].as_u64(), Some(count(true)), "{point}");
+        assert_eq!(point["fp"].as_u64(), Some(count(false)), "{point}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 18 (last part): linfa's option errors name the flag
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn linfa_with_an_l2_or_tol_whose_sum_over_rows_overflows_names_the_flag() {
+    let dir = Dir::new();
+    dir.fixture("pima_train.csv");
+    let base = [
+        "train",
+        "pima_train.csv",
+        "--target",
+        "type",
+        "--positive",
+        "Yes",
+        "-o",
+        "m.json",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend(extra);
+        dir.run(&args)
+    };
+    for (extra, flag) in [
+        (&["--solver", "linfa", "--l2", "1e308"][..], "--l2"),
+        (&["--solver", "linfa", "--tol", "1e308"][..], "--tol"),
+        (&["--cross-check", "--l2", "1e308"][..], "--l2"),
+    ] {
+        let r = run(extra);
+        r.expect_code(2)
+            .stderr_has(&[&format!("{flag} 1e308 is too large"), "372 rows"]);
+        assert!(!r.stderr().contains("alpha"), "{}", r.stderr());
+        assert!(!dir.exists("m.json"));
+    }
+    // The largest value the message offers is accepted: l2 x 372 is finite there.
+    let message = run(&["--solver", "linfa", "--l2", "1e308"]).stderr();
+    let limit = message
+        .split("use --l2 <= ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the message offers a limit");
+    let value: f64 = limit.parse().unwrap();
+    assert!(
+        value * 372.0 < f64::MAX && value > f64::MAX / 372.0 * 0.99,
+        "{limit}"
+    );
+    run(&["--solver", "linfa", "--l2", limit, "-q"]).ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 19: separation and non-convergence are never used silently; one separating feature is
+// named
+// ---------------------------------------------------------------------------------------------
+
+/// How the label follows the count column `actdays`.
+#[derive(Clone, Copy, Debug)]
+enum Rule {
+    /// `y = 1` exactly when `actdays > 0` (complete separation).
+    AnyDays,
+    /// `y = 1` when `actdays > 3`, `0` when `actdays < 3`, either at 3 (quasi-complete).
+    TiesAtThree,
+    /// `y = 1` when `actdays > 0`, either at 0 (quasi-complete, the VietNamI shape).
+    TiesAtZero,
+}
+
+/// VietNamI-like data: a few overlapping columns (numeric and categorical) and the count
+/// `actdays`, which alone decides the label as `rule` says. Returns the CSV and the
+/// (actdays, y) pairs.
+fn viet_like(rule: Rule, n: usize, seed: u64) -> (String, Vec<(f64, u8)>) {
+    let mut unif = rng(seed);
+    let days = [0, 0, 0, 0, 0, 0, 1, 2, 3, 3, 4, 5, 7, 10, 14, 30];
+    let mut csv = String::from("age,lnhhexp,sex,illdays,actdays,insurance,y\n");
+    let mut pairs = Vec::new();
+    for _ in 0..n {
+        let age = 16.0 + (unif() * 64.0).floor();
+        let lnh = 1.5 + 2.0 * unif();
+        let sex = if unif() < 0.5 { "male" } else { "female" };
+        let ill = (unif() * 8.0).floor();
+        let act = days[(unif() * days.len() as f64) as usize];
+        let coin = u8::from(unif() < 1.0 / (1.0 + (-(age - 45.0) / 10.0).exp()));
+        let y = match rule {
+            Rule::AnyDays => u8::from(act > 0),
+            Rule::TiesAtThree => match act.cmp(&3) {
+                std::cmp::Ordering::Greater => 1,
+                std::cmp::Ordering::Less => 0,
+                std::cmp::Ordering::Equal => coin,
+            },
+            Rule::TiesAtZero => {
+                if act > 0 {
+                    1
+                } else {
+                    coin
+                }
+            }
+        };
+        let insurance = u8::from(unif() < 0.6);
+        csv.push_str(&format!(
+            "{age},{lnh:.4},{sex},{ill},{act},{insurance},{y}\n"
+        ));
+        pairs.push((f64::from(act), y));
+    }
+    (csv, pairs)
+}
+
+/// The extreme values the warning must cite: the smallest `actdays` of the positive rows and
+/// the largest of the negative rows.
+fn extremes(pairs: &[(f64, u8)]) -> (f64, f64) {
+    let upper_min = pairs
+        .iter()
+        .filter(|p| p.1 == 1)
+        .map(|p| p.0)
+        .fold(f64::INFINITY, f64::min);
+    let lower_max = pairs
+        .iter()
+        .filter(|p| p.1 == 0)
+        .map(|p| p.0)
+        .fold(f64::NEG_INFINITY, f64::max);
+    (upper_min, lower_max)
+}
+
+#[test]
+fn a_single_count_feature_that_separates_quasi_completely_is_named_by_train() {
+    let dir = Dir::new();
+    for (rule, seed) in [
+        (Rule::TiesAtThree, 11),
+        (Rule::TiesAtZero, 12),
+        (Rule::AnyDays, 13),
+    ] {
+        let (csv, pairs) = viet_like(rule, 600, seed);
+        let (upper_min, lower_max) = extremes(&pairs);
+        // The data are as intended: the classes meet at the cut, or (AnyDays) do not meet.
+        match rule {
+            Rule::TiesAtThree => assert_eq!((upper_min, lower_max), (3.0, 3.0)),
+            Rule::TiesAtZero => assert_eq!((upper_min, lower_max), (0.0, 0.0)),
+            Rule::AnyDays => assert_eq!((upper_min, lower_max), (1.0, 0.0)),
+        }
+        dir.write("v.csv", csv);
+        for standardise in [true, false] {
+            for solver in ["lbfgs", "newton", "gd", "linfa"] {
+                let mut args = vec![
+                    "train",
+                    "v.csv",
+                    "--target",
+                    "y",
+                    "--positive",
+                    "1",
+                    "--solver",
+                    solver,
+                    "-o",
+                    "m.json",
+                    "-q",
+                ];
+                if !standardise {
+                    args.push("--no-standardize");
+                }
+                let run = dir.run(&args);
+                let what = format!("{rule:?}, standardise {standardise}, {solver}");
+                run.ok();
+                let kind = if matches!(rule, Rule::AnyDays) {
+                    "complete separation: feature \"actdays\" alone separates the classes ("
+                } else {
+                    "quasi-complete separation: feature \"actdays\" alone separates the classes quasi-completely ("
+                };
+                let claim = format!(
+                    "every \"1\" row has \"actdays\" >= {upper_min} and every \"0\" row \"actdays\" <= {lower_max}"
+                );
+                let err = run.stderr();
+                assert!(err.contains(kind) && err.contains(&claim), "{what}: {err}");
+                let model: Value = serde_json::from_str(&dir.read("m.json")).unwrap();
+                assert_eq!(model["fit"]["stop_reason"], "separation", "{what}");
+                assert_eq!(model["fit"]["converged"], false, "{what}");
+            }
+        }
+    }
+}
+
+#[test]
+fn without_intercept_a_column_separates_alone_only_at_zero() {
+    let dir = Dir::new();
+    // Ties at 0: every positive row has actdays >= 0 and every negative one actdays = 0, so
+    // actdays alone separates even without an intercept.
+    let (csv, _) = viet_like(Rule::TiesAtZero, 400, 21);
+    dir.write("zero.csv", csv);
+    let run = dir.run(&[
+        "train",
+        "zero.csv",
+        "--target",
+        "y",
+        "--no-intercept",
+        "-o",
+        "m.json",
+        "-q",
+    ]);
+    run.ok().stderr_has(&[
+        "feature \"actdays\" alone separates the classes quasi-completely (every \"1\" row has \"actdays\" >= 0 and every \"0\" row \"actdays\" <= 0)",
+    ]);
+    // Ties at 3: without an intercept nothing can move the cut from 0, so actdays is not named
+    // (the data may still be separated by a combination of columns).
+    let (csv, _) = viet_like(Rule::TiesAtThree, 400, 22);
+    dir.write("three.csv", csv);
+    let run = dir.run(&[
+        "train",
+        "three.csv",
+        "--target",
+        "y",
+        "--no-intercept",
+        "-o",
+        "m.json",
+        "-q",
+    ]);
+    assert!(
+        !run.ok().stderr().contains("alone separates"),
+        "{}",
+        run.stderr()
+    );
+}
+
+/// The one warning line, or a failure showing the whole stderr.
+fn the_warning(stderr: &str, model: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("logit: warning:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one warning expected: {stderr}");
+    assert!(
+        lines[0].starts_with(&format!("logit: warning: {model}: ")),
+        "{stderr}"
+    );
+    lines[0].to_string()
+}
+
+#[test]
+fn predict_eval_summary_and_threshold_warn_on_stderr_about_a_model_fitted_under_separation() {
+    let dir = Dir::new();
+    let (csv, pairs) = viet_like(Rule::TiesAtZero, 300, 31);
+    dir.write("v.csv", &csv);
+    dir.run(&[
+        "train", "v.csv", "--target", "y", "--l2", "0", "-o", "sep.json", "-q",
+    ])
+    .ok();
+
+    // predict: stdout is the data only, the warning one line on stderr.
+    let run = dir.run(&["predict", "sep.json", "v.csv"]);
+    run.ok();
+    let warning = the_warning(&run.stderr(), "sep.json");
+    assert!(
+        warning.contains("separat") && warning.contains("--l2 > 0"),
+        "{warning}"
+    );
+    let (header, rows) = parse_csv(&run.stdout());
+    assert_eq!(header, ["probability", "prediction"]);
+    assert_eq!(rows.len(), pairs.len());
+    assert!(!run.stdout().contains("warning"));
+    // The same to a file.
+    let run = dir.run(&["predict", "sep.json", "v.csv", "-o", "p.csv"]);
+    run.ok();
+    the_warning(&run.stderr(), "sep.json");
+    assert!(run.stdout().is_empty());
+
+    // eval, text and JSON: the report on stdout is unchanged by the warning.
+    let run = dir.run(&["eval", "sep.json", "v.csv"]);
+    the_warning(&run.ok().stderr(), "sep.json");
+    assert!(
+        run.stdout().starts_with("positive label \"1\""),
+        "{}",
+        run.stdout()
+    );
+    assert!(!run.stdout().contains("warning"));
+    let run = dir.run(&["eval", "sep.json", "v.csv", "--json"]);
+    the_warning(&run.ok().stderr(), "sep.json");
+    let json: Value = serde_json::from_str(&run.stdout()).expect("stdout is only the JSON");
+    assert_eq!(json["n"].as_u64(), Some(pairs.len() as u64));
+
+    // summary (text and JSON) and threshold.
+    for args in [
+        &["summary", "sep.json"][..],
+        &["summary", "sep.json", "--json"],
+    ] {
+        let run = dir.run(args);
+        the_warning(&run.ok().stderr(), "sep.json");
+        assert!(!run.stdout().contains("logit: warning"));
+    }
+    let run = dir.run(&[
+        "threshold",
+        "sep.json",
+        "v.csv",
+        "--pick",
+        "f1",
+        "-o",
+        "t.json",
+        "-q",
+    ]);
+    the_warning(&run.ok().stderr(), "sep.json");
+
+    // A gate still decides the exit code; the warning does not change it.
+    dir.run(&["eval", "sep.json", "v.csv", "--min", "roc_auc=1.01"])
+        .expect_code(1);
+}
+
+#[test]
+fn a_model_that_did_not_converge_is_flagged_and_a_converged_one_is_not() {
+    let dir = Dir::new();
+    dir.fixture("pima_train.csv").fixture("pima_test.csv");
+    let train = |extra: &[&str], out: &str| {
+        let mut args = vec![
+            "train",
+            "pima_train.csv",
+            "--target",
+            "type",
+            "--positive",
+            "Yes",
+            "-o",
+            out,
+            "-q",
+        ];
+        args.extend(extra);
+        dir.run(&args).ok();
+    };
+    train(&["--max-iter", "2"], "capped.json");
+    train(&[], "good.json");
+    let capped: Value = serde_json::from_str(&dir.read("capped.json")).unwrap();
+    assert_eq!(capped["fit"]["stop_reason"], "max_iterations");
+    for args in [
+        vec!["predict", "capped.json", "pima_test.csv"],
+        vec!["eval", "capped.json", "pima_test.csv", "--json"],
+        vec!["summary", "capped.json"],
+    ] {
+        let run = dir.run(&args);
+        let warning = the_warning(&run.ok().stderr(), "capped.json");
+        assert!(
+            warning.contains("did not converge") && warning.contains("\"max_iterations\""),
+            "{warning}"
+        );
+        assert!(!run.stdout().contains("warning"));
+    }
+    for args in [
+        vec!["predict", "good.json", "pima_test.csv"],
+        vec!["eval", "good.json", "pima_test.csv"],
+        vec!["summary", "good.json"],
+    ] {
+        assert_eq!(dir.run(&args).ok().stderr(), "", "{args:?}");
+    }
+}
