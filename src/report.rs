@@ -237,6 +237,16 @@ pub fn metrics_json_value(m: &Metrics, model: &Model, gates: &[GateResult]) -> s
     value
 }
 
+/// A threshold in its shortest round-trip form, scientific below 1e-4 (plain `{}` would print
+/// a probability of 1e-300 with 300 zeros, and make the table's column that wide).
+pub fn threshold_text(t: f64) -> String {
+    if t == 0.0 || t.abs() >= 1e-4 {
+        format!("{t}")
+    } else {
+        format!("{t:e}")
+    }
+}
+
 /// A rate with 4 decimals, or `-` when undefined (for tables).
 fn rate(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"))
@@ -259,7 +269,7 @@ pub fn threshold_table(
     );
     let tw = points
         .iter()
-        .map(|p| p.threshold.to_string().len())
+        .map(|p| threshold_text(p.threshold).len())
         .max()
         .unwrap_or(0)
         .max(9);
@@ -276,7 +286,7 @@ pub fn threshold_table(
         let _ = writeln!(
             s,
             "{:>tw$}  {:>9}  {:>6}  {:>6}  {:>11}  {:>8}  {:>cw$}  {:>cw$}  {:>cw$}  {:>cw$}",
-            p.threshold.to_string(),
+            threshold_text(p.threshold),
             rate(p.precision),
             rate(p.recall),
             rate(p.f1),
@@ -308,11 +318,12 @@ pub fn threshold_table(
 }
 
 /// One chosen threshold with its rates and counts, e.g. for `--pick`. The threshold is printed
-/// in full (shortest round-trip form), so it can be passed back to `--threshold` exactly.
+/// in full (shortest round-trip form, see [`threshold_text`]), so it can be passed back to
+/// `--threshold` exactly.
 pub fn threshold_line(label: &str, p: &ThresholdPoint) -> String {
     format!(
         "{label:<12} threshold {}: f1 {}, precision {}, recall {}, specificity {}, youden_j {} (tp {}, fp {}, tn {}, fn {})\n",
-        p.threshold,
+        threshold_text(p.threshold),
         rate(p.f1),
         rate(p.precision),
         rate(p.recall),
@@ -388,6 +399,17 @@ mod tests {
         assert_eq!(format_significant(1.5e-7, 3), "1.50e-7");
         assert_eq!(format_significant(2.5e9, 2), "2.5e9");
         assert_eq!(format_significant(0.0, 3), "0");
+    }
+
+    #[test]
+    fn thresholds_print_in_shortest_round_trip_form_scientific_when_tiny() {
+        for t in [0.5, 0.30980197641, 1e-4, 0.0, 1.0, 4.9e-6, 1e-300, 5e-324] {
+            let text = threshold_text(t);
+            assert_eq!(text.parse::<f64>(), Ok(t), "{text}");
+            assert!(text.len() <= 24, "{text}");
+        }
+        assert_eq!(threshold_text(4.9e-6), "4.9e-6");
+        assert_eq!(threshold_text(0.25), "0.25");
     }
 
     #[test]

@@ -181,6 +181,54 @@ fn a_target_and_positive_label_longer_than_65535_characters_do_not_panic() {
     dir.run(&["eval", "m.json", "d.csv", "--thresholds"]).ok();
 }
 
+#[test]
+fn tiny_probabilities_keep_the_threshold_table_narrow_and_print_round_trip_thresholds() {
+    let dir = Dir::new();
+    // Overlapping classes on x in [-3, 3] give a slope near 1; rows at x = -690 then score about
+    // -690, a probability near 1e-300, which plain `{}` formatting prints with 300 zeros.
+    let mut unif = rng(0x0dd_ba11);
+    let mut train = String::from("x,y\n");
+    for _ in 0..200 {
+        let x = unif() * 6.0 - 3.0;
+        let y = u8::from(unif() < 1.0 / (1.0 + (-x).exp()));
+        train.push_str(&format!("{x:.3},{y}\n"));
+    }
+    dir.write("train.csv", train);
+    dir.write("tiny.csv", "x,y\n-690,0\n-680,1\n-650,0\n0.5,1\n2,0\n3,1\n");
+    dir.run(&["train", "train.csv", "--target", "y", "-o", "m.json", "-q"])
+        .ok();
+    let probabilities = column_f64(
+        &dir.run(&["predict", "m.json", "tiny.csv"]).ok().stdout(),
+        "probability",
+    );
+    assert!(
+        probabilities[0] > 0.0 && probabilities[0] < 1e-250,
+        "{probabilities:?}"
+    );
+    let text = dir
+        .run(&[
+            "eval",
+            "m.json",
+            "tiny.csv",
+            "--thresholds",
+            "--grid",
+            "all",
+        ])
+        .ok()
+        .stdout();
+    assert!(text.lines().all(|l| l.len() < 160), "{text}");
+    // Every distinct probability appears as a threshold, exactly (shortest round-trip form).
+    let table: Vec<f64> = text
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("threshold  "))
+        .skip(1)
+        .map_while(|l| l.split_whitespace().next()?.parse::<f64>().ok())
+        .collect();
+    let mut expected = probabilities.clone();
+    expected.sort_by(f64::total_cmp);
+    assert_eq!(table, expected);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Item 3: the threshold grid is bounded
 // ---------------------------------------------------------------------------------------------

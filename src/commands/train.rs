@@ -318,7 +318,10 @@ fn fit_warnings(
             .iter()
             .take(SHOWN)
             .map(|s| {
-                let name = format!("{:?}", data.feature_names[s.feature]);
+                let name = format!(
+                    "{:?}",
+                    crate::report::display_name(&data.feature_names[s.feature])
+                );
                 format!(
                     "feature {name} alone separates the classes {}({})",
                     if s.complete() {
