@@ -355,6 +355,17 @@ fn linfa_with_an_l2_or_tol_whose_sum_over_rows_overflows_names_the_flag() {
     run(&["--solver", "linfa", "--l2", limit, "-q"]).ok();
 }
 
+#[test]
+fn an_empty_plot_directory_is_refused_naming_plot_instead_of_writing_into_the_working_directory() {
+    let dir = Dir::new();
+    trained(&dir, "pima", "type", "Yes", "0");
+    let before = dir.listing();
+    dir.run(&["eval", "m.json", "pima_test.csv", "--plot", ""])
+        .expect_code(2)
+        .stderr_has(&["--plot", "empty"]);
+    assert_eq!(dir.listing(), before);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Item 19: separation and non-convergence are never used silently; one separating feature is
 // named
