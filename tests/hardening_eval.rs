@@ -611,6 +611,17 @@ fn predict_eval_summary_and_threshold_warn_on_stderr_about_a_model_fitted_under_
     ]);
     the_warning(&run.ok().stderr(), "sep.json");
 
+    // An error stays the only line on stderr (the run failed; the warning would be noise).
+    dir.write(
+        "bad.csv",
+        "age,lnhhexp,sex,illdays,actdays,insurance,y\n30,2.1,male,1,x,0,1\n",
+    );
+    for command in ["predict", "eval"] {
+        dir.run(&[command, "sep.json", "bad.csv"])
+            .expect_code(2)
+            .stderr_has(&["bad.csv", "actdays"]);
+    }
+
     // A gate still decides the exit code; the warning does not change it.
     dir.run(&["eval", "sep.json", "v.csv", "--min", "roc_auc=1.01"])
         .expect_code(1);

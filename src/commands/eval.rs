@@ -150,7 +150,6 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
         None => None,
     };
     let model = Model::load(&config.model)?;
-    warn_about_fit(&config.model, &model);
     let threshold = config.threshold.unwrap_or(model.threshold);
     let rows = score_labelled(
         &model,
@@ -174,6 +173,8 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
         ])?;
     }
 
+    // Once everything has succeeded, so that an error stays the one line on stderr.
+    warn_about_fit(&config.model, &model);
     let results: Vec<GateResult> = config.gates.iter().map(|g| g.check(&m)).collect();
     if config.json {
         let mut value = report::metrics_json_value(&m, &model, &results);
@@ -303,6 +304,7 @@ pub fn evaluate(config: &EvalConfig) -> Result<(Model, Metrics)> {
 
 /// Prints [`report::fit_warning`] about the model read from `path`, if any, as one line on
 /// stderr. A failure to write it is ignored: a warning must not turn a run into an error.
+/// Commands call it once their work has succeeded, so that an error remains the only line.
 pub fn warn_about_fit(path: &str, model: &Model) {
     use std::io::Write as _;
     if let Some(warning) = report::fit_warning(model) {

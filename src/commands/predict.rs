@@ -62,7 +62,14 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// bounded by a few chunks whatever the input size.
 pub fn predict(config: &PredictConfig) -> Result<u64> {
     let model = Model::load(&config.model)?;
+    let rows = predict_with(config, &model)?;
+    // After success only, so that an error stays the one line on stderr.
     super::eval::warn_about_fit(&config.model, &model);
+    Ok(rows)
+}
+
+/// [`predict`] with the model loaded.
+fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
     let threshold = config.threshold.unwrap_or(model.threshold);
     let source = Source::open(&config.data)?;
     let mut out = Output::create(&config.output, &[&config.data, &config.model])?;

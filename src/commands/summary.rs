@@ -17,7 +17,6 @@ const WIDTH: usize = 120;
 
 pub fn run(args: &SummaryArgs) -> Result<ExitStatus> {
     let model = Model::load(&args.model)?;
-    super::eval::warn_about_fit(&args.model, &model);
     let summary = Summary::of(&model);
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
@@ -26,6 +25,7 @@ pub fn run(args: &SummaryArgs) -> Result<ExitStatus> {
     } else {
         render_text(&summary)
     };
+    super::eval::warn_about_fit(&args.model, &model);
     // Not println!: a closed stdout (`| head`) must end quietly, not panic.
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())

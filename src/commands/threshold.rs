@@ -51,7 +51,6 @@ pub fn run(args: &ThresholdArgs) -> Result<ExitStatus> {
     // reading anything.
     check_destination(&config.output, &[&config.data])?;
     let mut model = Model::load(&config.model)?;
-    super::eval::warn_about_fit(&config.model, &model);
     let previous = model.threshold;
     let chosen = choose(
         &model,
@@ -68,6 +67,7 @@ pub fn run(args: &ThresholdArgs) -> Result<ExitStatus> {
         );
     }
     model.save(&config.output, &[&config.data])?;
+    super::eval::warn_about_fit(&config.model, &model);
     if !config.quiet && config.output != "-" {
         eprintln!("model written to {}", config.output);
     }
