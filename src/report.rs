@@ -189,7 +189,9 @@ pub fn metrics_table(m: &Metrics, model: &Model) -> String {
     let _ = writeln!(
         s,
         "positive label {:?}, threshold {}, n = {}",
-        model.labels.positive, m.threshold, m.n
+        display_name(&model.labels.positive),
+        m.threshold,
+        m.n
     );
     let w = m.n.to_string().len().max(9);
     let _ = writeln!(s, "{:<18} {:>w$} {:>w$}", "", "predicted", "predicted");
@@ -265,7 +267,7 @@ pub fn threshold_table(
     let _ = writeln!(
         s,
         "\nthresholds (predicted positive iff P({:?}) >= threshold):",
-        model.labels.positive
+        display_name(&model.labels.positive)
     );
     let tw = points
         .iter()

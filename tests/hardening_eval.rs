@@ -170,7 +170,19 @@ fn a_target_and_positive_label_longer_than_65535_characters_do_not_panic() {
         "m.json",
     ])
     .ok();
-    dir.run(&["summary", "m.json"]).ok();
+    let text = dir.run(&["summary", "m.json"]).ok().stdout();
+    assert!(
+        text.lines().all(|l| l.chars().count() < 250),
+        "{text:.2000}"
+    );
+    let text = dir
+        .run(&["eval", "m.json", "d.csv", "--thresholds"])
+        .ok()
+        .stdout();
+    assert!(
+        text.lines().all(|l| l.chars().count() < 250),
+        "{text:.2000}"
+    );
     let json: Value = serde_json::from_str(
         &dir.run(&["eval", "m.json", "d.csv", "--json"])
             .ok()
@@ -178,7 +190,10 @@ fn a_target_and_positive_label_longer_than_65535_characters_do_not_panic() {
     )
     .unwrap();
     assert_eq!(json["positive_label"].as_str(), Some(yes.as_str()));
-    dir.run(&["eval", "m.json", "d.csv", "--thresholds"]).ok();
+    let json: Value =
+        serde_json::from_str(&dir.run(&["summary", "m.json", "--json"]).ok().stdout()).unwrap();
+    assert_eq!(json["target"].as_str(), Some(target.as_str()));
+    assert_eq!(json["positive_label"].as_str(), Some(yes.as_str()));
 }
 
 #[test]

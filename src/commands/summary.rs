@@ -109,7 +109,8 @@ pub fn render_text(summary: &Summary) -> String {
     let _ = writeln!(
         s,
         "Logistic regression: target {:?}, positive label {:?}, {method}",
-        summary.target, summary.positive_label
+        display_name(&summary.target),
+        display_name(&summary.positive_label)
     );
     let double = "=".repeat(WIDTH);
     let single = "-".repeat(WIDTH);
