@@ -97,7 +97,7 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
         // Quoted or unterminated header: the csv crate reads everything.
         let rest = std::io::Cursor::new(std::mem::take(&mut pending)).chain(input);
         let (reader, header) = csv_tail(&file, config.delimiter, rest)?;
-        let ctx = Context::new(&file, &header, &model, config, threshold)?;
+        let ctx = Context::new(&file, &header, model, config, threshold)?;
         write_header(&mut out, &ctx, &header).map_err(write_err)?;
         let rows = slow_records(&ctx, reader, 0, &mut out, &out_name)?;
         return finish(out, &out_name, rows);
@@ -107,7 +107,7 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
         .delimiter(config.delimiter)
         .from_reader(header_bytes.as_slice());
     let header = read_header(&file, &mut header_reader)?;
-    let ctx = Context::new(&file, &header, &model, config, threshold)?;
+    let ctx = Context::new(&file, &header, model, config, threshold)?;
     write_header(&mut out, &ctx, &header).map_err(write_err)?;
 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
