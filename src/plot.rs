@@ -75,6 +75,12 @@ impl ChartDir {
     /// Checks that `dir` is a directory or does not exist yet, and that none of the chart files
     /// in it is one of `inputs`.
     pub fn check(dir: &str, inputs: &[&str]) -> Result<ChartDir> {
+        if dir.is_empty() {
+            // An empty path would join to bare file names and write into the working directory.
+            return Err(Error::Usage(
+                "--plot needs a directory name, found an empty string".into(),
+            ));
+        }
         if dir == "-" {
             return Err(Error::Usage(
                 "--plot needs a directory for roc.svg, pr.svg and calibration.svg, not \"-\""

@@ -3,6 +3,7 @@
 //! Pure functions from values to text; the commands decide where the text goes (reports of a
 //! training run to stderr, eval output to stdout).
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::calibration::Calibration;
@@ -10,6 +11,7 @@ use crate::commands::eval::GateResult;
 use crate::metrics::{Metrics, METRIC_NAMES};
 use crate::model::Model;
 use crate::solvers::linfa::CrossCheck;
+use crate::solvers::StopReason;
 use crate::threshold::ThresholdPoint;
 
 /// The short report `train` prints to stderr.
@@ -59,10 +61,14 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
             c.max_coefficient_difference, c.max_relative_coefficient_difference, c.objective_difference
         );
     }
-    let width = model
+    let names: Vec<Cow<str>> = model
         .features
         .iter()
-        .map(|f| f.name.chars().count())
+        .map(|f| display_name(&f.name))
+        .collect();
+    let width = names
+        .iter()
+        .map(|name| name.chars().count())
         .max()
         .unwrap_or(0)
         .max(11);
@@ -80,16 +86,79 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
             format_significant(model.intercept_standardized, 7)
         );
     }
-    for f in &model.features {
+    for (f, name) in model.features.iter().zip(&names) {
         let _ = writeln!(
             s,
             "{:<width$}  {:>15}  {:>15}",
-            f.name,
+            name,
             format_significant(f.coefficient, 7),
             format_significant(f.coefficient_standardized, 7)
         );
     }
     s
+}
+
+/// What is wrong with how `model` was fitted, in one line, or `None` when its fit converged.
+/// `predict`, `eval`, `summary` and `threshold` print it to stderr, so that a model trained
+/// under separation or stopped short of its tolerance is never used silently; `train` has said
+/// so at fitting time, but the model file may travel far from that message.
+pub fn fit_warning(model: &Model) -> Option<String> {
+    let fit = &model.fit;
+    if fit.converged {
+        return None;
+    }
+    Some(if fit.stop_reason == StopReason::Separation {
+        format!(
+            "the model was fitted to separated classes (its fit report says stop_reason \
+             \"separation\"): its maximum-likelihood estimate does not exist, so the coefficients \
+             are where the {} solver stopped and its probabilities are overconfident; retrain \
+             with --l2 > 0 (or drop the separating feature)",
+            fit.solver
+        )
+    } else {
+        format!(
+            "the model did not converge (its fit report says stop_reason \"{}\": the {} solver \
+             stopped after {} iterations with gradient max-norm {:.2e} > tol {:.0e}): its \
+             coefficients are where the solver stopped; retrain with a larger --max-iter, another \
+             --solver or --l2 > 0",
+            fit.stop_reason, fit.solver, fit.iterations, fit.gradient_norm, fit.tol
+        )
+    })
+}
+
+/// Longest name, in characters, that a text table shows whole. Longer names (a column name or
+/// category level can be any length) are shortened in the middle for display, which keeps both
+/// the column and the level of a one-hot `column=level` readable, and keeps every width argument
+/// far below the formatter's limit of 65,535. JSON output always carries the full name.
+pub const MAX_DISPLAY_NAME: usize = 60;
+
+/// `name` as a text table shows it: control characters escaped (a quoted CSV header may hold a
+/// newline or tab, which would break the table's lines), then at most [`MAX_DISPLAY_NAME`]
+/// characters, the middle replaced by `...` when longer.
+pub fn display_name(name: &str) -> Cow<'_, str> {
+    let plain = !name.chars().any(char::is_control);
+    if plain && name.chars().count() <= MAX_DISPLAY_NAME {
+        return Cow::Borrowed(name);
+    }
+    let mut escaped: Vec<char> = Vec::new();
+    for c in name.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    if escaped.len() <= MAX_DISPLAY_NAME {
+        return Cow::Owned(escaped.into_iter().collect());
+    }
+    const ELLIPSIS: &str = "...";
+    let keep = MAX_DISPLAY_NAME - ELLIPSIS.len();
+    let head = keep - keep / 3;
+    let tail = keep / 3;
+    let mut out: String = escaped[..head].iter().collect();
+    out.push_str(ELLIPSIS);
+    out.extend(&escaped[escaped.len() - tail..]);
+    Cow::Owned(out)
 }
 
 /// Formats a number with `digits` significant digits, in fixed notation for magnitudes in
@@ -120,7 +189,9 @@ pub fn metrics_table(m: &Metrics, model: &Model) -> String {
     let _ = writeln!(
         s,
         "positive label {:?}, threshold {}, n = {}",
-        model.labels.positive, m.threshold, m.n
+        display_name(&model.labels.positive),
+        m.threshold,
+        m.n
     );
     let w = m.n.to_string().len().max(9);
     let _ = writeln!(s, "{:<18} {:>w$} {:>w$}", "", "predicted", "predicted");
@@ -168,6 +239,16 @@ pub fn metrics_json_value(m: &Metrics, model: &Model, gates: &[GateResult]) -> s
     value
 }
 
+/// A threshold in its shortest round-trip form, scientific below 1e-4 (plain `{}` would print
+/// a probability of 1e-300 with 300 zeros, and make the table's column that wide).
+pub fn threshold_text(t: f64) -> String {
+    if t == 0.0 || t.abs() >= 1e-4 {
+        format!("{t}")
+    } else {
+        format!("{t:e}")
+    }
+}
+
 /// A rate with 4 decimals, or `-` when undefined (for tables).
 fn rate(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"))
@@ -186,11 +267,11 @@ pub fn threshold_table(
     let _ = writeln!(
         s,
         "\nthresholds (predicted positive iff P({:?}) >= threshold):",
-        model.labels.positive
+        display_name(&model.labels.positive)
     );
     let tw = points
         .iter()
-        .map(|p| p.threshold.to_string().len())
+        .map(|p| threshold_text(p.threshold).len())
         .max()
         .unwrap_or(0)
         .max(9);
@@ -207,7 +288,7 @@ pub fn threshold_table(
         let _ = writeln!(
             s,
             "{:>tw$}  {:>9}  {:>6}  {:>6}  {:>11}  {:>8}  {:>cw$}  {:>cw$}  {:>cw$}  {:>cw$}",
-            p.threshold.to_string(),
+            threshold_text(p.threshold),
             rate(p.precision),
             rate(p.recall),
             rate(p.f1),
@@ -239,11 +320,12 @@ pub fn threshold_table(
 }
 
 /// One chosen threshold with its rates and counts, e.g. for `--pick`. The threshold is printed
-/// in full (shortest round-trip form), so it can be passed back to `--threshold` exactly.
+/// in full (shortest round-trip form, see [`threshold_text`]), so it can be passed back to
+/// `--threshold` exactly.
 pub fn threshold_line(label: &str, p: &ThresholdPoint) -> String {
     format!(
         "{label:<12} threshold {}: f1 {}, precision {}, recall {}, specificity {}, youden_j {} (tp {}, fp {}, tn {}, fn {})\n",
-        p.threshold,
+        threshold_text(p.threshold),
         rate(p.f1),
         rate(p.precision),
         rate(p.recall),
@@ -319,5 +401,31 @@ mod tests {
         assert_eq!(format_significant(1.5e-7, 3), "1.50e-7");
         assert_eq!(format_significant(2.5e9, 2), "2.5e9");
         assert_eq!(format_significant(0.0, 3), "0");
+    }
+
+    #[test]
+    fn thresholds_print_in_shortest_round_trip_form_scientific_when_tiny() {
+        for t in [0.5, 0.30980197641, 1e-4, 0.0, 1.0, 4.9e-6, 1e-300, 5e-324] {
+            let text = threshold_text(t);
+            assert_eq!(text.parse::<f64>(), Ok(t), "{text}");
+            assert!(text.len() <= 24, "{text}");
+        }
+        assert_eq!(threshold_text(4.9e-6), "4.9e-6");
+        assert_eq!(threshold_text(0.25), "0.25");
+    }
+
+    #[test]
+    fn long_names_are_shortened_in_the_middle_and_control_characters_escaped() {
+        assert_eq!(display_name("glu"), "glu");
+        let exact = "x".repeat(MAX_DISPLAY_NAME);
+        assert_eq!(display_name(&exact), exact);
+        let long = format!("{}={}", "c".repeat(70_000), "l".repeat(70_000));
+        let shown = display_name(&long);
+        assert_eq!(shown.chars().count(), MAX_DISPLAY_NAME);
+        assert!(shown.starts_with("ccc") && shown.ends_with("lll") && shown.contains("..."));
+        assert_eq!(display_name("a\nb\tc"), "a\\nb\\tc");
+        // Multi-byte characters are cut on character boundaries.
+        let wide = "\u{e9}".repeat(100);
+        assert_eq!(display_name(&wide).chars().count(), MAX_DISPLAY_NAME);
     }
 }

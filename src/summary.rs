@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Model;
 use crate::objective::Objective;
+use crate::report::display_name;
 use crate::solvers::linalg::{symmetric_eigen, Cholesky};
 use crate::solvers::{FitReport, StopReason};
 
@@ -660,7 +661,7 @@ impl Summary {
             };
             (0..k)
                 .filter(|&i| c.status[i] == which)
-                .map(|i| format!("{:?}", c.parameters[i]))
+                .map(|i| format!("{:?}", display_name(&c.parameters[i])))
                 .collect()
         };
         let not_identifiable = flagged(ParameterStatus::NotIdentifiable);

@@ -45,6 +45,15 @@ use crate::numerics::sigmoid;
 /// Default step of the threshold grid: 0.05, 0.10, ..., 0.95.
 pub const DEFAULT_GRID_STEP: f64 = 0.05;
 
+/// Most thresholds a `--grid` may hold (a step or a list). A finer table would have more rows
+/// than there are distinct classifications for any data set a table is meant to be read on,
+/// and an unbounded one exhausts memory (`--grid 1e-9` asked for 10^9 rows); `--grid all`
+/// gives the whole curve, one row per distinct predicted probability.
+pub const MAX_GRID_POINTS: usize = 10_000;
+
+/// Smallest `--grid` step: `1 / MAX_GRID_POINTS`, whose grid has 9,999 thresholds in `(0, 1)`.
+pub const MIN_GRID_STEP: f64 = 1.0 / MAX_GRID_POINTS as f64;
+
 /// The counts and rates of the classifier at one threshold. Serialises with the false-negative
 /// count under `"fn"` and an undefined rate as `null`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -466,8 +475,8 @@ impl Grid {
 impl FromStr for Grid {
     type Err = String;
 
-    /// `all`, a step `S` in `(0, 0.5]`, or a comma-separated list of two or more thresholds in
-    /// `[0, 1]`.
+    /// `all`, a step `S` in `[MIN_GRID_STEP, 0.5]`, or a comma-separated list of two to
+    /// [`MAX_GRID_POINTS`] thresholds in `[0, 1]`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
         if s.eq_ignore_ascii_case("all") {
@@ -482,11 +491,21 @@ impl FromStr for Grid {
         };
         if !s.contains(',') {
             let step = number(s)?;
-            if step > 0.0 && step <= 0.5 {
+            if (MIN_GRID_STEP..=0.5).contains(&step) {
                 return Ok(Grid::Step(step));
             }
             return Err(format!(
-                "a grid step must be in (0, 0.5], found {s}; for explicit thresholds give two or more, comma separated"
+                "a grid step must be in [{MIN_GRID_STEP}, 0.5] (at most {} thresholds), found {s}; \
+                 for every distinct predicted probability use --grid all, for explicit thresholds \
+                 give two or more, comma separated",
+                MAX_GRID_POINTS - 1
+            ));
+        }
+        let n = s.split(',').count();
+        if n > MAX_GRID_POINTS {
+            return Err(format!(
+                "a grid holds at most {MAX_GRID_POINTS} thresholds, found {n}; for every distinct \
+                 predicted probability use --grid all"
             ));
         }
         let mut ts = s
@@ -646,6 +665,19 @@ mod tests {
         );
         assert_eq!("ALL".parse::<Grid>(), Ok(Grid::All));
         assert!("0".parse::<Grid>().is_err());
+        // The finest step allowed gives MAX_GRID_POINTS - 1 thresholds; finer ones are refused.
+        let finest = "0.0001".parse::<Grid>().unwrap().thresholds().unwrap();
+        assert_eq!(finest.len(), MAX_GRID_POINTS - 1);
+        assert_eq!((finest[0], finest[9998]), (0.0001, 0.9999));
+        for bad in ["1e-9", "0.00009", "5e-324", "-0.1"] {
+            let e = bad.parse::<Grid>().unwrap_err();
+            assert!(
+                e.contains("at most 9999 thresholds") && e.contains("--grid all"),
+                "{e}"
+            );
+        }
+        let many = vec!["0.5"; MAX_GRID_POINTS + 1].join(",");
+        assert!(many.parse::<Grid>().unwrap_err().contains("at most 10000"));
         assert!("0.7".parse::<Grid>().is_err());
         assert!("0.2,1.2".parse::<Grid>().is_err());
         assert!("0.2,x".parse::<Grid>().is_err());

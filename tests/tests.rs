@@ -8,6 +8,7 @@ mod eval;
 mod fuzz_regressions;
 mod hardening_kernels;
 mod hardening_io;
+mod hardening_eval;
 mod input;
 mod plots;
 mod predict;

@@ -399,7 +399,7 @@ fn unsatisfiable_or_undefined_picks_are_one_line_errors() {
         "0.7",
     ])
     .expect_code(2)
-    .stderr_has(&["--grid", "(0, 0.5]"]);
+    .stderr_has(&["--grid", "[0.0001, 0.5]"]);
     dir.run(&["eval", "t.json", "test.csv", "--grid", "0.1"])
         .expect_code(2)
         .stderr_has(&["--thresholds"]);

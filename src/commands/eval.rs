@@ -174,6 +174,8 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
         ])?;
     }
 
+    // Once everything has succeeded, so that an error stays the one line on stderr.
+    warn_about_fit(&config.model, &model);
     let results: Vec<GateResult> = config.gates.iter().map(|g| g.check(&m)).collect();
     if config.json {
         let mut value = report::metrics_json_value(&m, &model, &results);
@@ -302,6 +304,15 @@ pub fn evaluate(config: &EvalConfig) -> Result<(Model, Metrics)> {
     )?;
     let m = metrics::evaluate(&rows.scores, &rows.positive, threshold);
     Ok((model, m))
+}
+
+/// Prints [`report::fit_warning`] about the model read from `path`, if any, as one line on
+/// stderr. A failure to write it is ignored: a warning must not turn a run into an error.
+/// Commands call it once their work has succeeded, so that an error remains the only line.
+pub fn warn_about_fit(path: &str, model: &Model) {
+    if let Some(warning) = report::fit_warning(model) {
+        crate::console::warning(format_args!("{path}: {warning}"));
+    }
 }
 
 /// Labelled rows scored by a model: the linear score `z` of each row and whether its true label

@@ -62,6 +62,14 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// bounded by a few chunks whatever the input size.
 pub fn predict(config: &PredictConfig) -> Result<u64> {
     let model = Model::load(&config.model)?;
+    let rows = predict_with(config, &model)?;
+    // After success only, so that an error stays the one line on stderr.
+    super::eval::warn_about_fit(&config.model, &model);
+    Ok(rows)
+}
+
+/// [`predict`] with the model loaded.
+fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
     let threshold = config.threshold.unwrap_or(model.threshold);
     let source = Source::open(&config.data)?;
     let mut out = Output::create(&config.output, &[&config.data, &config.model])?;
@@ -89,7 +97,7 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
         // Quoted or unterminated header: the csv crate reads everything.
         let rest = std::io::Cursor::new(std::mem::take(&mut pending)).chain(input);
         let (reader, header) = csv_tail(&file, config.delimiter, rest)?;
-        let ctx = Context::new(&file, &header, &model, config, threshold)?;
+        let ctx = Context::new(&file, &header, model, config, threshold)?;
         write_header(&mut out, &ctx, &header).map_err(write_err)?;
         let rows = slow_records(&ctx, reader, 0, &mut out, &out_name)?;
         return finish(out, &out_name, rows);
@@ -99,7 +107,7 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
         .delimiter(config.delimiter)
         .from_reader(header_bytes.as_slice());
     let header = read_header(&file, &mut header_reader)?;
-    let ctx = Context::new(&file, &header, &model, config, threshold)?;
+    let ctx = Context::new(&file, &header, model, config, threshold)?;
     write_header(&mut out, &ctx, &header).map_err(write_err)?;
 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

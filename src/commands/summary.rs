@@ -9,7 +9,7 @@ use crate::console;
 use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::model::Model;
-use crate::report::format_significant;
+use crate::report::{display_name, format_significant};
 use crate::summary::{CovarianceSource, Summary, Term};
 
 /// Width of the text table's lines (and of the notes' wrapping).
@@ -25,6 +25,7 @@ pub fn run(args: &SummaryArgs) -> Result<ExitStatus> {
     } else {
         render_text(&summary)
     };
+    super::eval::warn_about_fit(&args.model, &model);
     console::print(text)?;
     Ok(ExitStatus::Success)
 }
@@ -58,7 +59,7 @@ fn row(s: &mut String, name_width: usize, term: &Term) {
         number(term.odds_ratio_ci_low),
         number(term.odds_ratio_ci_high),
     ];
-    let _ = write!(s, "{:<name_width$}", term.name);
+    let _ = write!(s, "{:<name_width$}", display_name(&term.name));
     for cell in cells {
         let _ = write!(s, " {cell:>11}");
     }
@@ -104,7 +105,8 @@ pub fn render_text(summary: &Summary) -> String {
     let _ = writeln!(
         s,
         "Logistic regression: target {:?}, positive label {:?}, {method}",
-        summary.target, summary.positive_label
+        display_name(&summary.target),
+        display_name(&summary.positive_label)
     );
     let double = "=".repeat(WIDTH);
     let single = "-".repeat(WIDTH);
@@ -169,7 +171,7 @@ pub fn render_text(summary: &Summary) -> String {
         .collect();
     let name_width = terms
         .iter()
-        .map(|t| t.name.chars().count())
+        .map(|t| display_name(&t.name).chars().count())
         .max()
         .unwrap_or(0)
         .max(11);

@@ -65,6 +65,7 @@ pub fn run(args: &ThresholdArgs) -> Result<ExitStatus> {
         console::eprint(choice_report(&config.data, config.pick, &chosen, previous));
     }
     model.save(&config.output, &[&config.data])?;
+    super::eval::warn_about_fit(&config.model, &model);
     if !config.quiet && config.output != "-" {
         console::eprint(format!("model written to {}\n", config.output));
     }

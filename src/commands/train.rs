@@ -228,6 +228,12 @@ pub fn train_observed(
             data.rows_dropped + data.y.len()
         ));
     }
+    // Found on the raw columns, so that the warning shows values in the data's own units.
+    let separating = if config.l2 == 0.0 {
+        separation::single_feature_separation(data.x.view(), data.y.view(), config.fit_intercept)
+    } else {
+        Vec::new()
+    };
     let scaler = if config.standardize {
         Scaler::fit(data.x.view(), config.fit_intercept)
     } else {
@@ -242,7 +248,7 @@ pub fn train_observed(
         config.fit_intercept,
     );
     let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
-    let mut warnings = fit_warnings(config, &data, &fit);
+    let mut warnings = fit_warnings(config, &data, &separating, &fit);
 
     let cross = if config.cross_check {
         let separated = fit.report.stop_reason == StopReason::Separation;
@@ -297,21 +303,52 @@ fn read_data(config: &TrainConfig, selection: &TrainingSelection) -> Result<Trai
 }
 
 /// Warnings about the fit: non-convergence and separation are never silent.
-fn fit_warnings(config: &TrainConfig, data: &TrainingData, fit: &Fit) -> Vec<String> {
+fn fit_warnings(
+    config: &TrainConfig,
+    data: &TrainingData,
+    separating: &[separation::SingleFeatureSeparation],
+    fit: &Fit,
+) -> Vec<String> {
     let mut warnings = Vec::new();
     let r = &fit.report;
     if config.l2 == 0.0 {
-        let separating = separation::separating_features(data.x.view(), data.y.view());
-        let names: Vec<String> = separating
+        // The first few, with a count of the rest (rare one-hot levels can be many).
+        const SHOWN: usize = 5;
+        let mut described: Vec<String> = separating
             .iter()
-            .map(|&j| format!("{:?}", data.feature_names[j]))
+            .take(SHOWN)
+            .map(|s| {
+                let name = format!(
+                    "{:?}",
+                    crate::report::display_name(&data.feature_names[s.feature])
+                );
+                format!(
+                    "feature {name} alone separates the classes {}({})",
+                    if s.complete() {
+                        ""
+                    } else {
+                        "quasi-completely "
+                    },
+                    s.describe(&name, &data.labels.positive, &data.labels.negative)
+                )
+            })
             .collect();
-        if !names.is_empty() {
+        if separating.len() > SHOWN {
+            described.push(format!(
+                "and {} more features alone",
+                separating.len() - SHOWN
+            ));
+        }
+        if !described.is_empty() {
+            let kind = if separating.iter().any(|s| s.complete()) {
+                "complete separation"
+            } else {
+                "quasi-complete separation"
+            };
             warnings.push(format!(
-                "complete separation: feature {} alone separates the classes, so the unpenalised \
-                 maximum-likelihood estimate does not exist (coefficients grow without bound); \
-                 use --l2 > 0 or drop the feature",
-                names.join(", ")
+                "{kind}: {}, so the unpenalised maximum-likelihood estimate does not exist \
+                 (coefficients grow without bound); use --l2 > 0 or drop the feature",
+                described.join("; ")
             ));
         } else if r.stop_reason == StopReason::Separation {
             warnings.push(

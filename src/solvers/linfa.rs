@@ -147,13 +147,13 @@ pub(crate) fn fit_linfa(
         ));
     }
     let max_iter = options.effective_max_iter();
-    let nf = n as f64;
+    let (alpha, gradient_tolerance) = summed_settings(objective.l2, options.tol, n)?;
     let problem = Arc::new(LinfaProblem {
         x: objective.x.to_owned(),
         labels: objective.y.mapv(|v| v > 0.5),
-        alpha: objective.l2 * nf,
+        alpha,
         fit_intercept: objective.fit_intercept,
-        gradient_tolerance: options.tol * nf,
+        gradient_tolerance,
     });
     let work = (n as f64) * (objective.n_params().max(1) as f64) * (max_iter as f64);
     let timeout = TIMEOUT_BASE + TIMEOUT_PER_UNIT_WORK.mul_f64(work.min(1e12));
@@ -165,6 +165,34 @@ pub(crate) fn fit_linfa(
     let run = |cap: usize| solve_with_timeout(&problem, cap, replay_timeout);
     let iterations = count_iterations(&run, &full, max_iter)?;
     Ok((full, iterations))
+}
+
+/// linfa's `alpha` and gradient tolerance for our `l2` and `tol` on `n` rows: linfa minimises the
+/// summed loss, so both are ours times `n`. When a product overflows, linfa would refuse it with
+/// its own words ("alpha must be a positive, finite number"), which name neither the flag nor
+/// the cause; the error here names the flag and its largest usable value.
+fn summed_settings(l2: f64, tol: f64, n: usize) -> Result<(f64, f64), FitError> {
+    let nf = n as f64;
+    let (alpha, gradient_tolerance) = (l2 * nf, tol * nf);
+    // Shown with 4 digits, rounded down by the factor so that the value printed is usable.
+    let limit = || format!("{:.3e}", f64::MAX / nf * (1.0 - 1e-3));
+    if !alpha.is_finite() {
+        return Err(FitError::OutOfRangeForLinfa {
+            name: "--l2",
+            value: l2,
+            limit: limit(),
+            n_rows: n,
+        });
+    }
+    if !(gradient_tolerance.is_finite() && gradient_tolerance > 0.0) {
+        return Err(FitError::OutOfRangeForLinfa {
+            name: "--tol",
+            value: tol,
+            limit: limit(),
+            n_rows: n,
+        });
+    }
+    Ok((alpha, gradient_tolerance))
 }
 
 /// Smallest cap in `1..=max_iter` whose run reproduces `full` exactly.
@@ -351,5 +379,26 @@ mod tests {
             report: ours.report.clone(),
         };
         assert!(cross_check(&obj, &bad, &FitOptions::default()).is_err());
+    }
+
+    #[test]
+    fn penalty_or_tolerance_overflowing_when_summed_names_its_flag() {
+        assert_eq!(summed_settings(0.5, 1e-8, 4).unwrap(), (2.0, 4e-8));
+        for (l2, tol, flag) in [(1e308, 1e-8, "--l2"), (1.0, 1e308, "--tol")] {
+            let e = summed_settings(l2, tol, 372).unwrap_err();
+            assert!(matches!(e, FitError::OutOfRangeForLinfa { name, .. } if name == flag));
+            let text = e.to_string();
+            assert!(
+                text.starts_with(&format!("{flag} 1e308 is too large")),
+                "{text}"
+            );
+            assert!(
+                text.contains("372 rows") && text.contains("<= 4.828e305"),
+                "{text}"
+            );
+        }
+        // The limit printed is usable: its product with the rows is finite.
+        let limit: f64 = 4.828e305;
+        assert!(summed_settings(limit, 1e-8, 372).is_ok());
     }
 }

@@ -274,6 +274,15 @@ pub enum FitError {
         value: String,
         expected: &'static str,
     },
+    /// An option whose value times the number of rows overflows, which linfa-logistic needs
+    /// finite (it minimises the summed loss); `name` is the command-line flag.
+    OutOfRangeForLinfa {
+        name: &'static str,
+        value: f64,
+        /// The largest usable value, formatted.
+        limit: String,
+        n_rows: usize,
+    },
     /// The training data cannot be fitted (no rows, non-finite values, labels not 0/1).
     InvalidData(String),
     /// linfa-logistic refused the problem or failed.
@@ -288,6 +297,17 @@ impl fmt::Display for FitError {
                 value,
                 expected,
             } => write!(f, "{name} must be {expected}, got {value}"),
+            FitError::OutOfRangeForLinfa {
+                name,
+                value,
+                limit,
+                n_rows,
+            } => write!(
+                f,
+                "{name} {value:e} is too large for linfa-logistic (--solver linfa, --cross-check): it \
+                 minimises the summed loss, so {name} x {n_rows} rows must be a finite number; use \
+                 {name} <= {limit} or another --solver"
+            ),
             FitError::InvalidData(msg) => write!(f, "cannot fit: {msg}"),
             FitError::Linfa(msg) => write!(f, "linfa-logistic failed: {msg}"),
         }

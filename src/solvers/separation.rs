@@ -42,45 +42,14 @@
 //! finite but meaningless coefficients. The final check stops that from being reported as
 //! convergence.
 
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView1, Axis};
 
 use super::linalg::{norm2, symmetric_eigen};
 use super::Point;
 use crate::objective::Objective;
 
-/// Columns that alone separate the classes completely on the given design matrix: the maximum
-/// over one class is strictly below the minimum over the other. Returns the column indices in
-/// increasing order. Empty when one class is absent; columns with non-finite values are skipped.
-///
-/// Such a column makes the unpenalised MLE nonexistent (its coefficient runs to infinity); the
-/// converse does not hold (separation by a combination of columns), which the solvers detect during the fit (see the module docs).
-pub fn separating_features(x: ArrayView2<f64>, y: ArrayView1<f64>) -> Vec<usize> {
-    assert_eq!(
-        x.nrows(),
-        y.len(),
-        "design matrix and labels disagree on the number of rows"
-    );
-    let mut out = Vec::new();
-    for (j, col) in x.axis_iter(Axis(1)).enumerate() {
-        let mut pos = (f64::INFINITY, f64::NEG_INFINITY);
-        let mut neg = (f64::INFINITY, f64::NEG_INFINITY);
-        let mut finite = true;
-        for (&v, &label) in col.iter().zip(y.iter()) {
-            if !v.is_finite() {
-                finite = false;
-                break;
-            }
-            let r = if label > 0.5 { &mut pos } else { &mut neg };
-            r.0 = r.0.min(v);
-            r.1 = r.1.max(v);
-        }
-        let both = pos.0 <= pos.1 && neg.0 <= neg.1;
-        if finite && both && (pos.1 < neg.0 || neg.1 < pos.0) {
-            out.push(j);
-        }
-    }
-    out
-}
+mod single;
+pub use single::{separating_features, single_feature_separation, SingleFeatureSeparation};
 
 /// Whether all labels are equal (including no rows).
 pub(crate) fn single_class(y: ArrayView1<f64>) -> bool {
@@ -129,6 +98,8 @@ pub(crate) struct Monitor {
     last_probe_theta: Option<Vec<f64>>,
     /// `X~^T X~`, computed on first use.
     gram_all: Option<Array2<f64>>,
+    /// The first column that separates the classes alone, looked for on first use.
+    single: Option<Option<SingleFeatureSeparation>>,
     pub certificate: Option<Certificate>,
 }
 
@@ -139,6 +110,7 @@ impl Monitor {
             next_probe: FIRST_PROBE,
             last_probe_theta: None,
             gram_all: None,
+            single: None,
             certificate: None,
         }
     }
@@ -191,6 +163,22 @@ impl Monitor {
         }
         if let Some(c) = self.quasi_certificate(objective, theta, m) {
             self.certificate = Some(c);
+            return true;
+        }
+        // A column that separates the classes alone is a certificate whatever the iterates do
+        // (with many other columns the null-space projection above can miss it).
+        let single = *self.single.get_or_insert_with(|| {
+            single_feature_separation(objective.x, objective.y, objective.fit_intercept)
+                .first()
+                .copied()
+        });
+        if let Some(s) = single {
+            let direction = s.direction(objective.n_params());
+            self.certificate = Some(if s.complete() {
+                Certificate::Complete { direction }
+            } else {
+                Certificate::QuasiComplete { direction }
+            });
             return true;
         }
         false
@@ -332,27 +320,68 @@ mod tests {
     use ndarray::{array, Array1};
     use std::time::{Duration, Instant};
 
+    /// Quasi-complete separation by one count column (`y = 1` wherever `actdays > 3`, mixed at
+    /// 3), as in the VietNamI data, among many overlapping columns, raw or standardised: the
+    /// certificate exists at any point, even before the first iteration, and every solver stops
+    /// with it.
     #[test]
-    fn single_columns_that_separate() {
-        let x = array![
-            [0.0, 5.0, 1.0],
-            [1.0, 4.0, 1.0],
-            [2.0, 3.0, 1.0],
-            [3.0, 2.0, 1.0]
-        ];
-        let y = array![0.0, 0.0, 1.0, 1.0];
-        assert_eq!(separating_features(x.view(), y.view()), vec![0, 1]);
-        // Touching ranges: quasi, not complete.
-        let x2 = array![[0.0], [1.0], [1.0], [2.0]];
-        assert!(separating_features(x2.view(), y.view()).is_empty());
-        // One class only.
-        let y1 = array![1.0, 1.0, 1.0, 1.0];
-        assert!(separating_features(x.view(), y1.view()).is_empty());
-        // NaN column skipped.
-        let x3 = array![[0.0], [f64::NAN], [2.0], [3.0]];
-        assert!(separating_features(x3.view(), y.view()).is_empty());
-        assert!(single_class(y1.view()));
-        assert!(!single_class(y.view()));
+    fn one_separating_count_column_among_many_is_certified() {
+        let n = 400;
+        let p = 12;
+        let mut unif = rng(0x51_7cc1_b727_220a);
+        let mut x = Array2::zeros((n, p));
+        let mut y = Array1::zeros(n);
+        let counts = [0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 3.0, 4.0, 7.0, 14.0];
+        for i in 0..n {
+            for j in 1..p {
+                x[[i, j]] = unif() * 2.0 - 1.0;
+            }
+            let act = counts[(unif() * counts.len() as f64) as usize];
+            x[[i, 0]] = act;
+            y[i] = if act > 3.0 {
+                1.0
+            } else if act < 3.0 {
+                0.0
+            } else {
+                f64::from(u8::from(unif() < 0.5 + 0.4 * x[[i, 1]]))
+            };
+        }
+        let mut standardised = x.clone();
+        standardise(&mut standardised);
+        for (design, what) in [(&x, "raw"), (&standardised, "standardised")] {
+            let found = single_feature_separation(design.view(), y.view(), true);
+            assert_eq!(found.len(), 1, "{what}");
+            assert!(!found[0].complete() && found[0].feature == 0, "{what}");
+            let obj = Objective::new(design.view(), y.view(), 0.0, true);
+            let start = Point::at(&obj, vec![0.0; p + 1]);
+            let mut monitor = Monitor::new(&obj);
+            assert!(monitor.at_end(&obj, &start), "{what}");
+            let Some(Certificate::QuasiComplete { direction }) = monitor.certificate else {
+                panic!("{what}: {:?}", monitor.certificate);
+            };
+            // The certificate's defining property: no margin decreases, some increase.
+            let m = margins(&obj, &direction);
+            assert!(
+                m.iter().all(|&v| v >= 0.0) && m.iter().any(|&v| v > 0.0),
+                "{what}"
+            );
+            for kind in SolverKind::ALL {
+                let f = fit(&obj, &FitOptions::with_solver(kind)).unwrap();
+                assert_eq!(
+                    f.report.stop_reason,
+                    StopReason::Separation,
+                    "{what}, {kind}"
+                );
+                assert!(!f.report.converged && f.theta.iter().all(|v| v.is_finite()));
+            }
+        }
+    }
+
+    #[test]
+    fn single_class_means_all_labels_equal() {
+        assert!(single_class(array![1.0, 1.0, 1.0].view()));
+        assert!(single_class(Array1::<f64>::zeros(0).view()));
+        assert!(!single_class(array![0.0, 0.0, 1.0, 1.0].view()));
     }
 
     #[test]
