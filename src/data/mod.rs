@@ -5,5 +5,8 @@ pub mod encode;
 #[cfg(unix)]
 pub mod fast;
 pub mod input;
+pub mod limits;
 pub mod missing;
+pub mod records;
 pub mod schema;
+pub mod scorer;
