@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use crate::cli::PredictArgs;
 use crate::data::encode::RowScorer;
 use crate::data::input::{delimiter_for, Output, Source};
-use crate::data::limits::{MAX_CELL_BYTES, MAX_LINE_BYTES};
+use crate::data::limits::MAX_LINE_BYTES;
 use crate::data::missing::Markers;
 use crate::data::records::{self, Records};
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
@@ -75,7 +75,14 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
     let (file, input) = source.into_reader();
     let mut records = Records::new(&file, input, config.delimiter);
     let header = records.read_header()?;
-    let ctx = Context::new(&file, &header, records.header_line(), &model, config, threshold)?;
+    let ctx = Context::new(
+        &file,
+        &header,
+        records.header_line(),
+        &model,
+        config,
+        threshold,
+    )?;
     write_header(&mut out, &ctx, &header).map_err(write_err)?;
     // `pending` starts at a line start, on physical line `next_line`.
     let (mut pending, mut input, mut next_line) = records.into_raw()?;
@@ -102,8 +109,7 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
                     None if pending.len() > MAX_LINE_BYTES => pending.len(),
                     None => {
                         // A line longer than a chunk: read until it ends.
-                        if read_more(&mut input, &mut pending, CHUNK_BYTES).map_err(read_err)?
-                            == 0
+                        if read_more(&mut input, &mut pending, CHUNK_BYTES).map_err(read_err)? == 0
                         {
                             eof = true;
                         }
@@ -258,54 +264,22 @@ fn write_header(out: &mut Output, ctx: &Context, header: &[String]) -> std::io::
     out.write_all(&line)
 }
 
-/// Scores a chunk of whole lines on the fast path; `None` when any line needs [`Records`].
-///
-/// The chunk starts at a line start. Lines are split at `\n` with a `\r` before it dropped;
-/// any other `\r` (a lone one ends a line too) or a quote declines the chunk, so every line
-/// scored here is one record of [`Records`] with the same fields, and blank lines follow
-/// [`records::blank_line_is_record`] as there. A line or cell over the limits is declined and
-/// then reported by [`Records`].
+/// Scores a chunk of whole lines on the fast path; `None` when any line needs [`Records`]
+/// ([`records::for_each_plain_record`] decides which lines the fast path may read, and a
+/// score the fast path cannot compute declines too).
 fn score_chunk(ctx: &Context, chunk: &[u8]) -> Option<(Vec<u8>, u64)> {
-    if memchr::memchr(b'"', chunk).is_some() || std::str::from_utf8(chunk).is_err() {
-        return None;
-    }
     let mut out = Vec::with_capacity(chunk.len() / 2 + 64);
-    let mut fields: Vec<&[u8]> = Vec::with_capacity(ctx.n_fields);
     let mut buffer = ryu::Buffer::new();
     let mut rows = 0;
-    let mut line_start = 0;
-    let ends = memchr::memchr_iter(b'\n', chunk)
-        .chain((chunk.last() != Some(&b'\n')).then_some(chunk.len()));
-    for line_end in ends {
-        let line = &chunk[line_start..line_end];
-        line_start = line_end + 1;
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if memchr::memchr(b'\r', line).is_some() || line.len() > MAX_LINE_BYTES {
-            return None;
-        }
-        fields.clear();
-        if line.is_empty() {
-            if !records::blank_line_is_record(ctx.n_fields) {
-                continue;
-            }
-            fields.push(line);
-        } else {
-            let mut field_start = 0;
-            for field_end in
-                memchr::memchr_iter(ctx.delimiter, line).chain(std::iter::once(line.len()))
-            {
-                fields.push(&line[field_start..field_end]);
-                field_start = field_end + 1;
-            }
-        }
-        if fields.len() != ctx.n_fields || fields.iter().any(|f| f.len() > MAX_CELL_BYTES) {
-            return None;
-        }
-        let p = numerics::sigmoid(ctx.scorer.score_bytes(&fields)?);
-        ctx.push_row(&mut out, |i| fields[i], p, &mut buffer);
+    let plain = records::for_each_plain_record(chunk, ctx.n_fields, ctx.delimiter, |fields| {
+        let Some(z) = ctx.scorer.score_bytes(fields) else {
+            return false;
+        };
+        ctx.push_row(&mut out, |i| fields[i], numerics::sigmoid(z), &mut buffer);
         rows += 1;
-    }
-    Some((out, rows))
+        true
+    });
+    plain.then_some((out, rows))
 }
 
 /// The [`Records`] path: every remaining record, each reported at its physical line.
