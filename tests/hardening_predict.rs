@@ -14,8 +14,16 @@ use crate::util::{parse_csv, Dir};
 /// column's fill value (the model then scores missing cells instead of refusing them).
 fn model(dir: &Dir, names: &[&str], w: &[f64], b: f64, fill: Option<f64>) {
     dir.write("tmpl.csv", "x,y\n1,0\n2,1\n3,0\n4,1\n5,1\n");
-    dir.run(&["train", "tmpl.csv", "--target", "y", "-o", "tmpl.json", "-q"])
-        .ok();
+    dir.run(&[
+        "train",
+        "tmpl.csv",
+        "--target",
+        "y",
+        "-o",
+        "tmpl.json",
+        "-q",
+    ])
+    .ok();
     let mut m: Value = serde_json::from_str(&dir.read("tmpl.json")).unwrap();
     let columns: Vec<Value> = names
         .iter()
@@ -56,7 +64,11 @@ fn probabilities(out: &str) -> Vec<f64> {
 }
 
 fn assert_close(got: &[f64], want: &[f64], what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: row count {got:?} vs {want:?}");
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{what}: row count {got:?} vs {want:?}"
+    );
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         assert!((g - w).abs() <= 1e-15, "{what}: row {i}: {g} vs {w}");
     }
@@ -98,7 +110,10 @@ fn header_ending_in_a_lone_cr_keeps_the_first_record_in_place() {
         ("cr_then_crlf.csv", "a,b\r1,2\r\n3,4\r\n"),
     ] {
         dir.write(name, text);
-        let out = dir.run(&["predict", "m.json", name, "--keep", "a"]).ok().stdout();
+        let out = dir
+            .run(&["predict", "m.json", name, "--keep", "a"])
+            .ok()
+            .stdout();
         assert_close(&probabilities(&out), &want, name);
         let (_, rows) = parse_csv(&out);
         assert_eq!(rows[0][0], "1", "{name}: the first record comes first");
@@ -120,7 +135,10 @@ fn leading_blank_lines_before_the_header_are_skipped_by_predict_as_by_train_and_
     let out = dir.run(&["predict", "m.json", "lead.csv"]).ok().stdout();
     let want: Vec<f64> = (1..=5).map(|x| sigmoid(0.5 * x as f64 - 1.0)).collect();
     assert_close(&probabilities(&out), &want, "lead.csv");
-    let eval = dir.run(&["eval", "m.json", "lead.csv", "--json"]).ok().stdout();
+    let eval = dir
+        .run(&["eval", "m.json", "lead.csv", "--json"])
+        .ok()
+        .stdout();
     let metrics: Value = serde_json::from_str(&eval).unwrap();
     assert_eq!(metrics["n"], 5);
     // The header is on line 3, so the third record is on line 6.
@@ -158,7 +176,7 @@ fn generate(rng: &mut Lcg, names: &[&str]) -> Generated {
     const ENDS: [&str; 3] = ["\n", "\r\n", "\r"];
     let mut text = String::new();
     let mut line = 1;
-    let mut end_line = |text: &mut String, line: &mut u64, rng: &mut Lcg| {
+    let end_line = |text: &mut String, line: &mut u64, rng: &mut Lcg| {
         let mut end = ENDS[rng.below(3) as usize];
         if end == "\n" && text.ends_with('\r') {
             end = "\r\n"; // "\r" + "\n" would be a single line end
@@ -371,7 +389,13 @@ fn score_of_inf_minus_inf_is_an_error_naming_the_row_in_predict_and_eval() {
 #[test]
 fn score_beyond_f64_range_takes_the_probability_of_its_exact_sign() {
     let dir = Dir::new();
-    model(&dir, &["a", "b", "c", "d"], &[1.0, 1.0, 1.0, 1.0], 0.0, None);
+    model(
+        &dir,
+        &["a", "b", "c", "d"],
+        &[1.0, 1.0, 1.0, 1.0],
+        0.0,
+        None,
+    );
     // The plain left-to-right sum of the last row overflows to +inf (1e308 + 1e308), but the
     // exact score is -5e307: probability 0, not 1.
     let text = "a,b,c,d,y\n\
@@ -385,13 +409,19 @@ fn score_beyond_f64_range_takes_the_probability_of_its_exact_sign() {
     let labels: Vec<&str> = rows.iter().map(|r| r[1].as_str()).collect();
     assert_eq!(labels, ["1", "0", "0"]);
     // eval keeps every row: all three are classified correctly with certainty.
-    let eval = dir.run(&["eval", "m.json", "big.csv", "--json"]).ok().stdout();
+    let eval = dir
+        .run(&["eval", "m.json", "big.csv", "--json"])
+        .ok()
+        .stdout();
     let m: Value = serde_json::from_str(&eval).unwrap();
     assert_eq!(m["n"], 3);
     assert_eq!(m["calibration"]["n"], 3);
     assert_eq!(m["accuracy"], 1.0);
     // Terms that cancel exactly leave the score undefined (1.0 printed 1 for this row).
-    dir.write("cancel.csv", "a,b,c,d\n1,2,3,4\n1e308,1e308,-1e308,-1e308\n");
+    dir.write(
+        "cancel.csv",
+        "a,b,c,d\n1,2,3,4\n1e308,1e308,-1e308,-1e308\n",
+    );
     dir.run(&["predict", "m.json", "cancel.csv"])
         .expect_code(2)
         .stderr_has(&["cancel.csv: line 3:", "score is undefined"]);
@@ -404,7 +434,9 @@ fn header_matching_is_linear_in_the_number_of_columns() {
     let dir = Dir::new();
     let names: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let w: Vec<f64> = (0..n).map(|i| if i % 2 == 0 { 1e-3 } else { -2e-3 }).collect();
+    let w: Vec<f64> = (0..n)
+        .map(|i| if i % 2 == 0 { 1e-3 } else { -2e-3 })
+        .collect();
     model(&dir, &refs, &w, 0.125, None);
     // The data's columns in reverse order, plus one the model does not use.
     let mut header: Vec<&str> = refs.iter().rev().copied().collect();
@@ -470,9 +502,9 @@ fn endless_and_overlong_lines_in_predict_data_are_refused_at_the_limit() {
         for command in ["predict", "eval"] {
             dir.run(&[command, "m.json", file])
                 .expect_code(2)
-                .stderr_has(&[
-                    &format!("{file}: line 3, column \"x\": the cell is 1048577 bytes long"),
-                ]);
+                .stderr_has(&[&format!(
+                    "{file}: line 3, column \"x\": the cell is 1048577 bytes long"
+                )]);
         }
     }
 }

@@ -541,7 +541,10 @@ mod tests {
         bytes.extend_from_slice(TERMINATORS[t].as_bytes());
     }
 
-    fn read_all(file_bytes: &[u8]) -> Result<(Vec<String>, Vec<(Vec<String>, u64)>)> {
+    /// Records as (fields, physical line).
+    type Rows = Vec<(Vec<String>, u64)>;
+
+    fn read_all(file_bytes: &[u8]) -> Result<(Vec<String>, Rows)> {
         let mut reader = Records::new("t.csv", file_bytes, b',');
         let header = reader.read_header()?;
         let mut out = Vec::new();
