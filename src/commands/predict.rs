@@ -94,6 +94,9 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
     loop {
         // Gather up to one chunk per thread, each ending at a line end (or the input's end).
         let mut chunks: Vec<Vec<u8>> = Vec::with_capacity(threads);
+        // Bytes at the front of `pending` known to hold no line end (a long line is read in
+        // pieces; each piece is searched once).
+        let mut scanned = 0;
         while chunks.len() < threads && !(eof && pending.is_empty()) {
             while !eof && pending.len() < CHUNK_BYTES {
                 if read_more(&mut input, &mut pending, CHUNK_BYTES).map_err(read_err)? == 0 {
@@ -103,12 +106,13 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
             let cut = if eof {
                 pending.len()
             } else {
-                match memchr::memrchr(b'\n', &pending) {
-                    Some(i) => i + 1,
+                match memchr::memrchr(b'\n', &pending[scanned..]) {
+                    Some(i) => scanned + i + 1,
                     // A line over the limit: its chunk is declined and `Records` reports it.
                     None if pending.len() > MAX_LINE_BYTES => pending.len(),
                     None => {
                         // A line longer than a chunk: read until it ends.
+                        scanned = pending.len();
                         if read_more(&mut input, &mut pending, CHUNK_BYTES).map_err(read_err)? == 0
                         {
                             eof = true;
@@ -117,6 +121,7 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
                     }
                 }
             };
+            scanned = 0;
             if cut == 0 {
                 break;
             }
@@ -140,6 +145,7 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
                     .collect()
             })
         };
+        let mut declined = None;
         for (k, result) in results.into_iter().enumerate() {
             match result {
                 Some((bytes, n)) => {
@@ -148,19 +154,25 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
                     next_line += records::line_breaks(b'\n', &chunks[k]);
                 }
                 None => {
-                    // This chunk and everything after it go through `Records`, which starts
-                    // at this chunk's first line.
-                    let mut tail = Vec::with_capacity(CHUNK_BYTES * (chunks.len() - k + 1));
-                    for c in &chunks[k..] {
-                        tail.extend_from_slice(c);
-                    }
-                    tail.extend_from_slice(&pending);
-                    let rest = std::io::Cursor::new(tail).chain(input);
-                    let records = Records::resume(&file, rest, config.delimiter, header, next_line);
-                    rows += slow_records(&ctx, records, &mut out, &out_name)?;
-                    return finish(out, &out_name, rows);
+                    declined = Some(k);
+                    break;
                 }
             }
+        }
+        if let Some(k) = declined {
+            // This chunk and everything after it go through `Records`, which starts at this
+            // chunk's first line. The chunk is moved, not copied (it may be a 64 MiB line).
+            let later = chunks.split_off(k);
+            let mut later = later.into_iter();
+            let mut tail = later.next().expect("the declined chunk");
+            for c in later {
+                tail.extend_from_slice(&c);
+            }
+            tail.extend_from_slice(&pending);
+            let rest = std::io::Cursor::new(tail).chain(input);
+            let records = Records::resume(&file, rest, config.delimiter, header, next_line);
+            rows += slow_records(&ctx, records, &mut out, &out_name)?;
+            return finish(out, &out_name, rows);
         }
     }
     finish(out, &out_name, rows)

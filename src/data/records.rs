@@ -541,6 +541,18 @@ mod tests {
         bytes.extend_from_slice(TERMINATORS[t].as_bytes());
     }
 
+    /// A reader that hands out at most `.1` bytes per call.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
     /// Records as (fields, physical line).
     type Rows = Vec<(Vec<String>, u64)>;
 
@@ -564,6 +576,20 @@ mod tests {
             let (header, records) = read_all(&case.bytes).unwrap();
             prop_assert_eq!(header.len(), case.n_fields);
             prop_assert_eq!(&records, &case.records);
+        }
+
+        /// Reads that return a few bytes at a time (a pipe) split BOMs, `\r\n` pairs and quoted
+        /// cells across buffer refills; the records and lines stay the same.
+        #[test]
+        fn records_do_not_depend_on_how_reads_are_split(case in case(), step in 1usize..5) {
+            let mut reader = Records::new("t.csv", Trickle(&case.bytes, step), b',');
+            reader.read_header().unwrap();
+            let mut got = Vec::new();
+            let mut record = csv::StringRecord::new();
+            while let Some(line) = reader.read(&mut record).unwrap() {
+                got.push((record.iter().map(str::to_string).collect::<Vec<_>>(), line));
+            }
+            prop_assert_eq!(&got, &case.records);
         }
 
         /// Apart from a one-column file's blank lines, the records are the csv crate's (which
