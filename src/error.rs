@@ -225,8 +225,7 @@ impl fmt::Display for DataErrorKind {
             ),
             CellTooLong { limit, length } => write!(
                 f,
-                "the cell is {length} bytes long, more than the limit of {} KiB",
-                limit >> 10
+                "the cell is {length} bytes long, more than the limit of {limit} bytes"
             ),
             ScoreUndefined { columns } => write!(
                 f,

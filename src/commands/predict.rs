@@ -64,7 +64,7 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// path is unsure of, the rest of the input goes through [`Records`], which handles every
 /// dialect and reports errors with their line. Both follow the rules of
 /// [`crate::data::records`] (blank lines, line ends, limits), so the switch changes nothing in
-/// the output. Memory stays bounded by a few chunks whatever the input size.
+/// the output. Memory stays bounded by a few chunks and the record limit whatever the input size.
 pub fn predict(config: &PredictConfig) -> Result<u64> {
     let model = Model::load(&config.model)?;
     let threshold = config.threshold.unwrap_or(model.threshold);
