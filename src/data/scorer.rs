@@ -296,3 +296,64 @@ impl RowScorer {
         DataError::new(Location::cell(&self.file, line, &self.header[index]), kind)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scorer(weights: &[f64], intercept: f64) -> RowScorer {
+        let names: Vec<String> = (0..weights.len()).map(|i| format!("c{i}")).collect();
+        let columns: Vec<ColumnSpec> = names
+            .iter()
+            .map(|n| ColumnSpec {
+                name: n.clone(),
+                kind: ColumnKind::Numeric { fill: None },
+            })
+            .collect();
+        RowScorer::new(
+            "s.csv",
+            &names,
+            &columns,
+            weights,
+            intercept,
+            Markers::default(),
+            MissingPolicy::Error,
+        )
+        .unwrap()
+    }
+
+    fn score(s: &RowScorer, cells: &[&str]) -> Result<f64> {
+        s.score(&csv::StringRecord::from(cells.to_vec()), 5)
+    }
+
+    #[test]
+    fn an_overflowing_sum_is_rescaled_to_its_exact_value_or_sign() {
+        let s = scorer(&[1.0; 4], 0.0);
+        // Left to right this is inf; exactly it is -5e307.
+        let z = score(&s, &["1e308", "1e308", "-1e308", "-1.5e308"]).unwrap();
+        assert!((z / -5e307 - 1.0).abs() < 1e-15, "{z}");
+        // Terms beyond f64::MAX: the exact score is beyond it too, with a known sign.
+        let s = scorer(&[10.0, 10.0], 1.0);
+        assert_eq!(score(&s, &["1e308", "1e308"]).unwrap(), f64::INFINITY);
+        assert_eq!(score(&s, &["-1e308", "-1e307"]).unwrap(), f64::NEG_INFINITY);
+        let z = score(&s, &["1e308", "-9e307"]).unwrap(); // exactly 1e308 + 1
+        assert!((z / 1e308 - 1.0).abs() < 1e-15, "{z}");
+    }
+
+    #[test]
+    fn terms_that_cancel_within_rounding_are_an_error_naming_their_columns() {
+        let s = scorer(&[10.0, 10.0, 1.0], 0.0);
+        let err = score(&s, &["1e308", "-1e308", "3"])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "s.csv: line 5: the linear score is undefined: the terms of \"c0\", \"c1\" exceed \
+             the range of a 64-bit float and cancel, so the probability could be anything; \
+             check these values"
+        );
+        // The fast path declines such a row instead of returning a score.
+        assert_eq!(s.score_bytes(&[b"1e308", b"-1e308", b"3"]), None);
+        assert_eq!(s.score_bytes(&[b"1", b"2", b"3"]), Some(33.0));
+    }
+}
