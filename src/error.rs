@@ -103,6 +103,13 @@ pub enum DataErrorKind {
     AmbiguousPositive { labels: [String; 2] },
     /// Reading failed at the operating-system level.
     Io { message: String },
+    // Record and score limits (issue 8, items 5 and 10: predict's row path).
+    /// A record longer than `limit` bytes: an endless or binary input, or a missing line end.
+    RecordTooLong { limit: usize },
+    /// A cell longer than `limit` bytes (`length` bytes read before giving up or in all).
+    CellTooLong { limit: usize, length: usize },
+    /// The linear score has no defined value: terms beyond the range of f64 cancel.
+    ScoreUndefined { columns: Vec<String> },
 }
 
 fn quoted_list(items: &[String]) -> String {
@@ -211,6 +218,21 @@ impl fmt::Display for DataErrorKind {
                 labels[0], labels[1]
             ),
             Io { message } => write!(f, "read failed: {message}"),
+            RecordTooLong { limit } => write!(
+                f,
+                "the record is longer than {} MiB, the limit; is this a CSV file with line ends?",
+                limit >> 20
+            ),
+            CellTooLong { limit, length } => write!(
+                f,
+                "the cell is {length} bytes long, more than the limit of {limit} bytes"
+            ),
+            ScoreUndefined { columns } => write!(
+                f,
+                "the linear score is undefined: the terms of {} exceed the range of a 64-bit \
+                 float and cancel, so the probability could be anything; check these values",
+                quoted_list(columns)
+            ),
         }
     }
 }

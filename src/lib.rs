@@ -8,7 +8,8 @@
 //! train    DATA -> data::input -> data::schema -> data::encode -> data::design (X, y, scaler)
 //!               -> solvers (objective, numerics) -> coefficients + FitReport
 //!               -> summary::Inference (log-likelihood, covariance) -> model (atomic write)
-//! predict  MODEL -> model; DATA header -> encode::RowScorer (columns resolved once)
+//! predict  MODEL -> model; DATA -> data::records (header, then records and their lines)
+//!               header -> encode::RowScorer (columns resolved once)
 //!               each record -> linear score -> numerics::sigmoid -> output row, written at once
 //! eval     same row path as predict, keeping (score, label) -> metrics -> report -> gates
 //! summary  MODEL -> model (log-likelihood + covariance stored by train) -> summary -> table | JSON

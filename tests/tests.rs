@@ -9,6 +9,7 @@ mod fuzz_regressions;
 mod hardening_eval;
 mod hardening_io;
 mod hardening_kernels;
+mod hardening_predict;
 mod input;
 mod plots;
 mod predict;

@@ -8,8 +8,9 @@
 use crate::cli::EvalArgs;
 use crate::console;
 use crate::data::encode::RowScorer;
-use crate::data::input::{csv_error, delimiter_for, read_header, Source};
+use crate::data::input::{delimiter_for, Source};
 use crate::data::missing::Markers;
+use crate::data::records::Records;
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
 use crate::exit::ExitStatus;
 use crate::metrics::{self, Metrics};
@@ -332,13 +333,16 @@ pub fn score_labelled(
     delimiter: u8,
 ) -> Result<Scored> {
     let target = target.map_or_else(|| model.target.clone(), str::to_string);
-    let (file, mut reader) = Source::open(data)?.csv_reader(delimiter);
-    let header = read_header(&file, &mut reader)?;
+    let (file, input) = Source::open(data)?.into_reader();
+    // The same record rules as predict (blank lines, line ends, physical lines, limits).
+    let mut records = Records::new(&file, input, delimiter);
+    let header = records.read_header()?;
+    let header_line = records.header_line();
     let target_index = header.iter().position(|h| *h == target).ok_or_else(|| {
         Error::from(DataError::new(
             Location {
                 file: file.clone(),
-                line: Some(1),
+                line: Some(header_line),
                 column: Some(target.clone()),
             },
             DataErrorKind::MissingColumns {
@@ -346,8 +350,9 @@ pub fn score_labelled(
             },
         ))
     })?;
-    let scorer = RowScorer::new(
+    let scorer = RowScorer::with_header_line(
         &file,
+        header_line,
         &header,
         &model.columns,
         &model.coefficients(),
@@ -360,14 +365,7 @@ pub fn score_labelled(
     let mut scores = Vec::new();
     let mut positive = Vec::new();
     let mut record = csv::StringRecord::new();
-    let mut line = 1;
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(&file, e).into()),
-        }
-        line = record.position().map_or(line + 1, |p| p.line());
+    while let Some(line) = records.read(&mut record)? {
         let label = record[target_index].trim();
         let at = |kind| DataError::new(Location::cell(&file, line, &target), kind);
         if markers.is_missing(label) {
@@ -384,6 +382,7 @@ pub fn score_labelled(
                 labels: [model.labels.positive.clone(), model.labels.negative.clone()],
             })
         })?;
+        // Never NaN: a score beyond f64's range is rescaled or refused (RowScorer::score).
         scores.push(scorer.score(&record, line)?);
         positive.push(is_positive);
     }

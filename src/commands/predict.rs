@@ -4,12 +4,15 @@
 //! A file output is written to a temporary file and renamed at the end, so a failure halfway
 //! never leaves a partial file or clobbers an old one.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use crate::cli::PredictArgs;
 use crate::data::encode::RowScorer;
-use crate::data::input::{csv_error, delimiter_for, read_header, Output, Source};
+use crate::data::input::{delimiter_for, Output, Source};
+use crate::data::limits::MAX_LINE_BYTES;
 use crate::data::missing::Markers;
+use crate::data::records::{self, Records};
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
 use crate::exit::ExitStatus;
 use crate::model::Model;
@@ -55,11 +58,13 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// Scores `config.data` and writes `[kept columns...],probability,prediction`.
 /// Returns the number of rows written.
 ///
-/// Records go through a fast path while the input is plain (no quotes, UTF-8, every cell a
-/// number or a known level): chunks of whole lines are scored in parallel and written in input
-/// order. At the first chunk the fast path is unsure of, the rest of the input goes through the
-/// csv crate, which handles every dialect and reports errors with their line. Memory stays
-/// bounded by a few chunks whatever the input size.
+/// The header is read by [`Records`]. Records then go through a fast path while the input is
+/// plain (no quotes, no lone `\r`, UTF-8, every cell a number or a known level): chunks of
+/// whole lines are scored in parallel and written in input order. At the first chunk the fast
+/// path is unsure of, the rest of the input goes through [`Records`], which handles every
+/// dialect and reports errors with their line. Both follow the rules of
+/// [`crate::data::records`] (blank lines, line ends, limits), so the switch changes nothing in
+/// the output. Memory stays bounded by a few chunks and the record limit whatever the input size.
 pub fn predict(config: &PredictConfig) -> Result<u64> {
     let model = Model::load(&config.model)?;
     let rows = predict_with(config, &model)?;
@@ -75,67 +80,48 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
     let mut out = Output::create(&config.output, &[&config.data, &config.model])?;
     let out_name = out.name().to_string();
     let write_err = |e: std::io::Error| Error::io(&out_name, "write it", e);
-    let (file, mut input) = source.into_reader();
-
-    // The header line, read by hand so the bytes after it can be streamed; the csv crate
-    // parses it (BOM, quotes, CRLF) exactly as in the slow path.
-    let mut pending: Vec<u8> = Vec::with_capacity(2 * CHUNK_BYTES);
-    let header_end = loop {
-        if let Some(i) = memchr::memchr(b'\n', &pending) {
-            break Some(i + 1);
-        }
-        if read_more(&mut input, &mut pending, CHUNK_BYTES)
-            .map_err(|e| Error::io(&file, "read it", e))?
-            == 0
-        {
-            break None;
-        }
-    };
-    let header_bytes = pending[..header_end.unwrap_or(pending.len())].to_vec();
-    let simple_header = header_end.is_some() && !header_bytes.contains(&b'"');
-    if !simple_header {
-        // Quoted or unterminated header: the csv crate reads everything.
-        let rest = std::io::Cursor::new(std::mem::take(&mut pending)).chain(input);
-        let (reader, header) = csv_tail(&file, config.delimiter, rest)?;
-        let ctx = Context::new(&file, &header, model, config, threshold)?;
-        write_header(&mut out, &ctx, &header).map_err(write_err)?;
-        let rows = slow_records(&ctx, reader, 0, &mut out, &out_name)?;
-        return finish(out, &out_name, rows);
-    }
-    pending.drain(..header_bytes.len());
-    let mut header_reader = csv::ReaderBuilder::new()
-        .delimiter(config.delimiter)
-        .from_reader(header_bytes.as_slice());
-    let header = read_header(&file, &mut header_reader)?;
-    let ctx = Context::new(&file, &header, model, config, threshold)?;
+    let (file, input) = source.into_reader();
+    let mut records = Records::new(&file, input, config.delimiter);
+    let header = records.read_header()?;
+    let ctx = Context::new(
+        &file,
+        &header,
+        records.header_line(),
+        model,
+        config,
+        threshold,
+    )?;
     write_header(&mut out, &ctx, &header).map_err(write_err)?;
+    // `pending` starts at a line start, on physical line `next_line`.
+    let (mut pending, mut input, mut next_line) = records.into_raw()?;
+    let read_err = |e: std::io::Error| Error::io(&file, "read it", e);
 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut rows = 0u64;
-    let mut next_line = 2u64; // physical line of the first byte in `pending`
     let mut eof = false;
     loop {
         // Gather up to one chunk per thread, each ending at a line end (or the input's end).
         let mut chunks: Vec<Vec<u8>> = Vec::with_capacity(threads);
+        // Bytes at the front of `pending` known to hold no line end (a long line is read in
+        // pieces; each piece is searched once).
+        let mut scanned = 0;
         while chunks.len() < threads && !(eof && pending.is_empty()) {
             while !eof && pending.len() < CHUNK_BYTES {
-                if read_more(&mut input, &mut pending, CHUNK_BYTES)
-                    .map_err(|e| Error::io(&file, "read it", e))?
-                    == 0
-                {
+                if read_more(&mut input, &mut pending, CHUNK_BYTES).map_err(read_err)? == 0 {
                     eof = true;
                 }
             }
             let cut = if eof {
                 pending.len()
             } else {
-                match memchr::memrchr(b'\n', &pending) {
-                    Some(i) => i + 1,
+                match memchr::memrchr(b'\n', &pending[scanned..]) {
+                    Some(i) => scanned + i + 1,
+                    // A line over the limit: its chunk is declined and `Records` reports it.
+                    None if pending.len() > MAX_LINE_BYTES => pending.len(),
                     None => {
                         // A line longer than a chunk: read until it ends.
-                        if read_more(&mut input, &mut pending, CHUNK_BYTES)
-                            .map_err(|e| Error::io(&file, "read it", e))?
-                            == 0
+                        scanned = pending.len();
+                        if read_more(&mut input, &mut pending, CHUNK_BYTES).map_err(read_err)? == 0
                         {
                             eof = true;
                         }
@@ -143,6 +129,7 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
                     }
                 }
             };
+            scanned = 0;
             if cut == 0 {
                 break;
             }
@@ -166,27 +153,34 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
                     .collect()
             })
         };
+        let mut declined = None;
         for (k, result) in results.into_iter().enumerate() {
             match result {
                 Some((bytes, n)) => {
                     out.write_all(&bytes).map_err(write_err)?;
                     rows += n;
-                    next_line += memchr::memchr_iter(b'\n', &chunks[k]).count() as u64;
+                    next_line += records::line_breaks(b'\n', &chunks[k]);
                 }
                 None => {
-                    // Hand this chunk and everything after it to the csv crate, with the
-                    // header in front so it checks field counts; lines stay physical.
-                    let mut tail = header_bytes.clone();
-                    for c in &chunks[k..] {
-                        tail.extend_from_slice(c);
-                    }
-                    tail.extend_from_slice(&pending);
-                    let rest = std::io::Cursor::new(tail).chain(input);
-                    let (reader, _) = csv_tail(&file, config.delimiter, rest)?;
-                    rows += slow_records(&ctx, reader, next_line - 2, &mut out, &out_name)?;
-                    return finish(out, &out_name, rows);
+                    declined = Some(k);
+                    break;
                 }
             }
+        }
+        if let Some(k) = declined {
+            // This chunk and everything after it go through `Records`, which starts at this
+            // chunk's first line. The chunk is moved, not copied (it may be a 64 MiB line).
+            let later = chunks.split_off(k);
+            let mut later = later.into_iter();
+            let mut tail = later.next().expect("the declined chunk");
+            for c in later {
+                tail.extend_from_slice(&c);
+            }
+            tail.extend_from_slice(&pending);
+            let rest = std::io::Cursor::new(tail).chain(input);
+            let records = Records::resume(&file, rest, config.delimiter, header, next_line);
+            rows += slow_records(&ctx, records, &mut out, &out_name)?;
+            return finish(out, &out_name, rows);
         }
     }
     finish(out, &out_name, rows)
@@ -194,7 +188,6 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
 
 /// Everything needed to score and write one record, resolved once from the model and header.
 struct Context {
-    file: String,
     scorer: RowScorer,
     keep: Vec<usize>,
     n_fields: usize,
@@ -208,12 +201,14 @@ impl Context {
     fn new(
         file: &str,
         header: &[String],
+        header_line: u64,
         model: &Model,
         config: &PredictConfig,
         threshold: f64,
     ) -> Result<Context> {
-        let scorer = RowScorer::new(
+        let scorer = RowScorer::with_header_line(
             file,
+            header_line,
             header,
             &model.columns,
             &model.coefficients(),
@@ -222,9 +217,8 @@ impl Context {
             model.missing.policy,
         )?;
         Ok(Context {
-            file: file.to_string(),
             scorer,
-            keep: keep_indices(file, header, &config.keep)?,
+            keep: keep_indices(file, header_line, header, &config.keep)?,
             n_fields: header.len(),
             delimiter: config.delimiter,
             threshold,
@@ -290,60 +284,28 @@ fn write_header(out: &mut Output, ctx: &Context, header: &[String]) -> std::io::
     out.write_all(&line)
 }
 
-/// Scores a chunk of whole lines on the fast path; `None` when any line needs the csv crate.
+/// Scores a chunk of whole lines on the fast path; `None` when any line needs [`Records`]
+/// ([`records::for_each_plain_record`] decides which lines the fast path may read, and a
+/// score the fast path cannot compute declines too).
 fn score_chunk(ctx: &Context, chunk: &[u8]) -> Option<(Vec<u8>, u64)> {
-    if memchr::memchr(b'"', chunk).is_some() || std::str::from_utf8(chunk).is_err() {
-        return None;
-    }
     let mut out = Vec::with_capacity(chunk.len() / 2 + 64);
-    let mut fields: Vec<&[u8]> = Vec::with_capacity(ctx.n_fields);
     let mut buffer = ryu::Buffer::new();
     let mut rows = 0;
-    let mut line_start = 0;
-    let ends = memchr::memchr_iter(b'\n', chunk)
-        .chain((chunk.last() != Some(&b'\n')).then_some(chunk.len()));
-    for line_end in ends {
-        let line = &chunk[line_start..line_end];
-        line_start = line_end + 1;
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
-            continue;
-        }
-        if memchr::memchr(b'\r', line).is_some() {
-            return None; // a lone carriage return ends a record for the csv crate
-        }
-        fields.clear();
-        let mut field_start = 0;
-        for field_end in memchr::memchr_iter(ctx.delimiter, line).chain(std::iter::once(line.len()))
-        {
-            fields.push(&line[field_start..field_end]);
-            field_start = field_end + 1;
-        }
-        if fields.len() != ctx.n_fields {
-            return None;
-        }
-        let p = numerics::sigmoid(ctx.scorer.score_bytes(&fields)?);
-        ctx.push_row(&mut out, |i| fields[i], p, &mut buffer);
+    let plain = records::for_each_plain_record(chunk, ctx.n_fields, ctx.delimiter, |fields| {
+        let Some(z) = ctx.scorer.score_bytes(fields) else {
+            return false;
+        };
+        ctx.push_row(&mut out, |i| fields[i], numerics::sigmoid(z), &mut buffer);
         rows += 1;
-    }
-    Some((out, rows))
+        true
+    });
+    plain.then_some((out, rows))
 }
 
-/// A csv reader over `input`, whose first line is the header, and that header.
-fn csv_tail<R: Read>(file: &str, delimiter: u8, input: R) -> Result<(csv::Reader<R>, Vec<String>)> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .buffer_capacity(1 << 16)
-        .from_reader(input);
-    let header = read_header(file, &mut reader)?;
-    Ok((reader, header))
-}
-
-/// The csv crate path: every record, with lines reported `line_offset` further down the file.
+/// The [`Records`] path: every remaining record, each reported at its physical line.
 fn slow_records<R: Read>(
     ctx: &Context,
-    mut reader: csv::Reader<R>,
-    line_offset: u64,
+    mut records: Records<R>,
     out: &mut Output,
     out_name: &str,
 ) -> Result<u64> {
@@ -351,21 +313,8 @@ fn slow_records<R: Read>(
     let mut buffer = ryu::Buffer::new();
     let mut line_bytes = Vec::with_capacity(256);
     let mut rows = 0u64;
-    let mut tail_line = 1; // line within the stream the reader sees
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let mut err = csv_error(&ctx.file, e);
-                if let Some(l) = err.location.line.as_mut() {
-                    *l += line_offset;
-                }
-                return Err(err.into());
-            }
-        }
-        tail_line = record.position().map_or(tail_line + 1, |p| p.line());
-        let p = numerics::sigmoid(ctx.scorer.score(&record, tail_line + line_offset)?);
+    while let Some(line) = records.read(&mut record)? {
+        let p = numerics::sigmoid(ctx.scorer.score(&record, line)?);
         line_bytes.clear();
         ctx.push_row(&mut line_bytes, |i| record[i].as_bytes(), p, &mut buffer);
         out.write_all(&line_bytes)
@@ -401,25 +350,32 @@ fn finish(mut out: Output, out_name: &str, rows: u64) -> Result<u64> {
 }
 
 /// Header indices of the `--keep` columns, failing with every name the header lacks.
-fn keep_indices(file: &str, header: &[String], keep: &[String]) -> Result<Vec<usize>> {
+fn keep_indices(
+    file: &str,
+    header_line: u64,
+    header: &[String],
+    keep: &[String],
+) -> Result<Vec<usize>> {
+    let position: HashMap<&str, usize> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.as_str(), i))
+        .collect();
     let missing: Vec<String> = keep
         .iter()
-        .filter(|k| !header.contains(k))
+        .filter(|k| !position.contains_key(k.as_str()))
         .cloned()
         .collect();
     if !missing.is_empty() {
         return Err(DataError::new(
             Location {
                 file: file.to_string(),
-                line: Some(1),
+                line: Some(header_line),
                 column: missing.first().cloned(),
             },
             DataErrorKind::MissingColumns { names: missing },
         )
         .into());
     }
-    Ok(keep
-        .iter()
-        .map(|k| header.iter().position(|h| h == k).expect("checked"))
-        .collect())
+    Ok(keep.iter().map(|k| position[k.as_str()]).collect())
 }

@@ -112,18 +112,6 @@ pub fn read_header<R: Read>(file: &str, reader: &mut csv::Reader<R>) -> Result<V
         return Err(DataError::new(Location::file(file), DataErrorKind::Empty).into());
     }
     let names: Vec<String> = header.iter().map(str::to_string).collect();
-    for (i, name) in names.iter().enumerate() {
-        if names[..i].contains(name) {
-            return Err(DataError::new(
-                Location {
-                    file: file.to_string(),
-                    line: Some(1),
-                    column: Some(name.clone()),
-                },
-                DataErrorKind::DuplicateColumn,
-            )
-            .into());
-        }
-    }
+    super::records::check_unique_names(file, 1, &names)?;
     Ok(names)
 }

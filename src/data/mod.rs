@@ -5,6 +5,9 @@ pub mod encode;
 #[cfg(unix)]
 pub mod fast;
 pub mod input;
+pub mod limits;
 pub mod missing;
 pub mod output;
+pub mod records;
 pub mod schema;
+pub mod scorer;

@@ -1,0 +1,359 @@
+//! The per-row scorer shared by `predict` and `eval`: the model's columns resolved against an
+//! input header once, then the linear score of each record (from a parsed record, or from raw
+//! byte fields on predict's fast path, with the same result to the last bit).
+
+use std::collections::HashMap;
+
+use super::encode::{parse_number, trim_ascii, ColumnKind, ColumnSpec};
+use super::missing::{Markers, MissingPolicy};
+use crate::error::{DataError, DataErrorKind, Location, Result};
+
+/// One model column resolved against an input header: where to find it and its weights.
+#[derive(Debug)]
+enum Term {
+    Numeric {
+        index: usize,
+        weight: f64,
+        fill: Option<f64>,
+    },
+    /// Levels sorted, as stored in the model, so lookup is a binary search.
+    Categorical {
+        index: usize,
+        levels: Vec<String>,
+        weights: Vec<f64>,
+        fill: Option<usize>,
+    },
+}
+
+impl Term {
+    /// The input column this term reads.
+    fn index(&self) -> usize {
+        match self {
+            Term::Numeric { index, .. } | Term::Categorical { index, .. } => *index,
+        }
+    }
+}
+
+/// `2^-550`: two factors of it scale a term by `2^-1100`, below any overflow (see
+/// [`RowScorer::score`]).
+const SCALE_DOWN: f64 = f64::from_bits((1023 - 550) << 52);
+/// `2^550`, undoing one factor of [`SCALE_DOWN`].
+const SCALE_UP: f64 = f64::from_bits((1023 + 550) << 52);
+
+/// Computes the linear score `z = b + sum_j w_j x_j` of one CSV record, with the model's
+/// columns located by name in this file's header once, up front (a hash map: headers may have
+/// 100,000 columns). Missing cells take the model's fill values, or fail when the model has none.
+#[derive(Debug)]
+pub struct RowScorer {
+    file: String,
+    header: Vec<String>,
+    terms: Vec<Term>,
+    intercept: f64,
+    markers: Markers,
+    /// The markers that parse as numbers, the only ones a parsed cell can be.
+    numeric_markers: Vec<String>,
+    policy: MissingPolicy,
+}
+
+impl RowScorer {
+    /// `weights` are in original units, one per design column of `columns` in order.
+    /// Fails listing every model column the header lacks.
+    pub fn new(
+        file: &str,
+        header: &[String],
+        columns: &[ColumnSpec],
+        weights: &[f64],
+        intercept: f64,
+        markers: Markers,
+        policy: MissingPolicy,
+    ) -> Result<RowScorer> {
+        RowScorer::with_header_line(
+            file, 1, header, columns, weights, intercept, markers, policy,
+        )
+    }
+
+    /// [`RowScorer::new`] for a header on physical line `header_line` (after blank lines).
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_header_line(
+        file: &str,
+        header_line: u64,
+        header: &[String],
+        columns: &[ColumnSpec],
+        weights: &[f64],
+        intercept: f64,
+        markers: Markers,
+        policy: MissingPolicy,
+    ) -> Result<RowScorer> {
+        let position: HashMap<&str, usize> = header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.as_str(), i))
+            .collect();
+        let missing: Vec<String> = columns
+            .iter()
+            .filter(|c| !position.contains_key(c.name.as_str()))
+            .map(|c| c.name.clone())
+            .collect();
+        if !missing.is_empty() {
+            return Err(DataError::new(
+                Location {
+                    file: file.to_string(),
+                    line: Some(header_line),
+                    column: missing.first().cloned(),
+                },
+                DataErrorKind::MissingColumns { names: missing },
+            )
+            .into());
+        }
+        let mut terms = Vec::with_capacity(columns.len());
+        let mut offset = 0;
+        for column in columns {
+            let index = position[column.name.as_str()];
+            let width = column.width();
+            let w = &weights[offset..offset + width];
+            terms.push(match &column.kind {
+                ColumnKind::Numeric { fill } => Term::Numeric {
+                    index,
+                    weight: w[0],
+                    fill: *fill,
+                },
+                ColumnKind::Categorical { levels, fill } => Term::Categorical {
+                    index,
+                    levels: levels.clone(),
+                    weights: w.to_vec(),
+                    fill: fill
+                        .as_ref()
+                        .and_then(|f| levels.iter().position(|l| l == f)),
+                },
+            });
+            offset += width;
+        }
+        let numeric_markers = markers
+            .values()
+            .iter()
+            .filter(|m| m.parse::<f64>().is_ok())
+            .cloned()
+            .collect();
+        Ok(RowScorer {
+            file: file.to_string(),
+            header: header.to_vec(),
+            terms,
+            intercept,
+            markers,
+            numeric_markers,
+            policy,
+        })
+    }
+
+    /// The linear score of one record that starts on physical line `line`.
+    ///
+    /// Every cell is a finite number and every weight is finite, but the f64 sum can still
+    /// overflow: a term such as `10 * 1e308`, or a partial sum such as `1e308 + 1e308`. Then the
+    /// plain sum is `NaN` (`inf - inf`) or an infinity whose sign the summation order decided
+    /// (`1e308 + 1e308 - 1e308 - 1e308` gives `+inf`; the exact score is 0). The rule: when the
+    /// plain sum is not finite, it is recomputed with every term scaled by `2^-1100`, where no
+    /// term or partial sum can overflow. If that sum is more than twice its rounding-error bound
+    /// (`n eps sum|t_j|`, plus underflow) away from 0, the exact score has its sign and is
+    /// beyond `2^970` in size, so its probability is exactly 0 or 1 in f64; the rescaled score
+    /// is returned (perhaps `+-inf`). Otherwise the terms cancel within rounding, the exact score
+    /// could be anything, and the row is an error naming the columns with the largest terms.
+    pub fn score(&self, record: &csv::StringRecord, line: u64) -> Result<f64> {
+        let mut z = self.intercept;
+        for term in &self.terms {
+            let (w, x) = self.term_value(term, record, line)?;
+            z += w * x;
+        }
+        if z.is_finite() {
+            return Ok(z);
+        }
+        self.score_beyond_range(record, line)
+    }
+
+    /// The weight and value of one term (a categorical term's value is 1 for its level).
+    fn term_value(&self, term: &Term, record: &csv::StringRecord, line: u64) -> Result<(f64, f64)> {
+        match term {
+            Term::Numeric {
+                index,
+                weight,
+                fill,
+            } => {
+                let cell = &record[*index];
+                let v = if self.markers.is_missing(cell) {
+                    fill.ok_or_else(|| self.missing(line, *index, cell))?
+                } else {
+                    parse_number(cell).map_err(|k| self.at(line, *index, k))?
+                };
+                Ok((*weight, v))
+            }
+            Term::Categorical {
+                index,
+                levels,
+                weights,
+                fill,
+            } => {
+                let cell = &record[*index];
+                let i = if self.markers.is_missing(cell) {
+                    fill.ok_or_else(|| self.missing(line, *index, cell))?
+                } else {
+                    let level = cell.trim();
+                    levels
+                        .binary_search_by(|l| l.as_str().cmp(level))
+                        .map_err(|_| {
+                            let kind = DataErrorKind::UnseenCategory {
+                                value: level.to_string(),
+                                known: levels.clone(),
+                            };
+                            self.at(line, *index, kind)
+                        })?
+                };
+                Ok((weights[i], 1.0))
+            }
+        }
+    }
+
+    /// The rescaled sum of [`RowScorer::score`]'s rule, for a plain sum that overflowed.
+    fn score_beyond_range(&self, record: &csv::StringRecord, line: u64) -> Result<f64> {
+        let scaled = |w: f64, x: f64| {
+            let t = w * x;
+            if t.is_finite() {
+                t * SCALE_DOWN * SCALE_DOWN
+            } else {
+                // |t| > f64::MAX forces |w| > 1 and |x| > 1: neither factor underflows.
+                (w * SCALE_DOWN) * (x * SCALE_DOWN)
+            }
+        };
+        let mut sum = scaled(self.intercept, 1.0);
+        let mut sum_abs = sum.abs();
+        let mut sizes = Vec::with_capacity(self.terms.len());
+        for term in &self.terms {
+            let (w, x) = self.term_value(term, record, line)?;
+            let t = scaled(w, x);
+            sum += t;
+            sum_abs += t.abs();
+            sizes.push((term.index(), t.abs()));
+        }
+        let n = (self.terms.len() + 1) as f64;
+        let bound = n * (f64::EPSILON * sum_abs + 4.0 * f64::from_bits(1));
+        if sum.abs() > 2.0 * bound {
+            return Ok(sum * SCALE_UP * SCALE_UP);
+        }
+        let largest = sizes.iter().map(|s| s.1).fold(0.0, f64::max);
+        let columns = sizes
+            .iter()
+            .filter(|s| s.1 > 0.0 && s.1 >= largest / 16.0)
+            .map(|s| self.header[s.0].clone())
+            .collect();
+        let kind = DataErrorKind::ScoreUndefined { columns };
+        Err(DataError::new(Location::line(&self.file, line), kind).into())
+    }
+
+    /// The score of a record given as raw byte fields, or `None` when any cell needs more than
+    /// the common case (a missing cell, text that is not a plain number, an unseen level, a sum
+    /// that overflows): the caller then scores the record with [`RowScorer::score`], which
+    /// fills, rescales or reports it. Numbers are parsed with `fast-float2`, which rounds
+    /// correctly, and summed in the same order, so the score is the same to the last bit.
+    pub fn score_bytes(&self, fields: &[&[u8]]) -> Option<f64> {
+        let mut z = self.intercept;
+        for term in &self.terms {
+            match term {
+                Term::Numeric { index, weight, .. } => {
+                    let cell = trim_ascii(fields.get(*index)?);
+                    // An empty cell or a marker like "NA" fails to parse; only a marker that
+                    // is itself a number (say "-999") needs comparing.
+                    let v: f64 = fast_float2::parse(cell).ok()?;
+                    if !v.is_finite() || self.numeric_markers.iter().any(|m| m.as_bytes() == cell) {
+                        return None;
+                    }
+                    z += weight * v;
+                }
+                Term::Categorical {
+                    index,
+                    levels,
+                    weights,
+                    ..
+                } => {
+                    let cell = trim_ascii(fields.get(*index)?);
+                    let level = std::str::from_utf8(cell).ok()?;
+                    if level.is_empty() || self.markers.values().iter().any(|m| m == level) {
+                        return None;
+                    }
+                    z += weights[levels.binary_search_by(|l| l.as_str().cmp(level)).ok()?];
+                }
+            }
+        }
+        z.is_finite().then_some(z)
+    }
+
+    fn missing(&self, line: u64, index: usize, cell: &str) -> DataError {
+        let kind = DataErrorKind::MissingValue {
+            found: cell.to_string(),
+            hint: self.policy.scoring_hint().to_string(),
+        };
+        self.at(line, index, kind)
+    }
+
+    fn at(&self, line: u64, index: usize, kind: DataErrorKind) -> DataError {
+        DataError::new(Location::cell(&self.file, line, &self.header[index]), kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scorer(weights: &[f64], intercept: f64) -> RowScorer {
+        let names: Vec<String> = (0..weights.len()).map(|i| format!("c{i}")).collect();
+        let columns: Vec<ColumnSpec> = names
+            .iter()
+            .map(|n| ColumnSpec {
+                name: n.clone(),
+                kind: ColumnKind::Numeric { fill: None },
+            })
+            .collect();
+        RowScorer::new(
+            "s.csv",
+            &names,
+            &columns,
+            weights,
+            intercept,
+            Markers::default(),
+            MissingPolicy::Error,
+        )
+        .unwrap()
+    }
+
+    fn score(s: &RowScorer, cells: &[&str]) -> Result<f64> {
+        s.score(&csv::StringRecord::from(cells.to_vec()), 5)
+    }
+
+    #[test]
+    fn an_overflowing_sum_is_rescaled_to_its_exact_value_or_sign() {
+        let s = scorer(&[1.0; 4], 0.0);
+        // Left to right this is inf; exactly it is -5e307.
+        let z = score(&s, &["1e308", "1e308", "-1e308", "-1.5e308"]).unwrap();
+        assert!((z / -5e307 - 1.0).abs() < 1e-15, "{z}");
+        // Terms beyond f64::MAX: the exact score is beyond it too, with a known sign.
+        let s = scorer(&[10.0, 10.0], 1.0);
+        assert_eq!(score(&s, &["1e308", "1e308"]).unwrap(), f64::INFINITY);
+        assert_eq!(score(&s, &["-1e308", "-1e307"]).unwrap(), f64::NEG_INFINITY);
+        let z = score(&s, &["1e308", "-9e307"]).unwrap(); // exactly 1e308 + 1
+        assert!((z / 1e308 - 1.0).abs() < 1e-15, "{z}");
+    }
+
+    #[test]
+    fn terms_that_cancel_within_rounding_are_an_error_naming_their_columns() {
+        let s = scorer(&[10.0, 10.0, 1.0], 0.0);
+        let err = score(&s, &["1e308", "-1e308", "3"])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "s.csv: line 5: the linear score is undefined: the terms of \"c0\", \"c1\" exceed \
+             the range of a 64-bit float and cancel, so the probability could be anything; \
+             check these values"
+        );
+        // The fast path declines such a row instead of returning a score.
+        assert_eq!(s.score_bytes(&[b"1e308", b"-1e308", b"3"]), None);
+        assert_eq!(s.score_bytes(&[b"1", b"2", b"3"]), Some(33.0));
+    }
+}
