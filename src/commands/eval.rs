@@ -7,7 +7,7 @@
 
 use crate::cli::EvalArgs;
 use crate::data::encode::RowScorer;
-use crate::data::input::{csv_error, delimiter_for, read_header, Source};
+use crate::data::input::{delimiter_for, next_record, read_tracked_header, Source};
 use crate::data::missing::Markers;
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
 use crate::exit::ExitStatus;
@@ -318,7 +318,7 @@ pub fn score_labelled(
 ) -> Result<Scored> {
     let target = target.map_or_else(|| model.target.clone(), str::to_string);
     let (file, mut reader) = Source::open(data)?.csv_reader(delimiter);
-    let header = read_header(&file, &mut reader)?;
+    let header = read_tracked_header(&file, &mut reader)?;
     let target_index = header.iter().position(|h| *h == target).ok_or_else(|| {
         Error::from(DataError::new(
             Location {
@@ -345,14 +345,7 @@ pub fn score_labelled(
     let mut scores = Vec::new();
     let mut positive = Vec::new();
     let mut record = csv::StringRecord::new();
-    let mut line = 1;
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(&file, e).into()),
-        }
-        line = record.position().map_or(line + 1, |p| p.line());
+    while let Some(line) = next_record(&file, &mut reader, &mut record)? {
         let label = record[target_index].trim();
         let at = |kind| DataError::new(Location::cell(&file, line, &target), kind);
         if markers.is_missing(label) {

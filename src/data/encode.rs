@@ -1,19 +1,27 @@
 //! From CSV records to numbers: cell parsing, column typing and one-hot encoding at training
 //! time, and the per-row scorer shared by `predict` and `eval`.
 //!
-//! A feature column's type is decided on the training data by its first non-empty cell: numeric
-//! when that parses as a number (every later cell must then be a finite number), otherwise
-//! categorical, one-hot encoded with every level seen in training, in sorted order.
+//! A feature column's type is decided on the training data: numeric when its first non-empty
+//! cell is a finite number (every later cell must then be a finite number too). Otherwise the
+//! column is categorical, one-hot encoded with every level seen in training in sorted order,
+//! unless most of its present cells look like numbers (finite or not: `inf`, `nan`, `1e400`, a
+//! number with a control character such as `1\0`, a decimal comma like `3,5`): then the column
+//! is meant to be numeric and its first bad cell is an error, so typing never hinges on one cell.
+//! Columns with very many levels are warned about (ID-like) or refused (see [`super::limits`]).
 
 use std::collections::HashMap;
 use std::io::Read;
 
 use ndarray::{Array1, Array2};
 
-use super::input::{csv_error, read_header, Source};
+use super::input::{next_record, read_tracked_header, Source};
+use super::limits::{
+    LEVELS_WARNING, MAX_CELL_BYTES, MAX_LEVELS, MAX_ONE_HOT_BYTES, ROWS_PER_LEVEL_WARNING,
+};
+use super::lines::Tracked;
 use super::missing::{mean_of_present, median_of_present, mode_of_present, Markers, MissingPolicy};
 use super::schema::{select_features, Labels};
-use crate::error::{DataError, DataErrorKind, Error, Location, Result};
+use crate::error::{looks_separated, shown, DataError, DataErrorKind, Error, Location, Result};
 
 /// How one input column becomes design-matrix columns.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -95,6 +103,9 @@ pub struct TrainingData {
     pub n_negative: usize,
     /// Rows left out by `--missing drop`.
     pub rows_dropped: usize,
+    /// Notes for the user (cells filled by `--missing mean|median`, ID-like columns), printed
+    /// by `train` as warnings.
+    pub warnings: Vec<String>,
 }
 
 /// What the user asked for when choosing columns, labels and missing-value handling.
@@ -122,7 +133,38 @@ enum ColumnValues {
         codes: Vec<u32>,
         levels: Vec<String>,
         index: HashMap<String, u32>,
+        /// Present cells kept, and how many of them look like numbers.
+        present: usize,
+        number_like: usize,
+        /// The first kept cell that is not a finite number, and its line.
+        first_bad: Option<(u64, String)>,
     },
+}
+
+/// What a cell of a text column looks like (see the module doc).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Looks {
+    Finite,
+    NumberLike,
+    Text,
+}
+
+fn looks(cell: &str) -> Looks {
+    let t = cell.trim();
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => Looks::Finite,
+        Ok(_) => Looks::NumberLike,
+        Err(_) => {
+            let without_controls: String = t.chars().filter(|c| !c.is_control()).collect();
+            let junk_number =
+                without_controls.len() < t.len() && without_controls.trim().parse::<f64>().is_ok();
+            if junk_number || looks_separated(t) {
+                Looks::NumberLike
+            } else {
+                Looks::Text
+            }
+        }
+    }
 }
 
 /// One parsed cell of the current record, before the row is accepted.
@@ -130,7 +172,7 @@ enum ColumnValues {
 enum Cell {
     Missing,
     Number(f64),
-    Level(u32),
+    Level(u32, Looks),
 }
 
 /// Reads a whole training CSV into a design matrix, checking every cell.
@@ -143,13 +185,14 @@ pub fn read_training(
     read_training_from(&file, &mut reader, selection)
 }
 
-/// Reads training data from any CSV reader; `file` names it in messages.
+/// Reads training data from a CSV reader made by [`super::input::csv_reader`]; `file` names it
+/// in messages.
 pub fn read_training_from<R: Read>(
     file: &str,
-    reader: &mut csv::Reader<R>,
+    reader: &mut csv::Reader<Tracked<R>>,
     selection: &TrainingSelection,
 ) -> Result<TrainingData> {
-    let header = read_header(file, reader)?;
+    let header = read_tracked_header(file, reader)?;
     let target = selection.target;
     let selected = select_features(file, &header, target, selection.features, selection.exclude)?;
     let target_index = header
@@ -168,23 +211,30 @@ pub fn read_training_from<R: Read>(
     let mut row: Vec<Cell> = Vec::with_capacity(selected.len());
     let mut new_levels: Vec<usize> = Vec::new();
     let mut rows_dropped = 0;
+    // Dropped rows missing each feature column (by position), and missing the target.
+    let mut dropped_by = vec![0usize; selected.len()];
+    let mut dropped_for_label = 0usize;
     let mut record = csv::StringRecord::new();
-    let mut line = 1;
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(file, e).into()),
-        }
-        line = record.position().map_or(line + 1, |p| p.line());
+    while let Some(line) = next_record(file, reader, &mut record)? {
         let at = |column: &str, kind: DataErrorKind| -> DataError {
             DataError::new(Location::cell(file, line, column), kind)
         };
+        for &col in selected.iter().chain([&target_index]) {
+            let bytes = record[col].len();
+            if bytes > MAX_CELL_BYTES {
+                let kind = DataErrorKind::CellTooLong {
+                    bytes,
+                    limit: MAX_CELL_BYTES,
+                };
+                return Err(at(&header[col], kind).into());
+            }
+        }
 
         let label_cell = &record[target_index];
         if markers.is_missing(label_cell) {
             if policy == MissingPolicy::Drop {
                 rows_dropped += 1;
+                dropped_for_label += 1;
                 continue;
             }
             let hint =
@@ -224,6 +274,9 @@ pub fn read_training_from<R: Read>(
                         codes: vec![MISSING_CODE; missing],
                         levels: Vec::new(),
                         index: HashMap::new(),
+                        present: 0,
+                        number_like: 0,
+                        first_bad: None,
                     }
                 };
             }
@@ -233,7 +286,7 @@ pub fn read_training_from<R: Read>(
                 }
                 ColumnValues::Categorical { levels, index, .. } => {
                     let level = cell.trim();
-                    Cell::Level(match index.get(level) {
+                    let code = match index.get(level) {
                         Some(&c) => c,
                         None => {
                             let c = levels.len() as u32;
@@ -242,7 +295,8 @@ pub fn read_training_from<R: Read>(
                             new_levels.push(position);
                             c
                         }
-                    })
+                    };
+                    Cell::Level(code, looks(level))
                 }
                 ColumnValues::Undecided { .. } => unreachable!("decided above"),
             });
@@ -257,6 +311,9 @@ pub fn read_training_from<R: Read>(
                 }
             }
             rows_dropped += 1;
+            for (count, cell) in dropped_by.iter_mut().zip(&row) {
+                *count += usize::from(matches!(cell, Cell::Missing));
+            }
             continue;
         }
 
@@ -273,20 +330,71 @@ pub fn read_training_from<R: Read>(
             }
         };
         label_codes.push(code as u8);
-        for (column, cell) in values.iter_mut().zip(&row) {
+        for ((column, cell), &col) in values.iter_mut().zip(&row).zip(&selected) {
             match (column, *cell) {
                 (ColumnValues::Undecided { missing }, _) => *missing += 1,
                 (ColumnValues::Numeric(v), Cell::Number(x)) => v.push(x),
                 (ColumnValues::Numeric(v), _) => v.push(f64::NAN),
-                (ColumnValues::Categorical { codes, .. }, Cell::Level(c)) => codes.push(c),
+                (
+                    ColumnValues::Categorical {
+                        codes,
+                        present,
+                        number_like,
+                        first_bad,
+                        ..
+                    },
+                    Cell::Level(c, looks),
+                ) => {
+                    codes.push(c);
+                    *present += 1;
+                    *number_like += usize::from(looks != Looks::Text);
+                    if looks != Looks::Finite && first_bad.is_none() {
+                        *first_bad = Some((line, record[col].to_string()));
+                    }
+                }
                 (ColumnValues::Categorical { codes, .. }, _) => codes.push(MISSING_CODE),
             }
         }
     }
 
     let n_rows = label_codes.len();
+    if n_rows == 0 && rows_dropped > 0 {
+        let mut columns: Vec<(String, usize)> = Vec::new();
+        if dropped_for_label > 0 {
+            columns.push((target.to_string(), dropped_for_label));
+        }
+        for (&col, &n) in selected.iter().zip(&dropped_by) {
+            if n > 0 {
+                columns.push((header[col].clone(), n));
+            }
+        }
+        let kind = DataErrorKind::AllRowsDropped {
+            rows: rows_dropped,
+            columns,
+        };
+        return Err(DataError::new(Location::file(file), kind).into());
+    }
     if n_rows == 0 {
         return Err(DataError::new(Location::file(file), DataErrorKind::NoDataRows).into());
+    }
+    // A text column whose cells are mostly numbers is a numeric column with bad cells.
+    for (column, &col) in values.iter().zip(&selected) {
+        if let ColumnValues::Categorical {
+            present,
+            number_like,
+            first_bad: Some((line, value)),
+            ..
+        } = column
+        {
+            if 2 * number_like > *present {
+                let kind = DataErrorKind::MostlyNumeric {
+                    value: value.clone(),
+                    numbers: *number_like,
+                    present: *present,
+                };
+                return Err(DataError::new(Location::cell(file, *line, &header[col]), kind).into());
+            }
+        }
     }
     let target_location = Location {
         file: file.to_string(),
@@ -318,6 +426,7 @@ pub fn read_training_from<R: Read>(
     // order; missing cells filled with the statistic the policy names.
     let mut columns = Vec::with_capacity(selected.len());
     let mut encoded: Vec<ColumnValues> = Vec::with_capacity(selected.len());
+    let mut filled: Vec<String> = Vec::new();
     for (column, &col) in values.into_iter().zip(&selected) {
         let name = &header[col];
         let no_values = || -> Error {
@@ -340,6 +449,10 @@ pub fn read_training_from<R: Read>(
                     MissingPolicy::Error | MissingPolicy::Drop => None,
                 };
                 if let Some(f) = fill {
+                    let n = v.iter().filter(|x| x.is_nan()).count();
+                    if n > 0 {
+                        filled.push(format!("{} cell(s) of {} with {f}", n, shown(name)));
+                    }
                     v.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = f);
                 }
                 (ColumnKind::Numeric { fill }, ColumnValues::Numeric(v))
@@ -365,6 +478,14 @@ pub fn read_training_from<R: Read>(
                     order.iter().map(|&o| levels[o as usize].clone()).collect();
                 let fill = if policy.imputes() {
                     let mode = mode_of_present(&codes, sorted.len()).ok_or_else(no_values)?;
+                    let n = codes.iter().filter(|c| **c == MISSING_CODE).count();
+                    if n > 0 {
+                        filled.push(format!(
+                            "{n} cell(s) of {} with the most frequent level {}",
+                            shown(name),
+                            shown(&sorted[mode as usize])
+                        ));
+                    }
                     codes
                         .iter_mut()
                         .filter(|c| **c == MISSING_CODE)
@@ -382,6 +503,9 @@ pub fn read_training_from<R: Read>(
                         codes,
                         levels: Vec::new(),
                         index: HashMap::new(),
+                        present: 0,
+                        number_like: 0,
+                        first_bad: None,
                     },
                 )
             }
@@ -391,6 +515,14 @@ pub fn read_training_from<R: Read>(
             kind,
         });
         encoded.push(column);
+    }
+    let mut warnings = level_checks(file, &columns, n_rows)?;
+    if !filled.is_empty() {
+        warnings.push(format!(
+            "--missing {} filled {}",
+            policy.name(),
+            filled.join(", ")
+        ));
     }
     let feature_names: Vec<String> = columns.iter().flat_map(ColumnSpec::design_names).collect();
     let n_features = feature_names.len();
@@ -424,7 +556,61 @@ pub fn read_training_from<R: Read>(
         n_positive,
         n_negative: n_rows - n_positive,
         rows_dropped,
+        warnings,
     })
+}
+
+/// Warnings for categorical columns with many levels for their rows (an ID, a date, free
+/// text), and the refusal of columns beyond [`MAX_LEVELS`] or a one-hot block beyond
+/// [`MAX_ONE_HOT_BYTES`], decided before the design matrix is allocated.
+fn level_checks(file: &str, columns: &[ColumnSpec], n_rows: usize) -> Result<Vec<String>> {
+    let categorical = || {
+        columns.iter().filter_map(|c| match &c.kind {
+            ColumnKind::Categorical { levels, .. } => Some((c, levels.len())),
+            ColumnKind::Numeric { .. } => None,
+        })
+    };
+    let refuse = |column: &ColumnSpec, levels: usize, why: String| -> Error {
+        let location = Location {
+            file: file.to_string(),
+            line: None,
+            column: Some(column.name.clone()),
+        };
+        let kind = DataErrorKind::TooManyLevels {
+            levels,
+            rows: n_rows,
+            why,
+        };
+        DataError::new(location, kind).into()
+    };
+    if let Some((column, levels)) = categorical().find(|&(_, n)| n > MAX_LEVELS) {
+        let why = format!("the limit is {MAX_LEVELS} levels per column");
+        return Err(refuse(column, levels, why));
+    }
+    let one_hot: u64 = categorical().map(|(_, n)| n as u64).sum();
+    let bytes = one_hot.saturating_mul(n_rows as u64).saturating_mul(8);
+    if bytes > MAX_ONE_HOT_BYTES {
+        let (column, levels) = categorical()
+            .max_by_key(|&(_, n)| n)
+            .expect("one-hot columns exist");
+        let why = format!(
+            "the dense one-hot matrix would take {:.1} GiB, more than the {} GiB limit",
+            bytes as f64 / f64::from(1u32 << 30),
+            MAX_ONE_HOT_BYTES >> 30
+        );
+        return Err(refuse(column, levels, why));
+    }
+    Ok(categorical()
+        .filter(|&(_, n)| n > 1000 || (n > LEVELS_WARNING && n * ROWS_PER_LEVEL_WARNING > n_rows))
+        .map(|(column, n)| {
+            format!(
+                "column {} has {n} distinct values over {n_rows} rows, one-hot encoded as {n} \
+                 columns; it looks like an ID, a date or free text: consider --exclude {}",
+                shown(&column.name),
+                shown(&column.name)
+            )
+        })
+        .collect())
 }
 
 /// One model column resolved against an input header: where to find it and its weights.

@@ -5,5 +5,8 @@ pub mod encode;
 #[cfg(unix)]
 pub mod fast;
 pub mod input;
+pub mod limits;
+pub mod lines;
 pub mod missing;
 pub mod schema;
+pub mod sniff;
