@@ -291,8 +291,8 @@ impl fmt::Display for DataErrorKind {
             Io { message } => write!(f, "read failed: {message}"),
             RecordTooLong { limit } => write!(
                 f,
-                "a record longer than {} MiB (an endless line or a binary file, not CSV text)",
-                limit >> 20
+                "a record longer than {limit} bytes, the limit (an endless line, an unclosed \
+                 quote or a binary file, not CSV text)"
             ),
             CellTooLong { bytes, limit } => write!(
                 f,

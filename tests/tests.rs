@@ -6,6 +6,7 @@ mod completions;
 mod errors;
 mod eval;
 mod fuzz_regressions;
+mod hardening_read;
 mod input;
 mod plots;
 mod predict;

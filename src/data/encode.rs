@@ -821,7 +821,7 @@ mod tests {
     use super::*;
 
     fn read(csv_text: &str, selection: &TrainingSelection) -> Result<TrainingData> {
-        let mut reader = csv::ReaderBuilder::new().from_reader(csv_text.as_bytes());
+        let mut reader = crate::data::input::csv_reader(csv_text.as_bytes(), b',');
         read_training_from("t.csv", &mut reader, selection)
     }
 

@@ -14,13 +14,13 @@ pub fn not_csv(prefix: &[u8], name: &str) -> Option<(&'static str, String)> {
         ))
     };
     match prefix {
-        [0x1f, 0x8b, ..] => decompress("gzip-compressed", "zcat"),
-        [0x28, 0xb5, 0x2f, 0xfd, ..] => decompress("zstd-compressed", "zstdcat"),
-        [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => decompress("xz-compressed", "xzcat"),
+        [0x1f, 0x8b, ..] => decompress("gzip-compressed data", "zcat"),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => decompress("zstd-compressed data", "zstdcat"),
+        [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => decompress("xz-compressed data", "xzcat"),
         // "BZh", a block size digit, then the block magic (the digits of pi in BCD).
         [b'B', b'Z', b'h', b'1'..=b'9', 0x31, 0x41, 0x59, 0x26, 0x53, 0x59, ..]
         | [b'B', b'Z', b'h', b'1'..=b'9', 0x17, 0x72, 0x45, 0x38, 0x50, 0x90, ..] => {
-            decompress("bzip2-compressed", "bzcat")
+            decompress("bzip2-compressed data", "bzcat")
         }
         [b'P', b'K', 0x03, 0x04, ..] | [b'P', b'K', 0x05, 0x06, ..] => Some((
             "a zip archive (an .xlsx workbook is one)",
