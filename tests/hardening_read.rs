@@ -40,18 +40,16 @@ fn model(dir: &Dir) -> serde_json::Value {
 
 // ---- item 4: a FIFO is opened and read once ----------------------------------------------
 
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 #[test]
 fn fifo_data_is_read_once_and_train_does_not_hang() {
+    use std::os::unix::fs::OpenOptionsExt;
+    const O_NONBLOCK: i32 = 0o4000; // Linux
     let dir = Dir::new();
     let fifo = dir.path().join("data.csv");
     let status = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
     assert!(status.success());
     let data = std::fs::read(fixtures().join("spector_train.csv")).unwrap();
-    // The writer blocks in open() until logit opens the FIFO for reading, then writes it once.
-    let writer = std::thread::spawn(move || {
-        let _ = std::fs::write(&fifo, data);
-    });
     let mut child = Command::new(env!("CARGO_BIN_EXE_logit"))
         .args([
             "train", "data.csv", "--target", "GRADE", "--l2", "0.01", "-o", "m.json", "-q",
@@ -60,8 +58,25 @@ fn fifo_data_is_read_once_and_train_does_not_hang() {
         .stdin(Stdio::null())
         .spawn()
         .expect("spawn logit");
-    // Not a timing assertion: 1.0 hangs forever here, and a test must end to fail.
+    // Like `echo ... > fifo`: as soon as logit opens the FIFO, write everything and close. A
+    // non-blocking open for writing fails (ENXIO) until a reader has the FIFO open. A reader
+    // that then closes and reopens the FIFO (1.0 opened DATA twice) finds the data gone and
+    // no writer: it waits forever.
     let deadline = Instant::now() + Duration::from_secs(120);
+    let mut writer = loop {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(O_NONBLOCK)
+            .open(&fifo)
+        {
+            Ok(w) => break w,
+            Err(_) if Instant::now() < deadline => std::thread::yield_now(),
+            Err(e) => panic!("logit never opened the FIFO: {e}"),
+        }
+    };
+    std::io::Write::write_all(&mut writer, &data).unwrap();
+    drop(writer);
+    // Not a timing assertion: 1.0 hangs forever here, and a test must end to fail.
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
@@ -69,13 +84,10 @@ fn fifo_data_is_read_once_and_train_does_not_hang() {
         if Instant::now() > deadline {
             child.kill().unwrap();
             let _ = child.wait();
-            // Unblock the writer (it waits for a reader) so the thread can be joined.
-            let _ = std::fs::File::open(dir.path().join("data.csv"));
             panic!("train on a FIFO hung (the input was opened twice)");
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    writer.join().unwrap();
     assert!(status.success(), "train failed on a FIFO: {status:?}");
     let m = model(&dir);
     let ours: Vec<f64> = m["features"]
@@ -85,6 +97,7 @@ fn fifo_data_is_read_once_and_train_does_not_hang() {
         .map(|f| f["coefficient"].as_f64().unwrap())
         .collect();
     let reference = f64s(&expected_fit("spector", 0.01)["coefficients"]);
+    assert_eq!(ours.len(), reference.len());
     for (o, r) in ours.iter().zip(&reference) {
         assert!((o - r).abs() <= 1e-5 * r.abs().max(1.0), "{ours:?} vs {reference:?}");
     }
