@@ -113,8 +113,9 @@ pub enum DataErrorKind {
         format: &'static str,
         advice: String,
     },
-    /// A one-column header whose name contains another likely delimiter.
-    OtherDelimiter { delimiter: char },
+    /// Columns are missing and the header is one column whose name contains another likely
+    /// delimiter.
+    OtherDelimiter { names: Vec<String>, delimiter: char },
     /// A column whose present cells are mostly numbers but whose first one is not a finite
     /// number (`inf`, `1e400`, `1\0`, `21,800`, a word).
     MostlyNumeric {
@@ -300,10 +301,11 @@ impl fmt::Display for DataErrorKind {
                  category level; --exclude the column if it is free text)"
             ),
             NotCsv { format, advice } => write!(f, "the input looks like {format}, not CSV text; {advice}"),
-            OtherDelimiter { delimiter } => write!(
+            OtherDelimiter { names, delimiter } => write!(
                 f,
-                "the header is one column whose name contains {delimiter:?}; if the file is \
-                 separated by {delimiter:?}, pass --delimiter {}",
+                "the header has no column named {}: it is one column whose name contains \
+                 {delimiter:?}; if the file is separated by {delimiter:?}, pass --delimiter {}",
+                quoted_list(names),
                 match delimiter {
                     '\t' => "$'\\t'".to_string(),
                     ';' | '|' => format!("'{delimiter}'"),

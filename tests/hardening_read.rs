@@ -355,11 +355,17 @@ fn a_one_column_header_with_semicolons_or_tabs_suggests_the_delimiter() {
     dir.write("s.csv", "a;b;y\n1;2;1\n3;4;0\n");
     train(&dir, "s.csv", &[])
         .expect_code(2)
-        .stderr_has(&["s.csv: line 1", "--delimiter ';'"]);
+        .stderr_has(&["s.csv: line 1, column \"y\"", "--delimiter ';'"]);
     dir.write("t.csv", "a\tb\ty\n1\t2\t1\n3\t4\t0\n");
     train(&dir, "t.csv", &[])
         .expect_code(2)
-        .stderr_has(&["t.csv: line 1", "--delimiter $'\\t'"]);
+        .stderr_has(&["t.csv: line 1, column \"y\"", "--delimiter $'\\t'"]);
+    // eval too, naming its target.
+    dir.write("c.csv", "a,y\n1,1\n2,0\n3,1\n0,0\n");
+    train(&dir, "c.csv", &["--l2", "1"]).ok();
+    dir.run(&["eval", "m.json", "s.csv"])
+        .expect_code(2)
+        .stderr_has(&["s.csv: line 1, column \"y\"", "--delimiter ';'"]);
 }
 
 #[test]

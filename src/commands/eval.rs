@@ -7,7 +7,9 @@
 
 use crate::cli::EvalArgs;
 use crate::data::encode::RowScorer;
-use crate::data::input::{delimiter_for, next_record, read_tracked_header, Source};
+use crate::data::input::{
+    delimiter_for, missing_columns, next_record, read_tracked_header, Source,
+};
 use crate::data::missing::Markers;
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
 use crate::exit::ExitStatus;
@@ -319,18 +321,10 @@ pub fn score_labelled(
     let target = target.map_or_else(|| model.target.clone(), str::to_string);
     let (file, mut reader) = Source::open(data)?.csv_reader(delimiter);
     let header = read_tracked_header(&file, &mut reader)?;
-    let target_index = header.iter().position(|h| *h == target).ok_or_else(|| {
-        Error::from(DataError::new(
-            Location {
-                file: file.clone(),
-                line: Some(1),
-                column: Some(target.clone()),
-            },
-            DataErrorKind::MissingColumns {
-                names: vec![target.clone()],
-            },
-        ))
-    })?;
+    let target_index = header
+        .iter()
+        .position(|h| *h == target)
+        .ok_or_else(|| missing_columns(&file, &header, vec![target.clone()]))?;
     let scorer = RowScorer::new(
         &file,
         &header,

@@ -245,23 +245,12 @@ pub fn read_header<R: Read>(file: &str, reader: &mut csv::Reader<R>) -> Result<V
     check_header(file, &header, 1)
 }
 
-/// Checks the header row (on physical line `line`) is present, has no duplicate names, and is
-/// not one column whose name holds another delimiter (a semicolon- or tab-separated file read
-/// with commas).
+/// Checks the header row (on physical line `line`) is present and has no duplicate names.
 fn check_header(file: &str, header: &csv::StringRecord, line: u64) -> Result<Vec<String>> {
     if header.is_empty() {
         return Err(DataError::new(Location::file(file), DataErrorKind::Empty).into());
     }
     let names: Vec<String> = header.iter().map(str::to_string).collect();
-    if let [only] = names.as_slice() {
-        if let Some(delimiter) = other_delimiter(only) {
-            return Err(DataError::new(
-                Location::line(file, line),
-                DataErrorKind::OtherDelimiter { delimiter },
-            )
-            .into());
-        }
-    }
     let mut seen = std::collections::HashSet::with_capacity(names.len());
     for name in &names {
         if !seen.insert(name.as_str()) {
@@ -277,6 +266,25 @@ fn check_header(file: &str, header: &csv::StringRecord, line: u64) -> Result<Vec
         }
     }
     Ok(names)
+}
+
+/// The error for columns a command needs that `header` lacks: when the header is one column
+/// whose name holds another delimiter (a semicolon- or tab-separated file read with commas),
+/// the message says so and suggests `--delimiter`.
+pub fn missing_columns(file: &str, header: &[String], names: Vec<String>) -> DataError {
+    let location = Location {
+        file: file.to_string(),
+        line: Some(1),
+        column: names.first().cloned(),
+    };
+    let kind = match header {
+        [only] => match other_delimiter(only) {
+            Some(delimiter) => DataErrorKind::OtherDelimiter { names, delimiter },
+            None => DataErrorKind::MissingColumns { names },
+        },
+        _ => DataErrorKind::MissingColumns { names },
+    };
+    DataError::new(location, kind)
 }
 
 /// The delimiter a one-column header seems to use instead: `;`, tab, `|` or `,` separating at
