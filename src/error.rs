@@ -152,7 +152,10 @@ pub fn separator_hint(value: &str) -> &'static str {
 pub fn looks_separated(t: &str) -> bool {
     let t = t.strip_prefix(['-', '+']).unwrap_or(t);
     let digits = t.bytes().filter(u8::is_ascii_digit).count();
-    let separators = t.bytes().filter(|b| matches!(b, b',' | b'.' | b' ' | b'\'')).count();
+    let separators = t
+        .bytes()
+        .filter(|b| matches!(b, b',' | b'.' | b' ' | b'\''))
+        .count();
     digits > 0
         && digits + separators == t.len()
         && t.contains([',', ' ', '\''])

@@ -99,7 +99,10 @@ fn fifo_data_is_read_once_and_train_does_not_hang() {
     let reference = f64s(&expected_fit("spector", 0.01)["coefficients"]);
     assert_eq!(ours.len(), reference.len());
     for (o, r) in ours.iter().zip(&reference) {
-        assert!((o - r).abs() <= 1e-5 * r.abs().max(1.0), "{ours:?} vs {reference:?}");
+        assert!(
+            (o - r).abs() <= 1e-5 * r.abs().max(1.0),
+            "{ours:?} vs {reference:?}"
+        );
     }
     assert_eq!(m["training"]["n_rows"], 22);
 }
@@ -110,7 +113,10 @@ fn fifo_data_is_read_once_and_train_does_not_hang() {
 #[test]
 fn dev_zero_as_training_data_is_refused_with_bounded_memory() {
     let dir = Dir::new();
-    let run = run_limited(&dir, &["train", "/dev/zero", "--target", "y", "-o", "m.json"]);
+    let run = run_limited(
+        &dir,
+        &["train", "/dev/zero", "--target", "y", "-o", "m.json"],
+    );
     run.expect_code(2)
         .stderr_has(&["/dev/zero: line 1", "longer than 16777216 bytes"]);
     assert_eq!(dir.listing(), Vec::<String>::new());
@@ -159,7 +165,15 @@ fn pima_with_first_glu(cell: &str) -> String {
 
 #[test]
 fn non_finite_first_cell_makes_a_numeric_column_an_error_not_a_categorical_one() {
-    for cell in ["1e400", "inf", "-Infinity", "nan", "1\0", "88\u{1}", "-1e999"] {
+    for cell in [
+        "1e400",
+        "inf",
+        "-Infinity",
+        "nan",
+        "1\0",
+        "88\u{1}",
+        "-1e999",
+    ] {
         let dir = Dir::new();
         dir.write("p.csv", pima_with_first_glu(cell));
         let run = dir.run(&[
@@ -273,9 +287,10 @@ fn an_id_like_column_is_warned_about_with_its_level_count() {
         text.push_str(&format!("u{i:03},{},{}\n", i % 7, i % 2));
     }
     dir.write("t.csv", text);
-    train(&dir, "t.csv", &["--l2", "1"])
-        .ok()
-        .stderr_has(&["column \"id\" has 60 distinct values over 60 rows", "--exclude"]);
+    train(&dir, "t.csv", &["--l2", "1"]).ok().stderr_has(&[
+        "column \"id\" has 60 distinct values over 60 rows",
+        "--exclude",
+    ]);
 }
 
 #[cfg(unix)]
@@ -330,7 +345,10 @@ fn a_long_bad_cell_is_cut_in_the_message() {
 #[test]
 fn compressed_and_binary_inputs_are_named_by_their_magic_bytes() {
     let cases: [(&[u8], &str); 6] = [
-        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", "gzip-compressed data, not CSV text; decompress it first (zcat"),
+        (
+            b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03",
+            "gzip-compressed data, not CSV text; decompress it first (zcat",
+        ),
         (b"\x28\xb5\x2f\xfd\x04\x58\x00\x00", "zstd-compressed"),
         (b"BZh91AY&SY\x00\x01", "bzip2-compressed"),
         (b"\xfd7zXZ\x00\x00\x04", "xz-compressed"),
@@ -343,9 +361,12 @@ fn compressed_and_binary_inputs_are_named_by_their_magic_bytes() {
         train(&dir, "d.csv", &[])
             .expect_code(2)
             .stderr_has(&["d.csv: the input looks like", words]);
-        dir.run_with_stdin(&["train", "-", "--target", "y", "-o", "m.json"], Some(bytes))
-            .expect_code(2)
-            .stderr_has(&["<stdin>: the input looks like", words]);
+        dir.run_with_stdin(
+            &["train", "-", "--target", "y", "-o", "m.json"],
+            Some(bytes),
+        )
+        .expect_code(2)
+        .stderr_has(&["<stdin>: the input looks like", words]);
     }
 }
 
@@ -378,9 +399,11 @@ fn decimal_commas_and_thousands_separators_get_a_hint_not_a_categorical_column()
         .stderr_has(&["s.csv: line 2, column \"a\"", "\"3,5\"", "decimal comma"]);
     // Quoted thousands separators in a column that starts with a plain number.
     dir.write("t.csv", "a,y\n950,1\n\"21,800\",0\n\"1,200\",1\n");
-    train(&dir, "t.csv", &[])
-        .expect_code(2)
-        .stderr_has(&["t.csv: line 3, column \"a\"", "\"21,800\"", "thousands separators"]);
+    train(&dir, "t.csv", &[]).expect_code(2).stderr_has(&[
+        "t.csv: line 3, column \"a\"",
+        "\"21,800\"",
+        "thousands separators",
+    ]);
 }
 
 // ---- item 18: what --missing did --------------------------------------------------------

@@ -180,17 +180,19 @@ fn located(file: &str, err: csv::Error, line: Option<u64>) -> DataError {
             expected: *expected_len as usize,
             found: *len as usize,
         },
-        csv::ErrorKind::Io(e) => match e.get_ref().and_then(|r| r.downcast_ref::<RecordTooLong>()) {
-            Some(too_long) => {
-                line = Some(too_long.line);
-                DataErrorKind::RecordTooLong {
-                    limit: too_long.limit,
+        csv::ErrorKind::Io(e) => {
+            match e.get_ref().and_then(|r| r.downcast_ref::<RecordTooLong>()) {
+                Some(too_long) => {
+                    line = Some(too_long.line);
+                    DataErrorKind::RecordTooLong {
+                        limit: too_long.limit,
+                    }
                 }
+                None => DataErrorKind::Io {
+                    message: e.to_string(),
+                },
             }
-            None => DataErrorKind::Io {
-                message: e.to_string(),
-            },
-        },
+        }
         _ => DataErrorKind::Csv {
             message: err.to_string(),
         },

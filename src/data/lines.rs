@@ -140,8 +140,8 @@ mod tests {
         super::super::input::read_tracked_header("t", &mut reader).unwrap();
         let mut record = csv::StringRecord::new();
         let mut lines = Vec::new();
-        while let Some(line) = super::super::input::next_record("t", &mut reader, &mut record)
-            .expect("valid csv")
+        while let Some(line) =
+            super::super::input::next_record("t", &mut reader, &mut record).expect("valid csv")
         {
             lines.push(line);
         }

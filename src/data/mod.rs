@@ -10,3 +10,4 @@ pub mod lines;
 pub mod missing;
 pub mod schema;
 pub mod sniff;
+pub mod training;

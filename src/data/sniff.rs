@@ -36,10 +36,9 @@ pub fn not_csv(prefix: &[u8], name: &str) -> Option<(&'static str, String)> {
             "a Parquet file",
             "convert it to CSV first (reading Parquet is planned)".to_string(),
         )),
-        [b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c, ..] => Some((
-            "a 7-Zip archive",
-            "extract the CSV file first".to_string(),
-        )),
+        [b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c, ..] => {
+            Some(("a 7-Zip archive", "extract the CSV file first".to_string()))
+        }
         [0xff, 0xfe, ..] | [0xfe, 0xff, ..] => Some((
             "UTF-16 text",
             "save it as UTF-8 (iconv -f UTF-16 -t UTF-8)".to_string(),
