@@ -12,7 +12,7 @@ use crate::util::{expected_fit, f64s, fixtures, Dir, Run};
 /// that grows memory without bound aborts instead of passing.
 fn run_limited(dir: &Dir, args: &[&str]) -> Run {
     let bin = env!("CARGO_BIN_EXE_logit");
-    let script = format!("ulimit -v 1048576; exec \"$0\" \"$@\"");
+    let script = "ulimit -v 1048576; exec \"$0\" \"$@\"";
     let output = Command::new("bash")
         .arg("-c")
         .arg(script)

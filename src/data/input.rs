@@ -210,11 +210,11 @@ pub fn next_record<R: Read>(
     file: &str,
     reader: &mut csv::Reader<Tracked<R>>,
     record: &mut csv::StringRecord,
-) -> Result<Option<u64>, DataError> {
+) -> Result<Option<u64>> {
     match reader.read_record(record) {
         Ok(true) => {}
         Ok(false) => return Ok(None),
-        Err(e) => return Err(tracked_error(file, reader, e)),
+        Err(e) => return Err(tracked_error(file, reader, e).into()),
     }
     let start = record.position().map_or(0, |p| p.byte());
     let end = reader.position().byte();
