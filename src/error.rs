@@ -488,6 +488,34 @@ mod tests {
     }
 
     #[test]
+    fn long_values_are_cut_in_messages_on_a_character_boundary() {
+        assert_eq!(shown("abc"), "\"abc\"");
+        let long = "é".repeat(100);
+        let text = shown(&long);
+        assert_eq!(
+            text,
+            format!("{:?}... (200 bytes)", "é".repeat(SHOWN_CHARS))
+        );
+        let e = DataError::new(
+            Location::cell("d.csv", 3, &"c".repeat(1000)),
+            DataErrorKind::NotANumber {
+                value: "z".repeat(1 << 20),
+            },
+        );
+        assert!(e.to_string().len() < 250, "{}", e.to_string().len());
+    }
+
+    #[test]
+    fn decimal_commas_and_thousands_separators_are_recognised() {
+        for t in ["3,5", "21,800", "-1.234,5", "1 234", "1'000"] {
+            assert!(looks_separated(t), "{t}");
+        }
+        for t in ["3.5", "abc", ",", "1,", "a,b", "12"] {
+            assert!(!looks_separated(t), "{t}");
+        }
+    }
+
+    #[test]
     fn too_many_labels_points_out_case_only_differences() {
         let kind = DataErrorKind::TooManyLabels {
             labels: vec!["yes".into(), "no".into(), "Yes".into()],

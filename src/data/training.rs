@@ -557,6 +557,51 @@ fn level_checks(file: &str, columns: &[ColumnSpec], n_rows: usize) -> Result<Vec
 mod tests {
     use super::*;
 
+    #[test]
+    fn number_like_cells_are_told_from_text() {
+        for cell in ["1", " 2.5 ", "-0"] {
+            assert!(looks(cell) == Looks::Finite, "{cell:?}");
+        }
+        for cell in [
+            "inf",
+            "-Infinity",
+            "nan",
+            "1e400",
+            "1\0",
+            "\u{1}7",
+            "3,5",
+            "21,800",
+        ] {
+            assert!(looks(cell) == Looks::NumberLike, "{cell:?}");
+        }
+        for cell in ["red", "1st", "A1", "\0", "1-2", "$5"] {
+            assert!(looks(cell) == Looks::Text, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn level_limits_are_checked_from_the_level_counts() {
+        let column = |n: usize| ColumnSpec {
+            name: "id".into(),
+            kind: ColumnKind::Categorical {
+                levels: (0..n).map(|i| i.to_string()).collect(),
+                fill: None,
+            },
+        };
+        assert!(level_checks("f", &[column(20)], 40).unwrap().is_empty());
+        let warned = level_checks("f", &[column(30)], 100).unwrap();
+        assert!(
+            warned[0].contains("30 distinct values over 100 rows"),
+            "{warned:?}"
+        );
+        assert!(level_checks("f", &[column(30)], 1000).unwrap().is_empty());
+        let err = level_checks("f", &[column(MAX_LEVELS + 1)], 20_000).unwrap_err();
+        assert!(err.to_string().contains("limit is 10000 levels"), "{err}");
+        // 4,000 levels x 70,000 rows x 8 bytes = 2.1 GiB.
+        let err = level_checks("f", &[column(4000)], 70_000).unwrap_err();
+        assert!(err.to_string().contains("2.1 GiB"), "{err}");
+    }
+
     fn read(csv_text: &str, selection: &TrainingSelection) -> Result<TrainingData> {
         let mut reader = crate::data::input::csv_reader(csv_text.as_bytes(), b',');
         read_training_from("t.csv", &mut reader, selection)
