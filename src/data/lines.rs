@@ -84,17 +84,31 @@ impl<R: Read> Tracked<R> {
         }
     }
 
-    /// Called after each record with the parser's position: the next record starts there.
+    /// Called after each record with the parser's position: the next record starts there, and
+    /// the entries inside the finished record are forgotten.
     pub fn record_done(&mut self, end: u64) {
         self.record_start = end;
+        while self.starts.front().is_some_and(|s| s.0 < end) {
+            self.starts.pop_front();
+        }
+    }
+
+    /// Keeps the entry list short inside a record of very many lines: the first entry is where
+    /// the record being parsed starts; an entry this far down the list lies more than the csv
+    /// reader's buffer behind the read position (every entry follows a line end, so they are at
+    /// least 2 bytes apart), so it is inside that record and never asked for.
+    fn push_start(&mut self, entry: (u64, u64)) {
+        self.starts.push_back(entry);
+        if self.starts.len() > CSV_BUFFER_BYTES + 2 {
+            self.starts.remove(1);
+        }
     }
 
     fn scan(&mut self, bytes: &[u8]) {
         let mut text_from = 0;
         for i in memchr::memchr2_iter(b'\r', b'\n', bytes) {
             if i > text_from && self.after_line_end {
-                self.starts
-                    .push_back((self.offset + text_from as u64, self.newlines));
+                self.push_start((self.offset + text_from as u64, self.newlines));
             }
             if i > text_from {
                 self.after_line_end = false;
@@ -104,8 +118,7 @@ impl<R: Read> Tracked<R> {
             text_from = i + 1;
         }
         if bytes.len() > text_from && self.after_line_end {
-            self.starts
-                .push_back((self.offset + text_from as u64, self.newlines));
+            self.push_start((self.offset + text_from as u64, self.newlines));
             self.after_line_end = false;
         }
         self.offset += bytes.len() as u64;
@@ -156,6 +169,26 @@ mod tests {
         assert_eq!(lines_of(b"a,b\r\n\r\n1,2\r\n\r\n\r\n3,4"), vec![3, 6]);
         assert_eq!(lines_of(b"a,b\n\"x\ny\nz\",2\n3,4\n"), vec![2, 5]);
         assert_eq!(lines_of(b"\n\na,b\n1,2\n"), vec![4]);
+    }
+
+    #[test]
+    fn a_record_of_very_many_lines_keeps_the_line_list_short_and_the_lines_right() {
+        let mut text = b"a,b\n1,\"".to_vec();
+        for _ in 0..200_000 {
+            text.extend_from_slice(b"x\n");
+        }
+        text.extend_from_slice(b"\"\n\n3,4\n");
+        let mut reader = super::super::input::csv_reader(text.as_slice(), b',');
+        super::super::input::read_tracked_header("t", &mut reader).unwrap();
+        let mut record = csv::StringRecord::new();
+        let mut lines = Vec::new();
+        while let Some(line) =
+            super::super::input::next_record("t", &mut reader, &mut record).unwrap()
+        {
+            assert!(reader.get_ref().starts.len() <= CSV_BUFFER_BYTES + 2);
+            lines.push(line);
+        }
+        assert_eq!(lines, vec![2, 200_004]);
     }
 
     #[test]
