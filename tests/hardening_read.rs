@@ -255,6 +255,21 @@ fn errors_name_the_physical_line_with_crlf_blank_lines_and_multi_line_records() 
 }
 
 #[test]
+fn predict_csv_path_names_the_physical_line_in_crlf_files() {
+    let dir = Dir::new();
+    dir.write("t.csv", "a,y\n1,1\n2,0\n3,1\n0,0\n");
+    train(&dir, "t.csv", &["--l2", "1"]).ok();
+    // A quoted header sends the whole file through the csv crate; a plain one falls back to it
+    // at the bad row.
+    for header in ["\"a\",y", "a,y"] {
+        dir.write("p.csv", format!("{header}\r\n1,1\r\n\r\n2,0\r\nx,0\r\n"));
+        dir.run(&["predict", "m.json", "p.csv"])
+            .expect_code(2)
+            .stderr_has(&["p.csv: line 5, column \"a\""]);
+    }
+}
+
+#[test]
 fn large_crlf_files_through_the_fast_reader_report_the_physical_line() {
     // Over 1 MiB, so train tries the parallel fast reader first; it declines and the csv
     // path names the line.

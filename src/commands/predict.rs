@@ -8,7 +8,10 @@ use std::io::{Read, Write};
 
 use crate::cli::PredictArgs;
 use crate::data::encode::RowScorer;
-use crate::data::input::{csv_error, delimiter_for, read_header, Output, Source};
+use crate::data::input::{
+    csv_reader, delimiter_for, next_record, read_header, read_tracked_header, Output, Source,
+};
+use crate::data::lines::Tracked;
 use crate::data::missing::Markers;
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
 use crate::exit::ExitStatus;
@@ -321,20 +324,22 @@ fn score_chunk(ctx: &Context, chunk: &[u8]) -> Option<(Vec<u8>, u64)> {
     Some((out, rows))
 }
 
-/// A csv reader over `input`, whose first line is the header, and that header.
-fn csv_tail<R: Read>(file: &str, delimiter: u8, input: R) -> Result<(csv::Reader<R>, Vec<String>)> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .buffer_capacity(1 << 16)
-        .from_reader(input);
-    let header = read_header(file, &mut reader)?;
+/// A csv reader over `input`, whose first line is the header, and that header. The reader
+/// tracks physical lines and bounds record length (see [`crate::data::lines`]).
+fn csv_tail<R: Read>(
+    file: &str,
+    delimiter: u8,
+    input: R,
+) -> Result<(csv::Reader<Tracked<R>>, Vec<String>)> {
+    let mut reader = csv_reader(input, delimiter);
+    let header = read_tracked_header(file, &mut reader)?;
     Ok((reader, header))
 }
 
 /// The csv crate path: every record, with lines reported `line_offset` further down the file.
 fn slow_records<R: Read>(
     ctx: &Context,
-    mut reader: csv::Reader<R>,
+    mut reader: csv::Reader<Tracked<R>>,
     line_offset: u64,
     out: &mut Output,
     out_name: &str,
@@ -343,20 +348,19 @@ fn slow_records<R: Read>(
     let mut buffer = ryu::Buffer::new();
     let mut line_bytes = Vec::with_capacity(256);
     let mut rows = 0u64;
-    let mut tail_line = 1; // line within the stream the reader sees
     loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let mut err = csv_error(&ctx.file, e);
+        // The physical line within the stream the reader sees.
+        let tail_line = match next_record(&ctx.file, &mut reader, &mut record) {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(Error::Data(mut err)) => {
                 if let Some(l) = err.location.line.as_mut() {
                     *l += line_offset;
                 }
-                return Err(err.into());
+                return Err(Error::Data(err));
             }
-        }
-        tail_line = record.position().map_or(tail_line + 1, |p| p.line());
+            Err(e) => return Err(e),
+        };
         let p = numerics::sigmoid(ctx.scorer.score(&record, tail_line + line_offset)?);
         line_bytes.clear();
         ctx.push_row(&mut line_bytes, |i| record[i].as_bytes(), p, &mut buffer);
