@@ -1,4 +1,5 @@
 //! A byte stream wrapper for the csv crate that knows physical lines and bounds record length.
+//! A line ends at `\n`, `\r\n` or a lone `\r` (the record ends the csv crate knows).
 //!
 //! The csv crate reports a record's line as the number of `\n` it has consumed when the record
 //! begins, which is one short in CRLF files (the `\n` of the previous `\r\n` is consumed later)
@@ -46,6 +47,8 @@ pub struct Tracked<R> {
     newlines: u64,
     /// Whether the last byte passed on was `\r` or `\n` (true at the start of the stream).
     after_line_end: bool,
+    /// Whether the last byte passed on was `\r` (a line end unless a `\n` follows).
+    cr_pending: bool,
     /// (offset of a text byte that follows line-end bytes, `\n` count before it), ascending.
     starts: VecDeque<(u64, u64)>,
     /// Where the record being parsed begins (the end of the last one handed out).
@@ -65,6 +68,7 @@ impl<R: Read> Tracked<R> {
             offset: 0,
             newlines: 0,
             after_line_end: true,
+            cr_pending: false,
             starts: VecDeque::new(),
             record_start: 0,
             limit,
@@ -104,7 +108,13 @@ impl<R: Read> Tracked<R> {
         }
     }
 
+    /// Notes the line ends of the next bytes of the stream: `\n`, `\r\n` and a lone `\r` (which
+    /// also ends a record for the csv crate) each end a line.
     fn scan(&mut self, bytes: &[u8]) {
+        if self.cr_pending && !bytes.is_empty() {
+            self.newlines += u64::from(bytes[0] != b'\n');
+            self.cr_pending = false;
+        }
         let mut text_from = 0;
         for i in memchr::memchr2_iter(b'\r', b'\n', bytes) {
             if i > text_from && self.after_line_end {
@@ -113,7 +123,13 @@ impl<R: Read> Tracked<R> {
             if i > text_from {
                 self.after_line_end = false;
             }
-            self.newlines += u64::from(bytes[i] == b'\n');
+            if bytes[i] == b'\n' {
+                self.newlines += 1;
+            } else if let Some(&next) = bytes.get(i + 1) {
+                self.newlines += u64::from(next != b'\n');
+            } else {
+                self.cr_pending = true;
+            }
             self.after_line_end = true;
             text_from = i + 1;
         }
@@ -169,6 +185,8 @@ mod tests {
         assert_eq!(lines_of(b"a,b\r\n\r\n1,2\r\n\r\n\r\n3,4"), vec![3, 6]);
         assert_eq!(lines_of(b"a,b\n\"x\ny\nz\",2\n3,4\n"), vec![2, 5]);
         assert_eq!(lines_of(b"\n\na,b\n1,2\n"), vec![4]);
+        // A lone carriage return ends a line (and a record) too.
+        assert_eq!(lines_of(b"a,b\r1,2\r\r3,4\r\n5,6"), vec![2, 4, 5]);
     }
 
     #[test]
@@ -204,7 +222,7 @@ mod tests {
                 Ok(1)
             }
         }
-        let text = b"a,b\r\n\r\n1,2\r\n\"p\r\nq\",3\n\n4,5\n";
+        let text = b"a,b\r\n\r\n1,2\r\n\"p\r\nq\",3\n\n4,5\r\r6,7\n";
         let mut reader = csv::ReaderBuilder::new().from_reader(Tracked::new(OneByte(text)));
         let mut record = csv::StringRecord::new();
         let mut lines = Vec::new();
@@ -214,7 +232,7 @@ mod tests {
         {
             lines.push(line);
         }
-        assert_eq!(lines, vec![3, 4, 7]);
+        assert_eq!(lines, vec![3, 4, 7, 9]);
     }
 
     #[test]
