@@ -141,6 +141,19 @@ fn dev_urandom_as_training_or_eval_data_is_refused_with_bounded_memory() {
 }
 
 #[test]
+fn an_unclosed_quote_over_many_short_lines_is_refused_at_the_record_limit() {
+    let dir = Dir::new();
+    let mut text = String::from("a,y\r\n1,1\r\n\r\n\"2,0\r\n");
+    while text.len() < (17 << 20) {
+        text.push_str("3,1\r\n");
+    }
+    dir.write("q.csv", &text);
+    let run = run_limited(&dir, &["train", "q.csv", "--target", "y", "-o", "m.json"]);
+    run.expect_code(2)
+        .stderr_has(&["q.csv: line 4:", "longer than 16777216 bytes"]);
+}
+
+#[test]
 fn a_cell_longer_than_the_limit_is_an_error_naming_its_line_and_column() {
     let dir = Dir::new();
     let big = "x".repeat((1 << 20) + 1);
