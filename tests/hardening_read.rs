@@ -239,8 +239,10 @@ fn text_columns_with_a_few_numbers_stay_categorical() {
 
 #[test]
 fn errors_name_the_physical_line_with_crlf_blank_lines_and_multi_line_records() {
-    let cases: [(&str, &str); 5] = [
+    let cases: [(&str, &str); 6] = [
         ("a,y\r\n1,1\r\n2,0\r\nx,1\r\n", "line 4"),
+        // Old Mac line ends: a lone carriage return ends a line as it ends a record.
+        ("a,y\r1,1\r2,0\r\rx,1\r", "line 5"),
         ("a,y\n1,1\n2,0\n\n\n\nx,1\n", "line 7"),
         ("a,y\r\n1,1\r\n\r\n\r\n2,0\r\nx,1\r\n", "line 6"),
         ("a,c,y\n1,\"p\nq\",1\n2,r,0\nx,s,1\n", "line 5"),
