@@ -51,7 +51,7 @@ impl fmt::Display for Location {
             write!(f, ": line {line}")?;
         }
         if let Some(column) = &self.column {
-            write!(f, ", column {column:?}")?;
+            write!(f, ", column {}", shown(column))?;
         }
         Ok(())
     }
@@ -103,18 +103,84 @@ pub enum DataErrorKind {
     AmbiguousPositive { labels: [String; 2] },
     /// Reading failed at the operating-system level.
     Io { message: String },
-    // Record and score limits (issue 8, items 5 and 10: predict's row path).
-    /// A record longer than `limit` bytes: an endless or binary input, or a missing line end.
+    // Issue 8, reading data: limits, formats, column typing, dropped rows.
+    /// A record longer than the limit (an endless line, a binary file, an unclosed quote).
     RecordTooLong { limit: usize },
-    /// A cell longer than `limit` bytes (`length` bytes read before giving up or in all).
-    CellTooLong { limit: usize, length: usize },
+    /// A cell longer than the limit.
+    CellTooLong { bytes: usize, limit: usize },
+    /// The first bytes show a compressed or binary format (`format` says which).
+    NotCsv {
+        format: &'static str,
+        advice: String,
+    },
+    /// Columns are missing and the header is one column whose name contains another likely
+    /// delimiter.
+    OtherDelimiter { names: Vec<String>, delimiter: char },
+    /// A column whose present cells are mostly numbers but whose first one is not a finite
+    /// number (`inf`, `1e400`, `1\0`, `21,800`, a word).
+    MostlyNumeric {
+        value: String,
+        numbers: usize,
+        present: usize,
+    },
+    /// `--missing drop` left no rows; `columns` counts the dropped rows missing each column.
+    AllRowsDropped {
+        rows: usize,
+        columns: Vec<(String, usize)>,
+    },
+    /// A categorical column with too many levels to one-hot encode densely.
+    TooManyLevels {
+        levels: usize,
+        rows: usize,
+        why: String,
+    },
     /// The linear score has no defined value: terms beyond the range of f64 cancel.
     ScoreUndefined { columns: Vec<String> },
 }
 
+/// Advice for a cell that looks like a number written with a decimal comma or thousands
+/// separators (`3,5`, `21,800`, `1.234,5`, `1 234`), or empty.
+pub fn separator_hint(value: &str) -> &'static str {
+    if looks_separated(value.trim()) {
+        "; it looks like a number written with a decimal comma or thousands separators: write \
+         numbers with '.' as the decimal point and no separators"
+    } else {
+        ""
+    }
+}
+
+/// Whether trimmed text is digits with `,`, `.`, space or `'` separators and at least one of
+/// the first three (so `3,5` and `21,800` but not `3.5`).
+pub fn looks_separated(t: &str) -> bool {
+    let t = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let digits = t.bytes().filter(u8::is_ascii_digit).count();
+    let separators = t
+        .bytes()
+        .filter(|b| matches!(b, b',' | b'.' | b' ' | b'\''))
+        .count();
+    digits > 0
+        && digits + separators == t.len()
+        && t.contains([',', ' ', '\''])
+        && t.starts_with(|c: char| c.is_ascii_digit())
+        && t.ends_with(|c: char| c.is_ascii_digit())
+}
+
+/// Characters of a value echoed in a message; longer values are cut (a 10 MB cell must not
+/// become a 10 MB error line).
+pub const SHOWN_CHARS: usize = 60;
+
+/// `value` quoted as Rust debug text, cut after [`SHOWN_CHARS`] characters with its length in
+/// bytes appended: `"aaaa..."... (10485760 bytes)`.
+pub fn shown(value: &str) -> String {
+    match value.char_indices().nth(SHOWN_CHARS) {
+        None => format!("{value:?}"),
+        Some((cut, _)) => format!("{:?}... ({} bytes)", &value[..cut], value.len()),
+    }
+}
+
 fn quoted_list(items: &[String]) -> String {
     const SHOWN: usize = 10;
-    let mut out: Vec<String> = items.iter().take(SHOWN).map(|s| format!("{s:?}")).collect();
+    let mut out: Vec<String> = items.iter().take(SHOWN).map(|s| shown(s)).collect();
     if items.len() > SHOWN {
         out.push(format!("... ({} in all)", items.len()));
     }
@@ -127,7 +193,7 @@ fn case_clashes(labels: &[String]) -> Vec<String> {
     for (i, a) in labels.iter().enumerate() {
         for b in &labels[i + 1..] {
             if a != b && a.to_lowercase() == b.to_lowercase() {
-                clashes.push(format!("{a:?} and {b:?}"));
+                clashes.push(format!("{} and {}", shown(a), shown(b)));
             }
         }
     }
@@ -146,8 +212,9 @@ impl fmt::Display for DataErrorKind {
             }
             HeaderLooksLikeData { target } => write!(
                 f,
-                "the first line looks like data, not a header (no column named {target:?}); \
-                 the CSV needs a header row naming its columns"
+                "the first line looks like data, not a header (no column named {}); \
+                 the CSV needs a header row naming its columns",
+                shown(target)
             ),
             NotUtf8 => write!(f, "the bytes are not valid UTF-8; save the file as UTF-8"),
             FieldCount { expected, found } => write!(
@@ -159,7 +226,7 @@ impl fmt::Display for DataErrorKind {
                 if found.trim().is_empty() {
                     write!(f, "the cell is empty (a missing value); {hint}")
                 } else {
-                    write!(f, "found {found:?}, a missing-value marker; {hint}")
+                    write!(f, "found {}, a missing-value marker; {hint}", shown(found))
                 }
             }
             NoValues => write!(
@@ -168,18 +235,23 @@ impl fmt::Display for DataErrorKind {
             ),
             NotANumber { value } => write!(
                 f,
-                "expected a number (the column is numeric), found {value:?}"
+                "expected a number (the column is numeric), found {}{}",
+                shown(value),
+                separator_hint(value)
             ),
-            NotFinite { value } => write!(f, "expected a finite number, found {value:?}"),
+            NotFinite { value } => write!(f, "expected a finite number, found {}", shown(value)),
             UnseenCategory { value, known } => write!(
                 f,
-                "category {value:?} was not seen in training; known levels: {}",
+                "category {} was not seen in training; known levels: {}",
+                shown(value),
                 quoted_list(known)
             ),
             UnknownLabel { value, labels } => write!(
                 f,
-                "label {value:?} is not one of the model's labels {:?} and {:?}",
-                labels[0], labels[1]
+                "label {} is not one of the model's labels {} and {}",
+                shown(value),
+                shown(&labels[0]),
+                shown(&labels[1])
             ),
             TooManyLabels { labels } => {
                 write!(
@@ -199,33 +271,102 @@ impl fmt::Display for DataErrorKind {
             }
             LabelsDifferOnlyByCase { labels } => write!(
                 f,
-                "the labels {:?} and {:?} differ only by letter case; make them consistent \
+                "the labels {} and {} differ only by letter case; make them consistent \
                  (a binary target needs two genuinely different labels)",
-                labels[0], labels[1]
+                shown(&labels[0]),
+                shown(&labels[1])
             ),
             OneClass { label } => write!(
                 f,
-                "every row has the label {label:?}; a binary fit needs two classes"
+                "every row has the label {}; a binary fit needs two classes",
+                shown(label)
             ),
             PositiveAbsent { positive, labels } => write!(
                 f,
-                "--positive {positive:?} is not a label in the data; the labels are {:?} and {:?}",
-                labels[0], labels[1]
+                "--positive {} is not a label in the data; the labels are {} and {}",
+                shown(positive),
+                shown(&labels[0]),
+                shown(&labels[1])
             ),
             AmbiguousPositive { labels } => write!(
                 f,
-                "cannot tell which label is positive: {:?} or {:?}; pass --positive LABEL",
-                labels[0], labels[1]
+                "cannot tell which label is positive: {} or {}; pass --positive LABEL",
+                shown(&labels[0]),
+                shown(&labels[1])
             ),
             Io { message } => write!(f, "read failed: {message}"),
             RecordTooLong { limit } => write!(
                 f,
-                "the record is longer than {} MiB, the limit; is this a CSV file with line ends?",
-                limit >> 20
+                "a record longer than {limit} bytes, the limit (an endless line, an unclosed \
+                 quote or a binary file, not CSV text)"
             ),
-            CellTooLong { limit, length } => write!(
+            CellTooLong { bytes, limit } => write!(
                 f,
-                "the cell is {length} bytes long, more than the limit of {limit} bytes"
+                "a cell of {bytes} bytes, longer than the limit of {limit} bytes (not a number or a \
+                 category level; --exclude the column if it is free text)"
+            ),
+            NotCsv { format, advice } => write!(f, "the input looks like {format}, not CSV text; {advice}"),
+            OtherDelimiter { names, delimiter } => write!(
+                f,
+                "the header has no column named {}: it is one column whose name contains \
+                 {delimiter:?}; if the file is separated by {delimiter:?}, pass --delimiter {}",
+                quoted_list(names),
+                match delimiter {
+                    '\t' => "$'\\t'".to_string(),
+                    ';' | '|' => format!("'{delimiter}'"),
+                    d => d.to_string(),
+                }
+            ),
+            MostlyNumeric {
+                value,
+                numbers,
+                present,
+            } => {
+                // A cell that parses is a non-finite number (inf, nan, 1e400).
+                let parses = value.trim().parse::<f64>().is_ok();
+                write!(
+                    f,
+                    "expected a {}number ({numbers} of the column's {present} present cells are \
+                     numbers, so it is numeric), found {}{}",
+                    if parses { "finite " } else { "" },
+                    shown(value),
+                    separator_hint(value)
+                )?;
+                if !parses && separator_hint(value).is_empty() && value.contains(char::is_control) {
+                    write!(f, "; the cell contains a control character (such as NUL)")?;
+                } else if !parses && separator_hint(value).is_empty() {
+                    write!(
+                        f,
+                        "; if such cells mean \"missing\", name them with --na-values, or \
+                         --exclude the column"
+                    )?;
+                }
+                Ok(())
+            }
+            AllRowsDropped { rows, columns } => {
+                write!(
+                    f,
+                    "--missing drop left out every one of the {rows} data rows, as each has a \
+                     missing cell ("
+                )?;
+                let shown_columns: Vec<String> = columns
+                    .iter()
+                    .take(10)
+                    .map(|(name, n)| format!("{}: {n} row(s)", shown(name)))
+                    .collect();
+                write!(
+                    f,
+                    "{}{}); nothing is left to fit: use --missing mean|median, fill the cells, or \
+                     --exclude a column that is mostly missing",
+                    shown_columns.join(", "),
+                    if columns.len() > 10 { ", ..." } else { "" }
+                )
+            }
+            TooManyLevels { levels, rows, why } => write!(
+                f,
+                "this text column has {levels} distinct values over {rows} rows, too many to \
+                 one-hot encode ({why}); it looks like an ID, a date or free text: --exclude it \
+                 (or make it numeric)"
             ),
             ScoreUndefined { columns } => write!(
                 f,
@@ -347,6 +488,34 @@ mod tests {
             e.to_string(),
             "data.csv: line 9, column \"beta_feat\": expected a number (the column is numeric), found \"abc\""
         );
+    }
+
+    #[test]
+    fn long_values_are_cut_in_messages_on_a_character_boundary() {
+        assert_eq!(shown("abc"), "\"abc\"");
+        let long = "é".repeat(100);
+        let text = shown(&long);
+        assert_eq!(
+            text,
+            format!("{:?}... (200 bytes)", "é".repeat(SHOWN_CHARS))
+        );
+        let e = DataError::new(
+            Location::cell("d.csv", 3, &"c".repeat(1000)),
+            DataErrorKind::NotANumber {
+                value: "z".repeat(1 << 20),
+            },
+        );
+        assert!(e.to_string().len() < 250, "{}", e.to_string().len());
+    }
+
+    #[test]
+    fn decimal_commas_and_thousands_separators_are_recognised() {
+        for t in ["3,5", "21,800", "-1.234,5", "1 234", "1'000"] {
+            assert!(looks_separated(t), "{t}");
+        }
+        for t in ["3.5", "abc", ",", "1,", "a,b", "12"] {
+            assert!(!looks_separated(t), "{t}");
+        }
     }
 
     #[test]

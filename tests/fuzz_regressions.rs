@@ -146,7 +146,9 @@ fn nasty_csv_inputs_fail_cleanly() {
 
 #[test]
 fn odd_but_valid_csv_inputs_read() {
-    let huge = format!("a,y\n{},1\n-{},0\n", "9".repeat(400), "9".repeat(300));
+    // 300 digits: long but finite (a 400-digit first cell overflows to inf, an error since
+    // issue 8 item 7 rather than a categorical column).
+    let huge = format!("a,y\n{},1\n-{},0\n", "9".repeat(300), "9".repeat(300));
     let cases: &[(&str, &[u8])] = &[
         ("CRLF", b"a,y\r\n1,1\r\n2,0\r\n"),
         ("BOM", b"\xEF\xBB\xBFa,y\n1,1\n2,0\n"),
@@ -155,8 +157,9 @@ fn odd_but_valid_csv_inputs_read() {
         ("tiny numbers", b"a,y\n1e-320,1\n-0,0\n"),
         ("NUL level", b"c,y\n\x00,1\nx,0\n"),
         ("NUL header", b"\x00,y\n1,1\n2,0\n"),
-        // NUL is not whitespace: "\0" is a label and "\01" a level like any other.
-        ("NUL bytes", b"a,y\n\x001,1\n2,\x00\n"),
+        // NUL is not whitespace: "\0" is a label and "red\01" a level like any other. (A
+        // "\01" among numbers is a numeric column's bad cell since issue 8 item 7.)
+        ("NUL bytes", b"a,y\nred\x001,1\nblue,\x00\n"),
         ("spaces everywhere", b" a , y \n 1 , 1 \n 2 , 0 \n"),
     ];
     for (what, csv) in cases {

@@ -484,17 +484,17 @@ fn endless_and_overlong_lines_in_predict_data_are_refused_at_the_limit() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.starts_with("logit: error: /dev/zero: line 1: the record is longer than 64 MiB"),
+        stderr.starts_with("logit: error: /dev/zero: line 1: a record longer than 16777216 bytes"),
         "{stderr}"
     );
     // A line over the limit after some plain ones (the fast path's ground).
     let mut text = b"x\n1\n2\n".to_vec();
-    text.resize(text.len() + (64 << 20) + 1, b'7');
+    text.resize(text.len() + (16 << 20) + 1, b'7');
     text.push(b'\n');
     dir.write("long.csv", &text);
     dir.run(&["predict", "m.json", "long.csv"])
         .expect_code(2)
-        .stderr_has(&["long.csv: line 4: the record is longer than 64 MiB"]);
+        .stderr_has(&["long.csv: line 4: a record longer than 16777216 bytes"]);
     // A cell over the cell limit, even one that reads as a number, in both paths and in eval.
     let cell = format!("{}1", "0".repeat(1 << 20));
     dir.write("cell.csv", format!("x,y\n1,0\n{cell},1\n"));
@@ -504,7 +504,7 @@ fn endless_and_overlong_lines_in_predict_data_are_refused_at_the_limit() {
             dir.run(&[command, "m.json", file])
                 .expect_code(2)
                 .stderr_has(&[&format!(
-                    "{file}: line 3, column \"x\": the cell is 1048577 bytes long"
+                    "{file}: line 3, column \"x\": a cell of 1048577 bytes"
                 )]);
         }
     }

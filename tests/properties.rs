@@ -24,7 +24,7 @@ fn read_bytes(
     bytes: &[u8],
     policy: MissingPolicy,
 ) -> Result<logit::data::encode::TrainingData, Error> {
-    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+    let mut reader = logit::data::input::csv_reader(bytes, b',');
     read_training_from("fuzz.csv", &mut reader, &selection(policy))
 }
 

@@ -10,6 +10,7 @@ mod hardening_eval;
 mod hardening_io;
 mod hardening_kernels;
 mod hardening_predict;
+mod hardening_read;
 mod input;
 mod plots;
 mod predict;

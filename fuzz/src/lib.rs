@@ -31,10 +31,8 @@ pub fn csv_mode(byte: u8) -> (MissingPolicy, u8) {
     (policy, delimiter)
 }
 
-fn csv_reader(csv: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .from_reader(csv)
+fn csv_reader(csv: &[u8], delimiter: u8) -> csv::Reader<logit::data::lines::Tracked<&[u8]>> {
+    logit::data::input::csv_reader(csv, delimiter)
 }
 
 /// Target 1: CSV bytes to design matrix, then scoring the same records.

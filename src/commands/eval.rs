@@ -8,7 +8,7 @@
 use crate::cli::EvalArgs;
 use crate::console;
 use crate::data::encode::RowScorer;
-use crate::data::input::{delimiter_for, Source};
+use crate::data::input::{delimiter_for, missing_columns, Source};
 use crate::data::missing::Markers;
 use crate::data::records::Records;
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
@@ -338,18 +338,10 @@ pub fn score_labelled(
     let mut records = Records::new(&file, input, delimiter);
     let header = records.read_header()?;
     let header_line = records.header_line();
-    let target_index = header.iter().position(|h| *h == target).ok_or_else(|| {
-        Error::from(DataError::new(
-            Location {
-                file: file.clone(),
-                line: Some(header_line),
-                column: Some(target.clone()),
-            },
-            DataErrorKind::MissingColumns {
-                names: vec![target.clone()],
-            },
-        ))
-    })?;
+    let target_index = header
+        .iter()
+        .position(|h| *h == target)
+        .ok_or_else(|| missing_columns(&file, &header, vec![target.clone()]))?;
     let scorer = RowScorer::with_header_line(
         &file,
         header_line,

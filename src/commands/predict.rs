@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use crate::cli::PredictArgs;
 use crate::data::encode::RowScorer;
 use crate::data::input::{delimiter_for, Output, Source};
-use crate::data::limits::MAX_LINE_BYTES;
+use crate::data::limits::MAX_RECORD_BYTES;
 use crate::data::missing::Markers;
 use crate::data::records::{self, Records};
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
@@ -117,7 +117,7 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
                 match memchr::memrchr(b'\n', &pending[scanned..]) {
                     Some(i) => scanned + i + 1,
                     // A line over the limit: its chunk is declined and `Records` reports it.
-                    None if pending.len() > MAX_LINE_BYTES => pending.len(),
+                    None if pending.len() > MAX_RECORD_BYTES => pending.len(),
                     None => {
                         // A line longer than a chunk: read until it ends.
                         scanned = pending.len();
@@ -169,7 +169,7 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
         }
         if let Some(k) = declined {
             // This chunk and everything after it go through `Records`, which starts at this
-            // chunk's first line. The chunk is moved, not copied (it may be a 64 MiB line).
+            // chunk's first line. The chunk is moved, not copied (it may be a 16 MiB line).
             let later = chunks.split_off(k);
             let mut later = later.into_iter();
             let mut tail = later.next().expect("the declined chunk");

@@ -248,7 +248,8 @@ pub fn train_observed(
         config.fit_intercept,
     );
     let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
-    let mut warnings = fit_warnings(config, &data, &separating, &fit);
+    let mut warnings = std::mem::take(&mut data.warnings);
+    warnings.extend(fit_warnings(config, &data, &separating, &fit));
 
     let cross = if config.cross_check {
         let separated = fit.report.stop_reason == StopReason::Separation;
@@ -285,12 +286,16 @@ pub fn train_observed(
 }
 
 /// Reads the training data: large plain numeric files through the fast parallel reader, and
-/// everything else (or anything it is unsure of) through the csv crate.
+/// everything else (or anything it is unsure of) through the csv crate. The input is opened
+/// once: a FIFO or stdin cannot be opened or read a second time.
 fn read_data(config: &TrainConfig, selection: &TrainingSelection) -> Result<TrainingData> {
+    let source = Source::open(&config.data)?;
     #[cfg(unix)]
-    if config.data != "-" {
-        let fast = crate::data::fast::read_training_fast(
-            &config.data,
+    if let Some((file, len)) = source.regular_file() {
+        let fast = crate::data::fast::read_training_fast_file(
+            file,
+            len,
+            &source.name,
             config.delimiter,
             selection,
             crate::data::fast::MIN_FAST_BYTES,
@@ -299,7 +304,7 @@ fn read_data(config: &TrainConfig, selection: &TrainingSelection) -> Result<Trai
             return Ok(data);
         }
     }
-    read_training(Source::open(&config.data)?, config.delimiter, selection)
+    read_training(source, config.delimiter, selection)
 }
 
 /// Warnings about the fit: non-convergence and separation are never silent.

@@ -21,6 +21,7 @@ use ndarray::{Array1, Array2};
 
 use super::encode::{ColumnKind, ColumnSpec, TrainingData, TrainingSelection};
 use super::input::read_header;
+use super::limits::MAX_RECORD_BYTES;
 use super::schema::{select_features, Labels};
 use crate::error::{Error, Result};
 
@@ -40,11 +41,13 @@ pub enum GiveUp {
     Missing,
     Labels,
     Header,
+    /// A line longer than [`MAX_RECORD_BYTES`] (the csv path reports it).
+    LongLine,
 }
 
 /// Reads `path` with the fast path when the file is large and simple enough; `Ok(None)` means
 /// "use the csv path". `Err` only for errors the csv path would report identically (I/O on
-/// open, a bad header).
+/// open, a bad header). `train` opens its input once and calls [`read_training_fast_file`].
 pub fn read_training_fast(
     path: &str,
     delimiter: u8,
@@ -59,10 +62,23 @@ pub fn read_training_fast(
         Ok(m) if m.is_file() => m.len(),
         _ => return Ok(None),
     };
+    read_training_fast_file(&file, len, path, delimiter, selection, min_bytes)
+}
+
+/// [`read_training_fast`] on an open regular file of `len` bytes, named `path` in messages.
+/// Reads by offset only, so the file's cursor stays where it was for the csv path.
+pub fn read_training_fast_file(
+    file: &File,
+    len: u64,
+    path: &str,
+    delimiter: u8,
+    selection: &TrainingSelection,
+    min_bytes: u64,
+) -> Result<Option<TrainingData>> {
     if len < min_bytes {
         return Ok(None);
     }
-    match read(&file, len, path, delimiter, selection) {
+    match read(file, len, path, delimiter, selection) {
         Ok(Ok(data)) => Ok(Some(data)),
         Ok(Err(_give_up)) => Ok(None),
         Err(e) => Err(e),
@@ -97,7 +113,7 @@ fn header(file: &File, path: &str, delimiter: u8) -> Result<Option<(u64, Vec<Str
                 .ok()
                 .map(|names| ((end + 1) as u64, names)));
         }
-        if got == 0 {
+        if got == 0 || buf.len() > MAX_RECORD_BYTES {
             return Ok(None);
         }
         if filled == buf.len() {
@@ -142,13 +158,13 @@ fn split_ranges(
 }
 
 /// Calls `each_line` with every line (without `\n` and a trailing `\r`) of `[start, end)`,
-/// reading in large blocks. Stops early with the callback's error.
-fn for_each_line<E>(
+/// reading in large blocks. Stops early with the callback's error, or [`GiveUp::LongLine`].
+fn for_each_line(
     file: &File,
     start: u64,
     end: u64,
-    mut each_line: impl FnMut(&[u8]) -> Result<(), E>,
-) -> std::io::Result<Result<(), E>> {
+    mut each_line: impl FnMut(&[u8]) -> Result<(), GiveUp>,
+) -> std::io::Result<Result<(), GiveUp>> {
     let mut buf = vec![0u8; BUFFER_BYTES];
     let mut kept = 0; // bytes of an unfinished line carried over at the front of buf
     let mut pos = start;
@@ -188,6 +204,9 @@ fn for_each_line<E>(
         buf.copy_within(line_start..filled, 0);
         kept = filled - line_start;
         if kept == buf.len() {
+            if kept >= MAX_RECORD_BYTES {
+                return Ok(Err(GiveUp::LongLine));
+            }
             buf.resize(buf.len() * 2, 0); // a line longer than the buffer
         }
     }
@@ -449,5 +468,6 @@ fn read(
         n_positive,
         n_negative: n_rows - n_positive,
         rows_dropped: 0,
+        warnings: Vec::new(),
     }))
 }

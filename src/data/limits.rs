@@ -1,12 +1,31 @@
-//! Size limits on input records, so an endless input (`/dev/zero`, a file without line ends)
-//! fails with a clear message instead of growing memory without bound.
+//! Size limits on input data, shared by every reader (train's csv and fast paths, eval, and
+//! predict's csv and fast paths), so an endless or binary input (`/dev/zero`, `/dev/urandom`)
+//! stops after a bounded amount of memory with a message naming the file and line.
 //!
-//! Both of predict's paths and eval apply them through [`super::records`]; the limits are far
-//! above any real CSV (a 100,000-column numeric row is about 1 MB).
+//! The limits are far above any sensible CSV: a 1,000,000-column row of short numbers fits in a
+//! record; a cell of a mebibyte is already no number and no sensible category level.
 
-/// Longest record accepted: its fields' bytes plus one per delimiter (for a plain line, its
-/// length without the line end).
-pub const MAX_LINE_BYTES: usize = 64 << 20;
+/// Longest record (or physical line, for the readers that take one line per record) in bytes.
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
 
-/// Longest single cell accepted, after unquoting.
+/// Longest cell that a command uses (feature, target or kept column), in bytes.
 pub const MAX_CELL_BYTES: usize = 1 << 20;
+
+/// Most levels a categorical column may have: beyond this, one-hot encoding is refused (the
+/// dense design matrix, its Hessian and the inference table grow with the level count; a
+/// sparse design is future work). Such a column is nearly always an ID, a date or free text.
+pub const MAX_LEVELS: usize = 10_000;
+
+/// Largest dense one-hot block (rows x one-hot columns x 8 bytes) train builds; checked before
+/// the design matrix is allocated.
+pub const MAX_ONE_HOT_BYTES: u64 = 2 << 30;
+
+/// A categorical column gets a warning (ID-like or date-like) when it has more levels than this
+/// and fewer than [`ROWS_PER_LEVEL_WARNING`] rows per level on average.
+pub const LEVELS_WARNING: usize = 20;
+
+/// See [`LEVELS_WARNING`]; also warned whatever the rows when levels exceed 1,000.
+pub const ROWS_PER_LEVEL_WARNING: usize = 5;
+
+/// Bytes sniffed from the start of an input to recognise compressed or binary formats.
+pub const SNIFF_BYTES: usize = 16;

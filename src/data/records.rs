@@ -17,12 +17,12 @@
 //!   doubled quotes inside them, no escape byte, no comments), so every non-blank record is
 //!   exactly the csv crate's record.
 //! - Every record must have the header's number of fields, be UTF-8, and stay within
-//!   [`MAX_LINE_BYTES`] and [`MAX_CELL_BYTES`].
+//!   [`MAX_RECORD_BYTES`] and [`MAX_CELL_BYTES`].
 
 use std::collections::HashSet;
 use std::io::Read;
 
-use super::limits::{MAX_CELL_BYTES, MAX_LINE_BYTES};
+use super::limits::{MAX_CELL_BYTES, MAX_RECORD_BYTES};
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
 
 /// Whether a blank line after the header is a record (of one empty cell) or is skipped.
@@ -69,7 +69,7 @@ pub fn for_each_plain_record<'a>(
         let line = &chunk[line_start..line_end];
         line_start = line_end + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if memchr::memchr(b'\r', line).is_some() || line.len() > MAX_LINE_BYTES {
+        if memchr::memchr(b'\r', line).is_some() || line.len() > MAX_RECORD_BYTES {
             return false;
         }
         fields.clear();
@@ -322,9 +322,9 @@ impl<R: Read> Records<R> {
             let done = result == csv_core::ReadRecordResult::Record;
             // Content so far: the field bytes plus one delimiter after each finished field but
             // the last one of a finished record.
-            if n_out + n_ends - usize::from(done && n_ends > 0) > MAX_LINE_BYTES {
+            if n_out + n_ends - usize::from(done && n_ends > 0) > MAX_RECORD_BYTES {
                 let kind = DataErrorKind::RecordTooLong {
-                    limit: MAX_LINE_BYTES,
+                    limit: MAX_RECORD_BYTES,
                 };
                 return Err(DataError::new(Location::line(&self.file, line), kind).into());
             }
@@ -344,7 +344,7 @@ impl<R: Read> Records<R> {
     fn cell_too_long(&self, line: u64, column: Option<usize>, length: usize) -> Error {
         let kind = DataErrorKind::CellTooLong {
             limit: MAX_CELL_BYTES,
-            length,
+            bytes: length,
         };
         let location = match (column, &self.header) {
             (Some(i), Some(h)) => Location::cell(&self.file, line, &h[i]),
@@ -400,7 +400,7 @@ impl<R: Read> Records<R> {
 
 /// Doubles a parse buffer, up to just past the record limit (a longer record is refused).
 fn grow<T: Default + Clone>(v: &mut Vec<T>) {
-    let n = (v.len() * 2).min(MAX_LINE_BYTES + 2).max(v.len() + 1);
+    let n = (v.len() * 2).min(MAX_RECORD_BYTES + 2).max(v.len() + 1);
     v.resize(n, T::default());
 }
 

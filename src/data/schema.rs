@@ -71,17 +71,8 @@ pub fn select_features(
     features: Option<&[String]>,
     exclude: &[String],
 ) -> Result<Vec<usize>> {
-    let missing = |names: Vec<String>| -> Error {
-        DataError::new(
-            Location {
-                file: file.to_string(),
-                line: Some(1),
-                column: names.first().cloned(),
-            },
-            DataErrorKind::MissingColumns { names },
-        )
-        .into()
-    };
+    let missing =
+        |names: Vec<String>| -> Error { super::input::missing_columns(file, header, names).into() };
     if !header.iter().any(|h| h == target) {
         if header.iter().all(|h| h.trim().parse::<f64>().is_ok()) {
             return Err(DataError::new(

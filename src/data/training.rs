@@ -1,0 +1,714 @@
+//! Reading a training CSV into the design matrix: column typing, missing values, labels and
+//! one-hot encoding, with every cell checked and every problem located.
+//!
+//! A feature column's type is decided on the training data: numeric when its first non-empty
+//! cell is a finite number (every later cell must then be a finite number too). Otherwise the
+//! column is categorical, one-hot encoded with every level seen in training in sorted order,
+//! unless most of its present cells look like numbers (finite or not: `inf`, `nan`, `1e400`, a
+//! number with a control character such as `1\0`, a decimal comma like `3,5`): then the column
+//! is meant to be numeric and its first bad cell is an error, so typing never hinges on one cell.
+//! Columns with very many levels are warned about (ID-like) or refused (see [`super::limits`]).
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use ndarray::{Array1, Array2};
+
+use super::encode::{parse_number, ColumnKind, ColumnSpec};
+use super::input::{next_record, read_tracked_header, Source};
+use super::limits::{
+    LEVELS_WARNING, MAX_CELL_BYTES, MAX_LEVELS, MAX_ONE_HOT_BYTES, ROWS_PER_LEVEL_WARNING,
+};
+use super::lines::Tracked;
+use super::missing::{mean_of_present, median_of_present, mode_of_present, Markers, MissingPolicy};
+use super::schema::{select_features, Labels};
+use crate::error::{looks_separated, shown, DataError, DataErrorKind, Error, Location, Result};
+
+/// The training data as read: typed feature columns, the raw (unstandardised) design matrix
+/// and 0/1 labels.
+#[derive(Debug)]
+pub struct TrainingData {
+    /// Display name of the source, for messages.
+    pub source: String,
+    pub target: String,
+    pub columns: Vec<ColumnSpec>,
+    /// Design column names, `column` or `column=level`, in design order.
+    pub feature_names: Vec<String>,
+    /// `n_rows x n_features`, row-major, original units, missing cells already filled.
+    pub x: Array2<f64>,
+    /// 1.0 for the positive label, 0.0 for the negative.
+    pub y: Array1<f64>,
+    pub labels: Labels,
+    pub n_positive: usize,
+    pub n_negative: usize,
+    /// Rows left out by `--missing drop`.
+    pub rows_dropped: usize,
+    /// Notes for the user (cells filled by `--missing mean|median`, ID-like columns), printed
+    /// by `train` as warnings.
+    pub warnings: Vec<String>,
+}
+
+/// What the user asked for when choosing columns, labels and missing-value handling.
+#[derive(Debug, Clone, Default)]
+pub struct TrainingSelection<'a> {
+    pub target: &'a str,
+    pub features: Option<&'a [String]>,
+    pub exclude: &'a [String],
+    pub positive: Option<&'a str>,
+    pub missing: MissingPolicy,
+    pub markers: Markers,
+}
+
+/// Code of a missing categorical cell while reading.
+const MISSING_CODE: u32 = u32::MAX;
+
+/// Values of one feature column while reading; missing cells are `NaN` / `MISSING_CODE`.
+enum ColumnValues {
+    /// No present cell seen yet (the column's type is decided by its first present cell).
+    Undecided {
+        missing: usize,
+    },
+    Numeric(Vec<f64>),
+    Categorical {
+        codes: Vec<u32>,
+        levels: Vec<String>,
+        index: HashMap<String, u32>,
+        /// Present cells kept, and how many of them look like numbers.
+        present: usize,
+        number_like: usize,
+        /// The first kept cell that is not a finite number, and its line.
+        first_bad: Option<(u64, String)>,
+    },
+}
+
+/// What a cell of a text column looks like (see the module doc).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Looks {
+    Finite,
+    NumberLike,
+    Text,
+}
+
+fn looks(cell: &str) -> Looks {
+    let t = cell.trim();
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => Looks::Finite,
+        Ok(_) => Looks::NumberLike,
+        Err(_) => {
+            let without_controls: String = t.chars().filter(|c| !c.is_control()).collect();
+            let junk_number =
+                without_controls.len() < t.len() && without_controls.trim().parse::<f64>().is_ok();
+            if junk_number || looks_separated(t) {
+                Looks::NumberLike
+            } else {
+                Looks::Text
+            }
+        }
+    }
+}
+
+/// One parsed cell of the current record, before the row is accepted.
+#[derive(Clone, Copy)]
+enum Cell {
+    Missing,
+    Number(f64),
+    Level(u32, Looks),
+}
+
+/// Reads a whole training CSV into a design matrix, checking every cell.
+pub fn read_training(
+    source: Source,
+    delimiter: u8,
+    selection: &TrainingSelection,
+) -> Result<TrainingData> {
+    let (file, mut reader) = source.csv_reader(delimiter);
+    read_training_from(&file, &mut reader, selection)
+}
+
+/// Reads training data from a CSV reader made by [`super::input::csv_reader`]; `file` names it
+/// in messages.
+pub fn read_training_from<R: Read>(
+    file: &str,
+    reader: &mut csv::Reader<Tracked<R>>,
+    selection: &TrainingSelection,
+) -> Result<TrainingData> {
+    let header = read_tracked_header(file, reader)?;
+    let target = selection.target;
+    let selected = select_features(file, &header, target, selection.features, selection.exclude)?;
+    let target_index = header
+        .iter()
+        .position(|h| h == target)
+        .expect("checked by select_features");
+    let policy = selection.missing;
+    let markers = &selection.markers;
+
+    let mut values: Vec<ColumnValues> = selected
+        .iter()
+        .map(|_| ColumnValues::Undecided { missing: 0 })
+        .collect();
+    let mut seen_labels: Vec<String> = Vec::with_capacity(2);
+    let mut label_codes: Vec<u8> = Vec::new();
+    let mut row: Vec<Cell> = Vec::with_capacity(selected.len());
+    let mut new_levels: Vec<usize> = Vec::new();
+    let mut rows_dropped = 0;
+    // Dropped rows missing each feature column (by position), and missing the target.
+    let mut dropped_by = vec![0usize; selected.len()];
+    let mut dropped_for_label = 0usize;
+    let mut record = csv::StringRecord::new();
+    while let Some(line) = next_record(file, reader, &mut record)? {
+        let at = |column: &str, kind: DataErrorKind| -> DataError {
+            DataError::new(Location::cell(file, line, column), kind)
+        };
+        for &col in selected.iter().chain([&target_index]) {
+            let bytes = record[col].len();
+            if bytes > MAX_CELL_BYTES {
+                let kind = DataErrorKind::CellTooLong {
+                    bytes,
+                    limit: MAX_CELL_BYTES,
+                };
+                return Err(at(&header[col], kind).into());
+            }
+        }
+
+        let label_cell = &record[target_index];
+        if markers.is_missing(label_cell) {
+            if policy == MissingPolicy::Drop {
+                rows_dropped += 1;
+                dropped_for_label += 1;
+                continue;
+            }
+            let hint =
+                "every training row needs a label; use --missing drop to leave such rows out";
+            let kind = DataErrorKind::MissingValue {
+                found: label_cell.to_string(),
+                hint: hint.to_string(),
+            };
+            return Err(at(target, kind).into());
+        }
+        let label = label_cell.trim();
+
+        // Parse the whole row first, so a dropped row leaves no trace in any column.
+        row.clear();
+        let mut any_missing = false;
+        new_levels.clear();
+        for (position, (column, &col)) in values.iter_mut().zip(&selected).enumerate() {
+            let cell = &record[col];
+            if markers.is_missing(cell) {
+                if policy == MissingPolicy::Error {
+                    let kind = DataErrorKind::MissingValue {
+                        found: cell.to_string(),
+                        hint: policy.training_hint().to_string(),
+                    };
+                    return Err(at(&header[col], kind).into());
+                }
+                any_missing = true;
+                row.push(Cell::Missing);
+                continue;
+            }
+            if let ColumnValues::Undecided { missing } = *column {
+                // The first present cell decides the column's type.
+                *column = if parse_number(cell).is_ok() {
+                    ColumnValues::Numeric(vec![f64::NAN; missing])
+                } else {
+                    ColumnValues::Categorical {
+                        codes: vec![MISSING_CODE; missing],
+                        levels: Vec::new(),
+                        index: HashMap::new(),
+                        present: 0,
+                        number_like: 0,
+                        first_bad: None,
+                    }
+                };
+            }
+            row.push(match column {
+                ColumnValues::Numeric(_) => {
+                    Cell::Number(parse_number(cell).map_err(|k| at(&header[col], k))?)
+                }
+                ColumnValues::Categorical { levels, index, .. } => {
+                    let level = cell.trim();
+                    let code = match index.get(level) {
+                        Some(&c) => c,
+                        None => {
+                            let c = levels.len() as u32;
+                            levels.push(level.to_string());
+                            index.insert(level.to_string(), c);
+                            new_levels.push(position);
+                            c
+                        }
+                    };
+                    Cell::Level(code, looks(level))
+                }
+                ColumnValues::Undecided { .. } => unreachable!("decided above"),
+            });
+        }
+        if any_missing && policy == MissingPolicy::Drop {
+            // A level seen only in a dropped row was not seen in training: take it back.
+            for &position in &new_levels {
+                if let ColumnValues::Categorical { levels, index, .. } = &mut values[position] {
+                    if let Some(level) = levels.pop() {
+                        index.remove(&level);
+                    }
+                }
+            }
+            rows_dropped += 1;
+            for (count, cell) in dropped_by.iter_mut().zip(&row) {
+                *count += usize::from(matches!(cell, Cell::Missing));
+            }
+            continue;
+        }
+
+        let code = match seen_labels.iter().position(|l| l == label) {
+            Some(c) => c,
+            None if seen_labels.len() < 2 => {
+                seen_labels.push(label.to_string());
+                seen_labels.len() - 1
+            }
+            None => {
+                let mut labels = seen_labels.clone();
+                labels.push(label.to_string());
+                return Err(at(target, DataErrorKind::TooManyLabels { labels }).into());
+            }
+        };
+        label_codes.push(code as u8);
+        for ((column, cell), &col) in values.iter_mut().zip(&row).zip(&selected) {
+            match (column, *cell) {
+                (ColumnValues::Undecided { missing }, _) => *missing += 1,
+                (ColumnValues::Numeric(v), Cell::Number(x)) => v.push(x),
+                (ColumnValues::Numeric(v), _) => v.push(f64::NAN),
+                (
+                    ColumnValues::Categorical {
+                        codes,
+                        present,
+                        number_like,
+                        first_bad,
+                        ..
+                    },
+                    Cell::Level(c, looks),
+                ) => {
+                    codes.push(c);
+                    *present += 1;
+                    *number_like += usize::from(looks != Looks::Text);
+                    if looks != Looks::Finite && first_bad.is_none() {
+                        *first_bad = Some((line, record[col].to_string()));
+                    }
+                }
+                (ColumnValues::Categorical { codes, .. }, _) => codes.push(MISSING_CODE),
+            }
+        }
+    }
+
+    let n_rows = label_codes.len();
+    if n_rows == 0 && rows_dropped > 0 {
+        let mut columns: Vec<(String, usize)> = Vec::new();
+        if dropped_for_label > 0 {
+            columns.push((target.to_string(), dropped_for_label));
+        }
+        for (&col, &n) in selected.iter().zip(&dropped_by) {
+            if n > 0 {
+                columns.push((header[col].clone(), n));
+            }
+        }
+        let kind = DataErrorKind::AllRowsDropped {
+            rows: rows_dropped,
+            columns,
+        };
+        return Err(DataError::new(Location::file(file), kind).into());
+    }
+    if n_rows == 0 {
+        return Err(DataError::new(Location::file(file), DataErrorKind::NoDataRows).into());
+    }
+    // A text column whose cells are mostly numbers is a numeric column with bad cells.
+    for (column, &col) in values.iter().zip(&selected) {
+        if let ColumnValues::Categorical {
+            present,
+            number_like,
+            first_bad: Some((line, value)),
+            ..
+        } = column
+        {
+            if 2 * number_like > *present {
+                let kind = DataErrorKind::MostlyNumeric {
+                    value: value.clone(),
+                    numbers: *number_like,
+                    present: *present,
+                };
+                return Err(DataError::new(Location::cell(file, *line, &header[col]), kind).into());
+            }
+        }
+    }
+    let target_location = Location {
+        file: file.to_string(),
+        line: None,
+        column: Some(target.to_string()),
+    };
+    if seen_labels.len() < 2 {
+        let label = seen_labels.pop().unwrap_or_default();
+        return Err(DataError::new(target_location, DataErrorKind::OneClass { label }).into());
+    }
+    let seen = [seen_labels[0].clone(), seen_labels[1].clone()];
+    if seen[0].to_lowercase() == seen[1].to_lowercase() {
+        return Err(DataError::new(
+            target_location,
+            DataErrorKind::LabelsDifferOnlyByCase { labels: seen },
+        )
+        .into());
+    }
+    let labels = Labels::choose(seen, selection.positive)
+        .map_err(|kind| DataError::new(target_location, kind))?;
+    let positive_code = u8::from(seen_labels[1] == labels.positive);
+    let y: Array1<f64> = label_codes
+        .iter()
+        .map(|&c| f64::from(u8::from(c == positive_code)))
+        .collect();
+    let n_positive = y.iter().filter(|&&v| v == 1.0).count();
+
+    // Columns in file order; categorical levels sorted so the model does not depend on row
+    // order; missing cells filled with the statistic the policy names.
+    let mut columns = Vec::with_capacity(selected.len());
+    let mut encoded: Vec<ColumnValues> = Vec::with_capacity(selected.len());
+    let mut filled: Vec<String> = Vec::new();
+    for (column, &col) in values.into_iter().zip(&selected) {
+        let name = &header[col];
+        let no_values = || -> Error {
+            DataError::new(
+                Location {
+                    file: file.to_string(),
+                    line: None,
+                    column: Some(name.clone()),
+                },
+                DataErrorKind::NoValues,
+            )
+            .into()
+        };
+        let (kind, column) = match column {
+            ColumnValues::Undecided { .. } => return Err(no_values()),
+            ColumnValues::Numeric(mut v) => {
+                let fill = match policy {
+                    MissingPolicy::Mean => Some(mean_of_present(&v).ok_or_else(no_values)?),
+                    MissingPolicy::Median => Some(median_of_present(&v).ok_or_else(no_values)?),
+                    MissingPolicy::Error | MissingPolicy::Drop => None,
+                };
+                if let Some(f) = fill {
+                    let n = v.iter().filter(|x| x.is_nan()).count();
+                    if n > 0 {
+                        filled.push(format!("{} cell(s) of {} with {f}", n, shown(name)));
+                    }
+                    v.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = f);
+                }
+                (ColumnKind::Numeric { fill }, ColumnValues::Numeric(v))
+            }
+            ColumnValues::Categorical { codes, levels, .. } => {
+                let mut order: Vec<u32> = (0..levels.len() as u32).collect();
+                order.sort_by(|&a, &b| levels[a as usize].cmp(&levels[b as usize]));
+                let mut remap = vec![0u32; levels.len()];
+                for (new, &old) in order.iter().enumerate() {
+                    remap[old as usize] = new as u32;
+                }
+                let mut codes: Vec<u32> = codes
+                    .into_iter()
+                    .map(|c| {
+                        if c == MISSING_CODE {
+                            c
+                        } else {
+                            remap[c as usize]
+                        }
+                    })
+                    .collect();
+                let sorted: Vec<String> =
+                    order.iter().map(|&o| levels[o as usize].clone()).collect();
+                let fill = if policy.imputes() {
+                    let mode = mode_of_present(&codes, sorted.len()).ok_or_else(no_values)?;
+                    let n = codes.iter().filter(|c| **c == MISSING_CODE).count();
+                    if n > 0 {
+                        filled.push(format!(
+                            "{n} cell(s) of {} with the most frequent level {}",
+                            shown(name),
+                            shown(&sorted[mode as usize])
+                        ));
+                    }
+                    codes
+                        .iter_mut()
+                        .filter(|c| **c == MISSING_CODE)
+                        .for_each(|c| *c = mode);
+                    Some(sorted[mode as usize].clone())
+                } else {
+                    None
+                };
+                (
+                    ColumnKind::Categorical {
+                        levels: sorted,
+                        fill,
+                    },
+                    ColumnValues::Categorical {
+                        codes,
+                        levels: Vec::new(),
+                        index: HashMap::new(),
+                        present: 0,
+                        number_like: 0,
+                        first_bad: None,
+                    },
+                )
+            }
+        };
+        columns.push(ColumnSpec {
+            name: name.clone(),
+            kind,
+        });
+        encoded.push(column);
+    }
+    let mut warnings = level_checks(file, &columns, n_rows)?;
+    if !filled.is_empty() {
+        warnings.push(format!(
+            "--missing {} filled {}",
+            policy.name(),
+            filled.join(", ")
+        ));
+    }
+    let feature_names: Vec<String> = columns.iter().flat_map(ColumnSpec::design_names).collect();
+    let n_features = feature_names.len();
+    let mut x = Array2::<f64>::zeros((n_rows, n_features));
+    let mut offset = 0;
+    for (spec, column) in columns.iter().zip(&encoded) {
+        match column {
+            ColumnValues::Numeric(v) => {
+                for (i, &value) in v.iter().enumerate() {
+                    x[[i, offset]] = value;
+                }
+            }
+            ColumnValues::Categorical { codes, .. } => {
+                for (i, &code) in codes.iter().enumerate() {
+                    x[[i, offset + code as usize]] = 1.0;
+                }
+            }
+            ColumnValues::Undecided { .. } => unreachable!("rejected above"),
+        }
+        offset += spec.width();
+    }
+
+    Ok(TrainingData {
+        source: file.to_string(),
+        target: target.to_string(),
+        columns,
+        feature_names,
+        x,
+        y,
+        labels,
+        n_positive,
+        n_negative: n_rows - n_positive,
+        rows_dropped,
+        warnings,
+    })
+}
+
+/// Warnings for categorical columns with many levels for their rows (an ID, a date, free
+/// text), and the refusal of columns beyond [`MAX_LEVELS`] or a one-hot block beyond
+/// [`MAX_ONE_HOT_BYTES`], decided before the design matrix is allocated.
+fn level_checks(file: &str, columns: &[ColumnSpec], n_rows: usize) -> Result<Vec<String>> {
+    let categorical = || {
+        columns.iter().filter_map(|c| match &c.kind {
+            ColumnKind::Categorical { levels, .. } => Some((c, levels.len())),
+            ColumnKind::Numeric { .. } => None,
+        })
+    };
+    let refuse = |column: &ColumnSpec, levels: usize, why: String| -> Error {
+        let location = Location {
+            file: file.to_string(),
+            line: None,
+            column: Some(column.name.clone()),
+        };
+        let kind = DataErrorKind::TooManyLevels {
+            levels,
+            rows: n_rows,
+            why,
+        };
+        DataError::new(location, kind).into()
+    };
+    if let Some((column, levels)) = categorical().find(|&(_, n)| n > MAX_LEVELS) {
+        let why = format!("the limit is {MAX_LEVELS} levels per column");
+        return Err(refuse(column, levels, why));
+    }
+    let one_hot: u64 = categorical().map(|(_, n)| n as u64).sum();
+    let bytes = one_hot.saturating_mul(n_rows as u64).saturating_mul(8);
+    if bytes > MAX_ONE_HOT_BYTES {
+        let (column, levels) = categorical()
+            .max_by_key(|&(_, n)| n)
+            .expect("one-hot columns exist");
+        let why = format!(
+            "the dense one-hot matrix would take {:.1} GiB, more than the {} GiB limit",
+            bytes as f64 / f64::from(1u32 << 30),
+            MAX_ONE_HOT_BYTES >> 30
+        );
+        return Err(refuse(column, levels, why));
+    }
+    Ok(categorical()
+        .filter(|&(_, n)| n > 1000 || (n > LEVELS_WARNING && n * ROWS_PER_LEVEL_WARNING > n_rows))
+        .map(|(column, n)| {
+            format!(
+                "column {} has {n} distinct values over {n_rows} rows, one-hot encoded as {n} \
+                 columns; it looks like an ID, a date or free text: consider --exclude {}",
+                shown(&column.name),
+                shown(&column.name)
+            )
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_like_cells_are_told_from_text() {
+        for cell in ["1", " 2.5 ", "-0"] {
+            assert!(looks(cell) == Looks::Finite, "{cell:?}");
+        }
+        for cell in [
+            "inf",
+            "-Infinity",
+            "nan",
+            "1e400",
+            "1\0",
+            "\u{1}7",
+            "3,5",
+            "21,800",
+        ] {
+            assert!(looks(cell) == Looks::NumberLike, "{cell:?}");
+        }
+        for cell in ["red", "1st", "A1", "\0", "1-2", "$5"] {
+            assert!(looks(cell) == Looks::Text, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn level_limits_are_checked_from_the_level_counts() {
+        let column = |n: usize| ColumnSpec {
+            name: "id".into(),
+            kind: ColumnKind::Categorical {
+                levels: (0..n).map(|i| i.to_string()).collect(),
+                fill: None,
+            },
+        };
+        assert!(level_checks("f", &[column(20)], 40).unwrap().is_empty());
+        let warned = level_checks("f", &[column(30)], 100).unwrap();
+        assert!(
+            warned[0].contains("30 distinct values over 100 rows"),
+            "{warned:?}"
+        );
+        assert!(level_checks("f", &[column(30)], 1000).unwrap().is_empty());
+        let err = level_checks("f", &[column(MAX_LEVELS + 1)], 20_000).unwrap_err();
+        assert!(err.to_string().contains("limit is 10000 levels"), "{err}");
+        // 4,000 levels x 70,000 rows x 8 bytes = 2.1 GiB.
+        let err = level_checks("f", &[column(4000)], 70_000).unwrap_err();
+        assert!(err.to_string().contains("2.1 GiB"), "{err}");
+    }
+
+    fn read(csv_text: &str, selection: &TrainingSelection) -> Result<TrainingData> {
+        let mut reader = crate::data::input::csv_reader(csv_text.as_bytes(), b',');
+        read_training_from("t.csv", &mut reader, selection)
+    }
+
+    fn target_y() -> TrainingSelection<'static> {
+        TrainingSelection {
+            target: "y",
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn string_columns_are_one_hot_encoded_with_sorted_levels() {
+        let data = read("a,c,y\n1,red,1\n2,blue,0\n3,red,0\n", &target_y()).unwrap();
+        assert_eq!(data.feature_names, vec!["a", "c=blue", "c=red"]);
+        assert_eq!(data.x.row(0).to_vec(), vec![1.0, 0.0, 1.0]);
+        assert_eq!(data.x.row(1).to_vec(), vec![2.0, 1.0, 0.0]);
+        assert_eq!(data.y.to_vec(), vec![1.0, 0.0, 0.0]);
+        assert_eq!((data.n_positive, data.n_negative), (1, 2));
+    }
+
+    #[test]
+    fn bad_cell_is_reported_at_its_physical_line_and_column() {
+        let text = "a,b,y\n1,\"x\ny\",1\n2,3,0\n";
+        // b's first cell is text, so b is categorical; a is numeric.
+        let data = read(text, &target_y()).unwrap();
+        assert_eq!(data.feature_names, vec!["a", "b=3", "b=x\ny"]);
+        let err = read("a,b,y\n1,2,1\n\"q\nr\",3,0\nzz,4,1\n", &target_y()).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("line 3") && text.contains("\"a\""), "{text}");
+        let err = read("a,b,y\n1,2,1\n2,3,0\n4,abc,1\n", &target_y()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv: line 4, column \"b\": expected a number (the column is numeric), found \"abc\""
+        );
+    }
+
+    #[test]
+    fn label_problems_are_typed() {
+        let err = read("a,y\n1,1\n2,1\n", &target_y()).unwrap_err();
+        assert!(
+            matches!(err, crate::error::Error::Data(e) if matches!(e.kind, DataErrorKind::OneClass { .. }))
+        );
+        let err = read("a,y\n1,yes\n2,no\n3,Yes\n", &target_y()).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("line 4") && text.contains("letter case"),
+            "{text}"
+        );
+        let err = read("a,y\n1,\n2,1\n", &target_y()).unwrap_err();
+        assert!(err.to_string().contains("line 2, column \"y\""));
+        let err = read("a,y\n1,Yes\n2,yes\n", &target_y()).unwrap_err();
+        assert!(
+            matches!(err, Error::Data(e) if matches!(e.kind, DataErrorKind::LabelsDifferOnlyByCase { .. }))
+        );
+    }
+
+    fn with_policy(policy: MissingPolicy) -> TrainingSelection<'static> {
+        TrainingSelection {
+            target: "y",
+            missing: policy,
+            ..Default::default()
+        }
+    }
+
+    const WITH_GAPS: &str = "a,c,y\nNA,red,1\n2,,0\n4,blue,1\n9,blue,0\n";
+
+    #[test]
+    fn missing_cells_are_errors_by_default_with_advice() {
+        let err = read(WITH_GAPS, &target_y()).unwrap_err().to_string();
+        assert!(
+            err.contains("line 2, column \"a\": found \"NA\", a missing-value marker"),
+            "{err}"
+        );
+        assert!(err.contains("--missing"), "{err}");
+    }
+
+    #[test]
+    fn drop_leaves_out_rows_with_missing_cells() {
+        let data = read(WITH_GAPS, &with_policy(MissingPolicy::Drop)).unwrap();
+        assert_eq!(data.rows_dropped, 2);
+        assert_eq!(data.x.column(0).to_vec(), vec![4.0, 9.0]);
+        // Only blue remains among present rows.
+        assert_eq!(data.feature_names, vec!["a", "c=blue"]);
+    }
+
+    #[test]
+    fn mean_and_median_fill_numeric_cells_and_the_mode_fills_categories() {
+        let data = read(WITH_GAPS, &with_policy(MissingPolicy::Mean)).unwrap();
+        assert_eq!(data.x.column(0).to_vec(), vec![5.0, 2.0, 4.0, 9.0]);
+        assert_eq!(
+            data.columns[0].kind,
+            ColumnKind::Numeric { fill: Some(5.0) }
+        );
+        // blue appears twice, red once: the missing cell becomes blue.
+        assert_eq!(data.x.row(1).to_vec(), vec![2.0, 1.0, 0.0]);
+        assert!(
+            matches!(&data.columns[1].kind, ColumnKind::Categorical { fill: Some(f), .. } if f == "blue")
+        );
+        let data = read(WITH_GAPS, &with_policy(MissingPolicy::Median)).unwrap();
+        assert_eq!(data.x[[0, 0]], 4.0);
+        let err = read("a,b,y\nNA,1,1\n,2,0\n", &with_policy(MissingPolicy::Mean)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("every cell of this column is missing"),
+            "{err}"
+        );
+    }
+}
