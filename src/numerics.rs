@@ -1124,7 +1124,9 @@ mod tests {
             }
         }
         let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-        for _ in 0..200_000 {
+        // 50,000 random scores here (12 million were measured once, see the slice docs): the
+        // dense grids above cover every binade and switch point, and the suite stays quick.
+        for _ in 0..50_000 {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;

@@ -279,7 +279,7 @@ impl<'a> Objective<'a> {
     /// Objective value at `theta`, with its gradient written into `grad`.
     ///
     /// One fused pass over the rows (the dominant cost of every solver): for each block of
-    /// [`BLOCK_ROWS`] rows, the scores, then loss and residual `s(z) - y`, then the residuals
+    /// `exec.block_rows` rows ([`BLOCK_ROWS`] by default), the scores, then loss and residual `s(z) - y`, then the residuals
     /// times the rows added into a per-block gradient. Blocks are shared out among threads and
     /// their partial sums added in block order, so the result is bit-identical whatever the
     /// number of threads.

@@ -1,4 +1,4 @@
-//! Small dense linear algebra for the solvers, on top of faer: a Cholesky factorisation of the
+//! Small dense linear algebra for the solvers, on top of nalgebra: a Cholesky factorisation of the
 //! diagonally scaled matrix (with an added-identity fallback for matrices that are singular or
 //! indefinite in floating point) and a symmetric eigen-decomposition.
 //!
@@ -13,8 +13,7 @@
 //! Nocedal & Wright, *Numerical Optimization*, 2nd ed., Alg. 3.3 (Cholesky with added multiple of
 //! the identity); Marquardt (1963) for damping proportional to the diagonal.
 
-use faer::linalg::solvers::{Llt, Solve};
-use faer::{Mat, Side};
+use nalgebra::{DMatrix, DVector};
 use ndarray::{Array2, ArrayView2};
 
 /// Relative size below which a Cholesky pivot of the scaled matrix counts as zero.
@@ -38,7 +37,7 @@ pub struct NotPositiveDefinite {
 pub struct Cholesky {
     /// `s_i = a_ii^-1/2` (1 where `a_ii` is not positive).
     scale: Vec<f64>,
-    llt: Llt<f64>,
+    llt: nalgebra::Cholesky<f64, nalgebra::Dyn>,
 }
 
 impl std::fmt::Debug for Cholesky {
@@ -76,20 +75,19 @@ impl Cholesky {
         assert_eq!(n, a.ncols(), "Cholesky needs a square matrix");
         let scale = unit_diagonal_scale(a);
         let lower = |i: usize, j: usize| if i >= j { a[[i, j]] } else { a[[j, i]] };
-        let m = Mat::<f64>::from_fn(n, n, |i, j| {
+        let m = DMatrix::<f64>::from_fn(n, n, |i, j| {
             lower(i, j) * scale[i] * scale[j] + if i == j { shift } else { 0.0 }
         });
         if let Some(j) = (0..n).find(|&j| (0..n).any(|i| !m[(i, j)].is_finite())) {
             return Err(NotPositiveDefinite { column: j });
         }
         let max_diag = (0..n).map(|i| m[(i, i)].abs()).fold(0.0_f64, f64::max);
-        let floor = PIVOT_RTOL * max_diag;
-        let llt = m.llt(Side::Lower).map_err(|e| match e {
-            faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index } => {
-                NotPositiveDefinite { column: index }
-            }
-        })?;
-        let l = llt.L();
+        let floor = (PIVOT_RTOL * max_diag).max(f64::MIN_POSITIVE);
+        // A pivot that is not positive is replaced by a tiny one so that the factorisation runs
+        // to the end; the first pivot under the floor then names the failing column.
+        let llt = nalgebra::Cholesky::new_with_substitute(m, f64::MIN_POSITIVE)
+            .ok_or(NotPositiveDefinite { column: 0 })?;
+        let l = llt.l_dirty();
         let too_small = |j: usize| {
             let pivot = l[(j, j)] * l[(j, j)];
             pivot.is_nan() || pivot <= floor
@@ -107,7 +105,7 @@ impl Cholesky {
 
     /// A lower-triangular `L` with `A = L L^T` (for the unshifted factorisation).
     pub fn lower(&self) -> Array2<f64> {
-        let l = self.llt.L();
+        let l = self.llt.l_dirty();
         let n = self.dim();
         Array2::from_shape_fn((n, n), |(i, j)| {
             if i >= j {
@@ -122,10 +120,10 @@ impl Cholesky {
     pub fn solve_in_place(&self, b: &mut [f64]) {
         let n = self.dim();
         assert_eq!(b.len(), n, "right-hand side has the wrong length");
-        let mut rhs = Mat::<f64>::from_fn(n, 1, |i, _| b[i] * self.scale[i]);
-        self.llt.solve_in_place(rhs.as_mut());
+        let mut rhs = DVector::<f64>::from_fn(n, |i, _| b[i] * self.scale[i]);
+        self.llt.solve_mut(&mut rhs);
         for (i, v) in b.iter_mut().enumerate() {
-            *v = rhs[(i, 0)] * self.scale[i];
+            *v = rhs[i] * self.scale[i];
         }
     }
 
@@ -185,15 +183,12 @@ pub fn symmetric_eigen(a: ArrayView2<f64>) -> (Vec<f64>, Array2<f64>) {
         return (vec![f64::NAN; n], Array2::from_elem((n, n), f64::NAN));
     }
     let lower = |i: usize, j: usize| if i >= j { a[[i, j]] } else { a[[j, i]] };
-    let m = Mat::<f64>::from_fn(n, n, lower);
-    match m.self_adjoint_eigen(Side::Lower) {
-        Ok(evd) => {
-            let (s, u) = (evd.S(), evd.U());
-            let values = (0..n).map(|i| s[i]).collect();
-            (values, Array2::from_shape_fn((n, n), |(i, j)| u[(i, j)]))
-        }
-        Err(_) => (vec![f64::NAN; n], Array2::from_elem((n, n), f64::NAN)),
-    }
+    let eigen = DMatrix::<f64>::from_fn(n, n, lower).symmetric_eigen();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&i, &j| eigen.eigenvalues[i].total_cmp(&eigen.eigenvalues[j]));
+    let values = order.iter().map(|&i| eigen.eigenvalues[i]).collect();
+    let vectors = Array2::from_shape_fn((n, n), |(i, j)| eigen.eigenvectors[(i, order[j])]);
+    (values, vectors)
 }
 
 /// Dot product of two equally long slices.

@@ -1,7 +1,9 @@
 //! Newton's method (equivalently IRLS for the logistic log-likelihood) with a line search.
 //!
 //! Each iteration solves `H d = -g` with the exact Hessian from [`Objective::hessian`] by a
-//! Cholesky factorisation (never an explicit inverse) and then backtracks from the unit step
+//! Cholesky factorisation of the diagonally scaled Hessian (so that columns in very different
+//! units, as without standardisation, are not mistaken for a singular matrix; never an explicit
+//! inverse) and then backtracks from the unit step
 //! (Nocedal & Wright, *Numerical Optimization*, 2nd ed., Sec. 3.3 and Alg. 3.1). Near the
 //! optimum the unit step is always accepted and convergence is quadratic (N&W Thm. 3.6), so the
 //! reference problems need 6-13 iterations.
@@ -9,8 +11,8 @@
 //! The Hessian is positive semi-definite; it is singular when `l2 = 0` and the design has an exact
 //! collinearity (a duplicated column, a constant column beside the intercept, all levels of a
 //! one-hot encoded column), and nearly singular under separation. Then the factorisation is
-//! retried on `H + tau I` with growing `tau` (N&W Alg. 3.3, [`factor_with_ridge`]): a
-//! Levenberg-Marquardt-style damping that keeps `d` a descent direction. For a collinear design
+//! retried on `H + tau diag(H)` with growing `tau` (N&W Alg. 3.3 on the scaled matrix,
+//! [`factor_with_ridge`]): Marquardt's damping, which keeps `d` a descent direction. For a collinear design
 //! the gradient lies in the range of `H`, so the damped step is a good step within that range;
 //! the parameters along the null direction stay where they are (at zero from the start), which
 //! is the minimum-norm optimum.
@@ -29,7 +31,8 @@ const MAX_HALVINGS: usize = 60;
 /// and tests).
 #[derive(Debug, Clone, Default)]
 pub struct Newton {
-    /// The `tau` added to the Hessian diagonal in the last iteration (0 when none was needed).
+    /// The relative `tau` (times the Hessian's diagonal) added in the last iteration (0 when none
+    /// was needed).
     pub last_ridge: f64,
 }
 

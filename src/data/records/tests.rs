@@ -320,16 +320,13 @@ fn records_and_cells_over_the_limits_are_refused_without_reading_on() {
         .read(&mut csv::StringRecord::new())
         .unwrap_err()
         .to_string();
-    assert!(
-        err.starts_with("commas: line 2: a record longer"),
-        "{err}"
-    );
+    assert!(err.starts_with("commas: line 2: a record longer"), "{err}");
     let mut text = b"a,b\n1,".to_vec();
     text.extend(std::iter::repeat_n(b'0', MAX_CELL_BYTES));
     text.extend_from_slice(b"1\n");
     let err = read_all(&text).unwrap_err().to_string();
     assert!(
-        err.starts_with("t.csv: line 2, column \"b\": the cell is 1048577 bytes"),
+        err.starts_with("t.csv: line 2, column \"b\": a cell of 1048577 bytes"),
         "{err}"
     );
     assert!(!for_each_plain_record(&text[4..], 2, b',', |_| true));
