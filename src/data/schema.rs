@@ -1,6 +1,8 @@
 //! Column roles from the header: which column is the target, which are features; the two
 //! labels and which one is positive.
 
+use std::collections::HashSet;
+
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
 
 /// The two classes of a binary target, by their original text.
@@ -89,8 +91,13 @@ pub fn select_features(
         }
         return Err(missing(vec![target.to_string()]));
     }
+    // Sets, not list scans: a header or a --features list may have 100,000 names.
+    let in_header: HashSet<&str> = header.iter().map(String::as_str).collect();
     let named = features.unwrap_or(&[]).iter().chain(exclude);
-    let unknown: Vec<String> = named.filter(|n| !header.contains(n)).cloned().collect();
+    let unknown: Vec<String> = named
+        .filter(|n| !in_header.contains(n.as_str()))
+        .cloned()
+        .collect();
     if !unknown.is_empty() {
         return Err(missing(unknown));
     }
@@ -101,12 +108,14 @@ pub fn select_features(
             )));
         }
     }
+    let wanted: Option<HashSet<&str>> = features.map(|f| f.iter().map(String::as_str).collect());
+    let excluded: HashSet<&str> = exclude.iter().map(String::as_str).collect();
     let selected: Vec<usize> = header
         .iter()
         .enumerate()
         .filter(|(_, name)| *name != target)
-        .filter(|(_, name)| features.is_none_or(|f| f.contains(name)))
-        .filter(|(_, name)| !exclude.contains(name))
+        .filter(|(_, name)| wanted.as_ref().is_none_or(|f| f.contains(name.as_str())))
+        .filter(|(_, name)| !excluded.contains(name.as_str()))
         .map(|(i, _)| i)
         .collect();
     if selected.is_empty() {
