@@ -136,6 +136,8 @@ pub enum DataErrorKind {
     },
     /// The linear score has no defined value: terms beyond the range of f64 cancel.
     ScoreUndefined { columns: Vec<String> },
+    /// The exact linear score is beyond the range of f64 (its terms are too large).
+    ScoreOutOfRange { columns: Vec<String> },
 }
 
 /// Advice for a cell that looks like a number written with a decimal comma or thousands
@@ -372,6 +374,12 @@ impl fmt::Display for DataErrorKind {
                 f,
                 "the linear score is undefined: the terms of {} exceed the range of a 64-bit \
                  float and cancel, so the probability could be anything; check these values",
+                quoted_list(columns)
+            ),
+            ScoreOutOfRange { columns } => write!(
+                f,
+                "the linear score is beyond the range of a 64-bit float (|z| > 1.8e308): the \
+                 terms of {} are too large; check these values",
                 quoted_list(columns)
             ),
         }

@@ -387,7 +387,7 @@ fn score_of_inf_minus_inf_is_an_error_naming_the_row_in_predict_and_eval() {
 }
 
 #[test]
-fn score_beyond_f64_range_takes_the_probability_of_its_exact_sign() {
+fn a_score_beyond_f64_range_is_an_error_and_an_overflowing_sum_gets_its_exact_value() {
     let dir = Dir::new();
     model(
         &dir,
@@ -396,27 +396,29 @@ fn score_beyond_f64_range_takes_the_probability_of_its_exact_sign() {
         0.0,
         None,
     );
-    // The plain left-to-right sum of the last row overflows to +inf (1e308 + 1e308), but the
+    // The plain left-to-right sum of the second row overflows to +inf (1e308 + 1e308), but the
     // exact score is -5e307: probability 0, not 1.
     let text = "a,b,c,d,y\n\
-                1e308,1e308,1e308,1,1\n\
-                -1e308,-1e308,-1e308,1,0\n\
+                1,2,-4,0,1\n\
                 1e308,1e308,-1e308,-1.5e308,0\n";
     dir.write("big.csv", text);
     let out = dir.run(&["predict", "m.json", "big.csv"]).ok().stdout();
-    assert_eq!(probabilities(&out), vec![1.0, 0.0, 0.0]);
-    let (_, rows) = parse_csv(&out);
-    let labels: Vec<&str> = rows.iter().map(|r| r[1].as_str()).collect();
-    assert_eq!(labels, ["1", "0", "0"]);
-    // eval keeps every row: all three are classified correctly with certainty.
+    assert_eq!(probabilities(&out), vec![sigmoid(-1.0), 0.0]);
+    // eval keeps every row.
     let eval = dir
         .run(&["eval", "m.json", "big.csv", "--json"])
         .ok()
         .stdout();
     let m: Value = serde_json::from_str(&eval).unwrap();
-    assert_eq!(m["n"], 3);
-    assert_eq!(m["calibration"]["n"], 3);
-    assert_eq!(m["accuracy"], 1.0);
+    assert_eq!(m["n"], 2);
+    assert_eq!(m["calibration"]["n"], 2);
+    // An exact score beyond f64's range (3e308) is not a number: an error naming the line.
+    dir.write("huge.csv", "a,b,c,d,y\n1,2,3,4,1\n1e308,1e308,1e308,1,1\n");
+    for command in ["predict", "eval"] {
+        dir.run(&[command, "m.json", "huge.csv"])
+            .expect_code(2)
+            .stderr_has(&["huge.csv: line 3:", "beyond the range", "\"a\""]);
+    }
     // Terms that cancel exactly leave the score undefined (1.0 printed 1 for this row).
     dir.write(
         "cancel.csv",

@@ -153,10 +153,12 @@ impl RowScorer {
     /// (`1e308 + 1e308 - 1e308 - 1e308` gives `+inf`; the exact score is 0). The rule: when the
     /// plain sum is not finite, it is recomputed with every term scaled by `2^-1100`, where no
     /// term or partial sum can overflow. If that sum is more than twice its rounding-error bound
-    /// (`n eps sum|t_j|`, plus underflow) away from 0, the exact score has its sign and is
-    /// beyond `2^970` in size, so its probability is exactly 0 or 1 in f64; the rescaled score
-    /// is returned (perhaps `+-inf`). Otherwise the terms cancel within rounding, the exact score
-    /// could be anything, and the row is an error naming the columns with the largest terms.
+    /// (`n eps sum|t_j|`, plus underflow) away from 0, its sign and size are the exact score's:
+    /// scaled back, it is returned when it is a finite f64, and is otherwise an error (a score
+    /// beyond f64's range is not a number we can print or trust, and nearly always comes from a
+    /// sentinel or garbage value). Otherwise the terms cancel within rounding, the exact score
+    /// could be anything, and the row is an error. Both errors name the columns with the
+    /// largest terms. So a score is always finite, and a non-finite one never reaches output.
     pub fn score(&self, record: &csv::StringRecord, line: u64) -> Result<f64> {
         let mut z = self.intercept;
         for term in &self.terms {
@@ -234,8 +236,10 @@ impl RowScorer {
         }
         let n = (self.terms.len() + 1) as f64;
         let bound = n * (f64::EPSILON * sum_abs + 4.0 * f64::from_bits(1));
-        if sum.abs() > 2.0 * bound {
-            return Ok(sum * SCALE_UP * SCALE_UP);
+        let known_sign = sum.abs() > 2.0 * bound;
+        let z = sum * SCALE_UP * SCALE_UP;
+        if known_sign && z.is_finite() {
+            return Ok(z);
         }
         let largest = sizes.iter().map(|s| s.1).fold(0.0, f64::max);
         let columns = sizes
@@ -243,7 +247,11 @@ impl RowScorer {
             .filter(|s| s.1 > 0.0 && s.1 >= largest / 16.0)
             .map(|s| self.header[s.0].clone())
             .collect();
-        let kind = DataErrorKind::ScoreUndefined { columns };
+        let kind = if known_sign {
+            DataErrorKind::ScoreOutOfRange { columns }
+        } else {
+            DataErrorKind::ScoreUndefined { columns }
+        };
         Err(DataError::new(Location::line(&self.file, line), kind).into())
     }
 
@@ -327,15 +335,21 @@ mod tests {
     }
 
     #[test]
-    fn an_overflowing_sum_is_rescaled_to_its_exact_value_or_sign() {
+    fn an_overflowing_sum_is_rescaled_to_its_exact_value_or_refused() {
         let s = scorer(&[1.0; 4], 0.0);
         // Left to right this is inf; exactly it is -5e307.
         let z = score(&s, &["1e308", "1e308", "-1e308", "-1.5e308"]).unwrap();
         assert!((z / -5e307 - 1.0).abs() < 1e-15, "{z}");
-        // Terms beyond f64::MAX: the exact score is beyond it too, with a known sign.
+        // Terms beyond f64::MAX whose exact sum is beyond it too: an error naming them.
         let s = scorer(&[10.0, 10.0], 1.0);
-        assert_eq!(score(&s, &["1e308", "1e308"]).unwrap(), f64::INFINITY);
-        assert_eq!(score(&s, &["-1e308", "-1e307"]).unwrap(), f64::NEG_INFINITY);
+        for cells in [["1e308", "1e308"], ["-1e308", "-1e307"]] {
+            let err = score(&s, &cells).unwrap_err().to_string();
+            assert!(
+                err.starts_with("s.csv: line 5: the linear score is beyond the range"),
+                "{err}"
+            );
+            assert!(err.contains("\"c0\""), "{err}");
+        }
         let z = score(&s, &["1e308", "-9e307"]).unwrap(); // exactly 1e308 + 1
         assert!((z / 1e308 - 1.0).abs() < 1e-15, "{z}");
     }
