@@ -417,6 +417,19 @@ fn a_one_column_header_with_semicolons_or_tabs_suggests_the_delimiter() {
     dir.run(&["eval", "m.json", "s.csv"])
         .expect_code(2)
         .stderr_has(&["s.csv: line 1, column \"y\"", "--delimiter ';'"]);
+    // predict too, naming the model's column, and --keep; a blank line before the header
+    // moves the header to line 2.
+    dir.run(&["predict", "m.json", "s.csv"])
+        .expect_code(2)
+        .stderr_has(&["s.csv: line 1, column \"a\"", "--delimiter ';'"]);
+    dir.write("s2.csv", "\na;b;y\n1;2;1\n");
+    dir.run(&["predict", "m.json", "s2.csv"])
+        .expect_code(2)
+        .stderr_has(&["s2.csv: line 2, column \"a\"", "--delimiter ';'"]);
+    dir.write("k.csv", "a,b\n1,2\n");
+    dir.run(&["predict", "m.json", "k.csv", "--keep", "id;x"])
+        .expect_code(2)
+        .stderr_has(&["k.csv: line 1, column \"id;x\""]);
 }
 
 #[test]

@@ -341,7 +341,7 @@ pub fn score_labelled(
     let target_index = header
         .iter()
         .position(|h| *h == target)
-        .ok_or_else(|| missing_columns(&file, &header, vec![target.clone()]))?;
+        .ok_or_else(|| missing_columns(&file, header_line, &header, vec![target.clone()]))?;
     let scorer = RowScorer::with_header_line(
         &file,
         header_line,

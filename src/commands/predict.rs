@@ -9,11 +9,11 @@ use std::io::{Read, Write};
 
 use crate::cli::PredictArgs;
 use crate::data::encode::RowScorer;
-use crate::data::input::{delimiter_for, Output, Source};
+use crate::data::input::{delimiter_for, missing_columns, Output, Source};
 use crate::data::limits::MAX_RECORD_BYTES;
 use crate::data::missing::Markers;
 use crate::data::records::{self, Records};
-use crate::error::{DataError, DataErrorKind, Error, Location, Result};
+use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::model::Model;
 use crate::numerics;
@@ -367,15 +367,7 @@ fn keep_indices(
         .cloned()
         .collect();
     if !missing.is_empty() {
-        return Err(DataError::new(
-            Location {
-                file: file.to_string(),
-                line: Some(header_line),
-                column: missing.first().cloned(),
-            },
-            DataErrorKind::MissingColumns { names: missing },
-        )
-        .into());
+        return Err(missing_columns(file, header_line, header, missing).into());
     }
     Ok(keep.iter().map(|k| position[k.as_str()]).collect())
 }

@@ -259,10 +259,15 @@ fn check_header(file: &str, header: &csv::StringRecord, line: u64) -> Result<Vec
 /// The error for columns a command needs that `header` lacks: when the header is one column
 /// whose name holds another delimiter (a semicolon- or tab-separated file read with commas),
 /// the message says so and suggests `--delimiter`.
-pub fn missing_columns(file: &str, header: &[String], names: Vec<String>) -> DataError {
+pub fn missing_columns(
+    file: &str,
+    header_line: u64,
+    header: &[String],
+    names: Vec<String>,
+) -> DataError {
     let location = Location {
         file: file.to_string(),
-        line: Some(1),
+        line: Some(header_line),
         column: names.first().cloned(),
     };
     let kind = match header {

@@ -73,8 +73,9 @@ pub fn select_features(
     features: Option<&[String]>,
     exclude: &[String],
 ) -> Result<Vec<usize>> {
-    let missing =
-        |names: Vec<String>| -> Error { super::input::missing_columns(file, header, names).into() };
+    let missing = |names: Vec<String>| -> Error {
+        super::input::missing_columns(file, 1, header, names).into()
+    };
     if !header.iter().any(|h| h == target) {
         if header.iter().all(|h| h.trim().parse::<f64>().is_ok()) {
             return Err(DataError::new(

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::encode::{parse_number, trim_ascii, ColumnKind, ColumnSpec};
+use super::input::missing_columns;
 use super::missing::{Markers, MissingPolicy};
 use crate::error::{DataError, DataErrorKind, Location, Result};
 
@@ -95,15 +96,7 @@ impl RowScorer {
             .map(|c| c.name.clone())
             .collect();
         if !missing.is_empty() {
-            return Err(DataError::new(
-                Location {
-                    file: file.to_string(),
-                    line: Some(header_line),
-                    column: missing.first().cloned(),
-                },
-                DataErrorKind::MissingColumns { names: missing },
-            )
-            .into());
+            return Err(missing_columns(file, header_line, header, missing).into());
         }
         let mut terms = Vec::with_capacity(columns.len());
         let mut offset = 0;
