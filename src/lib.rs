@@ -19,19 +19,13 @@
 // stream is closed or full. (Unit tests may print.)
 #![cfg_attr(not(test), warn(clippy::print_stdout, clippy::print_stderr))]
 
-pub mod calibration;
 pub mod cli;
 pub mod commands;
 pub mod console;
 pub mod data;
 pub mod error;
+pub mod evaluate;
 pub mod exit;
-pub mod metrics;
+pub mod fit;
+pub mod inference;
 pub mod model;
-pub mod numerics;
-pub mod objective;
-pub mod plot;
-pub mod report;
-pub mod solvers;
-pub mod summary;
-pub mod threshold;

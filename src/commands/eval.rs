@@ -7,17 +7,17 @@
 
 use crate::cli::EvalArgs;
 use crate::console;
-use crate::data::encode::RowScorer;
 use crate::data::input::{delimiter_for, missing_columns, Source};
 use crate::data::missing::Markers;
 use crate::data::records::Records;
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
+use crate::evaluate::metrics::{self, Metrics};
+use crate::evaluate::report;
+use crate::evaluate::threshold::{Grid, PickRule, Sweep, ThresholdPoint};
+use crate::evaluate::{calibration, plot};
 use crate::exit::ExitStatus;
-use crate::metrics::{self, Metrics};
+use crate::model::scorer::RowScorer;
 use crate::model::Model;
-use crate::report;
-use crate::threshold::{Grid, PickRule, Sweep, ThresholdPoint};
-use crate::{calibration, plot};
 
 /// Which way a gate bounds its metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -224,8 +224,9 @@ impl Analysis {
     /// Fails only when `--pick` names a rule the data cannot satisfy.
     fn of(config: &EvalConfig, rows: &Scored, sweep: &Sweep) -> Result<Analysis> {
         let cuts = sweep.cut_points();
-        let pick =
-            |rule| crate::threshold::pick(&cuts, sweep.n_positive(), sweep.n_negative(), rule);
+        let pick = |rule| {
+            crate::evaluate::threshold::pick(&cuts, sweep.n_positive(), sweep.n_negative(), rule)
+        };
         let picked = match config.pick {
             Some(rule) => Some((
                 rule,

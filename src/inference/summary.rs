@@ -4,7 +4,7 @@
 //! McFadden pseudo-R^2, likelihood-ratio test).
 //!
 //! This module owns three things:
-//! * the special functions of the tests ([`special`]: log-gamma, the regularised incomplete gamma
+//! * the special functions of the tests ([`super::special`]: log-gamma, the regularised incomplete gamma
 //!   function, `erfc`, normal and chi-square tail probabilities);
 //! * [`Inference`], computed at TRAINING time from the data ([`Inference::compute`]) and stored in
 //!   the model file, so `logit summary` needs no data: the log-likelihood and the covariance of
@@ -20,14 +20,13 @@
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
+use crate::evaluate::report::display_name;
+use crate::fit::objective::Objective;
+use crate::fit::solvers::linalg::{symmetric_eigen, Cholesky};
+use crate::fit::solvers::{FitReport, StopReason};
 use crate::model::Model;
-use crate::objective::Objective;
-use crate::report::display_name;
-use crate::solvers::linalg::{symmetric_eigen, Cholesky};
-use crate::solvers::{FitReport, StopReason};
 
-pub mod special;
-pub use special::{chi_square_sf, erfc, gamma_p, gamma_q, ln_gamma, normal_two_sided_p};
+use super::special::{chi_square_sf, normal_two_sided_p};
 
 /// Largest number of parameters (features plus intercept) for which the covariance matrix is
 /// stored in the model file. The matrix has `k^2` entries; at 128 parameters that is about
@@ -745,7 +744,7 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::solvers::SolverKind;
+    use crate::fit::solvers::SolverKind;
     use ndarray::{Array1, Array2};
 
     fn report() -> FitReport {

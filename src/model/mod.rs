@@ -14,10 +14,11 @@ use crate::data::input::Output;
 use crate::data::missing::MissingSpec;
 use crate::data::schema::Labels;
 use crate::error::{Error, Result};
-use crate::solvers::FitReport;
-use crate::summary::Inference;
+use crate::fit::solvers::FitReport;
+use crate::inference::summary::Inference;
 
 mod json;
+pub mod scorer;
 use json::{not_text, not_utf8, read_text};
 
 /// Value of the top-level `format` field.
@@ -410,7 +411,7 @@ impl Model {
                 ));
             }
         }
-        if fit.converged != (fit.stop_reason == crate::solvers::StopReason::Converged) {
+        if fit.converged != (fit.stop_reason == crate::fit::solvers::StopReason::Converged) {
             return Err(format!(
                 "fit.converged is {} but fit.stop_reason is {:?}",
                 fit.converged, fit.stop_reason
