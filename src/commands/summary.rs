@@ -9,7 +9,8 @@ use crate::console;
 use crate::error::Result;
 use crate::evaluate::report::{display_name, format_significant};
 use crate::exit::ExitStatus;
-use crate::inference::summary::{CovarianceSource, Summary, Term};
+use crate::inference::summary::{Summary, Term};
+use crate::model::inference::CovarianceSource;
 use crate::model::Model;
 
 /// Width of the text table's lines (and of the notes' wrapping).

@@ -502,7 +502,7 @@ fn build_model(config: &TrainConfig, data: &TrainingData, scaler: &Scaler, fit: 
             n_negative: data.n_negative,
         },
         fit: fit.report.clone(),
-        inference: Some(crate::inference::summary::Inference::compute(
+        inference: Some(crate::inference::summary::compute_inference(
             &Objective::new(
                 data.x.view(),
                 data.y.view(),

@@ -6,8 +6,8 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
-use crate::commands::eval::GateResult;
 use crate::evaluate::calibration::Calibration;
+use crate::evaluate::gate::GateResult;
 use crate::evaluate::metrics::{Metrics, METRIC_NAMES};
 use crate::evaluate::threshold::ThresholdPoint;
 use crate::fit::solvers::linfa::CrossCheck;

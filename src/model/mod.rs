@@ -4,6 +4,10 @@
 //! statistics, coefficients in both scales, labels, threshold), and so is everything a reader
 //! needs to trust it (objective definition, lambda, solver and its convergence report, class
 //! counts). Same data and flags give byte-identical files, so models diff cleanly in git.
+//!
+//! Beside the format: [`inference`], the statistics `train` stores for `logit summary`, and
+//! [`scorer`], which resolves a model's columns against an input header and scores each record
+//! (`predict`, `eval`).
 
 use std::io::Write;
 
@@ -15,10 +19,12 @@ use crate::data::missing::MissingSpec;
 use crate::data::schema::Labels;
 use crate::error::{Error, Result};
 use crate::fit::solvers::FitReport;
-use crate::inference::summary::Inference;
 
+pub mod inference;
 mod json;
 pub mod scorer;
+
+use inference::Inference;
 use json::{not_text, not_utf8, read_text};
 
 /// Value of the top-level `format` field.
