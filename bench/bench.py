@@ -153,7 +153,7 @@ def cargo_build(manifest, features=()):
 
 def sigmoid_features():
     """Use sigmoid_slice_fast when the library exports it (see sigmoid-harness/Cargo.toml)."""
-    src = (REPO / "src" / "numerics.rs").read_text()
+    src = (REPO / "src" / "fit" / "numerics.rs").read_text()
     return ["fast"] if "pub fn sigmoid_slice_fast(" in src else []
 
 
@@ -470,11 +470,11 @@ def markdown(meta, rows, sig, goal_rows):
             err = fmt(sig.get("numpy_max_ulps"), ".2f") if key == "expression" else ""
             L.append(f"| {name} | {sig[key] / 1e6:.0f} | {err} |")
         if sig.get("logit") is not None:
-            L.append(f"| logit::numerics::{sig['kernel']} | {sig['logit'] / 1e6:.0f} | "
+            L.append(f"| logit::fit::numerics::{sig['kernel']} | {sig['logit'] / 1e6:.0f} | "
                      f"{fmt(sig.get('max_ulps'), '.2f')} |")
             L += ["", f"logit / NumPy expression: {sig['speedup']:.2f}x; error against an "
                   "80-bit long double reference (glibc expl); the harness's max difference from "
-                  f"the scalar logit::numerics::sigmoid: {sig['vs_scalar']:.1f} ulp.", ""]
+                  f"the scalar logit::fit::numerics::sigmoid: {sig['vs_scalar']:.1f} ulp.", ""]
     if goal_rows:
         L += ["## Goals", "", "Judged on the wall-time ratio of medians; the CPU-time ratio is "
               "shown too (less sensitive to other load on the machine).", "",

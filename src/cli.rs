@@ -5,8 +5,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::metrics::METRIC_NAMES;
-use crate::threshold::{Grid, PickRule};
+use crate::evaluate::metrics::METRIC_NAMES;
+use crate::evaluate::threshold::{Grid, PickRule};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::io;
 
-use crate::solvers::FitError;
+use crate::fit::solvers::FitError;
 
 /// Where in an input a problem was found. `line` is the 1-based physical line on which the
 /// record starts (the header is line 1), as a text editor shows it.

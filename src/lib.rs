@@ -1,37 +1,42 @@
 //! logit: logistic regression on CSV files.
 //!
-//! The library holds the numerics, solvers, data handling and the subcommands' logic, so it can
-//! be used without the CLI; `main.rs` only parses arguments and maps results to exit codes.
-//! Data flow:
+//! The library holds the data handling, numerics, solvers, evaluation and the subcommands' logic,
+//! so it can be used without the CLI; `main.rs` only parses arguments and maps results to exit
+//! codes. The modules follow the data flow, each depending only on those before it:
+//!
+//! - [`data`]: CSV in and out (records, schema, encoding, missing values, the design matrix);
+//! - [`fit`]: numerical kernels, the objective and the solvers;
+//! - [`model`]: the model file, the inference statistics stored in it, and the row scorer;
+//! - [`evaluate`]: metrics, thresholds, calibration, gates, charts and text reports;
+//! - [`inference`]: the statistical summary of a model;
+//! - [`commands`]: one module per subcommand, wiring the above together; [`cli`] defines the
+//!   arguments. [`console`], [`error`] and [`exit`] are shared by all.
 //!
 //! ```text
 //! train    DATA -> data::input -> data::schema -> data::encode -> data::design (X, y, scaler)
-//!               -> solvers (objective, numerics) -> coefficients + FitReport
-//!               -> summary::Inference (log-likelihood, covariance) -> model (atomic write)
+//!               -> fit::solvers (fit::objective, fit::numerics) -> coefficients + FitReport
+//!               -> inference::summary::compute_inference -> model::inference::Inference
+//!               (log-likelihood, covariance) -> model (atomic write)
 //! predict  MODEL -> model; DATA -> data::records (header, then records and their lines)
-//!               header -> encode::RowScorer (columns resolved once)
-//!               each record -> linear score -> numerics::sigmoid -> output row, written at once
-//! eval     same row path as predict, keeping (score, label) -> metrics -> report -> gates
-//! summary  MODEL -> model (log-likelihood + covariance stored by train) -> summary -> table | JSON
+//!               header -> model::scorer::RowScorer (columns resolved once)
+//!               each record -> linear score -> fit::numerics::sigmoid -> output row (at once)
+//! eval     same row path as predict, keeping (score, label) -> evaluate::metrics
+//!               -> evaluate::gate -> evaluate::report
+//! summary  MODEL -> model (log-likelihood + covariance stored by train) -> inference::summary
+//!               -> table | JSON
 //! ```
 
 // stdout and stderr are written through `console` only: the std print macros panic when a
 // stream is closed or full. (Unit tests may print.)
 #![cfg_attr(not(test), warn(clippy::print_stdout, clippy::print_stderr))]
 
-pub mod calibration;
 pub mod cli;
 pub mod commands;
 pub mod console;
 pub mod data;
 pub mod error;
+pub mod evaluate;
 pub mod exit;
-pub mod metrics;
+pub mod fit;
+pub mod inference;
 pub mod model;
-pub mod numerics;
-pub mod objective;
-pub mod plot;
-pub mod report;
-pub mod solvers;
-pub mod summary;
-pub mod threshold;

@@ -9,8 +9,8 @@ use std::process::{Command, Output, Stdio};
 use logit::data::encode::{read_training, TrainingSelection};
 use logit::data::fast::{read_training_fast, MIN_FAST_BYTES};
 use logit::data::input::Source;
-use logit::numerics::{self, Kernel};
-use logit::objective::{Exec, Objective, BLOCK_ROWS};
+use logit::fit::numerics::{self, Kernel};
+use logit::fit::objective::{Exec, Objective, BLOCK_ROWS};
 use ndarray::{Array1, Array2};
 
 use crate::util::Dir;

@@ -76,7 +76,7 @@ impl Svg {
     }
 }
 
-/// The curves' colour in src/plot.rs.
+/// The curves' colour in src/evaluate/plot.rs.
 const CURVE: &str = "#1F77B4";
 
 fn pima() -> Dir {

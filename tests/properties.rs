@@ -2,11 +2,12 @@
 //! the reader, the trainer and the scorer never panic, and fail only with typed errors.
 
 use logit::commands::train::{train, TrainConfig};
-use logit::data::encode::{read_training_from, RowScorer, TrainingSelection};
+use logit::data::encode::{read_training_from, TrainingSelection};
 use logit::data::missing::{Markers, MissingPolicy};
 use logit::error::Error;
+use logit::fit::solvers::{FitOptions, SolverKind};
+use logit::model::scorer::RowScorer;
 use logit::model::Model;
-use logit::solvers::{FitOptions, SolverKind};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 

@@ -11,9 +11,10 @@
 //! with error/drop/mean/median, `4`-`7` mean ';' and `8`, `9`, `:`, `;` mean tab.
 
 use logit::data::encode::{
-    read_training_from, ColumnKind, ColumnSpec, RowScorer, TrainingData, TrainingSelection,
+    read_training_from, ColumnKind, ColumnSpec, TrainingData, TrainingSelection,
 };
 use logit::data::missing::{Markers, MissingPolicy};
+use logit::model::scorer::RowScorer;
 use logit::model::Model;
 
 /// Display name of the fuzzed CSV source.

@@ -7,89 +7,18 @@
 
 use crate::cli::EvalArgs;
 use crate::console;
-use crate::data::encode::RowScorer;
 use crate::data::input::{delimiter_for, missing_columns, Source};
 use crate::data::missing::Markers;
 use crate::data::records::Records;
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
+use crate::evaluate::gate::{Bound, Gate, GateResult};
+use crate::evaluate::metrics::{self, Metrics};
+use crate::evaluate::report;
+use crate::evaluate::threshold::{Grid, PickRule, Sweep, ThresholdPoint};
+use crate::evaluate::{calibration, plot};
 use crate::exit::ExitStatus;
-use crate::metrics::{self, Metrics};
+use crate::model::scorer::RowScorer;
 use crate::model::Model;
-use crate::report;
-use crate::threshold::{Grid, PickRule, Sweep, ThresholdPoint};
-use crate::{calibration, plot};
-
-/// Which way a gate bounds its metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Bound {
-    /// `--min`: the metric must be >= the bound.
-    Min,
-    /// `--max`: the metric must be <= the bound.
-    Max,
-}
-
-/// A CI gate such as `--min roc_auc=0.9`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Gate {
-    pub metric: String,
-    pub bound: Bound,
-    pub value: f64,
-}
-
-/// A gate's verdict on the data.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct GateResult {
-    #[serde(flatten)]
-    pub gate: Gate,
-    pub actual: Option<f64>,
-    pub passed: bool,
-    /// Why it failed, in words.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-impl Gate {
-    /// Judges the gate; an undefined metric fails with the reason.
-    pub fn check(&self, m: &Metrics) -> GateResult {
-        let flag = match self.bound {
-            Bound::Min => "--min",
-            Bound::Max => "--max",
-        };
-        let actual = m.value(&self.metric).flatten();
-        let (passed, reason) = match actual {
-            None => (
-                false,
-                Some(
-                    m.undefined_reason(&self.metric)
-                        .unwrap_or_else(|| format!("{} is undefined", self.metric)),
-                ),
-            ),
-            Some(v) => {
-                let ok = match self.bound {
-                    Bound::Min => v >= self.value,
-                    Bound::Max => v <= self.value,
-                };
-                let op = if self.bound == Bound::Min { "<" } else { ">" };
-                (
-                    ok,
-                    (!ok).then(|| {
-                        format!(
-                            "{} = {v} {op} {} ({flag} {}={})",
-                            self.metric, self.value, self.metric, self.value
-                        )
-                    }),
-                )
-            }
-        };
-        GateResult {
-            gate: self.clone(),
-            actual,
-            passed,
-            reason,
-        }
-    }
-}
 
 /// A validated eval configuration.
 #[derive(Debug, Clone)]
@@ -224,8 +153,9 @@ impl Analysis {
     /// Fails only when `--pick` names a rule the data cannot satisfy.
     fn of(config: &EvalConfig, rows: &Scored, sweep: &Sweep) -> Result<Analysis> {
         let cuts = sweep.cut_points();
-        let pick =
-            |rule| crate::threshold::pick(&cuts, sweep.n_positive(), sweep.n_negative(), rule);
+        let pick = |rule| {
+            crate::evaluate::threshold::pick(&cuts, sweep.n_positive(), sweep.n_negative(), rule)
+        };
         let picked = match config.pick {
             Some(rule) => Some((
                 rule,

@@ -8,15 +8,15 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use crate::cli::PredictArgs;
-use crate::data::encode::RowScorer;
 use crate::data::input::{delimiter_for, missing_columns, Output, Source};
 use crate::data::limits::MAX_RECORD_BYTES;
 use crate::data::missing::Markers;
 use crate::data::records::{self, Records};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
+use crate::fit::numerics;
+use crate::model::scorer::RowScorer;
 use crate::model::Model;
-use crate::numerics;
 
 /// A validated predict configuration.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::solvers::Iteration;
+use crate::fit::solvers::Iteration;
 
 /// How long a run must last before the line appears.
 pub const DELAY: Duration = Duration::from_secs(1);

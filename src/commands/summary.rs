@@ -1,5 +1,5 @@
 //! `logit summary MODEL [--json]`: the statsmodels-style coefficient table of a model, from the
-//! model file alone (the statistics live in [`crate::summary`]; this file loads, renders and
+//! model file alone (the statistics live in [`crate::inference::summary`]; this file loads, renders and
 //! prints). `train --summary` prints the same text to stderr through [`render_text`].
 
 use std::fmt::Write as _;
@@ -7,10 +7,11 @@ use std::fmt::Write as _;
 use crate::cli::SummaryArgs;
 use crate::console;
 use crate::error::Result;
+use crate::evaluate::report::{display_name, format_significant};
 use crate::exit::ExitStatus;
+use crate::inference::summary::{Summary, Term};
+use crate::model::inference::CovarianceSource;
 use crate::model::Model;
-use crate::report::{display_name, format_significant};
-use crate::summary::{CovarianceSource, Summary, Term};
 
 /// Width of the text table's lines (and of the notes' wrapping).
 const WIDTH: usize = 120;

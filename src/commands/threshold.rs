@@ -1,7 +1,7 @@
 //! `logit threshold`: choose a decision threshold on labelled data by a rule and write it into a
 //! copy of the model, so `predict` and `eval` use it by default.
 //!
-//! The rules and the choice live in [`crate::threshold`]; the rows are read and scored as `eval`
+//! The rules and the choice live in [`crate::evaluate::threshold`]; the rows are read and scored as `eval`
 //! reads them ([`super::eval::score_labelled`]). The new model is the old one with only its
 //! `threshold` changed, written atomically (temporary file, then rename).
 //!
@@ -13,10 +13,10 @@ use crate::cli::ThresholdArgs;
 use crate::console;
 use crate::data::input::{check_destination, delimiter_for};
 use crate::error::{Error, Result};
+use crate::evaluate::report;
+use crate::evaluate::threshold::{PickRule, Sweep, ThresholdPoint};
 use crate::exit::ExitStatus;
 use crate::model::Model;
-use crate::report;
-use crate::threshold::{PickRule, Sweep, ThresholdPoint};
 
 use super::eval::score_labelled;
 

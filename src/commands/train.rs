@@ -7,14 +7,14 @@ use crate::data::encode::{read_training, TrainingData, TrainingSelection};
 use crate::data::input::{check_destination, delimiter_for, Source};
 use crate::data::missing::{Markers, MissingPolicy, MissingSpec};
 use crate::error::{Error, Result};
+use crate::evaluate::report;
+use crate::evaluate::threshold::PickRule;
 use crate::exit::ExitStatus;
+use crate::fit::objective::Objective;
+use crate::fit::solvers::{self, separation, Fit, FitOptions, SolverKind, StopReason};
 use crate::model::{
     Feature, Model, ObjectiveSpec, TrainingCounts, FORMAT, OBJECTIVE_DEFINITION, VERSION,
 };
-use crate::objective::Objective;
-use crate::report;
-use crate::solvers::{self, separation, Fit, FitOptions, SolverKind, StopReason};
-use crate::threshold::PickRule;
 
 /// Relative disagreement beyond which `--cross-check` fails.
 const CROSS_CHECK_TOLERANCE: f64 = 1e-4;
@@ -140,9 +140,12 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
     // Drawn and staged in a temporary file before the model is written; renamed into place after.
     let chart = match &config.plot {
         Some(path) => {
-            let svg =
-                crate::plot::training_svg(&history, config.fit.tol, config.fit.solver.as_str())
-                    .map_err(|e| e.at(path))?;
+            let svg = crate::evaluate::plot::training_svg(
+                &history,
+                config.fit.tol,
+                config.fit.solver.as_str(),
+            )
+            .map_err(|e| e.at(path))?;
             let mut out = crate::data::input::Output::create(path, &plot_inputs(&config))?;
             std::io::Write::write_all(&mut out, svg.as_bytes())
                 .map_err(|e| Error::io(path, "write it", e))?;
@@ -162,7 +165,7 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
     if args.summary {
         // Asked for explicitly, so printed even with --quiet; stderr, as stdout may carry the model.
         console::eprint(crate::commands::summary::render_text(
-            &crate::summary::Summary::of(&model),
+            &crate::inference::summary::Summary::of(&model),
         ));
     }
     model.save(&config.output, &[&config.data])?;
@@ -325,7 +328,7 @@ fn fit_warnings(
             .map(|s| {
                 let name = format!(
                     "{:?}",
-                    crate::report::display_name(&data.feature_names[s.feature])
+                    crate::evaluate::report::display_name(&data.feature_names[s.feature])
                 );
                 format!(
                     "feature {name} alone separates the classes {}({})",
@@ -499,7 +502,7 @@ fn build_model(config: &TrainConfig, data: &TrainingData, scaler: &Scaler, fit: 
             n_negative: data.n_negative,
         },
         fit: fit.report.clone(),
-        inference: Some(crate::summary::Inference::compute(
+        inference: Some(crate::inference::summary::compute_inference(
             &Objective::new(
                 data.x.view(),
                 data.y.view(),

@@ -1,11 +1,10 @@
 //! From CSV records to numbers: how a column becomes design columns (numeric or one-hot) and
 //! cell parsing. Reading a training file (column typing, missing values, the design matrix) is
-//! in [`super::training`]; the per-row scorer shared by `predict` and `eval` is
-//! [`super::scorer`]. Both are re-exported here.
+//! in [`super::training`] and re-exported here; the per-row scorer shared by `predict` and `eval`
+//! is [`crate::model::scorer`].
 
 use crate::error::{DataErrorKind, Result};
 
-pub use super::scorer::RowScorer;
 pub use super::training::{read_training, read_training_from, TrainingData, TrainingSelection};
 
 /// How one input column becomes design-matrix columns.
@@ -77,7 +76,6 @@ pub fn trim_ascii(cell: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::missing::{Markers, MissingPolicy};
 
     #[test]
     fn numbers_parse_with_spaces_and_every_float_spelling() {
@@ -100,63 +98,5 @@ mod tests {
             parse_number("abc"),
             Err(DataErrorKind::NotANumber { .. })
         ));
-    }
-
-    #[test]
-    fn row_scorer_matches_columns_by_name_and_rejects_unseen_levels() {
-        let columns = vec![
-            ColumnSpec {
-                name: "a".into(),
-                kind: ColumnKind::Numeric { fill: None },
-            },
-            ColumnSpec {
-                name: "c".into(),
-                kind: ColumnKind::Categorical {
-                    levels: vec!["blue".into(), "red".into()],
-                    fill: Some("red".into()),
-                },
-            },
-        ];
-        let header: Vec<String> = ["c", "extra", "a"].iter().map(|s| s.to_string()).collect();
-        let scorer = RowScorer::new(
-            "p.csv",
-            &header,
-            &columns,
-            &[2.0, -1.0, 1.0],
-            0.5,
-            Markers::default(),
-            MissingPolicy::Mean,
-        )
-        .unwrap();
-        let rec = csv::StringRecord::from(vec!["red", "zzz", " 3 "]);
-        assert_eq!(scorer.score(&rec, 2).unwrap(), 0.5 + 6.0 + 1.0);
-        let rec = csv::StringRecord::from(vec!["green", "zzz", "3"]);
-        let err = scorer.score(&rec, 7).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("line 7, column \"c\": category \"green\""),
-            "{err}"
-        );
-        // A missing categorical cell takes the fill level; a missing numeric one has no fill.
-        let rec = csv::StringRecord::from(vec!["NA", "zzz", "3"]);
-        assert_eq!(scorer.score(&rec, 8).unwrap(), 0.5 + 6.0 + 1.0);
-        let rec = csv::StringRecord::from(vec!["red", "zzz", ""]);
-        let err = scorer.score(&rec, 9).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("line 9, column \"a\": the cell is empty"),
-            "{err}"
-        );
-        let err = RowScorer::new(
-            "p.csv",
-            &["x".to_string()],
-            &columns,
-            &[2.0, -1.0, 1.0],
-            0.5,
-            Markers::default(),
-            MissingPolicy::Error,
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("\"a\", \"c\""), "{err}");
     }
 }

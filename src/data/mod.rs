@@ -11,6 +11,5 @@ pub mod missing;
 pub mod output;
 pub mod records;
 pub mod schema;
-pub mod scorer;
 pub mod sniff;
 pub mod training;

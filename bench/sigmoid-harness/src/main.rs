@@ -4,16 +4,16 @@
 //! sides see the same values), applies the kernel REPS times into a preallocated buffer
 //! (single thread), keeps the best time, writes the results to OUT_FILE for the ulp check
 //! against the high-precision reference on the Python side, and prints one JSON line with the
-//! throughput and the largest difference in ulps from the scalar `logit::numerics::sigmoid`.
+//! throughput and the largest difference in ulps from the scalar `logit::fit::numerics::sigmoid`.
 //!
 //! Usage: sigmoid-harness Z_FILE OUT_FILE REPS
 
 use std::time::Instant;
 
 #[cfg(feature = "fast")]
-use logit::numerics::sigmoid_slice_fast as kernel;
+use logit::fit::numerics::sigmoid_slice_fast as kernel;
 #[cfg(not(feature = "fast"))]
-use logit::numerics::sigmoid_slice as kernel;
+use logit::fit::numerics::sigmoid_slice as kernel;
 
 const KERNEL: &str = if cfg!(feature = "fast") {
     "sigmoid_slice_fast"
@@ -52,7 +52,7 @@ fn main() {
     let max_vs_scalar = z
         .iter()
         .zip(&out)
-        .map(|(&zi, &o)| ulps(o, logit::numerics::sigmoid(zi)))
+        .map(|(&zi, &o)| ulps(o, logit::fit::numerics::sigmoid(zi)))
         .fold(0.0, f64::max);
     let raw: Vec<u8> = out.iter().flat_map(|v| v.to_le_bytes()).collect();
     std::fs::write(&args[2], raw).expect("write results");

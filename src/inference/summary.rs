@@ -3,13 +3,15 @@
 //! likelihood-based fit statistics (log-likelihood, null log-likelihood, deviance, AIC, BIC,
 //! McFadden pseudo-R^2, likelihood-ratio test).
 //!
-//! This module owns three things:
-//! * the special functions of the tests ([`special`]: log-gamma, the regularised incomplete gamma
-//!   function, `erfc`, normal and chi-square tail probabilities);
-//! * [`Inference`], computed at TRAINING time from the data ([`Inference::compute`]) and stored in
-//!   the model file, so `logit summary` needs no data: the log-likelihood and the covariance of
-//!   the estimates in original units, with a status per parameter (identifiable, collinear, ...);
+//! This module owns two things:
+//! * [`compute_inference`], run at TRAINING time on the data: the log-likelihood and the
+//!   covariance of the estimates in original units, with a status per parameter (identifiable,
+//!   collinear, ...), returned as the [`Inference`] stored in the model file (its type lives in
+//!   [`crate::model::inference`]), so `logit summary` needs no data;
 //! * [`Summary`], the table built from a model alone ([`Summary::of`]); the command renders it.
+//!
+//! The tests' special functions (log-gamma, the regularised incomplete gamma function, `erfc`,
+//! normal and chi-square tail probabilities) are in [`super::special`].
 //!
 //! The covariance is the inverse of the observed information at the optimum (Greene,
 //! *Econometric Analysis*, 7th ed., Sec. 17.3 and 17.4.2; statsmodels `Logit.cov_params`):
@@ -18,24 +20,23 @@
 //! [`crate::data::design::Scaler::to_original`] as `A Cov A^T`.
 
 use ndarray::Array2;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use crate::evaluate::report::display_name;
+use crate::fit::objective::Objective;
+use crate::fit::solvers::linalg::{symmetric_eigen, Cholesky};
+use crate::fit::solvers::{FitReport, StopReason};
+use crate::model::inference::{
+    Covariance, CovarianceSource, Inference, ParameterStatus, INTERCEPT_NAME,
+};
 use crate::model::Model;
-use crate::objective::Objective;
-use crate::report::display_name;
-use crate::solvers::linalg::{symmetric_eigen, Cholesky};
-use crate::solvers::{FitReport, StopReason};
 
-pub mod special;
-pub use special::{chi_square_sf, erfc, gamma_p, gamma_q, ln_gamma, normal_two_sided_p};
+use super::special::{chi_square_sf, normal_two_sided_p};
 
 /// Largest number of parameters (features plus intercept) for which the covariance matrix is
 /// stored in the model file. The matrix has `k^2` entries; at 128 parameters that is about
 /// 16,000 numbers (some 400 kB of JSON), beyond which the model file would stop being small.
 pub const MAX_COVARIANCE_PARAMETERS: usize = 128;
-
-/// The name of the intercept in the covariance's parameter list and in the summary.
-pub const INTERCEPT_NAME: &str = "(intercept)";
 
 /// `Phi^-1(0.975)`, the normal quantile of a two-sided 95% interval (as statsmodels'
 /// `stats.norm.ppf(0.975)`).
@@ -58,178 +59,50 @@ const NEAR_SEPARATION: f64 = 10.0;
 const ACCURACY_RTOL: f64 = 0.01;
 
 // ---------------------------------------------------------------------------------------------
-// What training stores
+// Computed at training time
 // ---------------------------------------------------------------------------------------------
 
-/// Which matrix was inverted for the covariance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CovarianceSource {
-    /// `l2 = 0`: the inverse observed information `(n H_loglik)^-1`, the classical asymptotic
-    /// covariance of the maximum-likelihood estimate (what statsmodels and R report).
-    InverseHessian,
-    /// `l2 > 0`: the inverse penalised Hessian `(n (H_loglik + l2 I_w))^-1`, the Laplace
-    /// approximation to the posterior covariance under independent `N(0, 1/(n l2))` priors on
-    /// the fit-scale coefficients (the Bayesian reading of ridge regression). Not a sampling
-    /// covariance: the estimates are biased towards 0 and these errors are smaller than the
-    /// sandwich ones.
-    InversePenalizedHessian,
-}
-
-/// What the data say about one parameter, decided at training time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ParameterStatus {
-    /// Identifiable and well determined: the classical inference applies.
-    Ok,
-    /// The information matrix is singular along a direction involving this parameter (a
-    /// duplicated or constant column, or every one-hot level with an intercept): only
-    /// combinations of coefficients are determined, this one alone is not.
-    NotIdentifiable,
-    /// Near-collinear: the variance inflation exceeds 1e6, so the estimate rests on tiny
-    /// differences between almost identical columns.
-    Collinear,
-    /// More than 10 standard deviations of log-odds per standard deviation of the column: the
-    /// fit is close to separation and the Wald statistic is unreliable (Hauck-Donner).
-    NearSeparation,
-    /// The solver stopped before the estimate was accurate to 1% of its standard error.
-    NotConverged,
-}
-
-impl ParameterStatus {
-    /// A short phrase for tables and notes.
-    pub fn describe(self) -> &'static str {
-        match self {
-            ParameterStatus::Ok => "ok",
-            ParameterStatus::NotIdentifiable => "not identifiable",
-            ParameterStatus::Collinear => "collinear",
-            ParameterStatus::NearSeparation => "near separation",
-            ParameterStatus::NotConverged => "not converged",
-        }
+/// Computes the log-likelihood and (when meaningful and small enough) the covariance at the
+/// fitted `theta` (fit scale, `[w, b]`). `mean` and `std` are the scaler statistics
+/// (`x_fit = (x - mean) / std`), `names` the feature names, `report` the fit's report.
+pub fn compute_inference(
+    objective: &Objective,
+    theta: &[f64],
+    mean: &[f64],
+    std: &[f64],
+    names: &[String],
+    report: &FitReport,
+) -> Inference {
+    let n = objective.n_rows() as f64;
+    let unpenalised = Objective::new(objective.x, objective.y, 0.0, objective.fit_intercept);
+    let log_likelihood = -n * unpenalised.value(theta);
+    let k = objective.n_params();
+    let omitted = |why: String| Inference {
+        log_likelihood,
+        covariance: None,
+        covariance_omitted: Some(why),
+    };
+    if report.stop_reason == StopReason::Separation {
+        return omitted(
+            "the classes are separated, so the maximum-likelihood estimate does not exist".into(),
+        );
     }
-}
-
-/// The covariance of the parameters in original units, in the order `features..., intercept`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Covariance {
-    /// Always `"original"`: the units of the model's `coefficient` and `intercept`.
-    pub scale: String,
-    pub source: CovarianceSource,
-    /// Feature names, then [`INTERCEPT_NAME`] when the model has an intercept.
-    pub parameters: Vec<String>,
-    /// One per parameter.
-    pub status: Vec<ParameterStatus>,
-    /// Symmetric `k x k`; rows and columns of not-identifiable parameters are `null`.
-    pub matrix: Vec<Vec<Option<f64>>>,
-    /// Number of identified directions (`k` minus the dimension of the null space).
-    pub rank: usize,
-    /// Largest over smallest eigenvalue of the information scaled to unit diagonal (`null` when
-    /// singular); scale-free, so it measures collinearity rather than units.
-    pub condition_number: Option<f64>,
-    /// `tr((n H_pen)^-1 n H_loglik)`: the effective number of parameters of a penalised fit
-    /// (Hastie, Tibshirani & Friedman, *Elements of Statistical Learning*, Eq. 3.50); the rank
-    /// when `l2 = 0`.
-    pub effective_parameters: f64,
-}
-
-/// Statistics for `logit summary`, computed at training time and stored in the model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Inference {
-    /// `sum_i [y_i ln p_i + (1 - y_i) ln(1 - p_i)]` at the fitted parameters (no penalty).
-    pub log_likelihood: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub covariance: Option<Covariance>,
-    /// Why there is no covariance, when there is none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub covariance_omitted: Option<String>,
-}
-
-impl Inference {
-    /// Computes the log-likelihood and (when meaningful and small enough) the covariance at the
-    /// fitted `theta` (fit scale, `[w, b]`). `mean` and `std` are the scaler statistics
-    /// (`x_fit = (x - mean) / std`), `names` the feature names, `report` the fit's report.
-    pub fn compute(
-        objective: &Objective,
-        theta: &[f64],
-        mean: &[f64],
-        std: &[f64],
-        names: &[String],
-        report: &FitReport,
-    ) -> Inference {
-        let n = objective.n_rows() as f64;
-        let unpenalised = Objective::new(objective.x, objective.y, 0.0, objective.fit_intercept);
-        let log_likelihood = -n * unpenalised.value(theta);
-        let k = objective.n_params();
-        let omitted = |why: String| Inference {
+    if k == 0 {
+        return omitted("the model has no parameters".into());
+    }
+    if k > MAX_COVARIANCE_PARAMETERS {
+        return omitted(format!(
+            "the model has {k} parameters; logit stores the covariance only for at most \
+             {MAX_COVARIANCE_PARAMETERS} to keep the model file small"
+        ));
+    }
+    match covariance(objective, &unpenalised, theta, mean, std, names, report) {
+        Ok(c) => Inference {
             log_likelihood,
-            covariance: None,
-            covariance_omitted: Some(why),
-        };
-        if report.stop_reason == StopReason::Separation {
-            return omitted(
-                "the classes are separated, so the maximum-likelihood estimate does not exist"
-                    .into(),
-            );
-        }
-        if k == 0 {
-            return omitted("the model has no parameters".into());
-        }
-        if k > MAX_COVARIANCE_PARAMETERS {
-            return omitted(format!(
-                "the model has {k} parameters; logit stores the covariance only for at most \
-                 {MAX_COVARIANCE_PARAMETERS} to keep the model file small"
-            ));
-        }
-        match covariance(objective, &unpenalised, theta, mean, std, names, report) {
-            Ok(c) => Inference {
-                log_likelihood,
-                covariance: Some(c),
-                covariance_omitted: None,
-            },
-            Err(why) => omitted(why),
-        }
-    }
-
-    /// Consistency of a stored block with its model: finite numbers, sizes and names that agree.
-    pub fn check(&self, feature_names: &[&str], fit_intercept: bool) -> Result<(), String> {
-        if !(self.log_likelihood.is_finite() && self.log_likelihood <= 1e-9) {
-            return Err(format!(
-                "log_likelihood {} is not a finite number <= 0",
-                self.log_likelihood
-            ));
-        }
-        let Some(c) = &self.covariance else {
-            return Ok(());
-        };
-        let mut expected: Vec<&str> = feature_names.to_vec();
-        if fit_intercept {
-            expected.push(INTERCEPT_NAME);
-        }
-        if c.parameters != expected {
-            return Err("the covariance's parameters do not match the model's features".into());
-        }
-        let k = expected.len();
-        if c.status.len() != k || c.matrix.len() != k || c.matrix.iter().any(|row| row.len() != k) {
-            return Err(format!(
-                "the covariance must be {k} x {k} with {k} statuses"
-            ));
-        }
-        for (i, row) in c.matrix.iter().enumerate() {
-            if row.iter().flatten().any(|v| !v.is_finite()) || row[i].is_some_and(|v| v < 0.0) {
-                return Err(format!(
-                    "the covariance row of {:?} is damaged",
-                    c.parameters[i]
-                ));
-            }
-            let identified = c.status[i] != ParameterStatus::NotIdentifiable;
-            if identified && row[i].is_none() {
-                return Err(format!(
-                    "the covariance has no variance for {:?}",
-                    c.parameters[i]
-                ));
-            }
-        }
-        Ok(())
+            covariance: Some(c),
+            covariance_omitted: None,
+        },
+        Err(why) => omitted(why),
     }
 }
 
@@ -745,7 +618,7 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::solvers::SolverKind;
+    use crate::fit::solvers::SolverKind;
     use ndarray::{Array1, Array2};
 
     fn report() -> FitReport {
@@ -797,7 +670,7 @@ mod tests {
             let objective = Objective::new(design.view(), y.view(), 0.0, true);
             let theta = [w * s, b + w * m];
             let names = ["x".to_string()];
-            let inf = Inference::compute(&objective, &theta, &[m], &[s], &names, &report());
+            let inf = compute_inference(&objective, &theta, &[m], &[s], &names, &report());
             assert!(
                 (inf.log_likelihood - ll).abs() < 1e-12,
                 "{} vs {ll}",
@@ -834,7 +707,7 @@ mod tests {
             converged: false,
             ..report()
         };
-        let inf = Inference::compute(
+        let inf = compute_inference(
             &objective,
             &[30.0, -45.0],
             &[0.0],

@@ -34,7 +34,7 @@
 use super::linalg::dot;
 use super::linesearch::value_slack;
 use super::{Point, Solver, Step};
-use crate::objective::Objective;
+use crate::fit::objective::Objective;
 
 /// Step-size growth after a step accepted at the first trial.
 pub const GROWTH: f64 = 1.25;

@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
-use super::encode::{parse_number, trim_ascii, ColumnKind, ColumnSpec};
-use super::input::missing_columns;
-use super::missing::{Markers, MissingPolicy};
+use crate::data::encode::{parse_number, trim_ascii, ColumnKind, ColumnSpec};
+use crate::data::input::missing_columns;
+use crate::data::missing::{Markers, MissingPolicy};
 use crate::error::{DataError, DataErrorKind, Location, Result};
 
 /// One model column resolved against an input header: where to find it and its weights.
@@ -362,5 +362,63 @@ mod tests {
         // The fast path declines such a row instead of returning a score.
         assert_eq!(s.score_bytes(&[b"1e308", b"-1e308", b"3"]), None);
         assert_eq!(s.score_bytes(&[b"1", b"2", b"3"]), Some(33.0));
+    }
+
+    #[test]
+    fn row_scorer_matches_columns_by_name_and_rejects_unseen_levels() {
+        let columns = vec![
+            ColumnSpec {
+                name: "a".into(),
+                kind: ColumnKind::Numeric { fill: None },
+            },
+            ColumnSpec {
+                name: "c".into(),
+                kind: ColumnKind::Categorical {
+                    levels: vec!["blue".into(), "red".into()],
+                    fill: Some("red".into()),
+                },
+            },
+        ];
+        let header: Vec<String> = ["c", "extra", "a"].iter().map(|s| s.to_string()).collect();
+        let scorer = RowScorer::new(
+            "p.csv",
+            &header,
+            &columns,
+            &[2.0, -1.0, 1.0],
+            0.5,
+            Markers::default(),
+            MissingPolicy::Mean,
+        )
+        .unwrap();
+        let rec = csv::StringRecord::from(vec!["red", "zzz", " 3 "]);
+        assert_eq!(scorer.score(&rec, 2).unwrap(), 0.5 + 6.0 + 1.0);
+        let rec = csv::StringRecord::from(vec!["green", "zzz", "3"]);
+        let err = scorer.score(&rec, 7).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("line 7, column \"c\": category \"green\""),
+            "{err}"
+        );
+        // A missing categorical cell takes the fill level; a missing numeric one has no fill.
+        let rec = csv::StringRecord::from(vec!["NA", "zzz", "3"]);
+        assert_eq!(scorer.score(&rec, 8).unwrap(), 0.5 + 6.0 + 1.0);
+        let rec = csv::StringRecord::from(vec!["red", "zzz", ""]);
+        let err = scorer.score(&rec, 9).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("line 9, column \"a\": the cell is empty"),
+            "{err}"
+        );
+        let err = RowScorer::new(
+            "p.csv",
+            &["x".to_string()],
+            &columns,
+            &[2.0, -1.0, 1.0],
+            0.5,
+            Markers::default(),
+            MissingPolicy::Error,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("\"a\", \"c\""), "{err}");
     }
 }

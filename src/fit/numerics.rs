@@ -371,7 +371,7 @@ impl Kernel {
                 Some(k) if k.supported() => k,
                 _ => {
                     let best = Kernel::best();
-                    crate::numerics::knob_note(&format!(
+                    crate::fit::numerics::knob_note(&format!(
                         "LOGIT_KERNEL={} is not a kernel this CPU runs (scalar, avx2, avx512); using {}",
                         wanted.to_string_lossy(),
                         best.name()
@@ -409,7 +409,7 @@ pub fn knob_note(message: &str) {
 macro_rules! kernel_copies {
     ($vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? = $body:ident) => {
         #[allow(clippy::too_many_arguments)]
-        $vis fn $name(kernel: $crate::numerics::Kernel, $($arg: $ty),*) $(-> $ret)? {
+        $vis fn $name(kernel: $crate::fit::numerics::Kernel, $($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f")]
@@ -424,10 +424,10 @@ macro_rules! kernel_copies {
                 }
                 match kernel.checked() {
                     // SAFETY: `checked` has confirmed that the CPU supports AVX-512F.
-                    $crate::numerics::Kernel::Avx512 => return unsafe { avx512($($arg),*) },
+                    $crate::fit::numerics::Kernel::Avx512 => return unsafe { avx512($($arg),*) },
                     // SAFETY: `checked` has confirmed that the CPU supports AVX2 and FMA.
-                    $crate::numerics::Kernel::Avx2 => return unsafe { avx2($($arg),*) },
-                    $crate::numerics::Kernel::Scalar => {}
+                    $crate::fit::numerics::Kernel::Avx2 => return unsafe { avx2($($arg),*) },
+                    $crate::fit::numerics::Kernel::Scalar => {}
                 }
             }
             #[cfg(not(target_arch = "x86_64"))]

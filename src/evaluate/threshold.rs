@@ -3,13 +3,13 @@
 //!
 //! This module owns the threshold sweep behind `eval --thresholds`, `eval --pick`,
 //! `logit threshold` and `train --pick-threshold`, and the ROC / precision-recall curves the plots
-//! draw. It leaves the single-threshold metrics to [`crate::metrics`] and the printing to
-//! [`crate::report`].
+//! draw. It leaves the single-threshold metrics to [`crate::evaluate::metrics`] and the printing to
+//! [`crate::evaluate::report`].
 //!
 //! # Semantics
 //!
 //! A row is predicted positive iff `p >= t`, with `p = sigmoid(z)` computed by
-//! [`crate::numerics::sigmoid`], exactly as `predict` and [`crate::metrics::predicts_positive`]
+//! [`crate::fit::numerics::sigmoid`], exactly as `predict` and [`crate::evaluate::metrics::predicts_positive`]
 //! do. The counts only change where `t` crosses a predicted probability, so the *cut points* are
 //! the distinct predicted probabilities of the data, and every optimum over all thresholds is
 //! attained at one of them. A chosen threshold is therefore **a predicted probability of the
@@ -39,8 +39,8 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::metrics::ConfusionCounts;
-use crate::numerics::sigmoid;
+use crate::evaluate::metrics::ConfusionCounts;
+use crate::fit::numerics::sigmoid;
 
 /// Default step of the threshold grid: 0.05, 0.10, ..., 0.95.
 pub const DEFAULT_GRID_STEP: f64 = 0.05;

@@ -17,7 +17,7 @@
 
 use super::linalg::dot;
 use super::Point;
-use crate::objective::Objective;
+use crate::fit::objective::Objective;
 
 /// Relative slack on the objective value allowed by the approximate (derivative-based)
 /// sufficient-decrease test: a generous multiple of the rounding error of a sum of `n` log losses.

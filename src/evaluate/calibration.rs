@@ -2,7 +2,7 @@
 //! error (ECE), plus the base rate against the mean predicted probability.
 //!
 //! This module owns the definitions behind the `calibration` part of `eval`'s report and the
-//! calibration chart; printing is left to [`crate::report`], drawing to [`crate::plot`].
+//! calibration chart; printing is left to [`crate::evaluate::report`], drawing to [`crate::evaluate::plot`].
 //!
 //! # Definitions
 //!
@@ -28,7 +28,7 @@
 
 use serde::Serialize;
 
-use crate::numerics::sigmoid;
+use crate::fit::numerics::sigmoid;
 
 /// Number of bins of the reliability table.
 pub const DEFAULT_BINS: usize = 10;

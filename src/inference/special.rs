@@ -166,7 +166,7 @@ pub fn chi_square_sf(x: f64, df: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::Z_975;
+    use crate::inference::summary::Z_975;
 
     fn assert_rel(got: f64, want: f64, rtol: f64) {
         let err = ((got - want) / want).abs();

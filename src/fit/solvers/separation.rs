@@ -46,7 +46,7 @@ use ndarray::{Array2, ArrayView1, Axis};
 
 use super::linalg::{norm2, symmetric_eigen};
 use super::Point;
-use crate::objective::Objective;
+use crate::fit::objective::Objective;
 
 mod single;
 pub use single::{separating_features, single_feature_separation, SingleFeatureSeparation};

@@ -4,6 +4,10 @@
 //! statistics, coefficients in both scales, labels, threshold), and so is everything a reader
 //! needs to trust it (objective definition, lambda, solver and its convergence report, class
 //! counts). Same data and flags give byte-identical files, so models diff cleanly in git.
+//!
+//! Beside the format: [`inference`], the statistics `train` stores for `logit summary`, and
+//! [`scorer`], which resolves a model's columns against an input header and scores each record
+//! (`predict`, `eval`).
 
 use std::io::Write;
 
@@ -14,10 +18,13 @@ use crate::data::input::Output;
 use crate::data::missing::MissingSpec;
 use crate::data::schema::Labels;
 use crate::error::{Error, Result};
-use crate::solvers::FitReport;
-use crate::summary::Inference;
+use crate::fit::solvers::FitReport;
 
+pub mod inference;
 mod json;
+pub mod scorer;
+
+use inference::Inference;
 use json::{not_text, not_utf8, read_text};
 
 /// Value of the top-level `format` field.
@@ -410,7 +417,7 @@ impl Model {
                 ));
             }
         }
-        if fit.converged != (fit.stop_reason == crate::solvers::StopReason::Converged) {
+        if fit.converged != (fit.stop_reason == crate::fit::solvers::StopReason::Converged) {
             return Err(format!(
                 "fit.converged is {} but fit.stop_reason is {:?}",
                 fit.converged, fit.stop_reason

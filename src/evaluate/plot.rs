@@ -2,7 +2,7 @@
 //! evaluation, and the training curve of a fit.
 //!
 //! This module owns the drawing (with plotters' SVG backend, in memory); it leaves the numbers to
-//! [`crate::threshold`], [`crate::calibration`] and [`crate::metrics`], and writing the files
+//! [`crate::evaluate::threshold`], [`crate::evaluate::calibration`] and [`crate::evaluate::metrics`], and writing the files
 //! (atomically, through [`crate::data::input::Output`]) to the commands. Every chart has labelled
 //! axes; the ROC, precision-recall and reliability charts span `[0, 1]` on both axes, and the ROC
 //! and reliability charts draw the diagonal as a dashed reference line. Only SVG is produced:
@@ -20,11 +20,11 @@ use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
-use crate::calibration::Calibration;
 use crate::data::input::{check_destination, Output};
 use crate::error::{Error, Result};
-use crate::solvers::Iteration;
-use crate::threshold::ThresholdPoint;
+use crate::evaluate::calibration::Calibration;
+use crate::evaluate::threshold::ThresholdPoint;
+use crate::fit::solvers::Iteration;
 
 /// Matplotlib's default palette, readable on white and for the common colour-vision deficiencies.
 const CURVE: RGBColor = RGBColor(31, 119, 180);
@@ -230,7 +230,7 @@ fn three(v: Option<f64>) -> String {
 }
 
 /// The ROC curve through every cut point (`cuts` in the descending order of
-/// [`crate::threshold::Sweep::cut_points`]), the AUC in the legend, the chance diagonal, and the
+/// [`crate::evaluate::threshold::Sweep::cut_points`]), the AUC in the legend, the chance diagonal, and the
 /// operating point at the model's threshold.
 pub fn roc_svg(
     cuts: &[ThresholdPoint],
@@ -550,7 +550,7 @@ fn legend<'a, 'b: 'a, X: Ranged, Y: Ranged>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::threshold::Sweep;
+    use crate::evaluate::threshold::Sweep;
 
     fn fixture() -> (Vec<f64>, Vec<bool>) {
         let z = vec![2.0, 1.0, 0.5, 0.0, -0.5, -1.0, -2.0, 0.7];
@@ -574,7 +574,7 @@ mod tests {
         assert!(roc.contains("False positive rate"));
         let pr = pr_svg(&cuts, Some(0.9), Some(0.5), &op).unwrap();
         assert!(pr.contains("AP = 0.900") && pr.contains("base rate 0.500"));
-        let cal = crate::calibration::reliability(&z, &y, 10);
+        let cal = crate::evaluate::calibration::reliability(&z, &y, 10);
         let c = calibration_svg(&cal, 0.5).unwrap();
         assert!(c.contains("ECE = ") && c.contains("perfectly calibrated"));
         let history: Vec<Iteration> = (0..5)

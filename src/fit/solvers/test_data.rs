@@ -11,8 +11,8 @@
 use ndarray::{Array1, Array2};
 
 use super::{fit, FitOptions, SolverKind};
-use crate::numerics::sigmoid;
-use crate::objective::Objective;
+use crate::fit::numerics::sigmoid;
+use crate::fit::objective::Objective;
 
 /// spector_train.csv (Spector & Mazzeo 1980, via statsmodels), target GRADE, positive "1".
 pub const SPECTOR_TRAIN: &str = "\
@@ -41,9 +41,9 @@ GPA,TUCE,PSI,GRADE
 2.83,19,0,0
 ";
 /// pima_train.csv, target `type`, positive "Yes".
-pub const PIMA_TRAIN: &str = include_str!("../../fixtures/pima_train.csv");
+pub const PIMA_TRAIN: &str = include_str!("../../../fixtures/pima_train.csv");
 /// breast_cancer_train.csv, target `diagnosis`, positive "malignant".
-pub const BREAST_CANCER_TRAIN: &str = include_str!("../../fixtures/breast_cancer_train.csv");
+pub const BREAST_CANCER_TRAIN: &str = include_str!("../../../fixtures/breast_cancer_train.csv");
 
 /// One reference fit (standardised scale).
 #[derive(Debug, Clone, Copy)]

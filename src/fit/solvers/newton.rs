@@ -20,7 +20,7 @@
 use super::linalg::{dot, factor_with_ridge};
 use super::linesearch::backtracking;
 use super::{Point, Solver, Step};
-use crate::objective::Objective;
+use crate::fit::objective::Objective;
 
 /// Armijo constant for the backtracking search.
 const C1: f64 = 1e-4;

@@ -34,7 +34,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::objective::Objective;
+use crate::fit::objective::Objective;
 
 pub mod gd;
 pub mod lbfgs;
@@ -756,7 +756,7 @@ mod tests {
         #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
         /// Objective's analytic gradient and Hessian match central finite differences (tests
-        /// src/objective.rs, which every solver relies on).
+        /// src/fit/objective.rs, which every solver relies on).
         #[test]
         fn gradient_and_hessian_match_finite_differences((x, y, l2, theta, intercept) in small_problem()) {
             let obj = Objective::new(x.view(), y.view(), l2, intercept);

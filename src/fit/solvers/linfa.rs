@@ -55,7 +55,7 @@ use ndarray::{Array1, Array2};
 use serde::Serialize;
 
 use super::{Fit, FitError, FitOptions, FitReport, SolverKind};
-use crate::objective::Objective;
+use crate::fit::objective::Objective;
 
 /// Fixed part of the time allowed for one linfa run.
 const TIMEOUT_BASE: Duration = Duration::from_secs(10);

@@ -6,7 +6,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
-use crate::numerics::{self, kernel_copies, Kernel};
+use crate::fit::numerics::{self, kernel_copies, Kernel};
 
 /// Rows per block of the fused loss-and-gradient pass: small enough for a block's scores and
 /// rows to stay in cache, large enough to amortise the per-block bookkeeping.

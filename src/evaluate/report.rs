@@ -6,13 +6,13 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
-use crate::calibration::Calibration;
-use crate::commands::eval::GateResult;
-use crate::metrics::{Metrics, METRIC_NAMES};
+use crate::evaluate::calibration::Calibration;
+use crate::evaluate::gate::GateResult;
+use crate::evaluate::metrics::{Metrics, METRIC_NAMES};
+use crate::evaluate::threshold::ThresholdPoint;
+use crate::fit::solvers::linfa::CrossCheck;
+use crate::fit::solvers::StopReason;
 use crate::model::Model;
-use crate::solvers::linfa::CrossCheck;
-use crate::solvers::StopReason;
-use crate::threshold::ThresholdPoint;
 
 /// The short report `train` prints to stderr.
 pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {

@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use crate::numerics::{log_loss, sigmoid};
+use crate::fit::numerics::{log_loss, sigmoid};
 
 /// Names accepted by --min/--max gates and printed in reports, in this order.
 pub const METRIC_NAMES: &[&str] = &[
@@ -90,7 +90,7 @@ pub struct ConfusionCounts {
 /// The classification rule shared with `predict`: a row is predicted positive iff
 /// `sigmoid(z) >= threshold`.
 ///
-/// The probability is computed with [`crate::numerics::sigmoid`], so labels here are bit-for-bit
+/// The probability is computed with [`crate::fit::numerics::sigmoid`], so labels here are bit-for-bit
 /// the labels `predict` writes. A `NaN` score (or threshold) predicts negative.
 pub fn predicts_positive(z: f64, threshold: f64) -> bool {
     sigmoid(z) >= threshold
@@ -223,7 +223,7 @@ fn mean_of(scores: &[f64], positive: &[bool], term: impl Fn(f64, f64) -> f64) ->
 /// Mean log loss `(1/n) sum_i -[y_i log p_i + (1 - y_i) log(1 - p_i)]`, `p_i = sigmoid(z_i)`
 /// (sklearn `log_loss`).
 ///
-/// Each term is computed from `z` by [`crate::numerics::log_loss`] (`log(1 + e^-z)` for a positive
+/// Each term is computed from `z` by [`crate::fit::numerics::log_loss`] (`log(1 + e^-z)` for a positive
 /// row, `log(1 + e^z)` for a negative one), never as the log of a computed probability, so it is
 /// exact to rounding for every finite `z` and needs no clipping. It equals sklearn's `log_loss` on
 /// `sigmoid(z)` except where sklearn clips probabilities to `[eps, 1 - eps]`
@@ -623,8 +623,8 @@ mod tests {
     fn ranks_by_score_not_by_saturated_probability() {
         // sigmoid(40) == sigmoid(50) == 1.0 in f64, but the scores still rank.
         assert_eq!(
-            crate::numerics::sigmoid(40.0),
-            crate::numerics::sigmoid(50.0)
+            crate::fit::numerics::sigmoid(40.0),
+            crate::fit::numerics::sigmoid(50.0)
         );
         assert_eq!(roc_auc(&[40.0, 50.0], &[false, true]), Some(1.0));
         assert_eq!(average_precision(&[40.0, 50.0], &[false, true]), Some(1.0));
@@ -685,10 +685,10 @@ mod tests {
         let n = 1_000_000;
         let z = vec![0.1; n];
         let y = vec![true; n];
-        let v = crate::numerics::log_loss(1.0, 0.1);
+        let v = crate::fit::numerics::log_loss(1.0, 0.1);
         let got = mean_log_loss(&z, &y).unwrap_or(f64::NAN);
         assert!(close(got, v, 2.0 * f64::EPSILON * v), "{got:e} vs {v:e}");
-        let s = crate::numerics::sigmoid(0.1) - 1.0;
+        let s = crate::fit::numerics::sigmoid(0.1) - 1.0;
         let got = brier(&z, &y).unwrap_or(f64::NAN);
         assert!(close(got, s * s, 2.0 * f64::EPSILON * s * s), "{got:e}");
         // Ranking on a million rows: rows 2k (positive) and 2k + 1 (negative) share the score
@@ -971,7 +971,7 @@ mod tests {
             prop_assert_eq!(m.tp + m.fp + m.tn + m.fn_, m.n);
             prop_assert_eq!(m.n, z.len());
             prop_assert_eq!(m.tp + m.fn_, y.iter().filter(|&&b| b).count());
-            let predicted = z.iter().filter(|&&s| crate::numerics::sigmoid(s) >= t).count();
+            let predicted = z.iter().filter(|&&s| crate::fit::numerics::sigmoid(s) >= t).count();
             prop_assert_eq!(m.tp + m.fp, predicted);
             for name in METRIC_NAMES {
                 let v = m.value(name);

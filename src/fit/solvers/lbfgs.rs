@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use super::linalg::{dot, norm2};
 use super::linesearch::{strong_wolfe, Wolfe};
 use super::{Point, Solver, Step};
-use crate::objective::Objective;
+use crate::fit::objective::Objective;
 
 /// Number of correction pairs kept.
 pub const MEMORY: usize = 10;

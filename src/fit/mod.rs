@@ -1,0 +1,6 @@
+//! Fitting: the numerical kernels, the penalised mean log loss over a design matrix, and the
+//! solvers that minimise it (with separation detection and the linfa cross-check).
+
+pub mod numerics;
+pub mod objective;
+pub mod solvers;

@@ -1,0 +1,5 @@
+//! Classical inference for a fitted model: the summary table and fit statistics, and the
+//! special functions of its tests.
+
+pub mod special;
+pub mod summary;
