@@ -36,7 +36,10 @@ MAX_ITER = 10_000
 LIBLINEAR_EPS = 1e-6
 
 # name: (rows, features, generator stream id)
-DATASETS = {"M": (1_000_000, 50, 1), "W": (20_000, 1_000, 2), "S": (100_000, 20, 3)}
+DATASETS = {"M": (1_000_000, 50, 1), "W": (20_000, 1_000, 2), "S": (100_000, 20, 3),
+            "C": (500_000, 50, 4)}
+# Datasets with a multiclass target: name -> number of classes (the others are binary).
+CLASSES = {"C": 5}
 SIGMOID_N = 10_000_000
 
 # Goals of the performance issue: (task, peer row, max logit/peer wall ratio).
@@ -50,7 +53,11 @@ RATIO_GOALS = [
     ("predict M", "scikit-learn + pandas", 1 / 4),
     ("predict M", "Vowpal Wabbit end to end", 1 / 2.5),
     ("predict M", "Vowpal Wabbit predict only", 1 / 2.5),
+    ("train C", "scikit-learn + pandas", 1 / 4),
+    ("predict C", "scikit-learn + pandas", 1 / 4),
 ]
+# Multiclass goal: equal accuracy means an objective gap to the best tool of at most this.
+MULTICLASS_GAP_GOAL = 1e-10
 PREDICT_RSS_GOAL_MIB = 32
 TRAIN_RSS_GOAL_FACTOR = 1.5      # x the design matrix in f64 (rows * features * 8 bytes)
 SIGMOID_SPEED_GOAL = 3.0
@@ -167,9 +174,15 @@ def ensure_dataset(data, name):
                          "generator": (PY / "gen_data.py").read_text()})
     if csv.exists() and stamp.exists() and stamp.read_text() == recipe:
         return csv
-    log(f"generating {csv} ({rows} x {features})")
+    classes = CLASSES.get(name, 2)
+    recipe = json.dumps({"rows": rows, "features": features, "stream": stream,
+                         "classes": classes, "generator": (PY / "gen_data.py").read_text()}) \
+        if classes > 2 else recipe
+    if csv.exists() and stamp.exists() and stamp.read_text() == recipe:
+        return csv
+    log(f"generating {csv} ({rows} x {features}, {classes} classes)")
     t = time.perf_counter()
-    run([VPY, PY / "gen_data.py", csv, rows, features, stream])
+    run([VPY, PY / "gen_data.py", csv, rows, features, stream, "--classes", classes])
     stamp.write_text(recipe)
     log(f"generated {csv}: {csv.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - t:.0f} s")
     return csv
@@ -237,6 +250,8 @@ def train_tools(d, csv, out, peers):
             "--params-out", out / f"sklearn-{d}.params.json",
             "--model-out", out / f"sklearn-{d}.pkl"], [csv])]),
     ]
+    if d in CLASSES:
+        return tools
     if peers["liblinear"]:
         tools.append(Tool("LIBLINEAR", [
             Step("convert", [VPY, PY / "convert.py", "libsvm", csv, svm], [csv]),
@@ -258,6 +273,8 @@ def predict_tools(d, csv, out, peers):
             VPY, PY / "sk_predict.py", out / f"sklearn-{d}.pkl", csv,
             out / f"pred-sklearn-{d}.csv"], [csv])]),
     ]
+    if d in CLASSES:
+        return tools
     vw = peers["vw"]
     if vw:
         def prepare():  # an untimed VW model (logistic loss, one pass) to predict with
@@ -411,17 +428,22 @@ def goals(rows, sig):
                     f"{r['ratio']:.3f} (CPU {fmt(r['ratio_cpu'], '.3f')})",
                     r["ratio"] <= limit, f"needs {r['ratio'] / limit:.1f}x faster"
                     if r["ratio"] > limit else ""))
-    r = by.get(("predict M", "logit"))
-    if r and r["rss"] is not None:
-        out.append((f"predict M: logit peak RSS <= {PREDICT_RSS_GOAL_MIB} MiB",
-                    f"{r['rss']:.1f} MiB", r["rss"] <= PREDICT_RSS_GOAL_MIB, ""))
-    r = by.get(("train M", "logit"))
-    if r and r["rss"] is not None:
-        rows_, p, _ = DATASETS["M"]
-        limit = TRAIN_RSS_GOAL_FACTOR * rows_ * p * 8 / 2**20
-        out.append((f"train M: logit peak RSS <= {TRAIN_RSS_GOAL_FACTOR} x design matrix "
-                    f"({limit:.0f} MiB)", f"{r['rss']:.0f} MiB", r["rss"] <= limit,
-                    f"{r['rss'] / limit:.2f}x the limit" if r["rss"] > limit else ""))
+    for d in ("M", "C"):
+        r = by.get((f"predict {d}", "logit"))
+        if r and r["rss"] is not None:
+            out.append((f"predict {d}: logit peak RSS <= {PREDICT_RSS_GOAL_MIB} MiB",
+                        f"{r['rss']:.1f} MiB", r["rss"] <= PREDICT_RSS_GOAL_MIB, ""))
+        r = by.get((f"train {d}", "logit"))
+        if r and r["rss"] is not None:
+            rows_, p, _ = DATASETS[d]
+            limit = TRAIN_RSS_GOAL_FACTOR * rows_ * p * 8 / 2**20
+            out.append((f"train {d}: logit peak RSS <= {TRAIN_RSS_GOAL_FACTOR} x design matrix "
+                        f"({limit:.0f} MiB)", f"{r['rss']:.0f} MiB", r["rss"] <= limit,
+                        f"{r['rss'] / limit:.2f}x the limit" if r["rss"] > limit else ""))
+    for r in rows:
+        if r["task"] == "train C" and r["gap"] is not None and "convert" not in r["tool"]:
+            out.append((f"train C: {r['tool']} objective gap <= {MULTICLASS_GAP_GOAL:g}",
+                        f"{r['gap']:.1e}", r["gap"] <= MULTICLASS_GAP_GOAL, ""))
     if sig.get("speedup") is not None:
         out.append((f"array sigmoid >= {SIGMOID_SPEED_GOAL:g} x NumPy 1/(1+np.exp(-x))",
                     f"{sig['speedup']:.2f}x", sig["speedup"] >= SIGMOID_SPEED_GOAL,
@@ -457,7 +479,7 @@ def markdown(meta, rows, sig, goal_rows):
                  + " | ".join("" if r["tool"] == "logit" or "convert" in r["tool"]
                               else fmt(r.get(k), ".3f") for k in ("ratio", "ratio_cpu")) + " |")
     L += ["", "Objective gap: (1/n) sum logloss + (lambda/2)||w||^2 on standardised features, "
-          "intercept unpenalised, evaluated by bench/py/objective.py in float64 on each tool's "
+          "intercept unpenalised (train C: mean -log softmax + (lambda/2)||W||^2), evaluated by bench/py/objective.py in float64 on each tool's "
           "parameters, minus the best value any tool reached on that dataset. "
           "Gaps below ~1e-13 are rounding noise.", ""]
     if sig:
@@ -511,14 +533,15 @@ def main():
         print(markdown(saved["meta"], rows, saved["sigmoid"], goals(rows, saved["sigmoid"])))
         return
     rounds = a.rounds or (1 if a.quick else 3)
-    names = ["S"] if a.quick else ["M", "W", "S"]
-    predict_on = "S" if a.quick else "M"
-    tasks = [f"train {d}" for d in names] + [f"predict {predict_on}", "sigmoid"]
+    names = ["S"] if a.quick else ["M", "W", "S", "C"]
+    predict_on = ["S"] if a.quick else ["M", "C"]
+    tasks = [f"train {d}" for d in names] + [f"predict {d}" for d in predict_on] + ["sigmoid"]
     if a.only:
         wanted = [t.strip() for t in a.only.split(",")]
         tasks = [t for t in tasks if t in wanted]
-        if any(t.startswith("predict") for t in tasks) and f"train {predict_on}" not in tasks:
-            tasks.insert(0, f"train {predict_on}")  # predict needs the models of train
+        for d in predict_on:  # predict needs the models of train
+            if f"predict {d}" in tasks and f"train {d}" not in tasks:
+                tasks.insert(0, f"train {d}")
     skip = {s.strip().lower() for s in a.skip.split(",") if s.strip()}
     started = time.perf_counter()
     load_before = loadavg()
@@ -602,9 +625,11 @@ def main():
             continue
         srcs = [f"logit=logit:{out / f'logit-{d}.json'}",
                 f"scikit-learn + pandas=params:{out / f'sklearn-{d}.params.json'}"]
-        if peers["liblinear"]:
+        if d in CLASSES:
+            pass
+        elif peers["liblinear"]:
             srcs.append(f"LIBLINEAR=liblinear:{out / f'liblinear-{d}.model'}")
-        if peers["linfa"]:
+        if peers["linfa"] and d not in CLASSES:
             srcs.append(f"linfa-logistic=params:{out / f'linfa-{d}.params.json'}")
         warm([csvs[d]])
         p = subprocess.run([str(VPY), str(PY / "objective.py"), str(csvs[d]), "--l2", str(L2)]

@@ -9,6 +9,10 @@ in float64 with numpy (the same data, parsed once, for every tool). Parameter so
   liblinear:FILE  a LIBLINEAR model trained on the standardised features (bench/py/convert.py);
                   with -B B the last weight times B is the intercept; its sign follows the
                   first entry of its `label` line
+With more than two classes in the target (labels 0..K-1) the objective is the multinomial one,
+  (1/n) sum_i [logsumexp(z_i) - z_i,y_i] + (l2/2) ||W||^2,  z_i = W x_i + b,
+read from logit's `coefficients_standardized` / `intercepts_standardized` (K x p, K) or
+{"W": [[...]], "b": [...]} (scikit-learn).
 Prints one JSON object {name: objective}; a source that cannot be read gives null.
 
 Usage: objective.py DATA.csv --target y --l2 L NAME=KIND:FILE ...
@@ -23,12 +27,17 @@ import pandas as pd
 
 def read_logit(path):
     m = json.load(open(path))
+    if "classes" in m and len(m["classes"]) > 2:
+        return (np.array(m["coefficients_standardized"], dtype=np.float64),
+                np.array(m["intercepts_standardized"], dtype=np.float64))
     return (np.array([f["coefficient_standardized"] for f in m["features"]]),
             float(m["intercept_standardized"]))
 
 
 def read_params(path):
     m = json.load(open(path))
+    if "W" in m:
+        return np.array(m["W"], dtype=np.float64), np.array(m["b"], dtype=np.float64)
     return np.array(m["w"], dtype=np.float64), float(m["b"])
 
 
@@ -60,7 +69,10 @@ def main():
     ap.add_argument("sources", nargs="+")
     a = ap.parse_args()
     df = pd.read_csv(a.data)
-    y = (df.pop(a.target).to_numpy() == 1).astype(np.float64)
+    labels = df.pop(a.target).to_numpy()
+    classes = np.unique(labels)
+    multi = len(classes) > 2
+    y = np.searchsorted(classes, labels) if multi else (labels == 1).astype(np.float64)
     x = df.to_numpy(dtype=np.float64, copy=True)
     del df
     x -= x.mean(axis=0)
@@ -73,8 +85,16 @@ def main():
         kind, path = rest.split(":", 1)
         try:
             w, b = READERS[kind](path)
-            z = x @ w + b
-            result[name] = float(np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * a.l2 * (w @ w))
+            if multi:
+                z = x @ w.T + b
+                zmax = z.max(axis=1, keepdims=True)
+                lse = (zmax + np.log(np.exp(z - zmax).sum(axis=1, keepdims=True)))[:, 0]
+                loss = np.mean(lse - z[np.arange(len(y)), y])
+                result[name] = float(loss + 0.5 * a.l2 * np.sum(w * w))
+            else:
+                z = x @ w + b
+                result[name] = float(np.mean(np.logaddexp(0.0, z) - y * z)
+                                     + 0.5 * a.l2 * (w @ w))
         except Exception as e:  # a missing or malformed output: reported, not fatal
             print(f"objective.py: {name}: {e}", file=sys.stderr)
             result[name] = None

@@ -4,7 +4,9 @@ The pipeline a Python user would write: pandas.read_csv, StandardScaler (populat
 logit), LogisticRegression(lbfgs, C = 1/(l2 n)). scikit-learn's lbfgs minimises
 mean log loss + 1/(2 C n) ||w||^2 = mean log loss + (l2/2) ||w||^2 with the intercept
 unpenalised, i.e. exactly logit's objective, and its `tol` is the same max-abs-gradient test
-on that (mean) objective. Prints one JSON line: objective, iterations, phase times.
+on that (mean) objective. With more than two classes scikit-learn (>= 1.5) fits the symmetric
+multinomial model (one weight row per class, the whole matrix penalised), again logit's
+objective. Prints one JSON line: objective, iterations, phase times.
 
 Usage: sk_train.py DATA.csv --target y --l2 L --tol T --max-iter N --params-out P.json
                    [--model-out MODEL.pkl]
@@ -47,13 +49,24 @@ def main():
     clf.fit(xs, y)
     t3 = time.perf_counter()
 
-    # logit's objective at the fitted parameters (positive class = 1).
-    w = clf.coef_[0]
-    b = float(clf.intercept_[0])
-    z = xs @ w + b
-    objective = float(np.mean(np.logaddexp(0.0, z) - (y == 1) * z) + 0.5 * a.l2 * (w @ w))
+    if len(clf.classes_) > 2:
+        # logit's multinomial objective: mean -log softmax(z)_y + (l2/2) ||W||^2.
+        w, b = clf.coef_, clf.intercept_
+        z = xs @ w.T + b
+        zmax = z.max(axis=1, keepdims=True)
+        lse = (zmax + np.log(np.exp(z - zmax).sum(axis=1, keepdims=True)))[:, 0]
+        idx = np.searchsorted(clf.classes_, y)
+        objective = float(np.mean(lse - z[np.arange(len(y)), idx]) + 0.5 * a.l2 * np.sum(w * w))
+        params = {"W": w.tolist(), "b": b.tolist()}
+    else:
+        # logit's objective at the fitted parameters (positive class = 1).
+        w = clf.coef_[0]
+        b = float(clf.intercept_[0])
+        z = xs @ w + b
+        objective = float(np.mean(np.logaddexp(0.0, z) - (y == 1) * z) + 0.5 * a.l2 * (w @ w))
+        params = {"w": w.tolist(), "b": b}
     with open(a.params_out, "w") as f:
-        json.dump({"w": w.tolist(), "b": b}, f)
+        json.dump(params, f)
     if a.model_out:
         with open(a.model_out, "wb") as f:
             pickle.dump({"scaler": scaler, "clf": clf, "target": a.target}, f)
