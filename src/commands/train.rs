@@ -1,11 +1,12 @@
 //! `logit train`: read a CSV, standardise, fit, warn about anything doubtful, write the model.
 
-use crate::cli::{MissingArg, SolverArg, TrainArgs};
+use crate::cli::{MissingArg, MulticlassArg, SolverArg, TrainArgs};
 use crate::console;
 use crate::data::design::Scaler;
 use crate::data::encode::{read_training, TrainingData, TrainingSelection};
 use crate::data::input::{check_destination, delimiter_for, Source};
 use crate::data::missing::{Markers, MissingPolicy, MissingSpec};
+use crate::data::schema::ClassWeight;
 use crate::error::{Error, Result};
 use crate::evaluate::report;
 use crate::evaluate::threshold::PickRule;
@@ -19,6 +20,27 @@ use crate::model::{
 /// Relative disagreement beyond which `--cross-check` fails.
 const CROSS_CHECK_TOLERANCE: f64 = 1e-4;
 
+/// How a target with more than two labels is fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Multiclass {
+    /// One softmax fit (`Family::Multinomial`), W centred.
+    Multinomial,
+    /// K binary fits, class k against the rest.
+    Ovr,
+}
+
+impl Multiclass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Multiclass::Multinomial => "multinomial",
+            Multiclass::Ovr => "ovr",
+        }
+    }
+}
+
+/// The threshold of a binary model without `--threshold`.
+pub const DEFAULT_THRESHOLD: f64 = 0.5;
+
 /// A validated training configuration, independent of clap.
 #[derive(Debug, Clone)]
 pub struct TrainConfig {
@@ -30,9 +52,16 @@ pub struct TrainConfig {
     pub features: Option<Vec<String>>,
     pub exclude: Vec<String>,
     pub positive: Option<String>,
+    /// `--multiclass`; `None` = the default (multinomial) for targets with more than two labels.
+    pub multiclass: Option<Multiclass>,
+    /// `--weight COL`.
+    pub weight: Option<String>,
+    /// `--class-weight`.
+    pub class_weight: Option<ClassWeight>,
     pub fit_intercept: bool,
     pub standardize: bool,
-    pub threshold: f64,
+    /// `--threshold`; `None` = 0.5 for binary models (refused for multiclass ones when given).
+    pub threshold: Option<f64>,
     pub cross_check: bool,
     pub quiet: bool,
     pub missing: MissingPolicy,
@@ -90,6 +119,12 @@ impl TrainConfig {
             features: args.features.clone(),
             exclude: args.exclude.clone(),
             positive: args.positive.clone(),
+            multiclass: args.multiclass.map(|m| match m {
+                MulticlassArg::Multinomial => Multiclass::Multinomial,
+                MulticlassArg::Ovr => Multiclass::Ovr,
+            }),
+            weight: args.weight.clone(),
+            class_weight: args.class_weight.clone(),
             fit_intercept: !args.no_intercept,
             standardize: !args.no_standardize,
             threshold: args.threshold,
@@ -216,6 +251,7 @@ pub fn train_observed(
     }
     let selection = TrainingSelection {
         target: &config.target,
+        weight: config.weight.as_deref(),
         features: config.features.as_deref(),
         exclude: &config.exclude,
         positive: config.positive.as_deref(),
@@ -223,6 +259,16 @@ pub fn train_observed(
         markers: config.markers.clone(),
     };
     let mut data = read_data(config, &selection)?;
+    let Some(labels) = data.labels.clone() else {
+        return Err(Error::Usage(
+            "multiclass targets need the v2 core (interim build)".to_string(),
+        ));
+    };
+    if config.weight.is_some() || config.class_weight.is_some() {
+        return Err(Error::Usage(
+            "--weight and --class-weight need the v2 core (interim build)".to_string(),
+        ));
+    }
     if data.rows_dropped > 0 {
         // Reported as a warning, not hidden in the report: rows vanished from the fit.
         console::warning(format_args!(
@@ -252,7 +298,7 @@ pub fn train_observed(
     );
     let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
     let mut warnings = std::mem::take(&mut data.warnings);
-    warnings.extend(fit_warnings(config, &data, &separating, &fit));
+    warnings.extend(fit_warnings(config, &data, &labels, &separating, &fit));
 
     let cross = if config.cross_check {
         let separated = fit.report.stop_reason == StopReason::Separation;
@@ -284,7 +330,7 @@ pub fn train_observed(
         None
     };
 
-    let model = build_model(config, &data, &scaler, &fit);
+    let model = build_model(config, &data, &labels, &scaler, &fit);
     Ok((model, warnings, cross))
 }
 
@@ -314,6 +360,7 @@ fn read_data(config: &TrainConfig, selection: &TrainingSelection) -> Result<Trai
 fn fit_warnings(
     config: &TrainConfig,
     data: &TrainingData,
+    labels: &crate::data::schema::Labels,
     separating: &[separation::SingleFeatureSeparation],
     fit: &Fit,
 ) -> Vec<String> {
@@ -337,7 +384,7 @@ fn fit_warnings(
                     } else {
                         "quasi-completely "
                     },
-                    s.describe(&name, &data.labels.positive, &data.labels.negative)
+                    s.describe(&name, &labels.positive, &labels.negative)
                 )
             })
             .collect();
@@ -456,7 +503,13 @@ fn identifiability_warnings(config: &TrainConfig, data: &TrainingData) -> Vec<St
     warnings
 }
 
-fn build_model(config: &TrainConfig, data: &TrainingData, scaler: &Scaler, fit: &Fit) -> Model {
+fn build_model(
+    config: &TrainConfig,
+    data: &TrainingData,
+    labels: &crate::data::schema::Labels,
+    scaler: &Scaler,
+    fit: &Fit,
+) -> Model {
     let p = data.feature_names.len();
     let w_std = &fit.theta[..p];
     let b_std = if config.fit_intercept {
@@ -479,8 +532,8 @@ fn build_model(config: &TrainConfig, data: &TrainingData, scaler: &Scaler, fit: 
         version: VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         target: data.target.clone(),
-        labels: data.labels.clone(),
-        threshold: config.threshold,
+        labels: labels.clone(),
+        threshold: config.threshold.unwrap_or(DEFAULT_THRESHOLD),
         objective: ObjectiveSpec {
             definition: OBJECTIVE_DEFINITION.to_string(),
             l2: config.l2,
@@ -498,8 +551,8 @@ fn build_model(config: &TrainConfig, data: &TrainingData, scaler: &Scaler, fit: 
         intercept_standardized: b_std,
         training: TrainingCounts {
             n_rows: data.y.len(),
-            n_positive: data.n_positive,
-            n_negative: data.n_negative,
+            n_positive: data.y.iter().filter(|&&v| v == 1.0).count(),
+            n_negative: data.y.iter().filter(|&&v| v == 0.0).count(),
         },
         fit: fit.report.clone(),
         inference: Some(crate::inference::summary::compute_inference(
