@@ -88,7 +88,8 @@ pub enum DataErrorKind {
     UnseenCategory { value: String, known: Vec<String> },
     /// A target value that is neither of the model's two labels.
     UnknownLabel { value: String, labels: [String; 2] },
-    /// More distinct values in the target column than a classifier takes (`limit`).
+    /// More distinct values in the target column than a classifier takes (`limit`): the first
+    /// few labels, then the one beyond the limit.
     TooManyLabels { labels: Vec<String>, limit: usize },
     /// Two labels are the same word in different letter case (almost always a typo).
     LabelsDifferOnlyByCase { labels: [String; 2] },
@@ -267,11 +268,15 @@ impl fmt::Display for DataErrorKind {
                 shown(&labels[1])
             ),
             TooManyLabels { labels, limit } => {
+                // The first labels seen, then the one beyond the limit.
+                let (new, first) = labels.split_last().map_or(("", &labels[..]), |(n, f)| (n.as_str(), f));
                 write!(
                     f,
-                    "the target has more than {limit} distinct values ({}), more than a classifier \
-                     takes; is it a class label (not a measurement or an ID)?",
-                    quoted_list(labels)
+                    "the target has more than {limit} distinct values ({} is one more than {}), \
+                     more than a classifier takes; is it a class label (not a measurement or an \
+                     ID)?",
+                    shown(new),
+                    quoted_list(first)
                 )?;
                 let clashes = case_clashes(labels);
                 if !clashes.is_empty() {

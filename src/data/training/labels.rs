@@ -48,7 +48,7 @@ pub fn check_new_label(seen: &[String], label: &str) -> Result<(), DataErrorKind
         });
     }
     if seen.len() >= MAX_CLASSES {
-        let mut labels: Vec<String> = seen.iter().take(10).cloned().collect();
+        let mut labels: Vec<String> = seen.iter().take(5).cloned().collect();
         labels.push(label.to_string());
         return Err(DataErrorKind::TooManyLabels {
             labels,
