@@ -21,11 +21,11 @@ use crate::error::{Error, Result};
 use crate::fit::solvers::FitReport;
 
 pub mod inference;
-mod json;
+mod text;
 pub mod scorer;
 
 use inference::Inference;
-use json::{not_text, not_utf8, read_text};
+use text::{not_text, not_utf8, read_text};
 
 /// Value of the top-level `format` field.
 pub const FORMAT: &str = "logit-model";
@@ -167,17 +167,17 @@ impl Model {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(bad("the model file is empty".into()));
         }
-        json::refuse_duplicate_keys(bytes).map_err(bad)?;
+        text::refuse_duplicate_keys(bytes).map_err(bad)?;
         // Straight into the typed struct, never through serde_json::Value: a Value costs tens
         // of bytes per number, so a crafted 256 MiB file could take gigabytes.
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(bad("not a logit model file (expected a JSON object)".into()));
         }
-        let header: json::Header = serde_json::from_slice(bytes)
+        let header: text::Header = serde_json::from_slice(bytes)
             .map_err(|e| bad(format!("not a logit model file ({e})")))?;
         match header.format {
-            json::Scalar::Str(f) if f == FORMAT => {}
-            json::Scalar::Str(other) => {
+            text::Scalar::Str(f) if f == FORMAT => {}
+            text::Scalar::Str(other) => {
                 return Err(bad(format!(
                     "unknown format {other:?}; expected {FORMAT:?}"
                 )));
@@ -189,8 +189,8 @@ impl Model {
             }
         }
         match header.version {
-            json::Scalar::U64(VERSION) => {}
-            json::Scalar::U64(other) => {
+            text::Scalar::U64(VERSION) => {}
+            text::Scalar::U64(other) => {
                 return Err(bad(format!(
                     "model format version {other} is not supported; this logit {} reads version {VERSION}",
                     env!("CARGO_PKG_VERSION")
