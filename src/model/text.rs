@@ -100,6 +100,9 @@ pub(super) struct Header {
     pub format: Scalar,
     #[serde(default)]
     pub version: Scalar,
+    /// Present (`"multinomial"` or `"ovr"`) in a version 2 multiclass file only.
+    #[serde(default)]
+    pub multiclass: Scalar,
 }
 
 /// A string, an unsigned integer, something else (skipped, not stored), or nothing.
@@ -309,6 +312,7 @@ mod tests {
             (h.format, h.version),
             (Scalar::Str("f".into()), Scalar::U64(3))
         );
+        assert_eq!(h.multiclass, Scalar::Absent);
         let h: Header = serde_json::from_str(r#"{"format": ["f"], "version": 1.0}"#).unwrap();
         assert_eq!((h.format, h.version), (Scalar::Other, Scalar::Other));
         let h: Header = serde_json::from_str("{}").unwrap();
