@@ -1,24 +1,28 @@
-//! `logit train`: read a CSV, standardise, fit, warn about anything doubtful, write the model.
+//! `logit train`: read a CSV, weigh, standardise, fit, warn about anything doubtful, write the
+//! model.
+//!
+//! A binary target gets one binomial fit (v1). A target with more than two labels gets one
+//! multinomial fit (`--multiclass multinomial`, the default) or K binomial fits of each class
+//! against the rest (`ovr`), see [`fit`]. Warnings (separation, non-convergence,
+//! identifiability) are in [`warnings`]; the model is assembled in [`model`].
+
+mod fit;
+mod model;
+mod warnings;
 
 use crate::cli::{MissingArg, MulticlassArg, SolverArg, TrainArgs};
 use crate::console;
 use crate::data::design::Scaler;
 use crate::data::encode::{read_training, TrainingData, TrainingSelection};
 use crate::data::input::{check_destination, delimiter_for, Source};
-use crate::data::missing::{Markers, MissingPolicy, MissingSpec};
+use crate::data::missing::{Markers, MissingPolicy};
 use crate::data::schema::ClassWeight;
 use crate::error::{Error, Result};
 use crate::evaluate::report;
 use crate::evaluate::threshold::PickRule;
 use crate::exit::ExitStatus;
-use crate::fit::objective::Objective;
-use crate::fit::solvers::{self, separation, Fit, FitOptions, SolverKind, StopReason};
-use crate::model::{
-    Feature, Model, ObjectiveSpec, TrainingCounts, FORMAT, OBJECTIVE_DEFINITION, VERSION,
-};
-
-/// Relative disagreement beyond which `--cross-check` fails.
-const CROSS_CHECK_TOLERANCE: f64 = 1e-4;
+use crate::fit::solvers::{self, FitOptions, SolverKind};
+use crate::model::Model;
 
 /// How a target with more than two labels is fitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,10 +168,12 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
     progress.finish();
     let mut choice = None;
     if let (Some(rule), Some(validation)) = (config.pick_threshold, &config.validation) {
-        let previous = model.threshold;
         let chosen =
             super::threshold::choose(&model, validation, None, config.validation_delimiter, rule)?;
-        model.threshold = chosen.threshold;
+        let stored = model
+            .threshold_mut()
+            .expect("--pick-threshold is refused for a multiclass target");
+        let previous = std::mem::replace(stored, chosen.threshold);
         choice = Some(super::threshold::choice_report(
             validation, rule, &chosen, previous,
         ));
@@ -259,14 +265,13 @@ pub fn train_observed(
         markers: config.markers.clone(),
     };
     let mut data = read_data(config, &selection)?;
-    let Some(labels) = data.labels.clone() else {
-        return Err(Error::Usage(
-            "multiclass targets need the v2 core (interim build)".to_string(),
-        ));
-    };
-    if config.weight.is_some() || config.class_weight.is_some() {
-        return Err(Error::Usage(
-            "--weight and --class-weight need the v2 core (interim build)".to_string(),
+    let multiclass = check_multiclass(config, &data)?;
+    let mut warnings = std::mem::take(&mut data.warnings);
+    if let (None, Some(m)) = (multiclass, config.multiclass) {
+        warnings.push(format!(
+            "--multiclass {} has no effect: the target has two classes, so the model is the \
+             binary one (as in scikit-learn)",
+            m.as_str()
         ));
     }
     if data.rows_dropped > 0 {
@@ -277,61 +282,63 @@ pub fn train_observed(
             data.rows_dropped + data.y.len()
         ));
     }
+    let weights = data.sample_weights(config.class_weight.as_ref())?;
     // Found on the raw columns, so that the warning shows values in the data's own units.
     let separating = if config.l2 == 0.0 {
-        separation::single_feature_separation(data.x.view(), data.y.view(), config.fit_intercept)
+        warnings::separation_before_fit(config, &data, &weights, multiclass)
     } else {
         Vec::new()
     };
+    let s = weights.s.as_ref().map(|s| s.view());
     let scaler = if config.standardize {
-        Scaler::fit(data.x.view(), config.fit_intercept)
+        Scaler::fit_weighted(data.x.view(), config.fit_intercept, s)
     } else {
         Scaler::identity(data.x.ncols())
     };
     scaler.apply(&mut data.x);
 
-    let objective = Objective::new(
-        data.x.view(),
-        data.y.view(),
-        config.l2,
-        config.fit_intercept,
+    let fitted = fit::fit_all(config, &data, &weights, &scaler, multiclass, observer)?;
+    warnings.extend(fitted.warnings.iter().cloned());
+    warnings.extend(warnings::fit_warnings(
+        config,
+        &data,
+        &weights,
+        &separating,
+        &fitted,
+    ));
+    let model = model::build(config, &data, &weights, &scaler, &fitted);
+    Ok((model, warnings, fitted.cross))
+}
+
+/// The multiclass mode of a target with more than two classes (`None` for a binary target),
+/// and the refusal of the options that only a binary model has.
+fn check_multiclass(config: &TrainConfig, data: &TrainingData) -> Result<Option<Multiclass>> {
+    let k = data.classes.len();
+    if k <= 2 {
+        return Ok(None);
+    }
+    let why = format!(
+        "the target {:?} has {k} classes, and a multiclass model predicts the most probable \
+         class (no positive class, no threshold)",
+        data.target
     );
-    let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
-    let mut warnings = std::mem::take(&mut data.warnings);
-    warnings.extend(fit_warnings(config, &data, &labels, &separating, &fit));
-
-    let cross = if config.cross_check {
-        let separated = fit.report.stop_reason == StopReason::Separation;
-        if separated {
-            warnings.push(
-                "cross-check skipped: the classes are separated, so no finite optimum exists to compare"
-                    .to_string(),
-            );
-            None
-        } else {
-            let c = solvers::linfa::cross_check(&objective, &fit, &config.fit)?;
-            let scale = 1.0f64.max(fit.report.objective.abs());
-            if c.max_relative_coefficient_difference > CROSS_CHECK_TOLERANCE
-                || c.objective_difference.abs() > CROSS_CHECK_TOLERANCE * scale
-            {
-                return Err(Error::CrossCheck(format!(
-                    "{} and linfa-logistic disagree: max coefficient difference {:.3e} (relative {:.3e}), \
-                     objective {} vs {} (tolerance {CROSS_CHECK_TOLERANCE:e} relative)",
-                    config.fit.solver,
-                    c.max_coefficient_difference,
-                    c.max_relative_coefficient_difference,
-                    c.objective_ours,
-                    c.objective_linfa
-                )));
-            }
-            Some(c)
-        }
-    } else {
-        None
-    };
-
-    let model = build_model(config, &data, &labels, &scaler, &fit);
-    Ok((model, warnings, cross))
+    if config.threshold.is_some() {
+        return Err(Error::Usage(format!(
+            "--threshold applies only to a binary target: {why}"
+        )));
+    }
+    if config.pick_threshold.is_some() {
+        return Err(Error::Usage(format!(
+            "--pick-threshold applies only to a binary target: {why}"
+        )));
+    }
+    if config.plot.is_some() && config.multiclass == Some(Multiclass::Ovr) {
+        return Err(Error::Usage(format!(
+            "--plot draws the curve of one fit, but --multiclass ovr runs {k} fits (one per \
+             class); use --multiclass multinomial or leave out --plot"
+        )));
+    }
+    Ok(Some(config.multiclass.unwrap_or(Multiclass::Multinomial)))
 }
 
 /// Reads the training data: large plain numeric files through the fast parallel reader, and
@@ -354,219 +361,4 @@ fn read_data(config: &TrainConfig, selection: &TrainingSelection) -> Result<Trai
         }
     }
     read_training(source, config.delimiter, selection)
-}
-
-/// Warnings about the fit: non-convergence and separation are never silent.
-fn fit_warnings(
-    config: &TrainConfig,
-    data: &TrainingData,
-    labels: &crate::data::schema::Labels,
-    separating: &[separation::SingleFeatureSeparation],
-    fit: &Fit,
-) -> Vec<String> {
-    let mut warnings = Vec::new();
-    let r = &fit.report;
-    if config.l2 == 0.0 {
-        // The first few, with a count of the rest (rare one-hot levels can be many).
-        const SHOWN: usize = 5;
-        let mut described: Vec<String> = separating
-            .iter()
-            .take(SHOWN)
-            .map(|s| {
-                let name = format!(
-                    "{:?}",
-                    crate::evaluate::report::display_name(&data.feature_names[s.feature])
-                );
-                format!(
-                    "feature {name} alone separates the classes {}({})",
-                    if s.complete() {
-                        ""
-                    } else {
-                        "quasi-completely "
-                    },
-                    s.describe(&name, &labels.positive, &labels.negative)
-                )
-            })
-            .collect();
-        if separating.len() > SHOWN {
-            described.push(format!(
-                "and {} more features alone",
-                separating.len() - SHOWN
-            ));
-        }
-        if !described.is_empty() {
-            let kind = if separating.iter().any(|s| s.complete()) {
-                "complete separation"
-            } else {
-                "quasi-complete separation"
-            };
-            warnings.push(format!(
-                "{kind}: {}, so the unpenalised maximum-likelihood estimate does not exist \
-                 (coefficients grow without bound); use --l2 > 0 or drop the feature",
-                described.join("; ")
-            ));
-        } else if r.stop_reason == StopReason::Separation {
-            warnings.push(
-                "separation: the classes are (quasi-)perfectly separated by a combination of features, \
-                 so the unpenalised maximum-likelihood estimate does not exist; the model's coefficients \
-                 are not meaningful; use --l2 > 0"
-                    .to_string(),
-            );
-        }
-    }
-    if config.l2 == 0.0 {
-        warnings.extend(identifiability_warnings(config, data));
-    }
-    if !r.converged && r.stop_reason != StopReason::Separation {
-        warnings.push(format!(
-            "the {} solver did not converge ({}): after {} iterations the gradient norm is {:.3e} > tol {:.1e}; \
-             try --max-iter, another --solver, or --l2 > 0",
-            r.solver,
-            match r.stop_reason {
-                StopReason::MaxIterations => "iteration limit reached",
-                StopReason::LineSearchFailed => "line search failed",
-                _ => "stopped early",
-            },
-            r.iterations,
-            r.gradient_norm,
-            r.tol
-        ));
-    }
-    warnings
-}
-
-/// Reasons the unpenalised coefficients are not uniquely determined (the fit still runs; the
-/// predictions are fine, individual coefficients are not interpretable). `data.x` is the
-/// design matrix as fitted.
-fn identifiability_warnings(config: &TrainConfig, data: &TrainingData) -> Vec<String> {
-    let mut warnings = Vec::new();
-    let (n, p) = data.x.dim();
-    let n_params = p + usize::from(config.fit_intercept);
-    if n_params > n {
-        warnings.push(format!(
-            "ill-posed: {n_params} parameters but only {n} rows, so the coefficients are not unique with --l2 0; use --l2 > 0"
-        ));
-    }
-    // Group columns by a hash of their bits, then confirm equality, without copying the data.
-    let bits = |j: usize| data.x.column(j).into_iter().map(|v| (v + 0.0).to_bits());
-    let mut constant = Vec::new();
-    let mut by_hash: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
-    let mut duplicates = Vec::new();
-    for j in 0..p {
-        let first = (data.x[[0, j]] + 0.0).to_bits();
-        if bits(j).all(|b| b == first) {
-            constant.push(format!("{:?}", data.feature_names[j]));
-            continue;
-        }
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        bits(j).for_each(|b| std::hash::Hash::hash(&b, &mut hasher));
-        let group = by_hash
-            .entry(std::hash::Hasher::finish(&hasher))
-            .or_default();
-        match group.iter().find(|&&i| bits(i).eq(bits(j))) {
-            Some(&i) => duplicates.push(format!(
-                "{:?} = {:?}",
-                data.feature_names[j], data.feature_names[i]
-            )),
-            None => group.push(j),
-        }
-    }
-    if !constant.is_empty() {
-        warnings.push(format!(
-            "constant feature(s) {}: no information about the label; the coefficient stays 0",
-            constant.join(", ")
-        ));
-    }
-    if !duplicates.is_empty() {
-        warnings.push(format!(
-            "ill-posed: feature columns identical{} ({}); with --l2 0 only a combination of their coefficients is determined",
-            if config.standardize { " after standardisation" } else { "" },
-            duplicates.join(", ")
-        ));
-    }
-    if config.fit_intercept {
-        let all_levels: Vec<String> = data
-            .columns
-            .iter()
-            .filter(|c| matches!(c.kind, crate::data::encode::ColumnKind::Categorical { .. }))
-            .map(|c| format!("{:?}", c.name))
-            .collect();
-        if !all_levels.is_empty() {
-            warnings.push(format!(
-                "one-hot column(s) {} encode every level alongside the intercept, so with --l2 0 their \
-                 coefficients are determined only up to a shared constant (predictions are unaffected); \
-                 use --l2 > 0 for unique coefficients",
-                all_levels.join(", ")
-            ));
-        }
-    }
-    warnings
-}
-
-fn build_model(
-    config: &TrainConfig,
-    data: &TrainingData,
-    labels: &crate::data::schema::Labels,
-    scaler: &Scaler,
-    fit: &Fit,
-) -> Model {
-    let p = data.feature_names.len();
-    let w_std = &fit.theta[..p];
-    let b_std = if config.fit_intercept {
-        fit.theta[p]
-    } else {
-        0.0
-    };
-    let (w, b) = scaler.to_original(w_std, b_std);
-    let features = (0..p)
-        .map(|j| Feature {
-            name: data.feature_names[j].clone(),
-            mean: scaler.mean[j],
-            std: scaler.std[j],
-            coefficient: w[j],
-            coefficient_standardized: w_std[j],
-        })
-        .collect();
-    Model {
-        format: FORMAT.to_string(),
-        version: VERSION,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        target: data.target.clone(),
-        labels: labels.clone(),
-        threshold: config.threshold.unwrap_or(DEFAULT_THRESHOLD),
-        objective: ObjectiveSpec {
-            definition: OBJECTIVE_DEFINITION.to_string(),
-            l2: config.l2,
-            fit_intercept: config.fit_intercept,
-            standardize: config.standardize,
-        },
-        missing: MissingSpec {
-            policy: config.missing,
-            na_values: config.markers.values().to_vec(),
-            rows_dropped: data.rows_dropped,
-        },
-        columns: data.columns.clone(),
-        features,
-        intercept: b,
-        intercept_standardized: b_std,
-        training: TrainingCounts {
-            n_rows: data.y.len(),
-            n_positive: data.y.iter().filter(|&&v| v == 1.0).count(),
-            n_negative: data.y.iter().filter(|&&v| v == 0.0).count(),
-        },
-        fit: fit.report.clone(),
-        inference: Some(crate::inference::summary::compute_inference(
-            &Objective::new(
-                data.x.view(),
-                data.y.view(),
-                config.l2,
-                config.fit_intercept,
-            ),
-            &fit.theta,
-            &scaler.mean,
-            &scaler.std,
-            &data.feature_names,
-            &fit.report,
-        )),
-    }
 }
