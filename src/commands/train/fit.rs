@@ -99,14 +99,18 @@ pub fn fit_all(
             let objective = weighted(Objective::new(x, data.y.view(), l2, intercept), s);
             let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
             let cross = cross_check(config, &objective, &fit, None, &mut warnings)?;
-            let inference = Some(crate::inference::summary::compute_inference(
-                &objective,
-                &fit.theta,
-                &scaler.mean,
-                &scaler.std,
-                &data.feature_names,
-                &fit.report,
-            ));
+            // compute_inference knows unweighted binary fits only so far (weighted and
+            // multinomial inference belong to the summary's part of issue 9).
+            let inference = s.is_none().then(|| {
+                crate::inference::summary::compute_inference(
+                    &objective,
+                    &fit.theta,
+                    &scaler.mean,
+                    &scaler.std,
+                    &data.feature_names,
+                    &fit.report,
+                )
+            });
             Ok(Fitted {
                 kind: FittedKind::Binary,
                 fits: vec![fit],
