@@ -98,8 +98,8 @@ fn every_bad_weight_cell_is_one_error_line_naming_file_line_column_and_value() {
                 "m.json",
             ]);
             run.expect_code(2);
-            let wanted = format!("bad.csv: line 17, column \"w\": expected a row weight");
-            run.stderr_has(&[&wanted, &format!("{value:?}"), why]);
+            let wanted = "bad.csv: line 17, column \"w\": expected a row weight";
+            run.stderr_has(&[wanted, &format!("{value:?}"), why]);
             assert!(!dir.exists("m.json"));
         }
     }
@@ -294,9 +294,12 @@ fn assert_close(a: &[f64], b: &[f64], tol: f64, what: &str) {
     }
 }
 
+/// Coefficient rows (original, standardised) and intercepts (original, standardised).
+type Coefficients = (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<f64>, Vec<f64>);
+
 /// Coefficient rows (original and standardised) and intercepts of a model file, any kind
 /// (a binary file keeps v1's layout: `features[].coefficient`, `intercept`).
-fn model_coefficients(model: &Value) -> (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<f64>, Vec<f64>) {
+fn model_coefficients(model: &Value) -> Coefficients {
     if model.get("coefficients").is_none() {
         let features = model["features"].as_array().unwrap();
         let column = |key: &str| features.iter().map(|f| f[key].as_f64().unwrap()).collect();
