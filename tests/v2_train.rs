@@ -674,3 +674,110 @@ fn separation_of_one_class_is_reported_for_unpenalised_multinomial_fits() {
         .stderr_has(&["separation", "class \"c\" from the others", "--l2 > 0"]);
     }
 }
+
+#[test]
+fn cross_check_agrees_with_linfa_on_multinomial_and_ovr_fits_and_names_linfa_when_weighted() {
+    let dir = Dir::new();
+    let iris = multi("iris_train.csv");
+    for mode in ["multinomial", "ovr"] {
+        dir.run(&[
+            "train",
+            &iris,
+            "--target",
+            "Species",
+            "--multiclass",
+            mode,
+            "--l2",
+            "0.01",
+            "--cross-check",
+            "-o",
+            "m.json",
+        ])
+        .ok()
+        .stderr_has(&["cross-check with linfa"]);
+    }
+    dir.run(&[
+        "train",
+        &iris,
+        "--target",
+        "Species",
+        "--weight",
+        "Sepal.Width",
+        "--l2",
+        "0.01",
+        "--cross-check",
+        "-o",
+        "m.json",
+    ])
+    .expect_code(2)
+    .stderr_has(&["linfa", "--weight"]);
+}
+
+#[test]
+fn class_weights_are_stored_in_model_order_and_unknown_labels_are_refused() {
+    let dir = Dir::new();
+    let iris = multi("iris_train.csv");
+    let model = train(
+        &dir,
+        &[
+            &iris,
+            "--target",
+            "Species",
+            "--class-weight",
+            "virginica=3,setosa=0.5",
+            "--l2",
+            "0.01",
+        ],
+    );
+    assert_eq!(
+        model["objective"]["class_weight"],
+        serde_json::json!({"mode": "given", "weights": [0.5, 1.0, 3.0]})
+    );
+    // s = class weight: S = 35 * (0.5 + 1 + 3).
+    assert_eq!(model["training"]["weight_sum"], 157.5);
+    dir.run(&[
+        "train",
+        &iris,
+        "--target",
+        "Species",
+        "--class-weight",
+        "virginca=3",
+        "-o",
+        "m.json",
+    ])
+    .expect_code(2)
+    .stderr_has(&["\"virginca\"", "not a class", "\"virginica\""]);
+    dir.run(&[
+        "train",
+        &iris,
+        "--target",
+        "Species",
+        "--class-weight",
+        "setosa=-1",
+        "-o",
+        "m.json",
+    ])
+    .expect_code(2)
+    .stderr_has(&["--class-weight", "> 0"]);
+}
+
+#[test]
+fn plot_is_refused_for_the_several_fits_of_ovr() {
+    let dir = Dir::new();
+    let iris = multi("iris_train.csv");
+    dir.run(&[
+        "train",
+        &iris,
+        "--target",
+        "Species",
+        "--multiclass",
+        "ovr",
+        "--plot",
+        "c.svg",
+        "-o",
+        "m.json",
+    ])
+    .expect_code(2)
+    .stderr_has(&["--plot", "3 fits"]);
+    assert!(!dir.exists("m.json") && !dir.exists("c.svg"));
+}
