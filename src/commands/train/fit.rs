@@ -99,18 +99,7 @@ pub fn fit_all(
             let objective = weighted(Objective::new(x, data.y.view(), l2, intercept), s);
             let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
             let cross = cross_check(config, &objective, &fit, None, &mut warnings)?;
-            // compute_inference knows unweighted binary fits only so far (weighted and
-            // multinomial inference belong to the summary's part of issue 9).
-            let inference = s.is_none().then(|| {
-                crate::inference::summary::compute_inference(
-                    &objective,
-                    &fit.theta,
-                    &scaler.mean,
-                    &scaler.std,
-                    &data.feature_names,
-                    &fit.report,
-                )
-            });
+            let inference = inference(&objective, &fit, scaler, data);
             Ok(Fitted {
                 kind: FittedKind::Binary,
                 fits: vec![fit],
@@ -127,11 +116,12 @@ pub fn fit_all(
             );
             let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
             let cross = cross_check(config, &objective, &fit, None, &mut warnings)?;
+            let inference = inference(&objective, &fit, scaler, data);
             Ok(Fitted {
                 kind: FittedKind::Multinomial,
                 fits: vec![fit],
                 cross,
-                inference: None,
+                inference,
                 warnings,
             })
         }
@@ -165,6 +155,30 @@ pub fn fit_all(
             })
         }
     }
+}
+
+/// The statistics `logit summary` reads, computed while the objective is at hand (one-vs-rest
+/// models have none: summary refuses them). This build's `compute_inference` covers unweighted
+/// binary fits; weighted and multinomial fits get `None` until the summary's part of issue 9
+/// is merged (its `compute_inference` takes any family, the weights, and the classes:
+/// `&data.classes` as a last argument here).
+fn inference(
+    objective: &Objective,
+    fit: &Fit,
+    scaler: &Scaler,
+    data: &TrainingData,
+) -> Option<Inference> {
+    if objective.weights().is_some() || objective.n_scores() != 1 {
+        return None;
+    }
+    Some(crate::inference::summary::compute_inference(
+        objective,
+        &fit.theta,
+        &scaler.mean,
+        &scaler.std,
+        &data.feature_names,
+        &fit.report,
+    ))
 }
 
 /// `--cross-check`: refit with linfa and fail when the two disagree. Skipped (with a note) when
