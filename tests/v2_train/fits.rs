@@ -516,3 +516,43 @@ fn plot_is_refused_for_the_several_fits_of_ovr() {
     .stderr_has(&["--plot", "3 fits"]);
     assert!(!dir.exists("m.json") && !dir.exists("c.svg"));
 }
+
+#[test]
+fn constant_columns_train_with_coefficient_zero_in_every_class() {
+    let dir = Dir::new();
+    let text = std::fs::read_to_string(multi("iris_train.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    // `k` is 7 on every row of weight > 0; it differs only on a row of weight 0.
+    let mut out = format!("{header},k,w\n");
+    for line in lines {
+        out += &format!("{line},7,1\n");
+    }
+    out += "5.0,3.0,1.5,0.2,setosa,-40,0\n";
+    dir.write("k.csv", out);
+    for mode in ["multinomial", "ovr"] {
+        let model = train(
+            &dir,
+            &[
+                "k.csv",
+                "--target",
+                "Species",
+                "--weight",
+                "w",
+                "--multiclass",
+                mode,
+                "--l2",
+                "0.01",
+            ],
+        );
+        for row in model["coefficients"].as_array().unwrap() {
+            assert_eq!(row[4], 0.0, "{mode}: {row}");
+        }
+        assert_eq!(model["features"][4]["mean"], 7.0, "{mode}");
+    }
+    dir.run(&[
+        "train", "k.csv", "--target", "Species", "--weight", "w", "--l2", "0", "-o", "m.json",
+    ])
+    .ok()
+    .stderr_has(&["constant feature(s) \"k\" on the rows of weight > 0"]);
+}
