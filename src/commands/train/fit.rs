@@ -219,3 +219,65 @@ fn cross_check(
     }
     Ok(Some(c))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::solvers::{FitReport, SolverKind};
+
+    fn fit(theta: Vec<f64>) -> Fit {
+        Fit {
+            theta,
+            report: FitReport {
+                solver: SolverKind::Lbfgs,
+                converged: true,
+                stop_reason: StopReason::Converged,
+                iterations: 1,
+                objective: 0.5,
+                gradient_norm: 0.0,
+                tol: 1e-10,
+                max_iter: 10,
+            },
+        }
+    }
+
+    fn fitted(kind: FittedKind, fits: Vec<Fit>) -> Fitted {
+        Fitted {
+            kind,
+            fits,
+            cross: None,
+            inference: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn coefficients_come_out_of_the_theta_layout_per_score() {
+        // Multinomial, K = 3, p = 2: [W row-major, b_0, b_1, b_2].
+        let m = fitted(
+            FittedKind::Multinomial,
+            vec![fit(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])],
+        );
+        let (w, b) = m.standardized(2, true);
+        assert_eq!(w, vec![vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, 6.0]]);
+        assert_eq!(b, vec![7.0, 8.0, 9.0]);
+        let m = fitted(
+            FittedKind::Multinomial,
+            vec![fit(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])],
+        );
+        let (w, b) = m.standardized(2, false);
+        assert_eq!(w, vec![vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, 6.0]]);
+        assert_eq!(b, vec![0.0; 3]);
+        // One-vs-rest: one [w, b] per class; binary: one.
+        let o = fitted(
+            FittedKind::Ovr,
+            vec![fit(vec![1.0, 2.0, 3.0]), fit(vec![4.0, 5.0, 6.0])],
+        );
+        assert_eq!(
+            o.standardized(2, true),
+            (vec![vec![1.0, 2.0], vec![4.0, 5.0]], vec![3.0, 6.0])
+        );
+        let bin = fitted(FittedKind::Binary, vec![fit(vec![1.0, 2.0, 3.0])]);
+        assert_eq!(bin.standardized(2, true), (vec![vec![1.0, 2.0]], vec![3.0]));
+    }
+}
