@@ -157,7 +157,9 @@ fn check_reader(
     prop_assert_eq!(data.x.nrows(), data.y.len());
     prop_assert_eq!(data.x.ncols(), data.feature_names.len());
     prop_assert!(data.x.iter().all(|v| v.is_finite()));
-    prop_assert!(data.n_positive > 0 && data.n_negative > 0);
+    // An edit may add a third label (a multiclass target, issue 9); never a class without rows.
+    prop_assert!(data.class_counts.len() >= 2 && data.class_counts.iter().all(|&c| c > 0));
+    prop_assert!(!intact || data.class_counts.len() == 2);
     if intact {
         prop_assert_eq!(data.x.nrows(), table.rows.len());
         prop_assert_eq!(&data.feature_names[0], "a");
@@ -326,7 +328,7 @@ proptest! {
                 let json = model.to_json();
                 let back = Model::from_slice("m.json", json.as_bytes());
                 prop_assert!(back.is_ok(), "{:?}", back.err());
-                prop_assert!(model.features.iter().all(|f| f.coefficient.is_finite()));
+                prop_assert!(model.coefficients.iter().flatten().all(|w| w.is_finite()));
             }
             Err(Error::Data(_)) | Err(Error::Fit(_)) => {}
             Err(other) => prop_assert!(false, "unexpected error kind: {other}"),

@@ -19,3 +19,5 @@ mod readme;
 mod summary;
 mod thresholds;
 mod train;
+mod v2_predict;
+mod v2_train;
