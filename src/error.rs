@@ -138,6 +138,9 @@ pub enum DataErrorKind {
     ScoreUndefined { columns: Vec<String> },
     /// The exact linear score is beyond the range of f64 (its terms are too large).
     ScoreOutOfRange { columns: Vec<String> },
+    // Issue 9, multiclass targets and row weights.
+    /// A `--weight` cell that is not a finite number >= 0 (`why`: missing, negative, ...).
+    BadWeight { value: String, why: &'static str },
 }
 
 /// Advice for a cell that looks like a number written with a decimal comma or thousands
@@ -381,6 +384,12 @@ impl fmt::Display for DataErrorKind {
                 "the linear score is beyond the range of a 64-bit float (|z| > 1.8e308): the \
                  terms of {} are too large; check these values",
                 quoted_list(columns)
+            ),
+            BadWeight { value, why } => write!(
+                f,
+                "expected a row weight, a finite number >= 0 (0 leaves the row out of the fit), \
+                 found {} ({why}); weights are never filled in or dropped",
+                shown(value)
             ),
         }
     }

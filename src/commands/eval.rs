@@ -17,6 +17,7 @@ use crate::evaluate::report;
 use crate::evaluate::threshold::{Grid, PickRule, Sweep, ThresholdPoint};
 use crate::evaluate::{calibration, plot};
 use crate::exit::ExitStatus;
+use crate::fit::numerics::sigmoid;
 use crate::model::scorer::RowScorer;
 use crate::model::Model;
 
@@ -27,6 +28,8 @@ pub struct EvalConfig {
     pub data: String,
     pub target: Option<String>,
     pub threshold: Option<f64>,
+    /// `--weight COL`: weight every metric by this column.
+    pub weight: Option<String>,
     pub json: bool,
     pub gates: Vec<Gate>,
     pub delimiter: u8,
@@ -61,6 +64,7 @@ impl EvalConfig {
             data: args.data.clone(),
             target: args.target.clone(),
             threshold: args.threshold,
+            weight: args.weight.clone(),
             json: args.json,
             gates,
             delimiter: delimiter_for(&args.data, args.delimiter),
@@ -81,14 +85,20 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
         None => None,
     };
     let model = Model::load(&config.model)?;
+    check_gates(&config.gates, false)?;
+    if config.weight.is_some() {
+        refuse_unweighted_only(&config)?;
+    }
     let threshold = config.threshold.unwrap_or(model.threshold);
-    let rows = score_labelled(
+    let rows = score_labelled_with(
         &model,
         &config.data,
         config.target.as_deref(),
+        config.weight.as_deref(),
         config.delimiter,
     )?;
-    let m = metrics::evaluate(&rows.scores, &rows.positive, threshold);
+    let weights = rows.weights.as_deref();
+    let m = metrics::evaluate_weighted(&rows.scores, &rows.positive, weights, threshold);
     let sweep = Sweep::new(&rows.scores, &rows.positive);
     let analysis = Analysis::of(&config, &rows, &sweep)?;
     if let Some(dir) = charts {
@@ -107,8 +117,80 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
     // Once everything has succeeded, so that an error stays the one line on stderr.
     warn_about_fit(&config.model, &model);
     let results: Vec<GateResult> = config.gates.iter().map(|g| g.check(&m)).collect();
+    print_report(&config, &model, &m, &analysis, &results)?;
+    Ok(gate_status(&results))
+}
+
+/// Gate names must be keys of this model's evaluation: an unknown one is a usage error
+/// (exit 2) that lists the valid names.
+pub fn check_gates(gates: &[Gate], multiclass: bool) -> Result<()> {
+    let names = metrics::gate_names(multiclass);
+    for g in gates {
+        if !names.contains(&g.metric.as_str()) {
+            let kind = if multiclass {
+                "a multiclass"
+            } else {
+                "a binary"
+            };
+            return Err(Error::Usage(format!(
+                "--{} {}: {:?} is not a metric of {kind} model; valid metrics: {}",
+                match g.bound {
+                    Bound::Min => "min",
+                    Bound::Max => "max",
+                },
+                g.metric,
+                g.metric,
+                names.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The threshold table, `--pick` and the charts count rows; with `--weight` they are refused
+/// rather than drawn unweighted beside weighted metrics.
+fn refuse_unweighted_only(config: &EvalConfig) -> Result<()> {
+    let flag = if config.thresholds {
+        "--thresholds"
+    } else if config.pick.is_some() {
+        "--pick"
+    } else if config.plot.is_some() {
+        "--plot"
+    } else {
+        return Ok(());
+    };
+    Err(Error::Usage(format!(
+        "{flag} does not take --weight on a binary model: its threshold sweep counts rows, \
+         not weights; run it without --weight"
+    )))
+}
+
+/// Prints every failed gate on stderr and returns the exit status of the gates.
+fn gate_status(results: &[GateResult]) -> ExitStatus {
+    let failed: Vec<&GateResult> = results.iter().filter(|r| !r.passed).collect();
+    for r in &failed {
+        console::eprint(format!(
+            "logit: gate failed: {}\n",
+            r.reason.as_deref().unwrap_or(&r.gate.metric)
+        ));
+    }
+    if failed.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::GateFailed
+    }
+}
+
+/// The binary report, text or JSON.
+fn print_report(
+    config: &EvalConfig,
+    model: &Model,
+    m: &Metrics,
+    analysis: &Analysis,
+    results: &[GateResult],
+) -> Result<()> {
     if config.json {
-        let mut value = report::metrics_json_value(&m, &model, &results);
+        let mut value = report::metrics_json_value(m, model, results);
         if let Some(obj) = value.as_object_mut() {
             analysis.add_json(obj);
         }
@@ -119,22 +201,11 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
     } else {
         console::print(format!(
             "{}{}",
-            report::metrics_table(&m, &model),
-            analysis.text(&config, &model)
+            report::metrics_table(m, model),
+            analysis.text(config, model)
         ))?;
     }
-    let failed: Vec<&GateResult> = results.iter().filter(|r| !r.passed).collect();
-    for r in &failed {
-        console::eprint(format!(
-            "logit: gate failed: {}\n",
-            r.reason.as_deref().unwrap_or(&r.gate.metric)
-        ));
-    }
-    Ok(if failed.is_empty() {
-        ExitStatus::Success
-    } else {
-        ExitStatus::GateFailed
-    })
+    Ok(())
 }
 
 /// What `eval` reports beside the metrics at one threshold: calibration always, and the
@@ -164,11 +235,22 @@ impl Analysis {
             None => None,
         };
         Ok(Analysis {
-            calibration: calibration::reliability(
-                &rows.scores,
-                &rows.positive,
-                calibration::DEFAULT_BINS,
-            ),
+            calibration: match &rows.weights {
+                None => calibration::reliability(
+                    &rows.scores,
+                    &rows.positive,
+                    calibration::DEFAULT_BINS,
+                ),
+                Some(w) => {
+                    let probs: Vec<f64> = rows.scores.iter().map(|&z| sigmoid(z)).collect();
+                    calibration::reliability_weighted(
+                        &probs,
+                        &rows.positive,
+                        Some(w),
+                        calibration::DEFAULT_BINS,
+                    )
+                }
+            },
             table: config.thresholds.then(|| sweep.table(&config.grid)),
             best_f1: pick(PickRule::F1).ok(),
             best_youden: pick(PickRule::Youden).ok(),
@@ -227,13 +309,19 @@ fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 pub fn evaluate(config: &EvalConfig) -> Result<(Model, Metrics)> {
     let model = Model::load(&config.model)?;
     let threshold = config.threshold.unwrap_or(model.threshold);
-    let rows = score_labelled(
+    let rows = score_labelled_with(
         &model,
         &config.data,
         config.target.as_deref(),
+        config.weight.as_deref(),
         config.delimiter,
     )?;
-    let m = metrics::evaluate(&rows.scores, &rows.positive, threshold);
+    let m = metrics::evaluate_weighted(
+        &rows.scores,
+        &rows.positive,
+        rows.weights.as_deref(),
+        threshold,
+    );
     Ok((model, m))
 }
 
@@ -252,6 +340,8 @@ pub fn warn_about_fit(path: &str, model: &Model) {
 pub struct Scored {
     pub scores: Vec<f64>,
     pub positive: Vec<bool>,
+    /// The `--weight` column's values, when one was named.
+    pub weights: Option<Vec<f64>>,
 }
 
 /// Reads the labelled CSV `data` (label column `target`, default the model's) and scores every
@@ -262,16 +352,37 @@ pub fn score_labelled(
     target: Option<&str>,
     delimiter: u8,
 ) -> Result<Scored> {
+    score_labelled_with(model, data, target, None, delimiter)
+}
+
+/// [`score_labelled`], also reading the row weights from the column `weight` when given
+/// (a bad cell is an error naming file, line, column and value).
+pub fn score_labelled_with(
+    model: &Model,
+    data: &str,
+    target: Option<&str>,
+    weight: Option<&str>,
+    delimiter: u8,
+) -> Result<Scored> {
     let target = target.map_or_else(|| model.target.clone(), str::to_string);
     let (file, input) = Source::open(data)?.into_reader();
     // The same record rules as predict (blank lines, line ends, physical lines, limits).
     let mut records = Records::new(&file, input, delimiter);
     let header = records.read_header()?;
     let header_line = records.header_line();
-    let target_index = header
-        .iter()
-        .position(|h| *h == target)
-        .ok_or_else(|| missing_columns(&file, header_line, &header, vec![target.clone()]))?;
+    let find = |name: &str| header.iter().position(|h| *h == name);
+    let (target_index, weight_index) = (find(&target), weight.map(find));
+    let mut absent: Vec<String> = Vec::new();
+    if target_index.is_none() {
+        absent.push(target.clone());
+    }
+    if let (Some(None), Some(name)) = (weight_index, weight) {
+        absent.push(name.to_string());
+    }
+    let (Some(target_index), false) = (target_index, !absent.is_empty()) else {
+        return Err(missing_columns(&file, header_line, &header, absent).into());
+    };
+    let weight_index = weight_index.flatten();
     let scorer = RowScorer::with_header_line(
         &file,
         header_line,
@@ -286,8 +397,15 @@ pub fn score_labelled(
     let markers = Markers::new(model.missing.na_values.clone());
     let mut scores = Vec::new();
     let mut positive = Vec::new();
+    let mut weights = weight_index.map(|_| Vec::new());
     let mut record = csv::StringRecord::new();
     while let Some(line) = records.read(&mut record)? {
+        if let (Some(i), Some(w), Some(name)) = (weight_index, weights.as_mut(), weight) {
+            let cell = &record[i];
+            let value = parse_weight(cell, &markers)
+                .map_err(|kind| DataError::new(Location::cell(&file, line, name), kind))?;
+            w.push(value);
+        }
         let label = record[target_index].trim();
         let at = |kind| DataError::new(Location::cell(&file, line, &target), kind);
         if markers.is_missing(label) {
@@ -311,5 +429,27 @@ pub fn score_labelled(
     if scores.is_empty() {
         return Err(DataError::new(Location::file(&file), DataErrorKind::NoDataRows).into());
     }
-    Ok(Scored { scores, positive })
+    Ok(Scored {
+        scores,
+        positive,
+        weights,
+    })
+}
+
+/// One `--weight` cell: a finite number >= 0 (`-0` reads as 0); a missing cell is an error
+/// whatever `--missing` says (a weight is never guessed).
+fn parse_weight(cell: &str, markers: &Markers) -> std::result::Result<f64, DataErrorKind> {
+    let bad = |why| DataErrorKind::BadWeight {
+        value: cell.to_string(),
+        why,
+    };
+    if markers.is_missing(cell) {
+        return Err(bad("a missing value"));
+    }
+    match cell.trim().parse::<f64>() {
+        Ok(v) if !v.is_finite() => Err(bad("not finite")),
+        Ok(v) if v < 0.0 => Err(bad("negative")),
+        Ok(v) => Ok(v + 0.0),
+        Err(_) => Err(bad("not a number")),
+    }
 }

@@ -26,6 +26,10 @@ use crate::evaluate::calibration::Calibration;
 use crate::evaluate::threshold::ThresholdPoint;
 use crate::fit::solvers::Iteration;
 
+mod multiclass;
+
+pub use multiclass::{multiclass_calibration_svg, ovr_roc_svg, RocCurve};
+
 /// Matplotlib's default palette, readable on white and for the common colour-vision deficiencies.
 const CURVE: RGBColor = RGBColor(31, 119, 180);
 const SECOND: RGBColor = RGBColor(255, 127, 14);
@@ -332,6 +336,23 @@ pub fn pr_svg(
 /// the ECE in the legend, the diagonal of perfect calibration, the threshold as a vertical line)
 /// above a histogram of the number of rows per bin.
 pub fn calibration_svg(cal: &Calibration, threshold: f64) -> Result<String, PlotError> {
+    reliability_svg(
+        cal,
+        Some(threshold),
+        "Calibration (reliability diagram)",
+        "Mean predicted probability",
+        "Observed positive rate",
+    )
+}
+
+/// The reliability diagram with its labels, and the threshold line when given.
+fn reliability_svg(
+    cal: &Calibration,
+    threshold: Option<f64>,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+) -> Result<String, PlotError> {
     let points: Vec<(f64, f64)> = cal
         .bins
         .iter()
@@ -339,24 +360,21 @@ pub fn calibration_svg(cal: &Calibration, threshold: f64) -> Result<String, Plot
         .collect();
     svg((640, 780), |root| {
         let (top, bottom) = root.split_vertically(600);
-        let mut chart = unit_chart(
-            &top,
-            "Calibration (reliability diagram)",
-            "Mean predicted probability",
-            "Observed positive rate",
-        )?;
+        let mut chart = unit_chart(&top, title, x_desc, y_desc)?;
         draw_diagonal(&mut chart, "perfectly calibrated")?;
-        let mark = ShapeStyle::from(&MARK).stroke_width(1);
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(threshold, 0.0), (threshold, 1.0)],
-                3,
-                4,
-                mark,
-            ))
-            .map_err(plot_err)?
-            .label(format!("threshold {threshold}"))
-            .legend(dashed_swatch(mark));
+        if let Some(threshold) = threshold {
+            let mark = ShapeStyle::from(&MARK).stroke_width(1);
+            chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(threshold, 0.0), (threshold, 1.0)],
+                    3,
+                    4,
+                    mark,
+                ))
+                .map_err(plot_err)?
+                .label(format!("threshold {threshold}"))
+                .legend(dashed_swatch(mark));
+        }
         let line = ShapeStyle::from(&CURVE).stroke_width(2);
         chart
             .draw_series(LineSeries::new(points.clone(), line))

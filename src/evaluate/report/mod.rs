@@ -14,6 +14,12 @@ use crate::fit::solvers::linfa::CrossCheck;
 use crate::fit::solvers::StopReason;
 use crate::model::Model;
 
+mod multiclass;
+
+pub use multiclass::{
+    count_text, multiclass_calibration_summary, multiclass_json_value, multiclass_table,
+};
+
 /// The short report `train` prints to stderr.
 pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
     let mut s = String::new();
@@ -188,16 +194,32 @@ pub fn metrics_table(m: &Metrics, model: &Model) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "positive label {:?}, threshold {}, n = {}",
+        "positive label {:?}, threshold {}, n = {}{}",
         display_name(&model.labels.positive),
         m.threshold,
-        m.n
+        m.n,
+        m.weight_sum
+            .map_or_else(String::new, |w| format!(", weight sum {}", count_text(w)))
     );
-    let w = m.n.to_string().len().max(9);
+    let counts = [m.tp, m.fn_, m.fp, m.tn].map(count_text);
+    let w = counts
+        .iter()
+        .map(String::len)
+        .chain([m.n.to_string().len(), 9])
+        .max()
+        .unwrap_or(9);
     let _ = writeln!(s, "{:<18} {:>w$} {:>w$}", "", "predicted", "predicted");
     let _ = writeln!(s, "{:<18} {:>w$} {:>w$}", "", "positive", "negative");
-    let _ = writeln!(s, "{:<18} {:>w$} {:>w$}", "actual positive", m.tp, m.fn_);
-    let _ = writeln!(s, "{:<18} {:>w$} {:>w$}", "actual negative", m.fp, m.tn);
+    let _ = writeln!(
+        s,
+        "{:<18} {:>w$} {:>w$}",
+        "actual positive", counts[0], counts[1]
+    );
+    let _ = writeln!(
+        s,
+        "{:<18} {:>w$} {:>w$}",
+        "actual negative", counts[2], counts[3]
+    );
     for name in METRIC_NAMES {
         if matches!(*name, "n" | "tp" | "fp" | "tn" | "fn" | "threshold") {
             continue;
