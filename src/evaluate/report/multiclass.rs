@@ -16,9 +16,16 @@ pub fn count_text(v: f64) -> String {
     }
     let short = format!("{v}");
     if short.len() <= 10 {
-        short
+        return short;
+    }
+    let rounded = format_significant(v, 6);
+    if rounded.contains('.') && !rounded.contains('e') {
+        rounded
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     } else {
-        format_significant(v, 6)
+        rounded
     }
 }
 
