@@ -20,3 +20,4 @@ mod summary;
 mod thresholds;
 mod train;
 mod v2_eval;
+mod v2_predict;

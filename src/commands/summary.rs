@@ -18,6 +18,7 @@ const WIDTH: usize = 120;
 
 pub fn run(args: &SummaryArgs) -> Result<ExitStatus> {
     let model = Model::load(&args.model)?;
+    model.require_binary(&args.model, "summary")?;
     let summary = Summary::of(&model);
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&summary).expect("a summary always serialises");

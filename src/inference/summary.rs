@@ -422,6 +422,11 @@ pub struct Summary {
 impl Summary {
     /// Builds the summary from a (checked) model alone.
     pub fn of(model: &Model) -> Summary {
+        let (labels, _) = model
+            .binary()
+            .expect("the summary of a binary model (commands::summary refuses others)");
+        let (n_positive, n_negative) = model.binary_counts().expect("a binary model");
+        let (w, w_std) = (&model.coefficients[0], &model.coefficients_standardized[0]);
         let t = &model.training;
         let n = t.n_rows as f64;
         let l2 = model.objective.l2;
@@ -436,13 +441,7 @@ impl Summary {
             Some(i) => i.log_likelihood,
             // Models written before `inference` existed: undo the penalty of the objective.
             None => {
-                let penalty: f64 = model
-                    .features
-                    .iter()
-                    .map(|f| f.coefficient_standardized.powi(2))
-                    .sum::<f64>()
-                    * l2
-                    / 2.0;
+                let penalty: f64 = w_std.iter().map(|w| w.powi(2)).sum::<f64>() * l2 / 2.0;
                 -n * (model.fit.objective - penalty)
             }
         };
@@ -457,7 +456,7 @@ impl Summary {
             }
         };
         let null_log_likelihood = if fit_intercept {
-            xlogy(t.n_positive) + xlogy(t.n_negative)
+            xlogy(n_positive) + xlogy(n_negative)
         } else {
             n * 0.5f64.ln()
         };
@@ -484,10 +483,10 @@ impl Summary {
             .features
             .iter()
             .enumerate()
-            .map(|(j, f)| Term::new(&f.name, f.coefficient, variance(j), flag(j)))
+            .map(|(j, f)| Term::new(&f.name, w[j], variance(j), flag(j)))
             .collect();
-        let intercept =
-            fit_intercept.then(|| Term::new(INTERCEPT_NAME, model.intercept, variance(p), flag(p)));
+        let intercept = fit_intercept
+            .then(|| Term::new(INTERCEPT_NAME, model.intercepts[0], variance(p), flag(p)));
 
         // Notes, most important first.
         if separated {
@@ -578,10 +577,10 @@ impl Summary {
 
         Summary {
             target: model.target.clone(),
-            positive_label: model.labels.positive.clone(),
+            positive_label: labels.positive.clone(),
             n: t.n_rows,
-            n_positive: t.n_positive,
-            n_negative: t.n_negative,
+            n_positive,
+            n_negative,
             n_parameters: k,
             rank,
             df_model,
