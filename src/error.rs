@@ -141,6 +141,8 @@ pub enum DataErrorKind {
     // Issue 9, multiclass targets and row weights.
     /// A `--weight` cell that is not a finite number >= 0 (`why`: missing, negative, ...).
     BadWeight { value: String, why: &'static str },
+    /// A label in eval's data that is not one of a multiclass model's classes.
+    UnknownClass { value: String, classes: Vec<String> },
 }
 
 /// Advice for a cell that looks like a number written with a decimal comma or thousands
@@ -390,6 +392,12 @@ impl fmt::Display for DataErrorKind {
                 "expected a row weight, a finite number >= 0 (0 leaves the row out of the fit), \
                  found {} ({why}); weights are never filled in or dropped",
                 shown(value)
+            ),
+            UnknownClass { value, classes } => write!(
+                f,
+                "label {} is not one of the model's classes {}",
+                shown(value),
+                quoted_list(classes)
             ),
         }
     }

@@ -266,3 +266,315 @@ fn gate_names_are_checked_against_the_model_kind() {
             .stderr_has(&[flag[0], "--weight"]);
     }
 }
+
+/// A multiclass model file for reference fit `fit` of `case`, written by hand from the
+/// reference's coefficients in both scales (train cannot write multiclass models yet).
+fn multiclass_model(case: &serde_json::Value, fit: &serde_json::Value) -> serde_json::Value {
+    use serde_json::json;
+    let names: Vec<String> = case["features"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let (mean, std) = (
+        floats(&case["standardization"]["mean"]),
+        floats(&case["standardization"]["std"]),
+    );
+    let features: Vec<serde_json::Value> = (0..names.len())
+        .map(|j| json!({"name": names[j], "mean": mean[j], "std": std[j]}))
+        .collect();
+    let columns: Vec<serde_json::Value> = names
+        .iter()
+        .map(|n| json!({"name": n, "kind": "numeric"}))
+        .collect();
+    let classes = case["classes"].as_array().cloned().unwrap_or_default();
+    let n = case["n_train"].as_u64().unwrap_or(0) as usize;
+    // Class counts are informative only; spread n over the classes.
+    let k = classes.len();
+    let mut counts = vec![n / k; k];
+    counts[0] += n - (n / k) * k;
+    let report = |objective: f64| {
+        json!({"solver": "lbfgs", "converged": true, "stop_reason": "converged", "iterations": 30,
+               "objective": objective, "gradient_norm": 1e-13, "tol": 1e-10, "max_iter": 1000})
+    };
+    let ovr = fit["mode"] == "ovr";
+    let mut model = json!({
+        "format": "logit-model",
+        "version": 2,
+        "tool_version": "test",
+        "target": case["target"],
+        "classes": classes,
+        "multiclass": fit["mode"],
+        "objective": {
+            "definition": "test",
+            "family": if ovr { "binomial" } else { "multinomial" },
+            "l2": fit["lambda"], "fit_intercept": true, "standardize": true,
+            "weight": null, "class_weight": null
+        },
+        "missing": {"policy": "error", "na_values": ["NA"], "rows_dropped": 0},
+        "columns": columns,
+        "features": features,
+        "coefficients": fit["coefficients"],
+        "coefficients_standardized": fit["coefficients_standardized"],
+        "intercepts": fit["intercepts"],
+        "intercepts_standardized": fit["intercepts_standardized"],
+        "training": {"n_rows": n, "class_counts": counts, "weight_sum": n as f64, "n_zero_weight": 0},
+    });
+    if ovr {
+        model["fits"] = floats(&fit["objective_per_class"])
+            .iter()
+            .map(|&o| report(o))
+            .collect();
+    } else {
+        model["fit"] = report(fit["objective"].as_f64().unwrap_or(0.0));
+    }
+    model
+}
+
+/// Every contract key of a multiclass `eval --json` against scikit-learn's, at the runner's
+/// tolerances tightened (the reference probabilities are exact to ~1e-13).
+fn check_multiclass_json(
+    got: &serde_json::Value,
+    want: &serde_json::Value,
+    classes: &[String],
+    what: &str,
+) {
+    for key in [
+        "n",
+        "accuracy",
+        "balanced_accuracy",
+        "macro_precision",
+        "macro_recall",
+        "macro_f1",
+        "weighted_f1",
+        "log_loss",
+        "brier",
+        "roc_auc",
+    ] {
+        let g = got[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{what}: {key} missing"));
+        let r = want[key].as_f64().unwrap_or(f64::NAN);
+        assert!((g - r).abs() <= 1e-9, "{what} {key}: {g} vs {r}");
+    }
+    assert_eq!(got["confusion"], want["confusion"], "{what}: confusion");
+    for (i, c) in classes.iter().enumerate() {
+        let (g, r) = (&got["per_class"][i], &want["per_class"][i]);
+        assert_eq!(g["label"], serde_json::json!(c), "{what}");
+        assert_eq!(g["support"], r["support"], "{what}");
+        for key in ["precision", "recall", "f1"] {
+            let (a, b) = (
+                g[key].as_f64().unwrap_or(f64::NAN),
+                r[key].as_f64().unwrap_or(0.0),
+            );
+            assert!(
+                (a - b).abs() <= 1e-12,
+                "{what} per_class[{c}].{key}: {a} vs {b}"
+            );
+        }
+    }
+}
+
+#[test]
+fn multiclass_eval_matches_the_iris_references_multinomial_and_ovr() {
+    let case = expected("iris");
+    let classes: Vec<String> = case["classes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    for fit in case["fits"].as_array().cloned().unwrap_or_default() {
+        let what = format!("iris {} l2={}", fit["mode"], fit["lambda"]);
+        let dir = Dir::new();
+        dir.write("iris_test.csv", multi("iris_test.csv"));
+        dir.write("m.json", multiclass_model(&case, &fit).to_string());
+        let run = dir.run(&["eval", "m.json", "iris_test.csv", "--json"]);
+        run.ok();
+        let got: serde_json::Value = serde_json::from_str(&run.stdout()).expect("json");
+        check_multiclass_json(&got, &fit["test_metrics"], &classes, &what);
+        assert!(got.get("weight_sum").is_none(), "{what}");
+
+        // The text report: metrics, the confusion matrix, the per-class table.
+        let run = dir.run(&["eval", "m.json", "iris_test.csv"]);
+        run.ok();
+        let text = run.stdout();
+        for want in [
+            "macro_f1",
+            "confusion matrix",
+            "true \\ predicted",
+            "support",
+            "top label",
+        ] {
+            assert!(text.contains(want), "{what}: {want} missing from\n{text}");
+        }
+        // Gates on any scalar key; exit 1 on failure, 0 on success.
+        let acc = fit["test_metrics"]["accuracy"].as_f64().unwrap_or(0.0);
+        dir.run(&[
+            "eval",
+            "m.json",
+            "iris_test.csv",
+            "--min",
+            "accuracy=0",
+            "--max",
+            "log_loss=10",
+        ])
+        .ok();
+        dir.run(&[
+            "eval",
+            "m.json",
+            "iris_test.csv",
+            "--min",
+            &format!("macro_f1={}", acc + 0.2),
+        ])
+        .expect_code(1)
+        .stderr_has(&["gate failed", "macro_f1"]);
+        dir.run(&["eval", "m.json", "iris_test.csv", "--min", "accuracy=1.01"])
+            .expect_code(1);
+    }
+}
+
+#[test]
+fn weighted_multiclass_eval_equals_duplicated_rows() {
+    // Weights 0, 1, 2, 3 cycling: the weighted metrics of the file must be the unweighted
+    // metrics of the file with each row repeated w times (scikit-learn's sample_weight).
+    let case = expected("iris");
+    let fit = case["fits"][0].clone();
+    let text = String::from_utf8(multi("iris_test.csv")).expect("utf8");
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    let (mut weighted, mut repeated) = (format!("{header},w\n"), format!("{header}\n"));
+    for (i, line) in lines.enumerate() {
+        let w = i % 4;
+        weighted += &format!("{line},{w}\n");
+        for _ in 0..w {
+            repeated += &format!("{line}\n");
+        }
+    }
+    let dir = Dir::new();
+    dir.write("weighted.csv", weighted)
+        .write("repeated.csv", repeated);
+    dir.write("m.json", multiclass_model(&case, &fit).to_string());
+    let run = dir.run(&["eval", "m.json", "weighted.csv", "--json", "--weight", "w"]);
+    run.ok();
+    let a: serde_json::Value = serde_json::from_str(&run.stdout()).expect("json");
+    let run = dir.run(&["eval", "m.json", "repeated.csv", "--json"]);
+    run.ok();
+    let b: serde_json::Value = serde_json::from_str(&run.stdout()).expect("json");
+    assert_eq!(a["n"], serde_json::json!(45));
+    assert_eq!(
+        a["weight_sum"],
+        b["n"]
+            .as_f64()
+            .map(serde_json::Value::from)
+            .unwrap_or_default()
+    );
+    for key in [
+        "accuracy",
+        "balanced_accuracy",
+        "macro_precision",
+        "macro_recall",
+        "macro_f1",
+        "weighted_f1",
+        "log_loss",
+        "brier",
+        "roc_auc",
+    ] {
+        let (x, y) = (
+            a[key].as_f64().unwrap_or(f64::NAN),
+            b[key].as_f64().unwrap_or(0.0),
+        );
+        assert!((x - y).abs() <= 1e-12, "{key}: weighted {x}, repeated {y}");
+    }
+    assert_eq!(a["confusion"], b["confusion"]);
+    for i in 0..3 {
+        assert_eq!(a["per_class"][i]["support"], b["per_class"][i]["support"]);
+    }
+    // weight_sum is a gate key with --weight.
+    dir.run(&[
+        "eval",
+        "m.json",
+        "weighted.csv",
+        "--weight",
+        "w",
+        "--min",
+        "weight_sum=100",
+    ])
+    .expect_code(1)
+    .stderr_has(&["weight_sum"]);
+}
+
+#[test]
+fn multiclass_eval_refuses_threshold_flags_and_binary_gates() {
+    let case = expected("iris");
+    let dir = Dir::new();
+    dir.write("iris_test.csv", multi("iris_test.csv"));
+    dir.write(
+        "m.json",
+        multiclass_model(&case, &case["fits"][2]).to_string(),
+    );
+    for flags in [
+        &["--threshold", "0.3"][..],
+        &["--thresholds"],
+        &["--pick", "f1"],
+    ] {
+        let mut args = vec!["eval", "m.json", "iris_test.csv"];
+        args.extend_from_slice(flags);
+        dir.run(&args).expect_code(2).stderr_has(&[
+            flags[0],
+            "binary models only",
+            "3 classes",
+            "most probable class",
+        ]);
+    }
+    dir.run(&["eval", "m.json", "iris_test.csv", "--min", "pr_auc=0.5"])
+        .expect_code(2)
+        .stderr_has(&[
+            "pr_auc",
+            "multiclass",
+            "valid metrics",
+            "macro_f1",
+            "weighted_f1",
+        ]);
+    // A label the model does not know, and a missing label.
+    let text = String::from_utf8(multi("iris_test.csv")).expect("utf8");
+    let bad = text.replacen("setosa", "setosaX", 1);
+    let line = text
+        .lines()
+        .position(|l| l.contains("setosa"))
+        .map_or(0, |i| i + 1);
+    dir.write("bad.csv", bad);
+    dir.run(&["eval", "m.json", "bad.csv"])
+        .expect_code(2)
+        .stderr_has(&["bad.csv", &format!("line {line}"), "setosaX", "versicolor"]);
+}
+
+#[test]
+fn multiclass_plots_draw_ovr_roc_and_top_label_reliability() {
+    let case = expected("iris");
+    let dir = Dir::new();
+    dir.write("iris_test.csv", multi("iris_test.csv"));
+    dir.write(
+        "m.json",
+        multiclass_model(&case, &case["fits"][0]).to_string(),
+    );
+    dir.run(&["eval", "m.json", "iris_test.csv", "--plot", "charts"])
+        .ok();
+    let roc = dir.read("charts/roc.svg");
+    for class in [
+        "setosa (AUC = 1.000)",
+        "versicolor (AUC =",
+        "virginica (AUC =",
+        "macro AUC = 0.981",
+    ] {
+        assert!(roc.contains(class), "{class} missing from roc.svg");
+    }
+    let cal = dir.read("charts/calibration.svg");
+    assert!(cal.contains("top label"), "calibration.svg");
+    assert!(!dir.exists("charts/pr.svg"));
+}

@@ -7,10 +7,8 @@
 
 use crate::cli::EvalArgs;
 use crate::console;
-use crate::data::input::{delimiter_for, missing_columns, Source};
-use crate::data::missing::Markers;
-use crate::data::records::Records;
-use crate::error::{DataError, DataErrorKind, Error, Location, Result};
+use crate::data::input::delimiter_for;
+use crate::error::{Error, Result};
 use crate::evaluate::gate::{Bound, Gate, GateResult};
 use crate::evaluate::metrics::{self, Metrics};
 use crate::evaluate::report;
@@ -19,6 +17,13 @@ use crate::evaluate::{calibration, plot};
 use crate::exit::ExitStatus;
 use crate::fit::numerics::sigmoid;
 use crate::model::Model;
+
+mod multiclass;
+mod rows;
+
+pub use rows::{
+    score_labelled, score_labelled_multiclass, score_labelled_with, MultiScored, Scored,
+};
 
 /// A validated eval configuration.
 #[derive(Debug, Clone)]
@@ -84,6 +89,9 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
         None => None,
     };
     let model = Model::load(&config.model)?;
+    if !model.is_binary() {
+        return multiclass::run(&config, &model, charts);
+    }
     check_gates(&config.gates, false)?;
     if config.weight.is_some() {
         refuse_unweighted_only(&config)?;
@@ -332,117 +340,5 @@ pub fn evaluate(config: &EvalConfig) -> Result<(Model, Metrics)> {
 pub fn warn_about_fit(path: &str, model: &Model) {
     if let Some(warning) = report::fit_warning(model) {
         crate::console::warning(format_args!("{path}: {warning}"));
-    }
-}
-
-/// Labelled rows scored by a model: the linear score `z` of each row and whether its true label
-/// is the model's positive one, in file order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scored {
-    pub scores: Vec<f64>,
-    pub positive: Vec<bool>,
-    /// The `--weight` column's values, when one was named.
-    pub weights: Option<Vec<f64>>,
-}
-
-/// Reads the labelled CSV `data` (label column `target`, default the model's) and scores every
-/// row with `model`. Used by `eval`, `logit threshold` and `train --pick-threshold`.
-pub fn score_labelled(
-    model: &Model,
-    data: &str,
-    target: Option<&str>,
-    delimiter: u8,
-) -> Result<Scored> {
-    score_labelled_with(model, data, target, None, delimiter)
-}
-
-/// [`score_labelled`], also reading the row weights from the column `weight` when given
-/// (a bad cell is an error naming file, line, column and value).
-pub fn score_labelled_with(
-    model: &Model,
-    data: &str,
-    target: Option<&str>,
-    weight: Option<&str>,
-    delimiter: u8,
-) -> Result<Scored> {
-    let target = target.map_or_else(|| model.target.clone(), str::to_string);
-    let (file, input) = Source::open(data)?.into_reader();
-    // The same record rules as predict (blank lines, line ends, physical lines, limits).
-    let mut records = Records::new(&file, input, delimiter);
-    let header = records.read_header()?;
-    let header_line = records.header_line();
-    let find = |name: &str| header.iter().position(|h| *h == name);
-    let (target_index, weight_index) = (find(&target), weight.map(find));
-    let mut absent: Vec<String> = Vec::new();
-    if target_index.is_none() {
-        absent.push(target.clone());
-    }
-    if let (Some(None), Some(name)) = (weight_index, weight) {
-        absent.push(name.to_string());
-    }
-    let (Some(target_index), false) = (target_index, !absent.is_empty()) else {
-        return Err(missing_columns(&file, header_line, &header, absent).into());
-    };
-    let weight_index = weight_index.flatten();
-    let (labels, _) = model.require_binary(data, "scoring labelled rows")?;
-    let scorer = model.scorer(&file, header_line, &header)?;
-
-    let markers = Markers::new(model.missing.na_values.clone());
-    let mut scores = Vec::new();
-    let mut positive = Vec::new();
-    let mut weights = weight_index.map(|_| Vec::new());
-    let mut record = csv::StringRecord::new();
-    while let Some(line) = records.read(&mut record)? {
-        if let (Some(i), Some(w), Some(name)) = (weight_index, weights.as_mut(), weight) {
-            let cell = &record[i];
-            let value = parse_weight(cell, &markers)
-                .map_err(|kind| DataError::new(Location::cell(&file, line, name), kind))?;
-            w.push(value);
-        }
-        let label = record[target_index].trim();
-        let at = |kind| DataError::new(Location::cell(&file, line, &target), kind);
-        if markers.is_missing(label) {
-            let hint = "eval needs the true label of every row".to_string();
-            return Err(at(DataErrorKind::MissingValue {
-                found: label.to_string(),
-                hint,
-            })
-            .into());
-        }
-        let is_positive = labels.is_positive(label).ok_or_else(|| {
-            at(DataErrorKind::UnknownLabel {
-                value: label.to_string(),
-                labels: [labels.positive.clone(), labels.negative.clone()],
-            })
-        })?;
-        // Never NaN: a score beyond f64's range is rescaled or refused (RowScorer::score).
-        scores.push(scorer.score(&record, line)?);
-        positive.push(is_positive);
-    }
-    if scores.is_empty() {
-        return Err(DataError::new(Location::file(&file), DataErrorKind::NoDataRows).into());
-    }
-    Ok(Scored {
-        scores,
-        positive,
-        weights,
-    })
-}
-
-/// One `--weight` cell: a finite number >= 0 (`-0` reads as 0); a missing cell is an error
-/// whatever `--missing` says (a weight is never guessed).
-fn parse_weight(cell: &str, markers: &Markers) -> std::result::Result<f64, DataErrorKind> {
-    let bad = |why| DataErrorKind::BadWeight {
-        value: cell.to_string(),
-        why,
-    };
-    if markers.is_missing(cell) {
-        return Err(bad("a missing value"));
-    }
-    match cell.trim().parse::<f64>() {
-        Ok(v) if !v.is_finite() => Err(bad("not finite")),
-        Ok(v) if v < 0.0 => Err(bad("negative")),
-        Ok(v) => Ok(v + 0.0),
-        Err(_) => Err(bad("not a number")),
     }
 }
