@@ -15,6 +15,9 @@ use crate::fit::solvers::StopReason;
 use crate::model::Model;
 
 mod multiclass;
+mod training;
+
+pub use training::multiclass_training_report;
 
 pub use multiclass::{
     count_text, multiclass_calibration_summary, multiclass_json_value, multiclass_table,
@@ -22,6 +25,9 @@ pub use multiclass::{
 
 /// The short report `train` prints to stderr.
 pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
+    if !model.is_binary() {
+        return multiclass_training_report(model, cross);
+    }
     let mut s = String::new();
     let fit = &model.fit;
     let t = &model.training;
@@ -37,6 +43,9 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
                 labels.negative,
                 model.features.len()
             );
+            if let Some(line) = training::weights_line(model) {
+                let _ = writeln!(s, "{line}");
+            }
         }
         _ => {
             let counts: Vec<String> = model
