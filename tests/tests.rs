@@ -21,3 +21,4 @@ mod thresholds;
 mod train;
 mod v2_eval;
 mod v2_predict;
+mod v2_train;

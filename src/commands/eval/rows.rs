@@ -5,6 +5,7 @@
 use crate::data::input::{missing_columns, Source};
 use crate::data::missing::Markers;
 use crate::data::records::Records;
+use crate::data::training::weights::parse_weight;
 use crate::error::{DataError, DataErrorKind, Location, Result};
 use crate::evaluate::metrics::multiclass::{log_softmax_into, ovr_log_probabilities_into};
 use crate::evaluate::metrics::ClassProbabilities;
@@ -194,22 +195,4 @@ fn read_labelled(
         return Err(DataError::new(Location::file(&file), DataErrorKind::NoDataRows).into());
     }
     Ok(weights)
-}
-
-/// One `--weight` cell: a finite number >= 0 (`-0` reads as 0); a missing cell is an error
-/// whatever `--missing` says (a weight is never guessed).
-fn parse_weight(cell: &str, markers: &Markers) -> std::result::Result<f64, DataErrorKind> {
-    let bad = |why| DataErrorKind::BadWeight {
-        value: cell.to_string(),
-        why,
-    };
-    if markers.is_missing(cell) {
-        return Err(bad("a missing value"));
-    }
-    match cell.trim().parse::<f64>() {
-        Ok(v) if !v.is_finite() => Err(bad("not finite")),
-        Ok(v) if v < 0.0 => Err(bad("negative")),
-        Ok(v) => Ok(v + 0.0),
-        Err(_) => Err(bad("not a number")),
-    }
 }
