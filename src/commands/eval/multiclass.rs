@@ -58,7 +58,7 @@ pub(super) fn run(
         let mut text = report::multiclass_table(&m);
         text += &report::multiclass_calibration_summary(&cal);
         if config.calibration {
-            text += &report::calibration_table(&cal);
+            text += &report::top_label_calibration_table(&cal);
         }
         console::print(text)?;
     }

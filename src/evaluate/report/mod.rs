@@ -416,12 +416,32 @@ pub fn calibration_summary(cal: &Calibration) -> String {
 /// The reliability table (`eval --calibration`): per bin, the rows, positives, mean predicted
 /// probability, observed positive rate and their gap.
 pub fn calibration_table(cal: &Calibration) -> String {
+    reliability_table(
+        cal,
+        "pos",
+        "(ECE = sum over bins of rows/n x |observed rate - mean predicted|; - = empty bin)",
+    )
+}
+
+/// The top-label reliability table of a multiclass evaluation (`eval --calibration`): per
+/// bin of the predicted class's probability, the rows and how many were predicted right.
+pub fn top_label_calibration_table(cal: &Calibration) -> String {
+    reliability_table(
+        cal,
+        "right",
+        "(top label: a row's probability is its predicted class's, observed rate = fraction \
+         predicted right; ECE = sum over bins of rows/n x |observed rate - mean predicted|; - = \
+         empty bin; weighted by --weight when given)",
+    )
+}
+
+fn reliability_table(cal: &Calibration, positives: &str, footer: &str) -> String {
     let mut s = String::new();
     let w = cal.n.to_string().len().max(5);
     let _ = writeln!(
         s,
         "\n{:<10}  {:>w$}  {:>w$}  {:>14}  {:>13}  {:>6}",
-        "bin", "rows", "pos", "mean predicted", "observed rate", "gap"
+        "bin", "rows", positives, "mean predicted", "observed rate", "gap"
     );
     let last = cal.bins.len().saturating_sub(1);
     for (i, b) in cal.bins.iter().enumerate() {
@@ -445,10 +465,7 @@ pub fn calibration_table(cal: &Calibration) -> String {
             rate(gap)
         );
     }
-    let _ = writeln!(
-        s,
-        "(ECE = sum over bins of rows/n x |observed rate - mean predicted|; - = empty bin)"
-    );
+    let _ = writeln!(s, "{footer}");
     s
 }
 
