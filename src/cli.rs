@@ -234,7 +234,8 @@ pub struct EvalArgs {
     /// Also print the reliability table (calibration bins); JSON always has it
     #[arg(long)]
     pub calibration: bool,
-    /// Write roc.svg, pr.svg and calibration.svg into DIR (created if missing)
+    /// Write roc.svg, pr.svg and calibration.svg into DIR (created if missing); a multiclass
+    /// model gets roc.svg (one-vs-rest curve per class) and calibration.svg (top label)
     #[arg(long, value_name = "DIR")]
     pub plot: Option<String>,
     /// Field delimiter of DATA: one character, or "tab" (default: tab for .tsv/.tab files, else comma)

@@ -327,8 +327,9 @@ fn reference_multiclass_cases_when_present() {
                 .map(|a| a.iter().map(floats).collect())
                 .unwrap_or_default();
             for (i, r) in ref_probs.iter().enumerate() {
-                for c in 0..k {
-                    assert!(close(p.row(i)[c], r[c], 1e-9), "{what} p[{i}][{c}]");
+                assert_eq!(r.len(), k, "{what}");
+                for (c, (&got, &want)) in p.row(i).iter().zip(r).enumerate() {
+                    assert!(close(got, want, 1e-9), "{what} p[{i}][{c}]");
                 }
             }
             let m = evaluate_multiclass(&p, &y, weights.as_deref(), &classes);
