@@ -282,4 +282,42 @@ mod tests {
         assert_eq!((e.n, e.ece, e.mce, e.base_rate), (0, None, None, None));
         assert_eq!(e.bins.len(), 10);
     }
+
+    #[test]
+    fn integer_weights_equal_duplicated_rows() {
+        let p = [0.05, 0.15, 0.15, 0.42, 0.55, 0.61, 0.61, 0.93, 1.0];
+        let y = [false, true, false, true, false, true, true, true, false];
+        let w = [2.0, 1.0, 0.0, 3.0, 1.0, 2.0, 1.0, 4.0, 1.0];
+        let (mut pd, mut yd) = (Vec::new(), Vec::new());
+        for i in 0..p.len() {
+            for _ in 0..w[i] as usize {
+                pd.push(p[i]);
+                yd.push(y[i]);
+            }
+        }
+        let a = reliability_weighted(&p, &y, Some(&w), 10);
+        let b = reliability_weighted(&pd, &yd, None, 10);
+        assert_eq!(a.weight_sum, Some(15.0));
+        let close = |x: Option<f64>, y: Option<f64>| match (x, y) {
+            (Some(x), Some(y)) => (x - y).abs() <= 1e-15,
+            (None, None) => true,
+            _ => false,
+        };
+        assert!(close(a.ece, b.ece) && close(a.mce, b.mce));
+        assert!(close(a.base_rate, b.base_rate) && close(a.mean_predicted, b.mean_predicted));
+        for (x, y) in a.bins.iter().zip(&b.bins) {
+            assert_eq!(x.weight.unwrap_or(0.0), y.count as f64);
+            assert!(close(x.mean_predicted, y.mean_predicted), "{x:?} {y:?}");
+            assert!(close(x.observed_rate, y.observed_rate), "{x:?} {y:?}");
+        }
+        // Unweighted, the table is the scores' table exactly, without weight fields.
+        let z: Vec<f64> = p.iter().map(|&q| logit_of(q.min(0.999))).collect();
+        let probs: Vec<f64> = z.iter().map(|&v| sigmoid(v)).collect();
+        assert_eq!(
+            reliability(&z, &y, 10),
+            reliability_weighted(&probs, &y, None, 10)
+        );
+        let json = serde_json::to_value(reliability(&z, &y, 10)).unwrap_or_default();
+        assert!(json.get("weight_sum").is_none() && json["bins"][0].get("weight").is_none());
+    }
 }
