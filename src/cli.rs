@@ -6,7 +6,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::data::schema::ClassWeight;
-use crate::evaluate::metrics::METRIC_NAMES;
+use crate::evaluate::metrics::gate_names;
 use crate::evaluate::threshold::{Grid, PickRule};
 
 #[derive(Debug, Parser)]
@@ -207,6 +207,10 @@ pub struct EvalArgs {
     /// Decision threshold (default: the model's)
     #[arg(long, value_name = "T", value_parser = parse_threshold, allow_negative_numbers = true)]
     pub threshold: Option<f64>,
+    /// Row weights: every metric weighted by this column, as scikit-learn's sample_weight
+    /// (finite, >= 0; `n` stays the row count and `weight_sum` is reported beside it)
+    #[arg(long, value_name = "COL")]
+    pub weight: Option<String>,
     /// Print one JSON object instead of a table
     #[arg(long)]
     pub json: bool,
@@ -230,7 +234,8 @@ pub struct EvalArgs {
     /// Also print the reliability table (calibration bins); JSON always has it
     #[arg(long)]
     pub calibration: bool,
-    /// Write roc.svg, pr.svg and calibration.svg into DIR (created if missing)
+    /// Write roc.svg, pr.svg and calibration.svg into DIR (created if missing); a multiclass
+    /// model gets roc.svg (one-vs-rest curve per class) and calibration.svg (top label)
     #[arg(long, value_name = "DIR")]
     pub plot: Option<String>,
     /// Field delimiter of DATA: one character, or "tab" (default: tab for .tsv/.tab files, else comma)
@@ -375,10 +380,12 @@ pub fn parse_gate(s: &str) -> Result<(String, f64), String> {
         .split_once('=')
         .ok_or_else(|| format!("expected METRIC=VALUE (e.g. roc_auc=0.9), found {s:?}"))?;
     let name = name.trim();
-    if !METRIC_NAMES.contains(&name) {
+    let (binary, multiclass) = (gate_names(false), gate_names(true));
+    if !binary.contains(&name) && !multiclass.contains(&name) {
         return Err(format!(
-            "unknown metric {name:?}; known metrics: {}",
-            METRIC_NAMES.join(", ")
+            "unknown metric {name:?}; known metrics: {} (binary models), {} (multiclass models)",
+            binary.join(", "),
+            multiclass.join(", ")
         ));
     }
     let bound = parse_finite(value).map_err(|e| format!("bound for {name}: {e}"))?;

@@ -150,6 +150,8 @@ pub enum DataErrorKind {
     WeightOverflow,
     /// `--positive` given for a target with more than two classes.
     PositiveMulticlass { classes: Vec<String> },
+    /// A label in eval's data that is not one of a multiclass model's classes.
+    UnknownClass { value: String, classes: Vec<String> },
 }
 
 /// Advice for a cell that looks like a number written with a decimal comma or thousands
@@ -427,6 +429,12 @@ impl fmt::Display for DataErrorKind {
                 "--positive applies only to a binary target, but the target has {} classes ({}): \
                  a multiclass model has no positive class, every class gets its own probability",
                 classes.len(),
+                quoted_list(classes)
+            ),
+            UnknownClass { value, classes } => write!(
+                f,
+                "label {} is not one of the model's classes {}",
+                shown(value),
                 quoted_list(classes)
             ),
         }

@@ -19,5 +19,6 @@ mod readme;
 mod summary;
 mod thresholds;
 mod train;
+mod v2_eval;
 mod v2_predict;
 mod v2_train;

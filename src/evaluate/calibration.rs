@@ -41,6 +41,9 @@ pub struct Bin {
     pub upper: f64,
     /// Rows in the bin.
     pub count: usize,
+    /// Sum of the bin's row weights; absent when unweighted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
     /// Positive rows in the bin.
     pub n_positive: usize,
     /// Mean predicted probability of the rows in the bin; `null` when the bin is empty.
@@ -54,6 +57,9 @@ pub struct Bin {
 pub struct Calibration {
     /// Rows with a probability (all rows unless some score is `NaN`).
     pub n: usize,
+    /// Sum of the row weights; absent when unweighted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_sum: Option<f64>,
     /// Fraction of rows that are positive; `null` with no rows.
     pub base_rate: Option<f64>,
     /// Mean predicted probability over all rows; `null` with no rows.
@@ -116,36 +122,68 @@ pub fn reliability(scores: &[f64], positive: &[bool], n_bins: usize) -> Calibrat
         scores.len(),
         positive.len()
     );
+    let probs: Vec<f64> = scores.iter().map(|&z| sigmoid(z)).collect();
+    reliability_weighted(&probs, positive, None, n_bins)
+}
+
+/// The reliability table of probabilities given directly (e.g. the top-label confidence of a
+/// multiclass model against "the prediction is right"), weighted by `weights` when given: then
+/// every mean, rate and the ECE weigh each row by its weight (`count` and `n_positive` stay row
+/// counts, and `weight` holds the bin's weight). Unweighted it is [`reliability`]'s table.
+///
+/// # Panics
+/// If the slices differ in length or `n_bins` is 0 (caller bugs).
+pub fn reliability_weighted(
+    probs: &[f64],
+    positive: &[bool],
+    weights: Option<&[f64]>,
+    n_bins: usize,
+) -> Calibration {
+    assert_eq!(probs.len(), positive.len(), "calibration: lengths");
+    if let Some(w) = weights {
+        assert_eq!(w.len(), probs.len(), "calibration: weights");
+    }
     assert!(n_bins > 0, "calibration needs at least one bin");
     let mut counts = vec![0usize; n_bins];
     let mut positives = vec![0usize; n_bins];
+    // Sums of the weights, the positive weights and the weighted probabilities, per bin
+    // (unweighted: every weight is 1, so these are the exact counts and the plain sums).
+    let mut bin_weight = vec![Sum::default(); n_bins];
+    let mut bin_positive = vec![Sum::default(); n_bins];
     let mut sums = vec![Sum::default(); n_bins];
     let mut total = Sum::default();
-    let (mut n, mut n_pos) = (0usize, 0usize);
-    for (&z, &is_positive) in scores.iter().zip(positive) {
-        let p = sigmoid(z);
+    let (mut total_weight, mut total_positive) = (Sum::default(), Sum::default());
+    let mut n = 0usize;
+    for (i, (&p, &is_positive)) in probs.iter().zip(positive).enumerate() {
         if p.is_nan() {
             continue;
         }
+        let w = weights.map_or(1.0, |w| w[i]);
         let b = bin_of(p, n_bins);
         counts[b] += 1;
         positives[b] += usize::from(is_positive);
-        sums[b].add(p);
-        total.add(p);
+        bin_weight[b].add(w);
+        sums[b].add(if weights.is_some() { w * p } else { p });
+        total.add(if weights.is_some() { w * p } else { p });
+        total_weight.add(w);
+        if is_positive {
+            bin_positive[b].add(w);
+            total_positive.add(w);
+        }
         n += 1;
-        n_pos += usize::from(is_positive);
     }
     let mut gap_sum = Sum::default();
     let mut mce: Option<f64> = None;
     let bins = (0..n_bins)
         .map(|b| {
             let count = counts[b];
-            let (mean_predicted, observed_rate) = if count == 0 {
+            let wb = bin_weight[b].total();
+            let (mean_predicted, observed_rate) = if count == 0 || wb == 0.0 {
                 (None, None)
             } else {
-                let mean = sums[b].total() / count as f64;
-                let rate = positives[b] as f64 / count as f64;
-                gap_sum.add((positives[b] as f64 - sums[b].total()).abs());
+                let mean = sums[b].total() / wb;
+                let rate = bin_positive[b].total() / wb;
+                gap_sum.add((bin_positive[b].total() - sums[b].total()).abs());
                 let gap = (rate - mean).abs();
                 mce = Some(mce.map_or(gap, |m| m.max(gap)));
                 (Some(mean), Some(rate))
@@ -154,16 +192,19 @@ pub fn reliability(scores: &[f64], positive: &[bool], n_bins: usize) -> Calibrat
                 lower: b as f64 / n_bins as f64,
                 upper: (b + 1) as f64 / n_bins as f64,
                 count,
+                weight: weights.map(|_| wb),
                 n_positive: positives[b],
                 mean_predicted,
                 observed_rate,
             }
         })
         .collect();
-    let per_row = |v: f64| (n > 0).then(|| v / n as f64);
+    let w = total_weight.total();
+    let per_row = |v: f64| (n > 0 && w > 0.0).then(|| v / w);
     Calibration {
         n,
-        base_rate: per_row(n_pos as f64),
+        weight_sum: weights.map(|_| w),
+        base_rate: per_row(total_positive.total()),
         mean_predicted: per_row(total.total()),
         ece: per_row(gap_sum.total()),
         mce,
@@ -240,5 +281,43 @@ mod tests {
         let e = reliability(&[], &[], 10);
         assert_eq!((e.n, e.ece, e.mce, e.base_rate), (0, None, None, None));
         assert_eq!(e.bins.len(), 10);
+    }
+
+    #[test]
+    fn integer_weights_equal_duplicated_rows() {
+        let p = [0.05, 0.15, 0.15, 0.42, 0.55, 0.61, 0.61, 0.93, 1.0];
+        let y = [false, true, false, true, false, true, true, true, false];
+        let w = [2.0, 1.0, 0.0, 3.0, 1.0, 2.0, 1.0, 4.0, 1.0];
+        let (mut pd, mut yd) = (Vec::new(), Vec::new());
+        for i in 0..p.len() {
+            for _ in 0..w[i] as usize {
+                pd.push(p[i]);
+                yd.push(y[i]);
+            }
+        }
+        let a = reliability_weighted(&p, &y, Some(&w), 10);
+        let b = reliability_weighted(&pd, &yd, None, 10);
+        assert_eq!(a.weight_sum, Some(15.0));
+        let close = |x: Option<f64>, y: Option<f64>| match (x, y) {
+            (Some(x), Some(y)) => (x - y).abs() <= 1e-15,
+            (None, None) => true,
+            _ => false,
+        };
+        assert!(close(a.ece, b.ece) && close(a.mce, b.mce));
+        assert!(close(a.base_rate, b.base_rate) && close(a.mean_predicted, b.mean_predicted));
+        for (x, y) in a.bins.iter().zip(&b.bins) {
+            assert_eq!(x.weight.unwrap_or(0.0), y.count as f64);
+            assert!(close(x.mean_predicted, y.mean_predicted), "{x:?} {y:?}");
+            assert!(close(x.observed_rate, y.observed_rate), "{x:?} {y:?}");
+        }
+        // Unweighted, the table is the scores' table exactly, without weight fields.
+        let z: Vec<f64> = p.iter().map(|&q| logit_of(q.min(0.999))).collect();
+        let probs: Vec<f64> = z.iter().map(|&v| sigmoid(v)).collect();
+        assert_eq!(
+            reliability(&z, &y, 10),
+            reliability_weighted(&probs, &y, None, 10)
+        );
+        let json = serde_json::to_value(reliability(&z, &y, 10)).unwrap_or_default();
+        assert!(json.get("weight_sum").is_none() && json["bins"][0].get("weight").is_none());
     }
 }

@@ -1,7 +1,7 @@
 //! CI gates on the metrics (`eval --min METRIC=V`, `--max METRIC=V`): a gate and its verdict,
 //! which `eval` checks and the report prints.
 
-use crate::evaluate::metrics::Metrics;
+use crate::evaluate::metrics::MetricValues;
 
 /// Which way a gate bounds its metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -35,17 +35,17 @@ pub struct GateResult {
 
 impl Gate {
     /// Judges the gate; an undefined metric fails with the reason.
-    pub fn check(&self, m: &Metrics) -> GateResult {
+    pub fn check(&self, m: &dyn MetricValues) -> GateResult {
         let flag = match self.bound {
             Bound::Min => "--min",
             Bound::Max => "--max",
         };
-        let actual = m.value(&self.metric).flatten();
+        let actual = m.value_of(&self.metric).flatten();
         let (passed, reason) = match actual {
             None => (
                 false,
                 Some(
-                    m.undefined_reason(&self.metric)
+                    m.reason_undefined(&self.metric)
                         .unwrap_or_else(|| format!("{} is undefined", self.metric)),
                 ),
             ),

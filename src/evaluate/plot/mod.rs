@@ -26,6 +26,10 @@ use crate::evaluate::calibration::Calibration;
 use crate::evaluate::threshold::ThresholdPoint;
 use crate::fit::solvers::Iteration;
 
+mod multiclass;
+
+pub use multiclass::{multiclass_calibration_svg, ovr_roc_svg, RocCurve};
+
 /// Matplotlib's default palette, readable on white and for the common colour-vision deficiencies.
 const CURVE: RGBColor = RGBColor(31, 119, 180);
 const SECOND: RGBColor = RGBColor(255, 127, 14);
@@ -332,6 +336,23 @@ pub fn pr_svg(
 /// the ECE in the legend, the diagonal of perfect calibration, the threshold as a vertical line)
 /// above a histogram of the number of rows per bin.
 pub fn calibration_svg(cal: &Calibration, threshold: f64) -> Result<String, PlotError> {
+    reliability_svg(
+        cal,
+        Some(threshold),
+        "Calibration (reliability diagram)",
+        "Mean predicted probability",
+        "Observed positive rate",
+    )
+}
+
+/// The reliability diagram with its labels, and the threshold line when given.
+fn reliability_svg(
+    cal: &Calibration,
+    threshold: Option<f64>,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+) -> Result<String, PlotError> {
     let points: Vec<(f64, f64)> = cal
         .bins
         .iter()
@@ -339,24 +360,21 @@ pub fn calibration_svg(cal: &Calibration, threshold: f64) -> Result<String, Plot
         .collect();
     svg((640, 780), |root| {
         let (top, bottom) = root.split_vertically(600);
-        let mut chart = unit_chart(
-            &top,
-            "Calibration (reliability diagram)",
-            "Mean predicted probability",
-            "Observed positive rate",
-        )?;
+        let mut chart = unit_chart(&top, title, x_desc, y_desc)?;
         draw_diagonal(&mut chart, "perfectly calibrated")?;
-        let mark = ShapeStyle::from(&MARK).stroke_width(1);
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(threshold, 0.0), (threshold, 1.0)],
-                3,
-                4,
-                mark,
-            ))
-            .map_err(plot_err)?
-            .label(format!("threshold {threshold}"))
-            .legend(dashed_swatch(mark));
+        if let Some(threshold) = threshold {
+            let mark = ShapeStyle::from(&MARK).stroke_width(1);
+            chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(threshold, 0.0), (threshold, 1.0)],
+                    3,
+                    4,
+                    mark,
+                ))
+                .map_err(plot_err)?
+                .label(format!("threshold {threshold}"))
+                .legend(dashed_swatch(mark));
+        }
         let line = ShapeStyle::from(&CURVE).stroke_width(2);
         chart
             .draw_series(LineSeries::new(points.clone(), line))
@@ -548,62 +566,4 @@ fn legend<'a, 'b: 'a, X: Ranged, Y: Ranged>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::evaluate::threshold::Sweep;
-
-    fn fixture() -> (Vec<f64>, Vec<bool>) {
-        let z = vec![2.0, 1.0, 0.5, 0.0, -0.5, -1.0, -2.0, 0.7];
-        let y = vec![true, true, false, true, false, false, false, true];
-        (z, y)
-    }
-
-    #[test]
-    fn charts_are_svg_documents_with_their_legends() {
-        let (z, y) = fixture();
-        let sweep = Sweep::new(&z, &y);
-        let cuts = sweep.cut_points();
-        let op = sweep.at(0.5);
-        let roc = roc_svg(&cuts, Some(0.8125), &op).unwrap();
-        assert!(roc.starts_with("<svg"), "{}", &roc[..60]);
-        assert!(roc.trim_end().ends_with("</svg>"));
-        assert!(
-            roc.contains("AUC = 0.812") || roc.contains("AUC = 0.813"),
-            "{roc}"
-        );
-        assert!(roc.contains("False positive rate"));
-        let pr = pr_svg(&cuts, Some(0.9), Some(0.5), &op).unwrap();
-        assert!(pr.contains("AP = 0.900") && pr.contains("base rate 0.500"));
-        let cal = crate::evaluate::calibration::reliability(&z, &y, 10);
-        let c = calibration_svg(&cal, 0.5).unwrap();
-        assert!(c.contains("ECE = ") && c.contains("perfectly calibrated"));
-        let history: Vec<Iteration> = (0..5)
-            .map(|i| Iteration {
-                iteration: i,
-                objective: 0.7 - 0.05 * i as f64,
-                gradient_norm: 10f64.powi(-(i as i32)),
-            })
-            .collect();
-        let t = training_svg(&history, 1e-10, "lbfgs").unwrap();
-        assert!(t.contains("Training curve (lbfgs)") && t.contains("tolerance 1e-10"));
-    }
-
-    #[test]
-    fn degenerate_inputs_still_draw() {
-        // One class, no history, a zero gradient: no panic, still a document.
-        let sweep = Sweep::new(&[1.0, 2.0], &[true, true]);
-        let cuts = sweep.cut_points();
-        assert!(roc_svg(&cuts, None, &sweep.at(0.5))
-            .unwrap()
-            .contains("AUC = undefined"));
-        assert!(training_svg(&[], 1e-8, "gd").unwrap().starts_with("<svg"));
-        let flat = [Iteration {
-            iteration: 0,
-            objective: 0.5,
-            gradient_norm: 0.0,
-        }];
-        assert!(training_svg(&flat, 1e-8, "newton")
-            .unwrap()
-            .starts_with("<svg"));
-    }
-}
+mod tests;

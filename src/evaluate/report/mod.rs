@@ -14,8 +14,20 @@ use crate::fit::solvers::linfa::CrossCheck;
 use crate::fit::solvers::StopReason;
 use crate::model::Model;
 
+mod multiclass;
+mod training;
+
+pub use training::multiclass_training_report;
+
+pub use multiclass::{
+    count_text, multiclass_calibration_summary, multiclass_json_value, multiclass_table,
+};
+
 /// The short report `train` prints to stderr.
 pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
+    if !model.is_binary() {
+        return multiclass_training_report(model, cross);
+    }
     let mut s = String::new();
     let fit = &model.fit;
     let t = &model.training;
@@ -31,6 +43,9 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
                 labels.negative,
                 model.features.len()
             );
+            if let Some(line) = training::weights_line(model) {
+                let _ = writeln!(s, "{line}");
+            }
         }
         _ => {
             let counts: Vec<String> = model
@@ -257,16 +272,32 @@ pub fn metrics_table(m: &Metrics, model: &Model) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "positive label {:?}, threshold {}, n = {}",
+        "positive label {:?}, threshold {}, n = {}{}",
         display_name(&labels(model).positive),
         m.threshold,
-        m.n
+        m.n,
+        m.weight_sum
+            .map_or_else(String::new, |w| format!(", weight sum {}", count_text(w)))
     );
-    let w = m.n.to_string().len().max(9);
+    let counts = [m.tp, m.fn_, m.fp, m.tn].map(count_text);
+    let w = counts
+        .iter()
+        .map(String::len)
+        .chain([m.n.to_string().len(), 9])
+        .max()
+        .unwrap_or(9);
     let _ = writeln!(s, "{:<18} {:>w$} {:>w$}", "", "predicted", "predicted");
     let _ = writeln!(s, "{:<18} {:>w$} {:>w$}", "", "positive", "negative");
-    let _ = writeln!(s, "{:<18} {:>w$} {:>w$}", "actual positive", m.tp, m.fn_);
-    let _ = writeln!(s, "{:<18} {:>w$} {:>w$}", "actual negative", m.fp, m.tn);
+    let _ = writeln!(
+        s,
+        "{:<18} {:>w$} {:>w$}",
+        "actual positive", counts[0], counts[1]
+    );
+    let _ = writeln!(
+        s,
+        "{:<18} {:>w$} {:>w$}",
+        "actual negative", counts[2], counts[3]
+    );
     for name in METRIC_NAMES {
         if matches!(*name, "n" | "tp" | "fp" | "tn" | "fn" | "threshold") {
             continue;
@@ -422,12 +453,32 @@ pub fn calibration_summary(cal: &Calibration) -> String {
 /// The reliability table (`eval --calibration`): per bin, the rows, positives, mean predicted
 /// probability, observed positive rate and their gap.
 pub fn calibration_table(cal: &Calibration) -> String {
+    reliability_table(
+        cal,
+        "pos",
+        "(ECE = sum over bins of rows/n x |observed rate - mean predicted|; - = empty bin)",
+    )
+}
+
+/// The top-label reliability table of a multiclass evaluation (`eval --calibration`): per
+/// bin of the predicted class's probability, the rows and how many were predicted right.
+pub fn top_label_calibration_table(cal: &Calibration) -> String {
+    reliability_table(
+        cal,
+        "right",
+        "(top label: a row's probability is its predicted class's, observed rate = fraction \
+         predicted right; ECE = sum over bins of rows/n x |observed rate - mean predicted|; - = \
+         empty bin; weighted by --weight when given)",
+    )
+}
+
+fn reliability_table(cal: &Calibration, positives: &str, footer: &str) -> String {
     let mut s = String::new();
     let w = cal.n.to_string().len().max(5);
     let _ = writeln!(
         s,
         "\n{:<10}  {:>w$}  {:>w$}  {:>14}  {:>13}  {:>6}",
-        "bin", "rows", "pos", "mean predicted", "observed rate", "gap"
+        "bin", "rows", positives, "mean predicted", "observed rate", "gap"
     );
     let last = cal.bins.len().saturating_sub(1);
     for (i, b) in cal.bins.iter().enumerate() {
@@ -451,10 +502,7 @@ pub fn calibration_table(cal: &Calibration) -> String {
             rate(gap)
         );
     }
-    let _ = writeln!(
-        s,
-        "(ECE = sum over bins of rows/n x |observed rate - mean predicted|; - = empty bin)"
-    );
+    let _ = writeln!(s, "{footer}");
     s
 }
 

@@ -7,17 +7,23 @@
 
 use crate::cli::EvalArgs;
 use crate::console;
-use crate::data::input::{delimiter_for, missing_columns, Source};
-use crate::data::missing::Markers;
-use crate::data::records::Records;
-use crate::error::{DataError, DataErrorKind, Error, Location, Result};
+use crate::data::input::delimiter_for;
+use crate::error::{Error, Result};
 use crate::evaluate::gate::{Bound, Gate, GateResult};
 use crate::evaluate::metrics::{self, Metrics};
 use crate::evaluate::report;
 use crate::evaluate::threshold::{Grid, PickRule, Sweep, ThresholdPoint};
 use crate::evaluate::{calibration, plot};
 use crate::exit::ExitStatus;
+use crate::fit::numerics::sigmoid;
 use crate::model::Model;
+
+mod multiclass;
+mod rows;
+
+pub use rows::{
+    score_labelled, score_labelled_multiclass, score_labelled_with, MultiScored, Scored,
+};
 
 /// A validated eval configuration.
 #[derive(Debug, Clone)]
@@ -26,6 +32,8 @@ pub struct EvalConfig {
     pub data: String,
     pub target: Option<String>,
     pub threshold: Option<f64>,
+    /// `--weight COL`: weight every metric by this column.
+    pub weight: Option<String>,
     pub json: bool,
     pub gates: Vec<Gate>,
     pub delimiter: u8,
@@ -60,6 +68,7 @@ impl EvalConfig {
             data: args.data.clone(),
             target: args.target.clone(),
             threshold: args.threshold,
+            weight: args.weight.clone(),
             json: args.json,
             gates,
             delimiter: delimiter_for(&args.data, args.delimiter),
@@ -80,15 +89,24 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
         None => None,
     };
     let model = Model::load(&config.model)?;
+    if !model.is_binary() {
+        return multiclass::run(&config, &model, charts);
+    }
+    check_gates(&config.gates, false)?;
+    if config.weight.is_some() {
+        refuse_unweighted_only(&config)?;
+    }
     let (_, stored) = model.require_binary(&config.model, "eval")?;
     let threshold = config.threshold.unwrap_or(stored);
-    let rows = score_labelled(
+    let rows = score_labelled_with(
         &model,
         &config.data,
         config.target.as_deref(),
+        config.weight.as_deref(),
         config.delimiter,
     )?;
-    let m = metrics::evaluate(&rows.scores, &rows.positive, threshold);
+    let weights = rows.weights.as_deref();
+    let m = metrics::evaluate_weighted(&rows.scores, &rows.positive, weights, threshold);
     let sweep = Sweep::new(&rows.scores, &rows.positive);
     let analysis = Analysis::of(&config, &rows, &sweep)?;
     if let Some(dir) = charts {
@@ -107,8 +125,80 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
     // Once everything has succeeded, so that an error stays the one line on stderr.
     warn_about_fit(&config.model, &model);
     let results: Vec<GateResult> = config.gates.iter().map(|g| g.check(&m)).collect();
+    print_report(&config, &model, &m, &analysis, &results)?;
+    Ok(gate_status(&results))
+}
+
+/// Gate names must be keys of this model's evaluation: an unknown one is a usage error
+/// (exit 2) that lists the valid names.
+pub fn check_gates(gates: &[Gate], multiclass: bool) -> Result<()> {
+    let names = metrics::gate_names(multiclass);
+    for g in gates {
+        if !names.contains(&g.metric.as_str()) {
+            let kind = if multiclass {
+                "a multiclass"
+            } else {
+                "a binary"
+            };
+            return Err(Error::Usage(format!(
+                "--{} {}: {:?} is not a metric of {kind} model; valid metrics: {}",
+                match g.bound {
+                    Bound::Min => "min",
+                    Bound::Max => "max",
+                },
+                g.metric,
+                g.metric,
+                names.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The threshold table, `--pick` and the charts count rows; with `--weight` they are refused
+/// rather than drawn unweighted beside weighted metrics.
+fn refuse_unweighted_only(config: &EvalConfig) -> Result<()> {
+    let flag = if config.thresholds {
+        "--thresholds"
+    } else if config.pick.is_some() {
+        "--pick"
+    } else if config.plot.is_some() {
+        "--plot"
+    } else {
+        return Ok(());
+    };
+    Err(Error::Usage(format!(
+        "{flag} does not take --weight on a binary model: its threshold sweep counts rows, \
+         not weights; run it without --weight"
+    )))
+}
+
+/// Prints every failed gate on stderr and returns the exit status of the gates.
+fn gate_status(results: &[GateResult]) -> ExitStatus {
+    let failed: Vec<&GateResult> = results.iter().filter(|r| !r.passed).collect();
+    for r in &failed {
+        console::eprint(format!(
+            "logit: gate failed: {}\n",
+            r.reason.as_deref().unwrap_or(&r.gate.metric)
+        ));
+    }
+    if failed.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::GateFailed
+    }
+}
+
+/// The binary report, text or JSON.
+fn print_report(
+    config: &EvalConfig,
+    model: &Model,
+    m: &Metrics,
+    analysis: &Analysis,
+    results: &[GateResult],
+) -> Result<()> {
     if config.json {
-        let mut value = report::metrics_json_value(&m, &model, &results);
+        let mut value = report::metrics_json_value(m, model, results);
         if let Some(obj) = value.as_object_mut() {
             analysis.add_json(obj);
         }
@@ -119,22 +209,11 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
     } else {
         console::print(format!(
             "{}{}",
-            report::metrics_table(&m, &model),
-            analysis.text(&config, &model)
+            report::metrics_table(m, model),
+            analysis.text(config, model)
         ))?;
     }
-    let failed: Vec<&GateResult> = results.iter().filter(|r| !r.passed).collect();
-    for r in &failed {
-        console::eprint(format!(
-            "logit: gate failed: {}\n",
-            r.reason.as_deref().unwrap_or(&r.gate.metric)
-        ));
-    }
-    Ok(if failed.is_empty() {
-        ExitStatus::Success
-    } else {
-        ExitStatus::GateFailed
-    })
+    Ok(())
 }
 
 /// What `eval` reports beside the metrics at one threshold: calibration always, and the
@@ -164,11 +243,22 @@ impl Analysis {
             None => None,
         };
         Ok(Analysis {
-            calibration: calibration::reliability(
-                &rows.scores,
-                &rows.positive,
-                calibration::DEFAULT_BINS,
-            ),
+            calibration: match &rows.weights {
+                None => calibration::reliability(
+                    &rows.scores,
+                    &rows.positive,
+                    calibration::DEFAULT_BINS,
+                ),
+                Some(w) => {
+                    let probs: Vec<f64> = rows.scores.iter().map(|&z| sigmoid(z)).collect();
+                    calibration::reliability_weighted(
+                        &probs,
+                        &rows.positive,
+                        Some(w),
+                        calibration::DEFAULT_BINS,
+                    )
+                }
+            },
             table: config.thresholds.then(|| sweep.table(&config.grid)),
             best_f1: pick(PickRule::F1).ok(),
             best_youden: pick(PickRule::Youden).ok(),
@@ -228,13 +318,19 @@ pub fn evaluate(config: &EvalConfig) -> Result<(Model, Metrics)> {
     let model = Model::load(&config.model)?;
     let (_, stored) = model.require_binary(&config.model, "eval")?;
     let threshold = config.threshold.unwrap_or(stored);
-    let rows = score_labelled(
+    let rows = score_labelled_with(
         &model,
         &config.data,
         config.target.as_deref(),
+        config.weight.as_deref(),
         config.delimiter,
     )?;
-    let m = metrics::evaluate(&rows.scores, &rows.positive, threshold);
+    let m = metrics::evaluate_weighted(
+        &rows.scores,
+        &rows.positive,
+        rows.weights.as_deref(),
+        threshold,
+    );
     Ok((model, m))
 }
 
@@ -245,64 +341,4 @@ pub fn warn_about_fit(path: &str, model: &Model) {
     if let Some(warning) = report::fit_warning(model) {
         crate::console::warning(format_args!("{path}: {warning}"));
     }
-}
-
-/// Labelled rows scored by a model: the linear score `z` of each row and whether its true label
-/// is the model's positive one, in file order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scored {
-    pub scores: Vec<f64>,
-    pub positive: Vec<bool>,
-}
-
-/// Reads the labelled CSV `data` (label column `target`, default the model's) and scores every
-/// row with `model`. Used by `eval`, `logit threshold` and `train --pick-threshold`.
-pub fn score_labelled(
-    model: &Model,
-    data: &str,
-    target: Option<&str>,
-    delimiter: u8,
-) -> Result<Scored> {
-    let target = target.map_or_else(|| model.target.clone(), str::to_string);
-    let (file, input) = Source::open(data)?.into_reader();
-    // The same record rules as predict (blank lines, line ends, physical lines, limits).
-    let mut records = Records::new(&file, input, delimiter);
-    let header = records.read_header()?;
-    let header_line = records.header_line();
-    let target_index = header
-        .iter()
-        .position(|h| *h == target)
-        .ok_or_else(|| missing_columns(&file, header_line, &header, vec![target.clone()]))?;
-    let (labels, _) = model.require_binary(data, "scoring labelled rows")?;
-    let scorer = model.scorer(&file, header_line, &header)?;
-
-    let markers = Markers::new(model.missing.na_values.clone());
-    let mut scores = Vec::new();
-    let mut positive = Vec::new();
-    let mut record = csv::StringRecord::new();
-    while let Some(line) = records.read(&mut record)? {
-        let label = record[target_index].trim();
-        let at = |kind| DataError::new(Location::cell(&file, line, &target), kind);
-        if markers.is_missing(label) {
-            let hint = "eval needs the true label of every row".to_string();
-            return Err(at(DataErrorKind::MissingValue {
-                found: label.to_string(),
-                hint,
-            })
-            .into());
-        }
-        let is_positive = labels.is_positive(label).ok_or_else(|| {
-            at(DataErrorKind::UnknownLabel {
-                value: label.to_string(),
-                labels: [labels.positive.clone(), labels.negative.clone()],
-            })
-        })?;
-        // Never NaN: a score beyond f64's range is rescaled or refused (RowScorer::score).
-        scores.push(scorer.score(&record, line)?);
-        positive.push(is_positive);
-    }
-    if scores.is_empty() {
-        return Err(DataError::new(Location::file(&file), DataErrorKind::NoDataRows).into());
-    }
-    Ok(Scored { scores, positive })
 }

@@ -1,0 +1,198 @@
+//! Labelled rows scored by a model, for `eval`, `logit threshold` and `train --pick-threshold`:
+//! the scores (binary) or class probabilities (multiclass), the true classes, and the
+//! `--weight` column's values.
+
+use crate::data::input::{missing_columns, Source};
+use crate::data::missing::Markers;
+use crate::data::records::Records;
+use crate::data::training::weights::parse_weight;
+use crate::error::{DataError, DataErrorKind, Location, Result};
+use crate::evaluate::metrics::multiclass::{log_softmax_into, ovr_log_probabilities_into};
+use crate::evaluate::metrics::ClassProbabilities;
+use crate::model::scorer::RowScorer;
+use crate::model::{Model, ModelKind};
+
+/// Labelled rows scored by a binary model: the linear score `z` of each row and whether its
+/// true label is the model's positive one, in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    pub scores: Vec<f64>,
+    pub positive: Vec<bool>,
+    /// The `--weight` column's values, when one was named.
+    pub weights: Option<Vec<f64>>,
+}
+
+/// Labelled rows scored by a multiclass model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultiScored {
+    /// Per row the class probabilities ([`Model::probabilities`], as `predict` prints them)
+    /// and their logarithms from the scores in log space.
+    pub probabilities: ClassProbabilities,
+    /// The true class of each row (index in the model's classes).
+    pub classes: Vec<usize>,
+    pub weights: Option<Vec<f64>>,
+}
+
+/// Reads the labelled CSV `data` (label column `target`, default the model's) and scores every
+/// row with the binary `model`. Used by `eval`, `logit threshold` and `train --pick-threshold`.
+pub fn score_labelled(
+    model: &Model,
+    data: &str,
+    target: Option<&str>,
+    delimiter: u8,
+) -> Result<Scored> {
+    score_labelled_with(model, data, target, None, delimiter)
+}
+
+/// [`score_labelled`], also reading the row weights from the column `weight` when given
+/// (a bad cell is an error naming file, line, column and value).
+pub fn score_labelled_with(
+    model: &Model,
+    data: &str,
+    target: Option<&str>,
+    weight: Option<&str>,
+    delimiter: u8,
+) -> Result<Scored> {
+    let (labels, _) = model.require_binary(data, "scoring labelled rows")?;
+    let (mut scores, mut positive) = (Vec::new(), Vec::new());
+    let weights = read_labelled(model, data, target, weight, delimiter, |row| {
+        let is_positive = labels.is_positive(row.label).ok_or_else(|| {
+            row.error(DataErrorKind::UnknownLabel {
+                value: row.label.to_string(),
+                labels: [labels.positive.clone(), labels.negative.clone()],
+            })
+        })?;
+        // Never NaN: a score beyond f64's range is rescaled or refused (RowScorer::score).
+        scores.push(row.scorer.score(row.record, row.line)?);
+        positive.push(is_positive);
+        Ok(())
+    })?;
+    Ok(Scored {
+        scores,
+        positive,
+        weights,
+    })
+}
+
+/// Reads and scores the labelled rows of a multiclass `model`: probabilities as
+/// [`Model::probabilities`] computes them (so predictions are `predict`'s), log-probabilities
+/// from the scores (log-softmax; normalised log-sigmoids for one-vs-rest).
+pub fn score_labelled_multiclass(
+    model: &Model,
+    data: &str,
+    target: Option<&str>,
+    weight: Option<&str>,
+    delimiter: u8,
+) -> Result<MultiScored> {
+    let k = model.n_classes();
+    let log_of: fn(&[f64], &mut [f64]) = match model.kind {
+        ModelKind::Ovr => ovr_log_probabilities_into,
+        _ => log_softmax_into,
+    };
+    let (mut probs, mut logs, mut classes) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut z, mut p, mut l) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
+    let weights = read_labelled(model, data, target, weight, delimiter, |row| {
+        let class = model.class_index(row.label).ok_or_else(|| {
+            row.error(DataErrorKind::UnknownClass {
+                value: row.label.to_string(),
+                classes: model.classes.clone(),
+            })
+        })?;
+        row.scorer.score_into(row.record, row.line, &mut z)?;
+        model.probabilities(&z, &mut p);
+        log_of(&z, &mut l);
+        probs.extend_from_slice(&p);
+        logs.extend_from_slice(&l);
+        classes.push(class);
+        Ok(())
+    })?;
+    Ok(MultiScored {
+        probabilities: ClassProbabilities::new(k, probs, logs),
+        classes,
+        weights,
+    })
+}
+
+/// One data row as [`read_labelled`] hands it over.
+struct Row<'a> {
+    record: &'a csv::StringRecord,
+    line: u64,
+    /// The trimmed, present label cell.
+    label: &'a str,
+    scorer: &'a RowScorer,
+    file: &'a str,
+    target: &'a str,
+}
+
+impl Row<'_> {
+    /// An error in this row's label cell.
+    fn error(&self, kind: DataErrorKind) -> DataError {
+        DataError::new(Location::cell(self.file, self.line, self.target), kind)
+    }
+}
+
+/// The shared reader: header, target and weight columns (absent ones in one message), the
+/// model's scorer, then `each` on every row with a present label; returns the weights.
+fn read_labelled(
+    model: &Model,
+    data: &str,
+    target: Option<&str>,
+    weight: Option<&str>,
+    delimiter: u8,
+    mut each: impl FnMut(&Row) -> Result<()>,
+) -> Result<Option<Vec<f64>>> {
+    let target = target.map_or_else(|| model.target.clone(), str::to_string);
+    let (file, input) = Source::open(data)?.into_reader();
+    // The same record rules as predict (blank lines, line ends, physical lines, limits).
+    let mut records = Records::new(&file, input, delimiter);
+    let header = records.read_header()?;
+    let header_line = records.header_line();
+    let find = |name: &str| header.iter().position(|h| *h == name);
+    let (target_index, weight_index) = (find(&target), weight.map(find));
+    let mut absent: Vec<String> = Vec::new();
+    if target_index.is_none() {
+        absent.push(target.clone());
+    }
+    if let (Some(None), Some(name)) = (weight_index, weight) {
+        absent.push(name.to_string());
+    }
+    let (Some(target_index), true) = (target_index, absent.is_empty()) else {
+        return Err(missing_columns(&file, header_line, &header, absent).into());
+    };
+    let weight_index = weight_index.flatten();
+    let scorer = model.scorer(&file, header_line, &header)?;
+
+    let markers = Markers::new(model.missing.na_values.clone());
+    let mut weights = weight_index.map(|_| Vec::new());
+    let mut record = csv::StringRecord::new();
+    let mut n = 0usize;
+    while let Some(line) = records.read(&mut record)? {
+        if let (Some(i), Some(w), Some(name)) = (weight_index, weights.as_mut(), weight) {
+            let value = parse_weight(&record[i], &markers)
+                .map_err(|kind| DataError::new(Location::cell(&file, line, name), kind))?;
+            w.push(value);
+        }
+        let label = record[target_index].trim();
+        if markers.is_missing(label) {
+            let hint = "eval needs the true label of every row".to_string();
+            let kind = DataErrorKind::MissingValue {
+                found: label.to_string(),
+                hint,
+            };
+            return Err(DataError::new(Location::cell(&file, line, &target), kind).into());
+        }
+        each(&Row {
+            record: &record,
+            line,
+            label,
+            scorer: &scorer,
+            file: &file,
+            target: &target,
+        })?;
+        n += 1;
+    }
+    if n == 0 {
+        return Err(DataError::new(Location::file(&file), DataErrorKind::NoDataRows).into());
+    }
+    Ok(weights)
+}

@@ -1,0 +1,263 @@
+//! The report `train` prints for a multiclass model: classes and their counts, weights, the
+//! objective, the solver's report (one line per class for one-vs-rest), and the coefficients
+//! as one table per scale with a column per class.
+
+use std::fmt::Write;
+
+use super::{display_name, format_significant};
+use crate::fit::solvers::linfa::CrossCheck;
+use crate::fit::solvers::FitReport;
+use crate::model::{ClassWeightMode, Model, ModelKind};
+
+/// One solver report in one line.
+fn solver_line(fit: &FitReport) -> String {
+    format!(
+        "{}: {} after {} iterations, objective {:.10}, gradient max-norm {:.2e} (tol {:.0e})",
+        fit.solver,
+        if fit.converged {
+            "converged"
+        } else {
+            "NOT converged"
+        },
+        fit.iterations,
+        fit.objective,
+        fit.gradient_norm,
+        fit.tol
+    )
+}
+
+/// The weights line, when the fit was weighted.
+pub(super) fn weights_line(model: &Model) -> Option<String> {
+    let o = &model.objective;
+    if !o.is_weighted() {
+        return None;
+    }
+    let t = &model.training;
+    let mut parts = Vec::new();
+    if let Some(col) = &o.weight {
+        parts.push(format!("row weights from column {:?}", display_name(col)));
+    }
+    if let Some(cw) = &o.class_weight {
+        let given: Vec<String> = model
+            .classes
+            .iter()
+            .zip(&cw.weights)
+            .map(|(c, w)| format!("{}={}", display_name(c), format_significant(*w, 6)))
+            .collect();
+        let mode = match cw.mode {
+            ClassWeightMode::Balanced => "balanced",
+            ClassWeightMode::Given => "given",
+        };
+        parts.push(format!("class weights {mode} ({})", given.join(", ")));
+    }
+    Some(format!(
+        "weights: {}; S = sum of s_i = {}, {} rows of weight 0",
+        parts.join("; "),
+        super::count_text(t.weight_sum),
+        t.n_zero_weight
+    ))
+}
+
+/// The short report of a multiclass model (see the module doc).
+pub fn multiclass_training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
+    let mut s = String::new();
+    let t = &model.training;
+    let k = model.n_classes();
+    let counts: Vec<String> = model
+        .classes
+        .iter()
+        .zip(&t.class_counts)
+        .map(|(c, n)| format!("{n} {:?}", display_name(c)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "trained on {} rows ({}), {} features, {} model of {k} classes",
+        t.n_rows,
+        counts.join(", "),
+        model.features.len(),
+        model.kind_name(),
+    );
+    if let Some(line) = weights_line(model) {
+        let _ = writeln!(s, "{line}");
+    }
+    let o = &model.objective;
+    let mean = if o.is_weighted() {
+        "weighted mean"
+    } else {
+        "mean"
+    };
+    let loss = match model.kind {
+        ModelKind::Ovr => format!("{k} binary fits (class against the rest), each {mean} log loss"),
+        _ => format!("{mean} multinomial log loss (softmax over {k} classes)"),
+    };
+    let _ = writeln!(
+        s,
+        "objective: {loss} + ({}/2)||W||^2 on {} features{}",
+        o.l2,
+        if o.standardize { "standardised" } else { "raw" },
+        if o.fit_intercept {
+            ", intercepts unpenalised"
+        } else {
+            ", no intercepts"
+        }
+    );
+    let _ = writeln!(s, "solver {}", solver_line(&model.fit));
+    if matches!(model.kind, ModelKind::Ovr) {
+        for (c, fit) in model.classes.iter().zip(&model.fits) {
+            let _ = writeln!(s, "  class {:?}: {}", display_name(c), solver_line(fit));
+        }
+    }
+    if let Some(c) = cross {
+        let _ = writeln!(
+            s,
+            "cross-check with linfa: max |coefficient difference| {:.3e} (relative {:.3e}), objective difference {:.3e}",
+            c.max_coefficient_difference, c.max_relative_coefficient_difference, c.objective_difference
+        );
+    }
+    let _ = writeln!(s, "coefficients (original units), one column per class:");
+    s += &coefficient_table(model, &model.intercepts, &model.coefficients);
+    let _ = writeln!(s, "coefficients on the standardised features:");
+    s += &coefficient_table(
+        model,
+        &model.intercepts_standardized,
+        &model.coefficients_standardized,
+    );
+    s
+}
+
+/// Rows: the intercept and each feature; columns: the classes.
+fn coefficient_table(model: &Model, intercepts: &[f64], coefficients: &[Vec<f64>]) -> String {
+    let mut s = String::new();
+    let names: Vec<String> = model
+        .features
+        .iter()
+        .map(|f| display_name(&f.name).into_owned())
+        .collect();
+    let classes: Vec<String> = model
+        .classes
+        .iter()
+        .map(|c| display_name(c).into_owned())
+        .collect();
+    let first = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(11);
+    let width = classes
+        .iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(13);
+    let _ = write!(s, "{:<first$}", "feature");
+    for c in &classes {
+        let _ = write!(s, "  {c:>width$}");
+    }
+    let _ = writeln!(s);
+    let mut row = |name: &str, values: &mut dyn Iterator<Item = f64>| {
+        let _ = write!(s, "{name:<first$}");
+        for v in values {
+            let _ = write!(s, "  {:>width$}", format_significant(v, 7));
+        }
+        let _ = writeln!(s);
+    };
+    if model.objective.fit_intercept {
+        row("(intercept)", &mut intercepts.iter().copied());
+    }
+    for (j, name) in names.iter().enumerate() {
+        row(name, &mut coefficients.iter().map(|w| w[j]));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The iris reference fit `i` as a model file (as `tests/v2_eval.rs` builds them).
+    fn iris_model(i: usize, weighted: bool) -> Model {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/multi/iris.expected.json"
+        );
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let case: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let fit = &case["fits"][i];
+        let names = case["features"].as_array().cloned().unwrap_or_default();
+        let st = &case["standardization"];
+        let features: Vec<_> = (0..names.len())
+            .map(|j| json!({"name": names[j], "mean": st["mean"][j], "std": st["std"][j]}))
+            .collect();
+        let columns: Vec<_> = names
+            .iter()
+            .map(|n| json!({"name": n, "kind": "numeric"}))
+            .collect();
+        let report = |o: &serde_json::Value| {
+            json!({"solver": "lbfgs", "converged": true, "stop_reason": "converged",
+                   "iterations": 30, "objective": o, "gradient_norm": 1e-13, "tol": 1e-10,
+                   "max_iter": 1000})
+        };
+        let ovr = fit["mode"] == "ovr";
+        let mut m = json!({
+            "format": "logit-model", "version": 2, "tool_version": "test",
+            "target": case["target"], "classes": case["classes"], "multiclass": fit["mode"],
+            "objective": {"definition": "test",
+                          "family": if ovr { "binomial" } else { "multinomial" },
+                          "l2": fit["lambda"], "fit_intercept": true, "standardize": true,
+                          "weight": if weighted { json!("w") } else { json!(null) },
+                          "class_weight": null},
+            "missing": {"policy": "error", "na_values": ["NA"], "rows_dropped": 0},
+            "columns": columns, "features": features,
+            "coefficients": fit["coefficients"],
+            "coefficients_standardized": fit["coefficients_standardized"],
+            "intercepts": fit["intercepts"],
+            "intercepts_standardized": fit["intercepts_standardized"],
+            "training": {"n_rows": 105, "class_counts": [35, 35, 35],
+                         "weight_sum": if weighted { 52.5 } else { 105.0 }, "n_zero_weight": 0},
+        });
+        if ovr {
+            let per = fit["objective_per_class"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            m["fits"] = per.iter().map(report).collect();
+        } else {
+            m["fit"] = report(&fit["objective"]);
+        }
+        let bytes = serde_json::to_vec(&m).unwrap_or_default();
+        Model::from_slice("iris.json", &bytes).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn multinomial_report_has_classes_objective_and_both_tables() {
+        let text = multiclass_training_report(&iris_model(0, false), None);
+        for want in [
+            "trained on 105 rows (35 \"setosa\", 35 \"versicolor\", 35 \"virginica\"), 4 features, multinomial model of 3 classes\n",
+            "objective: mean multinomial log loss (softmax over 3 classes) + (0.01/2)||W||^2 on standardised features, intercepts unpenalised\n",
+            "solver lbfgs: converged after 30 iterations",
+            "coefficients (original units), one column per class:\nfeature              setosa     versicolor      virginica\n",
+            // The reference's original-unit intercepts, 7 significant digits.
+            "(intercept)        6.790336       4.396621      -11.18696\n",
+            "coefficients on the standardised features:",
+        ] {
+            assert!(text.contains(want), "{want:?} missing from\n{text}");
+        }
+        assert!(!text.contains("weights:"), "{text}");
+    }
+
+    #[test]
+    fn ovr_report_has_one_solver_line_per_class_and_the_weights() {
+        let text = multiclass_training_report(&iris_model(2, true), None);
+        for want in [
+            "ovr model of 3 classes",
+            "weights: row weights from column \"w\"; S = sum of s_i = 52.5, 0 rows of weight 0\n",
+            "objective: 3 binary fits (class against the rest), each weighted mean log loss",
+            "  class \"setosa\": lbfgs: converged after 30 iterations",
+            "  class \"virginica\": lbfgs",
+        ] {
+            assert!(text.contains(want), "{want:?} missing from\n{text}");
+        }
+    }
+}
