@@ -19,9 +19,13 @@
 //! (standardised) scale, mapped to original units by the linear map `A` of
 //! [`crate::data::design::Scaler::to_original`] as `A Cov A^T`.
 //!
-//! Files: [`compute`] (training time), [`table`] (the summary of a model).
+//! Files: [`compute`] (training time: the information of the reported parameters), [`covariance`]
+//! (its inverse and the per-parameter statuses), [`table`] (the summary of a model).
 
 mod compute;
+#[cfg(test)]
+mod compute_tests;
+mod covariance;
 mod table;
 
 pub use compute::compute_inference;
