@@ -9,7 +9,7 @@ use crate::fit::objective::Objective;
 use crate::fit::solvers::{FitReport, SolverKind, StopReason};
 use crate::model::inference::{Inference, ParameterStatus, INTERCEPT_NAME};
 
-fn report() -> FitReport {
+pub(super) fn report() -> FitReport {
     FitReport {
         solver: SolverKind::Newton,
         converged: true,
@@ -182,7 +182,7 @@ fn binomial_by_hand(
 }
 
 /// The inputs of [`inference_of`] for a fit on `x`.
-fn fitted(
+pub(super) fn fitted(
     x: ArrayView2<f64>,
     y: &[usize],
     s: Option<&[f64]>,
@@ -218,19 +218,19 @@ fn fitted(
 
 /// A reference case from `fixtures/summary_v2/reference.json` with its training data: the
 /// standardised design, class indices, weights, and the reference optimum as `theta`.
-struct Case {
-    reference: serde_json::Value,
-    x: Array2<f64>,
-    y: Vec<usize>,
-    weights: Option<Vec<f64>>,
-    theta: Vec<f64>,
-    classes: Vec<String>,
-    mean: Vec<f64>,
-    std: Vec<f64>,
-    names: Vec<String>,
+pub(super) struct Case {
+    pub reference: serde_json::Value,
+    pub x: Array2<f64>,
+    pub y: Vec<usize>,
+    pub weights: Option<Vec<f64>>,
+    pub theta: Vec<f64>,
+    pub classes: Vec<String>,
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+    pub names: Vec<String>,
 }
 
-fn case(name: &str, file: &str) -> Case {
+pub(super) fn case(name: &str, file: &str) -> Case {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/summary_v2");
     let all: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap())

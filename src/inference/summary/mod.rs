@@ -6,30 +6,58 @@
 //! This module owns two things:
 //! * [`compute_inference`], run at TRAINING time on the data: the log-likelihood and the
 //!   covariance of the estimates in original units, with a status per parameter (identifiable,
-//!   collinear, ...), returned as the [`Inference`] stored in the model file (its type lives in
-//!   [`crate::model::inference`]), so `logit summary` needs no data;
-//! * [`Summary`], the table built from a model alone ([`Summary::of`]); the command renders it.
+//!   collinear, ...), returned as the [`crate::model::inference::Inference`] stored in the model
+//!   file, so `logit summary` needs no data;
+//! * [`ModelSummary`], the table built from a model alone ([`ModelSummary::of`]): [`Summary`]
+//!   for a binary model, [`MultinomialSummary`] (statsmodels `MNLogit`'s view: one equation per
+//!   non-reference class) for a multinomial one; the command renders it.
 //!
-//! The tests' special functions (log-gamma, the regularised incomplete gamma function, `erfc`,
-//! normal and chi-square tail probabilities) are in [`super::special`].
+//! The tests' tail probabilities are in [`super::special`].
 //!
 //! The covariance is the inverse of the observed information at the optimum (Greene,
 //! *Econometric Analysis*, 7th ed., Sec. 17.3 and 17.4.2; statsmodels `Logit.cov_params`):
-//! `Cov(theta) = (n H)^-1`, where `H` is the Hessian of the mean log loss in the fit
-//! (standardised) scale, mapped to original units by the linear map `A` of
-//! [`crate::data::design::Scaler::to_original`] as `A Cov A^T`.
+//! `Cov(theta) = (S H)^-1`, where `H` is the Hessian of the weighted mean log loss in the fit
+//! (standardised) scale and `S` the weight total (frequency weights; `n` unweighted), mapped to
+//! original units by the linear map `A` of [`crate::data::design::Scaler::to_original`] as
+//! `A Cov A^T`.
 //!
 //! Files: [`compute`] (training time: the information of the reported parameters), [`covariance`]
-//! (its inverse and the per-parameter statuses), [`table`] (the summary of a model).
+//! (its inverse and the per-parameter statuses), [`table`] (the binary summary and what both
+//! summaries share), [`multinomial`] (one equation per non-reference class), [`terms`] (a row).
 
 mod compute;
 #[cfg(test)]
 mod compute_tests;
 mod covariance;
+mod multinomial;
 mod table;
+#[cfg(test)]
+mod table_tests;
+mod terms;
+
+use serde::Serialize;
+
+use crate::model::Model;
 
 pub use compute::compute_inference;
-pub use table::{Flag, Summary, Term};
+pub use multinomial::{Equation, MultinomialSummary};
+pub use table::Summary;
+pub use terms::{ContrastTerm, Flag, Term};
+
+/// The summary of any model: the binary table, or one equation per non-reference class.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ModelSummary {
+    Binary(Summary),
+    Multinomial(MultinomialSummary),
+}
+
+impl ModelSummary {
+    /// Builds the summary from a (checked) model alone.
+    pub fn of(model: &Model) -> ModelSummary {
+        ModelSummary::Binary(Summary::of(model))
+    }
+}
 
 /// Largest number of parameters (features plus intercept) for which the covariance matrix is
 /// stored in the model file. The matrix has `k^2` entries; at 128 parameters that is about
