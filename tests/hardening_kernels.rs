@@ -227,7 +227,7 @@ fn naive(obj: &Objective, theta: &[f64]) -> (f64, Vec<f64>, Array2<f64>) {
     let mut value = 0.0;
     let mut grad = vec![0.0; k];
     let mut h = Array2::zeros((k, k));
-    for (row, &y) in obj.x.rows().into_iter().zip(obj.y.iter()) {
+    for (row, &y) in obj.dense().unwrap().rows().into_iter().zip(obj.y.iter()) {
         let mut x1: Vec<f64> = row.to_vec();
         if obj.fit_intercept {
             x1.push(1.0);

@@ -514,6 +514,7 @@ fn build_model(config: &TrainConfig, data: &TrainingData, scaler: &Scaler, fit: 
             &scaler.std,
             &data.feature_names,
             &fit.report,
+            &[],
         )),
     }
 }

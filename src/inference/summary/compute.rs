@@ -16,7 +16,8 @@
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
-use crate::fit::objective::Objective;
+use crate::data::design::Design;
+use crate::fit::objective::{Family, Objective};
 use crate::fit::solvers::{FitReport, StopReason};
 use crate::model::inference::{
     Covariance, CovarianceSource, Inference, ParameterStatus, INTERCEPT_NAME,
@@ -55,8 +56,11 @@ pub(crate) struct Fitted {
 }
 
 /// Computes the log-likelihood and (when meaningful and small enough) the covariance at the
-/// fitted `theta` (fit scale, `[w, b]`). `mean` and `std` are the scaler statistics
-/// (`x_fit = (x - mean) / std`), `names` the feature names, `report` the fit's report.
+/// fitted `theta` (fit scale, CORE's layout `[W row-major, b]`; binary `[w, b]`) of any family,
+/// with the objective's row weights as frequency weights. `mean` and `std` are the scaler
+/// statistics (`x_fit = (x - mean) / std`), `names` the feature names, `report` the fit's
+/// report, `classes` the class labels in model order (they name the multinomial equations; a
+/// binary fit ignores them).
 pub fn compute_inference(
     objective: &Objective,
     theta: &[f64],
@@ -64,23 +68,53 @@ pub fn compute_inference(
     std: &[f64],
     names: &[String],
     report: &FitReport,
+    classes: &[String],
 ) -> Inference {
-    let n = objective.n_rows() as f64;
-    let unpenalised = Objective::new(objective.x, objective.y, 0.0, objective.fit_intercept);
-    let n_positive = objective.y.iter().filter(|&&v| v == 1.0).count() as f64;
+    let s = objective.weight_sum();
+    let family = objective.family();
+    let unpenalised = objective.with_labels(objective.y, family, 0.0);
+    let (layout, n_classes) = match family {
+        Family::Binomial => (Layout::Binary, 2),
+        Family::Multinomial { classes } => (Layout::Multinomial { classes }, classes),
+    };
+    let weights = objective.weights();
+    let mut class_weights = vec![0.0; n_classes];
+    for (i, &y) in objective.y.iter().enumerate() {
+        // Labels are 0/1 or class indices (checked by the objective's constructor's callers).
+        if let Some(total) = class_weights.get_mut(y as usize) {
+            *total += weights.map_or(1.0, |w| w[i]);
+        }
+    }
     let fitted = Fitted {
-        layout: Layout::Binary,
+        layout,
         n_features: objective.n_features(),
         fit_intercept: objective.fit_intercept,
         l2: objective.l2,
         hessian: unpenalised.hessian(theta),
-        log_likelihood: -n * unpenalised.value(theta),
-        weight_sum: n,
-        weighted: false,
-        class_weights: vec![n - n_positive, n_positive],
-        column_sd: column_sd(objective.x, None),
+        log_likelihood: -s * unpenalised.value(theta),
+        weight_sum: s,
+        weighted: weights.is_some(),
+        class_weights,
+        column_sd: design_column_sd(objective.design(), weights),
     };
-    inference_of(&fitted, theta, mean, std, names, report, &[])
+    inference_of(&fitted, theta, mean, std, names, report, classes)
+}
+
+/// [`column_sd`] of any design: of the dense matrix when it is one, else row by row.
+fn design_column_sd(design: &dyn Design, weights: Option<ArrayView1<f64>>) -> Vec<f64> {
+    if let Some(x) = design.as_dense() {
+        return column_sd(x, weights);
+    }
+    let (n, p) = (design.n_rows(), design.n_cols());
+    let mut x = Array2::<f64>::zeros((n, p));
+    for (i, mut row) in x.axis_iter_mut(Axis(0)).enumerate() {
+        design.row_into(
+            i,
+            row.as_slice_mut()
+                .expect("a row of a standard-layout array"),
+        );
+    }
+    column_sd(x.view(), weights)
 }
 
 /// The population standard deviation of each column of `x`, weighted by `weights` (rows of
