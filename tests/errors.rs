@@ -288,7 +288,7 @@ fn damaged_model_files_are_refused_naming_the_file() {
     dir.write("obj.json", "{}");
     dir.write(
         "v999.json",
-        good.replace("\"version\": 1", "\"version\": 999"),
+        good.replace("\"version\": 2", "\"version\": 999"),
     );
     dir.write("other.json", good.replace("\"logit-model\"", "\"sklearn\""));
     let nulled = good.replacen("\"coefficient\": ", "\"coefficient\": null, \"x\": ", 1);

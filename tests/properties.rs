@@ -326,7 +326,7 @@ proptest! {
                 let json = model.to_json();
                 let back = Model::from_slice("m.json", json.as_bytes());
                 prop_assert!(back.is_ok(), "{:?}", back.err());
-                prop_assert!(model.features.iter().all(|f| f.coefficient.is_finite()));
+                prop_assert!(model.coefficients.iter().flatten().all(|w| w.is_finite()));
             }
             Err(Error::Data(_)) | Err(Error::Fit(_)) => {}
             Err(other) => prop_assert!(false, "unexpected error kind: {other}"),

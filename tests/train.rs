@@ -155,7 +155,7 @@ fn model_file_records_what_was_fitted() {
     let dir = Dir::new();
     let model = train_model(&dir, "computers", "premium", "yes", 1e-2, "lbfgs");
     assert_eq!(model["format"], "logit-model");
-    assert_eq!(model["version"], 1);
+    assert_eq!(model["version"], 2);
     assert_eq!(model["target"], "premium");
     assert_eq!(model["labels"]["positive"], "yes");
     assert_eq!(model["labels"]["negative"], "no");

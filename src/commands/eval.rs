@@ -17,7 +17,6 @@ use crate::evaluate::report;
 use crate::evaluate::threshold::{Grid, PickRule, Sweep, ThresholdPoint};
 use crate::evaluate::{calibration, plot};
 use crate::exit::ExitStatus;
-use crate::model::scorer::RowScorer;
 use crate::model::Model;
 
 /// A validated eval configuration.
@@ -81,7 +80,8 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
         None => None,
     };
     let model = Model::load(&config.model)?;
-    let threshold = config.threshold.unwrap_or(model.threshold);
+    let (_, stored) = model.require_binary(&config.model, "eval")?;
+    let threshold = config.threshold.unwrap_or(stored);
     let rows = score_labelled(
         &model,
         &config.data,
@@ -226,7 +226,8 @@ fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 /// Scores the labelled data and computes the metrics.
 pub fn evaluate(config: &EvalConfig) -> Result<(Model, Metrics)> {
     let model = Model::load(&config.model)?;
-    let threshold = config.threshold.unwrap_or(model.threshold);
+    let (_, stored) = model.require_binary(&config.model, "eval")?;
+    let threshold = config.threshold.unwrap_or(stored);
     let rows = score_labelled(
         &model,
         &config.data,
@@ -272,16 +273,8 @@ pub fn score_labelled(
         .iter()
         .position(|h| *h == target)
         .ok_or_else(|| missing_columns(&file, header_line, &header, vec![target.clone()]))?;
-    let scorer = RowScorer::with_header_line(
-        &file,
-        header_line,
-        &header,
-        &model.columns,
-        &model.coefficients(),
-        model.intercept,
-        Markers::new(model.missing.na_values.clone()),
-        model.missing.policy,
-    )?;
+    let (labels, _) = model.require_binary(data, "scoring labelled rows")?;
+    let scorer = model.scorer(&file, header_line, &header)?;
 
     let markers = Markers::new(model.missing.na_values.clone());
     let mut scores = Vec::new();
@@ -298,10 +291,10 @@ pub fn score_labelled(
             })
             .into());
         }
-        let is_positive = model.labels.is_positive(label).ok_or_else(|| {
+        let is_positive = labels.is_positive(label).ok_or_else(|| {
             at(DataErrorKind::UnknownLabel {
                 value: label.to_string(),
-                labels: [model.labels.positive.clone(), model.labels.negative.clone()],
+                labels: [labels.positive.clone(), labels.negative.clone()],
             })
         })?;
         // Never NaN: a score beyond f64's range is rescaled or refused (RowScorer::score).

@@ -1,5 +1,9 @@
 //! `logit predict`: stream a CSV through a model, one output row per input record, in order.
 //!
+//! A binary model writes `probability,prediction` (P(positive), and the label the threshold
+//! picks); a multiclass model writes `probability_<label>` per class in model order, then
+//! `prediction`, the most probable class (ties: the first in class order).
+//!
 //! Memory does not grow with the input: one reused record buffer in, one buffered writer out.
 //! A file output is written to a temporary file and renamed at the end, so a failure halfway
 //! never leaves a partial file or clobbers an old one.
@@ -10,11 +14,11 @@ use std::io::{Read, Write};
 use crate::cli::PredictArgs;
 use crate::data::input::{delimiter_for, missing_columns, Output, Source};
 use crate::data::limits::MAX_RECORD_BYTES;
-use crate::data::missing::Markers;
 use crate::data::records::{self, Records};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::fit::numerics;
+use crate::model::probability::argmax;
 use crate::model::scorer::RowScorer;
 use crate::model::Model;
 
@@ -55,7 +59,8 @@ pub fn format_probability(p: f64, buffer: &mut ryu::Buffer) -> &str {
 /// Input bytes handed to one worker at a time (whole lines).
 const CHUNK_BYTES: usize = 1 << 20;
 
-/// Scores `config.data` and writes `[kept columns...],probability,prediction`.
+/// Scores `config.data` and writes `[kept columns...],probability,prediction` (binary) or
+/// `[kept columns...],probability_<class>...,prediction` (multiclass).
 /// Returns the number of rows written.
 ///
 /// The header is read by [`Records`]. Records then go through a fast path while the input is
@@ -75,7 +80,9 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
 
 /// [`predict`] with the model loaded.
 fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
-    let threshold = config.threshold.unwrap_or(model.threshold);
+    if config.threshold.is_some() {
+        model.require_binary(&config.model, "--threshold")?;
+    }
     let source = Source::open(&config.data)?;
     let mut out = Output::create(&config.output, &[&config.data, &config.model])?;
     let out_name = out.name().to_string();
@@ -83,14 +90,7 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
     let (file, input) = source.into_reader();
     let mut records = Records::new(&file, input, config.delimiter);
     let header = records.read_header()?;
-    let ctx = Context::new(
-        &file,
-        &header,
-        records.header_line(),
-        model,
-        config,
-        threshold,
-    )?;
+    let ctx = Context::new(&file, &header, records.header_line(), model, config)?;
     write_header(&mut out, &ctx, &header).map_err(write_err)?;
     // `pending` starts at a line start, on physical line `next_line`.
     let (mut pending, mut input, mut next_line) = records.into_raw()?;
@@ -186,73 +186,120 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
     finish(out, &out_name, rows)
 }
 
+/// How a row's scores become its output columns.
+enum Decision<'m> {
+    /// One score: `probability` = P(positive), positive iff it reaches the threshold.
+    Binary {
+        threshold: f64,
+        positive: String,
+        negative: String,
+    },
+    /// K scores: one probability per class (model order), the most probable class.
+    Classes { model: &'m Model },
+}
+
 /// Everything needed to score and write one record, resolved once from the model and header.
-struct Context {
+struct Context<'m> {
     scorer: RowScorer,
     keep: Vec<usize>,
     n_fields: usize,
     delimiter: u8,
-    threshold: f64,
-    positive: String,
-    negative: String,
+    decision: Decision<'m>,
 }
 
-impl Context {
+impl<'m> Context<'m> {
     fn new(
         file: &str,
         header: &[String],
         header_line: u64,
-        model: &Model,
+        model: &'m Model,
         config: &PredictConfig,
-        threshold: f64,
-    ) -> Result<Context> {
-        let scorer = RowScorer::with_header_line(
-            file,
-            header_line,
-            header,
-            &model.columns,
-            &model.coefficients(),
-            model.intercept,
-            Markers::new(model.missing.na_values.clone()),
-            model.missing.policy,
-        )?;
+    ) -> Result<Context<'m>> {
+        let scorer = model.scorer(file, header_line, header)?;
+        let decision = match model.binary() {
+            Some((labels, stored)) => Decision::Binary {
+                threshold: config.threshold.unwrap_or(stored),
+                positive: labels.positive.clone(),
+                negative: labels.negative.clone(),
+            },
+            None => Decision::Classes { model },
+        };
         Ok(Context {
             scorer,
             keep: keep_indices(file, header_line, header, &config.keep)?,
             n_fields: header.len(),
             delimiter: config.delimiter,
-            threshold,
-            positive: model.labels.positive.clone(),
-            negative: model.labels.negative.clone(),
+            decision,
         })
     }
 
+    /// Buffers for one row's scores and probabilities.
+    fn scratch(&self) -> Scratch {
+        let k = match &self.decision {
+            Decision::Binary { .. } => 1,
+            Decision::Classes { model } => model.n_classes(),
+        };
+        Scratch {
+            scores: vec![0.0; self.scorer.n_scores()],
+            probabilities: vec![0.0; k],
+        }
+    }
+
+    /// The probabilities of `scratch.scores` into `scratch.probabilities`.
+    fn probabilities(&self, scratch: &mut Scratch) {
+        match &self.decision {
+            Decision::Binary { .. } => {
+                scratch.probabilities[0] = numerics::sigmoid(scratch.scores[0]);
+            }
+            Decision::Classes { model } => {
+                model.probabilities(&scratch.scores, &mut scratch.probabilities)
+            }
+        }
+    }
+
     /// Appends one output row: the kept input fields (`field(i)` is input column `i`), the
-    /// probability and the predicted label. Both the fast and the csv path write through here.
+    /// probabilities and the predicted label. Both the fast and the csv path write through here.
     fn push_row<'a>(
         &self,
         out: &mut Vec<u8>,
         field: impl Fn(usize) -> &'a [u8],
-        p: f64,
+        probabilities: &[f64],
         buffer: &mut ryu::Buffer,
     ) {
         for &i in &self.keep {
             push_field(out, field(i));
             out.push(b',');
         }
-        out.extend_from_slice(format_probability(p, buffer).as_bytes());
-        out.push(b',');
-        push_field(out, self.label(p).as_bytes());
+        for &p in probabilities {
+            out.extend_from_slice(format_probability(p, buffer).as_bytes());
+            out.push(b',');
+        }
+        push_field(out, self.label(probabilities).as_bytes());
         out.push(b'\n');
     }
 
-    fn label(&self, p: f64) -> &str {
-        if p >= self.threshold {
-            &self.positive
-        } else {
-            &self.negative
+    fn label(&self, probabilities: &[f64]) -> &str {
+        match &self.decision {
+            Decision::Binary {
+                threshold,
+                positive,
+                negative,
+            } => {
+                if probabilities[0] >= *threshold {
+                    positive
+                } else {
+                    negative
+                }
+            }
+            Decision::Classes { model } => &model.classes[argmax(probabilities)],
         }
     }
+}
+
+/// One row's scores and probabilities, reused from row to row.
+struct Scratch {
+    scores: Vec<f64>,
+    probabilities: Vec<f64>,
 }
 
 /// Appends `bytes` as one CSV field (quoted when it holds a comma, quote or line break).
@@ -280,7 +327,16 @@ fn write_header(out: &mut Output, ctx: &Context, header: &[String]) -> std::io::
         push_field(&mut line, header[i].as_bytes());
         line.push(b',');
     }
-    line.extend_from_slice(b"probability,prediction\n");
+    match &ctx.decision {
+        Decision::Binary { .. } => line.extend_from_slice(b"probability,"),
+        Decision::Classes { model } => {
+            for class in &model.classes {
+                push_field(&mut line, format!("probability_{class}").as_bytes());
+                line.push(b',');
+            }
+        }
+    }
+    line.extend_from_slice(b"prediction\n");
     out.write_all(&line)
 }
 
@@ -291,11 +347,22 @@ fn score_chunk(ctx: &Context, chunk: &[u8]) -> Option<(Vec<u8>, u64)> {
     let mut out = Vec::with_capacity(chunk.len() / 2 + 64);
     let mut buffer = ryu::Buffer::new();
     let mut rows = 0;
+    let mut scratch = ctx.scratch();
+    let binary = matches!(ctx.decision, Decision::Binary { .. });
     let plain = records::for_each_plain_record(chunk, ctx.n_fields, ctx.delimiter, |fields| {
-        let Some(z) = ctx.scorer.score_bytes(fields) else {
-            return false;
-        };
-        ctx.push_row(&mut out, |i| fields[i], numerics::sigmoid(z), &mut buffer);
+        if binary {
+            // The one-score form: v1's loop exactly.
+            let Some(z) = ctx.scorer.score_bytes(fields) else {
+                return false;
+            };
+            scratch.probabilities[0] = numerics::sigmoid(z);
+        } else {
+            if !ctx.scorer.score_bytes_into(fields, &mut scratch.scores) {
+                return false;
+            }
+            ctx.probabilities(&mut scratch);
+        }
+        ctx.push_row(&mut out, |i| fields[i], &scratch.probabilities, &mut buffer);
         rows += 1;
         true
     });
@@ -313,10 +380,17 @@ fn slow_records<R: Read>(
     let mut buffer = ryu::Buffer::new();
     let mut line_bytes = Vec::with_capacity(256);
     let mut rows = 0u64;
+    let mut scratch = ctx.scratch();
     while let Some(line) = records.read(&mut record)? {
-        let p = numerics::sigmoid(ctx.scorer.score(&record, line)?);
+        ctx.scorer.score_into(&record, line, &mut scratch.scores)?;
+        ctx.probabilities(&mut scratch);
         line_bytes.clear();
-        ctx.push_row(&mut line_bytes, |i| record[i].as_bytes(), p, &mut buffer);
+        ctx.push_row(
+            &mut line_bytes,
+            |i| record[i].as_bytes(),
+            &scratch.probabilities,
+            &mut buffer,
+        );
         out.write_all(&line_bytes)
             .map_err(|e| Error::io(out_name, "write it", e))?;
         rows += 1;

@@ -7,19 +7,31 @@ use std::fmt::Write as _;
 
 use crate::cli::SummaryArgs;
 use crate::console;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::evaluate::report::{display_name, format_significant};
 use crate::exit::ExitStatus;
 use crate::inference::summary::{ContrastTerm, ModelSummary, MultinomialSummary, Summary, Term};
 use crate::model::inference::CovarianceSource;
-use crate::model::Model;
+use crate::model::{Model, ModelKind};
 
 /// Width of the text table's lines (and of the notes' wrapping).
 const WIDTH: usize = 120;
 
 pub fn run(args: &SummaryArgs) -> Result<ExitStatus> {
     let model = Model::load(&args.model)?;
-    let summary = ModelSummary::of(&model);
+    check_multinomial_inference(&args.model, &model)?;
+    let Some(summary) = ModelSummary::of(&model) else {
+        return Err(Error::Usage(format!(
+            "{}: summary shows the classical inference of binary and multinomial models; this \
+             is a one-vs-rest model of {} classes ({}), {} separate binary fits with no joint \
+             likelihood: train with --multiclass multinomial for statsmodels MNLogit's table, \
+             or fit one binary model per class",
+            args.model,
+            model.n_classes(),
+            model.classes.join(", "),
+            model.n_classes()
+        )));
+    };
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
         s.push('\n');
@@ -30,6 +42,22 @@ pub fn run(args: &SummaryArgs) -> Result<ExitStatus> {
     super::eval::warn_about_fit(&args.model, &model);
     console::print(text)?;
     Ok(ExitStatus::Success)
+}
+
+/// `Model::load` checks a binary model's stored inference; a multinomial one's blocks are
+/// checked here, against the model's features and classes.
+fn check_multinomial_inference(path: &str, model: &Model) -> Result<()> {
+    let (Some(inference), ModelKind::Multinomial) = (&model.inference, &model.kind) else {
+        return Ok(());
+    };
+    let names: Vec<&str> = model.features.iter().map(|f| f.name.as_str()).collect();
+    inference
+        .check(&names, model.objective.fit_intercept)
+        .and_then(|()| inference.check_classes(&model.classes, true))
+        .map_err(|why| Error::Model {
+            path: path.to_string(),
+            message: format!("the stored inference is damaged: {why}"),
+        })
 }
 
 /// A coefficient or standard error: 5 significant digits, scientific outside [1e-4, 1e6).

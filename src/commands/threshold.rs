@@ -52,7 +52,7 @@ pub fn run(args: &ThresholdArgs) -> Result<ExitStatus> {
     // reading anything.
     check_destination(&config.output, &[&config.data])?;
     let mut model = Model::load(&config.model)?;
-    let previous = model.threshold;
+    model.require_binary(&config.model, "logit threshold")?;
     let chosen = choose(
         &model,
         &config.data,
@@ -60,7 +60,10 @@ pub fn run(args: &ThresholdArgs) -> Result<ExitStatus> {
         config.delimiter,
         config.pick,
     )?;
-    model.threshold = chosen.threshold;
+    let stored = model
+        .threshold_mut()
+        .expect("choose refuses a multiclass model");
+    let previous = std::mem::replace(stored, chosen.threshold);
     if !config.quiet {
         console::eprint(choice_report(&config.data, config.pick, &chosen, previous));
     }
@@ -73,7 +76,9 @@ pub fn run(args: &ThresholdArgs) -> Result<ExitStatus> {
 }
 
 /// Scores the labelled CSV `data` with `model` and applies `rule` over every distinct predicted
-/// probability. An unsatisfiable rule is an error naming the data.
+/// probability. An unsatisfiable rule is an error naming the data; a multiclass model is an
+/// error saying why (a threshold decides between two classes; multiclass models predict the
+/// most probable class).
 pub fn choose(
     model: &Model,
     data: &str,
@@ -81,10 +86,25 @@ pub fn choose(
     delimiter: u8,
     rule: PickRule,
 ) -> Result<ThresholdPoint> {
+    refuse_multiclass(model)?;
     let rows = score_labelled(model, data, target, delimiter)?;
     Sweep::new(&rows.scores, &rows.positive)
         .pick(rule)
         .map_err(|e| Error::Usage(format!("{data}: {e}")))
+}
+
+/// A decision threshold exists only between two classes.
+fn refuse_multiclass(model: &Model) -> Result<()> {
+    if model.is_binary() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "a decision threshold applies to binary models only: this {} model of {} classes ({}) \
+         predicts the most probable class, with no threshold to choose",
+        model.kind_name(),
+        model.n_classes(),
+        model.classes.join(", ")
+    )))
 }
 
 /// What was chosen, on which data, and what it replaces (for stderr).

@@ -13,7 +13,7 @@ use crate::exit::ExitStatus;
 use crate::fit::objective::Objective;
 use crate::fit::solvers::{self, separation, Fit, FitOptions, SolverKind, StopReason};
 use crate::model::{
-    Feature, Model, ObjectiveSpec, TrainingCounts, FORMAT, OBJECTIVE_DEFINITION, VERSION,
+    FeatureScale, LossFamily, Model, ModelKind, ObjectiveSpec, TrainingCounts, FORMAT, VERSION,
 };
 
 /// Relative disagreement beyond which `--cross-check` fails.
@@ -129,10 +129,12 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
     progress.finish();
     let mut choice = None;
     if let (Some(rule), Some(validation)) = (config.pick_threshold, &config.validation) {
-        let previous = model.threshold;
         let chosen =
             super::threshold::choose(&model, validation, None, config.validation_delimiter, rule)?;
-        model.threshold = chosen.threshold;
+        let stored = model
+            .threshold_mut()
+            .expect("choose refuses a multiclass model");
+        let previous = std::mem::replace(stored, chosen.threshold);
         choice = Some(super::threshold::choice_report(
             validation, rule, &chosen, previous,
         ));
@@ -164,9 +166,9 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
     }
     if args.summary {
         // Asked for explicitly, so printed even with --quiet; stderr, as stdout may carry the model.
-        console::eprint(crate::commands::summary::render_text(
-            &crate::inference::summary::Summary::of(&model),
-        ));
+        if let Some(summary) = crate::inference::summary::ModelSummary::of(&model) {
+            console::eprint(crate::commands::summary::render(&summary));
+        }
     }
     model.save(&config.output, &[&config.data])?;
     if !config.quiet && config.output != "-" {
@@ -466,12 +468,22 @@ fn build_model(config: &TrainConfig, data: &TrainingData, scaler: &Scaler, fit: 
     };
     let (w, b) = scaler.to_original(w_std, b_std);
     let features = (0..p)
-        .map(|j| Feature {
+        .map(|j| FeatureScale {
             name: data.feature_names[j].clone(),
             mean: scaler.mean[j],
             std: scaler.std[j],
-            coefficient: w[j],
-            coefficient_standardized: w_std[j],
+        })
+        .collect();
+    let mut classes = vec![data.labels.negative.clone(), data.labels.positive.clone()];
+    crate::model::class_order(&mut classes);
+    let class_counts = classes
+        .iter()
+        .map(|c| {
+            if *c == data.labels.positive {
+                data.n_positive
+            } else {
+                data.n_negative
+            }
         })
         .collect();
     Model {
@@ -479,13 +491,19 @@ fn build_model(config: &TrainConfig, data: &TrainingData, scaler: &Scaler, fit: 
         version: VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         target: data.target.clone(),
-        labels: data.labels.clone(),
-        threshold: config.threshold,
+        classes,
+        kind: ModelKind::Binary {
+            labels: data.labels.clone(),
+            threshold: config.threshold,
+        },
         objective: ObjectiveSpec {
-            definition: OBJECTIVE_DEFINITION.to_string(),
+            definition: ObjectiveSpec::definition_for(LossFamily::Binomial, false).to_string(),
+            family: LossFamily::Binomial,
             l2: config.l2,
             fit_intercept: config.fit_intercept,
             standardize: config.standardize,
+            weight: None,
+            class_weight: None,
         },
         missing: MissingSpec {
             policy: config.missing,
@@ -494,14 +512,18 @@ fn build_model(config: &TrainConfig, data: &TrainingData, scaler: &Scaler, fit: 
         },
         columns: data.columns.clone(),
         features,
-        intercept: b,
-        intercept_standardized: b_std,
+        coefficients: vec![w],
+        coefficients_standardized: vec![w_std.to_vec()],
+        intercepts: vec![b],
+        intercepts_standardized: vec![b_std],
         training: TrainingCounts {
             n_rows: data.y.len(),
-            n_positive: data.n_positive,
-            n_negative: data.n_negative,
+            class_counts,
+            weight_sum: data.y.len() as f64,
+            n_zero_weight: 0,
         },
         fit: fit.report.clone(),
+        fits: Vec::new(),
         inference: Some(crate::inference::summary::compute_inference(
             &Objective::new(
                 data.x.view(),

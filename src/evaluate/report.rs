@@ -19,16 +19,37 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
     let mut s = String::new();
     let fit = &model.fit;
     let t = &model.training;
-    let _ = writeln!(
-        s,
-        "trained on {} rows ({} {:?} positive, {} {:?} negative), {} features",
-        t.n_rows,
-        t.n_positive,
-        model.labels.positive,
-        t.n_negative,
-        model.labels.negative,
-        model.features.len()
-    );
+    match (model.binary(), model.binary_counts()) {
+        (Some((labels, _)), Some((n_positive, n_negative))) => {
+            let _ = writeln!(
+                s,
+                "trained on {} rows ({} {:?} positive, {} {:?} negative), {} features",
+                t.n_rows,
+                n_positive,
+                labels.positive,
+                n_negative,
+                labels.negative,
+                model.features.len()
+            );
+        }
+        _ => {
+            let counts: Vec<String> = model
+                .classes
+                .iter()
+                .zip(&t.class_counts)
+                .map(|(c, n)| format!("{n} {c:?}"))
+                .collect();
+            let _ = writeln!(
+                s,
+                "trained on {} rows ({}), {} features, {} model of {} classes",
+                t.n_rows,
+                counts.join(", "),
+                model.features.len(),
+                model.kind_name(),
+                model.n_classes()
+            );
+        }
+    }
     let _ = writeln!(
         s,
         "objective: mean log loss + ({}/2)||w||^2 on {} features{}",
@@ -72,30 +93,41 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
         .max()
         .unwrap_or(0)
         .max(11);
-    let _ = writeln!(
-        s,
-        "{:<width$}  {:>15}  {:>15}",
-        "feature", "coefficient", "standardised"
-    );
-    if model.objective.fit_intercept {
+    for k in 0..model.n_scores() {
+        if !model.is_binary() {
+            let _ = writeln!(s, "class {:?}:", display_name(&model.classes[k]));
+        }
         let _ = writeln!(
             s,
             "{:<width$}  {:>15}  {:>15}",
-            "(intercept)",
-            format_significant(model.intercept, 7),
-            format_significant(model.intercept_standardized, 7)
+            "feature", "coefficient", "standardised"
         );
-    }
-    for (f, name) in model.features.iter().zip(&names) {
-        let _ = writeln!(
-            s,
-            "{:<width$}  {:>15}  {:>15}",
-            name,
-            format_significant(f.coefficient, 7),
-            format_significant(f.coefficient_standardized, 7)
-        );
+        if model.objective.fit_intercept {
+            let _ = writeln!(
+                s,
+                "{:<width$}  {:>15}  {:>15}",
+                "(intercept)",
+                format_significant(model.intercepts[k], 7),
+                format_significant(model.intercepts_standardized[k], 7)
+            );
+        }
+        for (j, name) in names.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "{:<width$}  {:>15}  {:>15}",
+                name,
+                format_significant(model.coefficients[k][j], 7),
+                format_significant(model.coefficients_standardized[k][j], 7)
+            );
+        }
     }
     s
+}
+
+/// The labels of a binary model; the metric renderings below are binary (`eval` refuses a
+/// multiclass model before computing them).
+fn labels(model: &Model) -> &crate::data::schema::Labels {
+    model.binary().expect("binary metrics of a binary model").0
 }
 
 /// What is wrong with how `model` was fitted, in one line, or `None` when its fit converged.
@@ -189,7 +221,7 @@ pub fn metrics_table(m: &Metrics, model: &Model) -> String {
     let _ = writeln!(
         s,
         "positive label {:?}, threshold {}, n = {}",
-        display_name(&model.labels.positive),
+        display_name(&labels(model).positive),
         m.threshold,
         m.n
     );
@@ -224,11 +256,11 @@ pub fn metrics_json_value(m: &Metrics, model: &Model, gates: &[GateResult]) -> s
     if let Some(obj) = value.as_object_mut() {
         obj.insert(
             "positive_label".into(),
-            model.labels.positive.clone().into(),
+            labels(model).positive.clone().into(),
         );
         obj.insert(
             "negative_label".into(),
-            model.labels.negative.clone().into(),
+            labels(model).negative.clone().into(),
         );
         obj.insert("log_loss_clipping".into(), serde_json::Value::Null);
         obj.insert(
@@ -267,7 +299,7 @@ pub fn threshold_table(
     let _ = writeln!(
         s,
         "\nthresholds (predicted positive iff P({:?}) >= threshold):",
-        display_name(&model.labels.positive)
+        display_name(&labels(model).positive)
     );
     let tw = points
         .iter()

@@ -1,5 +1,5 @@
 //! The inference statistics `train` stores in the model file for `logit summary`: the
-//! log-likelihood (and the null model's), the frequency-weight total, and the covariance of the
+//! log-likelihood (and the null model's) and the covariance of the
 //! estimates in original units, with a status per parameter. A multinomial model's covariance is
 //! that of the reference-class parametrisation (statsmodels `MNLogit`): one block of parameters
 //! per non-reference class. Computed by [`crate::inference::summary::compute_inference`] at training time;
@@ -98,10 +98,6 @@ pub struct Inference {
     /// class `c`), or `S ln(1/K)` without an intercept. Absent in files written before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub null_log_likelihood: Option<f64>,
-    /// `S`, the frequency-weight total (rows of weight 0 count nowhere), when the fit was
-    /// weighted; absent when every row counts once (then `S = n`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight_sum: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub covariance: Option<Covariance>,
     /// Why there is no covariance, when there is none.
@@ -151,9 +147,6 @@ impl Inference {
             if let Some(v) = value.filter(|v| !(v.is_finite() && *v <= 1e-9)) {
                 return Err(format!("{name} {v} is not a finite number <= 0"));
             }
-        }
-        if let Some(s) = self.weight_sum.filter(|s| !(s.is_finite() && *s > 0.0)) {
-            return Err(format!("weight_sum {s} is not a finite number > 0"));
         }
         let Some(c) = &self.covariance else {
             return Ok(());

@@ -1,336 +1,470 @@
-//! Reading a model file's bytes before they are trusted as JSON: a size bound, a fast refusal
-//! of bytes that cannot be JSON text (binary, compressed, not UTF-8), and duplicate keys.
+//! The model file's versions, mapped to and from the in-memory [`Model`].
 //!
-//! serde_json keeps the last of two equal keys without a word, so a hand-edited file with two
-//! `"coefficient"` entries would be used with whichever came last; [`refuse_duplicate_keys`]
-//! walks the document once and names the first repeated key and where it is.
+//! * Version 1 (logit 1.x, binary only): read, never written.
+//! * Version 2, binary: every version 1 field, unchanged (`labels`, `threshold`, `features[]`
+//!   with `name, mean, std, coefficient, coefficient_standardized`, `intercept`,
+//!   `intercept_standardized`, `training.n_positive/n_negative`, `fit`, `inference`), plus
+//!   `classes`, the objective's `family`, `weight` and `class_weight`, and the training's
+//!   `weight_sum` and `n_zero_weight`. A version 1 reader's fields mean what they meant.
+//! * Version 2, multiclass (marked by `multiclass`: `"multinomial"` or `"ovr"`): `classes`,
+//!   `features[]` with `name, mean, std`, `coefficients` (K rows of p, one per class in
+//!   `classes` order, original units), `coefficients_standardized`, `intercepts` (K),
+//!   `intercepts_standardized`, `training.class_counts` (K), and `fit` (multinomial) or `fits`
+//!   (one-vs-rest: one binary fit report per class).
+//!
+//! Fields are written in a fixed order and numbers in their shortest round-trip form, so the
+//! same model gives the same bytes. Unknown fields are skipped (never stored), so a reader of
+//! this version reads a file a later one annotated.
 
-use std::collections::HashSet;
-use std::fmt;
-use std::io::{self, Read};
+use serde::{Deserialize, Serialize};
 
-use serde::de::{
-    DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
+use super::text::{self, not_text, not_utf8, Header, Scalar};
+use super::{
+    class_order, ovr_fit_report, FeatureScale, LossFamily, Model, ModelKind, ObjectiveSpec,
+    TrainingCounts, FORMAT, READABLE_VERSIONS, VERSION,
 };
-use serde::Deserialize;
+use crate::data::encode::ColumnSpec;
+use crate::data::missing::MissingSpec;
+use crate::data::schema::Labels;
+use crate::fit::solvers::FitReport;
+use crate::model::inference::Inference;
 
-use super::MAX_MODEL_BYTES;
-use crate::error::{Error, Result};
-
-/// Reads at most [`MAX_MODEL_BYTES`] from `reader`, stopping at the first chunk that holds
-/// bytes JSON text cannot contain or is not UTF-8, so an endless or binary input fails at once.
-pub(super) fn read_text(path: &str, reader: impl Read) -> Result<Vec<u8>> {
-    let bad = |message: String| Error::Model {
-        path: path.to_string(),
-        message,
-    };
-    let mut limited = reader.take(MAX_MODEL_BYTES + 1);
-    let mut bytes = Vec::new();
-    let mut chunk = vec![0u8; 1 << 16];
-    // Bytes known to be whole, valid UTF-8 (a character may straddle two chunks).
-    let mut utf8_ok = 0;
-    loop {
-        let n = match limited.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::io(path, "read the model", e)),
-        };
-        if let Some(why) = not_text(&chunk[..n], bytes.len()) {
-            return Err(bad(why));
-        }
-        // Checked before growing, so the buffer never outgrows the bound.
-        if (bytes.len() + n) as u64 > MAX_MODEL_BYTES {
-            return Err(bad(format!(
-                "larger than {} MiB, the most logit reads as a model file; is this a model file?",
-                MAX_MODEL_BYTES >> 20
-            )));
-        }
-        bytes.extend_from_slice(&chunk[..n]);
-        match std::str::from_utf8(&bytes[utf8_ok..]) {
-            Ok(_) => utf8_ok = bytes.len(),
-            Err(e) if e.error_len().is_some() => {
-                return Err(bad(not_utf8(utf8_ok + e.valid_up_to())));
-            }
-            Err(e) => utf8_ok += e.valid_up_to(),
-        }
-    }
-    Ok(bytes)
+/// A binary model's design column: scaler statistics and its coefficient in both scales.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct BinaryFeature {
+    name: String,
+    mean: f64,
+    std: f64,
+    /// Weight on the feature in its original units.
+    coefficient: f64,
+    /// Weight on the standardised feature (the scale the penalty applies to).
+    coefficient_standardized: f64,
 }
 
-/// Why `chunk` (found at `offset` in the file) cannot be JSON text: compressed data, or a
-/// control byte, which JSON allows only as whitespace (tab, newline, carriage return).
-pub(super) fn not_text(chunk: &[u8], offset: usize) -> Option<String> {
-    if offset == 0 && chunk.starts_with(&[0x1f, 0x8b]) {
-        return Some("not a logit model file: it is gzip-compressed; decompress it first".into());
-    }
-    let at = chunk
-        .iter()
-        .position(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))?;
-    Some(format!(
-        "not a logit model file: byte 0x{:02x} at offset {} is binary data, not JSON text",
-        chunk[at],
-        offset + at
-    ))
+#[derive(Debug, Deserialize)]
+struct ObjectiveV1 {
+    definition: String,
+    l2: f64,
+    fit_intercept: bool,
+    standardize: bool,
 }
 
-pub(super) fn not_utf8(offset: usize) -> String {
-    format!("not a logit model file: the bytes at offset {offset} are not valid UTF-8 (JSON text)")
+#[derive(Debug, Deserialize)]
+struct TrainingV1 {
+    n_rows: usize,
+    n_positive: usize,
+    n_negative: usize,
 }
 
-/// Fails on the first object (at any depth) that repeats a key, naming the key and its path
-/// (`features[2]`); a syntax error is reported as invalid JSON.
-pub(super) fn refuse_duplicate_keys(bytes: &[u8]) -> std::result::Result<(), String> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let walked = Walk::TOP.deserialize(&mut de).and_then(|()| de.end());
-    walked.map_err(|e| {
-        if e.classify() == serde_json::error::Category::Data {
-            format!("damaged model file: {e}")
-        } else {
-            format!("not a logit model file (invalid JSON: {e})")
-        }
-    })
+#[derive(Debug, Serialize, Deserialize)]
+struct BinaryTraining {
+    n_rows: usize,
+    n_positive: usize,
+    n_negative: usize,
+    weight_sum: f64,
+    n_zero_weight: usize,
 }
 
-/// The fields read before the rest is trusted, as whatever JSON they hold; every other field
-/// is skipped without being stored.
-#[derive(Deserialize)]
-pub(super) struct Header {
+#[derive(Debug, Serialize, Deserialize)]
+struct MultiTraining {
+    n_rows: usize,
+    /// Rows per class, in `classes` order.
+    class_counts: Vec<usize>,
+    weight_sum: f64,
+    n_zero_weight: usize,
+}
+
+/// Version 1: logit 1.x's binary model.
+#[derive(Debug, Deserialize)]
+struct FileV1 {
+    format: String,
+    version: u64,
+    tool_version: String,
+    target: String,
+    labels: Labels,
+    threshold: f64,
+    objective: ObjectiveV1,
+    missing: MissingSpec,
+    columns: Vec<ColumnSpec>,
+    features: Vec<BinaryFeature>,
+    intercept: f64,
+    intercept_standardized: f64,
+    training: TrainingV1,
+    fit: FitReport,
     #[serde(default)]
-    pub format: Scalar,
-    #[serde(default)]
-    pub version: Scalar,
+    inference: Option<Inference>,
 }
 
-/// A string, an unsigned integer, something else (skipped, not stored), or nothing.
-#[derive(Debug, Default, PartialEq)]
-pub(super) enum Scalar {
-    #[default]
-    Absent,
-    Str(String),
-    U64(u64),
-    Other,
+/// Version 2, binary: version 1's fields and the new ones beside them.
+#[derive(Debug, Serialize, Deserialize)]
+struct BinaryV2 {
+    format: String,
+    version: u64,
+    tool_version: String,
+    target: String,
+    classes: Vec<String>,
+    labels: Labels,
+    /// A row is predicted positive iff P(positive) >= threshold.
+    threshold: f64,
+    objective: ObjectiveSpec,
+    missing: MissingSpec,
+    columns: Vec<ColumnSpec>,
+    features: Vec<BinaryFeature>,
+    intercept: f64,
+    intercept_standardized: f64,
+    training: BinaryTraining,
+    fit: FitReport,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    inference: Option<Inference>,
 }
 
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize<D: Deserializer<'de>>(de: D) -> std::result::Result<Scalar, D::Error> {
-        de.deserialize_any(ScalarVisitor)
-    }
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Multiclass {
+    Multinomial,
+    Ovr,
 }
 
-struct ScalarVisitor;
-
-impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Scalar;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_str<E>(self, v: &str) -> std::result::Result<Scalar, E> {
-        Ok(Scalar::Str(v.to_string()))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> std::result::Result<Scalar, E> {
-        Ok(Scalar::U64(v))
-    }
-
-    fn visit_i64<E>(self, _: i64) -> std::result::Result<Scalar, E> {
-        Ok(Scalar::Other)
-    }
-
-    fn visit_f64<E>(self, _: f64) -> std::result::Result<Scalar, E> {
-        Ok(Scalar::Other)
-    }
-
-    fn visit_bool<E>(self, _: bool) -> std::result::Result<Scalar, E> {
-        Ok(Scalar::Other)
-    }
-
-    fn visit_unit<E>(self) -> std::result::Result<Scalar, E> {
-        Ok(Scalar::Other)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Scalar, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Other)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Scalar, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Other)
-    }
+/// Version 2, multiclass: K rows of coefficients and K intercepts.
+#[derive(Debug, Serialize, Deserialize)]
+struct MultiV2 {
+    format: String,
+    version: u64,
+    tool_version: String,
+    target: String,
+    classes: Vec<String>,
+    multiclass: Multiclass,
+    objective: ObjectiveSpec,
+    missing: MissingSpec,
+    columns: Vec<ColumnSpec>,
+    features: Vec<FeatureScale>,
+    coefficients: Vec<Vec<f64>>,
+    coefficients_standardized: Vec<Vec<f64>>,
+    intercepts: Vec<f64>,
+    intercepts_standardized: Vec<f64>,
+    training: MultiTraining,
+    /// Multinomial: the one fit's report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fit: Option<FitReport>,
+    /// One-vs-rest: each class's binary fit report, in `classes` order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fits: Option<Vec<FitReport>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    inference: Option<Inference>,
 }
 
-/// A JSON value being walked: its place as a chain of steps up to the top, formatted only for
-/// an error (a path string per value would dominate the walk of a large file).
-#[derive(Clone, Copy)]
-struct Walk<'p> {
-    parent: Option<&'p Walk<'p>>,
-    step: Step<'p>,
-}
-
-#[derive(Clone, Copy)]
-enum Step<'p> {
-    Top,
-    Index(usize),
-    Key(&'p str),
-}
-
-impl Walk<'_> {
-    const TOP: Walk<'static> = Walk {
-        parent: None,
-        step: Step::Top,
-    };
-
-    /// `features[2].name`; empty at the top.
-    fn path(&self) -> String {
-        let mut steps = Vec::new();
-        let mut at = Some(self);
-        while let Some(w) = at {
-            steps.push(w.step);
-            at = w.parent;
+/// The model as pretty JSON in format version [`VERSION`], with a trailing newline. The model
+/// must have passed [`Model::check`] (its shapes agree).
+pub(super) fn to_json(model: &Model) -> String {
+    let mut text = match &model.kind {
+        ModelKind::Binary { labels, threshold } => {
+            let (n_positive, n_negative) = model.binary_counts().expect("a checked binary model");
+            let file = BinaryV2 {
+                format: model.format.clone(),
+                version: VERSION,
+                tool_version: model.tool_version.clone(),
+                target: model.target.clone(),
+                classes: model.classes.clone(),
+                labels: labels.clone(),
+                threshold: *threshold,
+                objective: model.objective.clone(),
+                missing: model.missing.clone(),
+                columns: model.columns.clone(),
+                features: model
+                    .features
+                    .iter()
+                    .zip(&model.coefficients[0])
+                    .zip(&model.coefficients_standardized[0])
+                    .map(|((f, &w), &w_std)| BinaryFeature {
+                        name: f.name.clone(),
+                        mean: f.mean,
+                        std: f.std,
+                        coefficient: w,
+                        coefficient_standardized: w_std,
+                    })
+                    .collect(),
+                intercept: model.intercepts[0],
+                intercept_standardized: model.intercepts_standardized[0],
+                training: BinaryTraining {
+                    n_rows: model.training.n_rows,
+                    n_positive,
+                    n_negative,
+                    weight_sum: model.training.weight_sum,
+                    n_zero_weight: model.training.n_zero_weight,
+                },
+                fit: model.fit.clone(),
+                inference: model.inference.clone(),
+            };
+            serde_json::to_string_pretty(&file)
         }
-        let mut path = String::new();
-        for step in steps.iter().rev() {
-            match step {
-                Step::Top => {}
-                Step::Index(i) => path.push_str(&format!("[{i}]")),
-                Step::Key(k) if path.is_empty() => path.push_str(k),
-                Step::Key(k) => path.push_str(&format!(".{k}")),
-            }
-        }
-        path
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Walk<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> std::result::Result<(), D::Error> {
-        de.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Walk<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_str<E>(self, _: &str) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        let mut i = 0usize;
-        while seq
-            .next_element_seed(Walk {
-                parent: Some(&self),
-                step: Step::Index(i),
-            })?
-            .is_some()
-        {
-            i += 1;
-        }
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
-        let mut seen = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if seen.contains(&key) {
-                let path = self.path();
-                let place = if path.is_empty() {
-                    "at the top level".to_string()
+        ModelKind::Multinomial | ModelKind::Ovr => {
+            let ovr = model.kind == ModelKind::Ovr;
+            let file = MultiV2 {
+                format: model.format.clone(),
+                version: VERSION,
+                tool_version: model.tool_version.clone(),
+                target: model.target.clone(),
+                classes: model.classes.clone(),
+                multiclass: if ovr {
+                    Multiclass::Ovr
                 } else {
-                    format!("in {path}")
-                };
-                return Err(A::Error::custom(format!(
-                    "the key {key:?} appears twice {place}; keep one"
-                )));
-            }
-            map.next_value_seed(Walk {
-                parent: Some(&self),
-                step: Step::Key(&key),
-            })?;
-            seen.insert(key);
+                    Multiclass::Multinomial
+                },
+                objective: model.objective.clone(),
+                missing: model.missing.clone(),
+                columns: model.columns.clone(),
+                features: model.features.clone(),
+                coefficients: model.coefficients.clone(),
+                coefficients_standardized: model.coefficients_standardized.clone(),
+                intercepts: model.intercepts.clone(),
+                intercepts_standardized: model.intercepts_standardized.clone(),
+                training: MultiTraining {
+                    n_rows: model.training.n_rows,
+                    class_counts: model.training.class_counts.clone(),
+                    weight_sum: model.training.weight_sum,
+                    n_zero_weight: model.training.n_zero_weight,
+                },
+                fit: (!ovr).then(|| model.fit.clone()),
+                fits: ovr.then(|| model.fits.clone()),
+                inference: model.inference.clone(),
+            };
+            serde_json::to_string_pretty(&file)
         }
-        Ok(())
+    }
+    .expect("a model always serialises");
+    text.push('\n');
+    text
+}
+
+/// Parses model JSON of any readable version into a [`Model`] (not yet checked); the error is
+/// the message for `path: message`.
+pub(super) fn from_slice(bytes: &[u8]) -> Result<Model, String> {
+    if let Some(why) = not_text(bytes, 0) {
+        return Err(why);
+    }
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err(not_utf8(e.valid_up_to()));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err("the model file is empty".into());
+    }
+    text::refuse_duplicate_keys(bytes)?;
+    // Straight into the typed structs, never through serde_json::Value: a Value costs tens of
+    // bytes per number, so a crafted 256 MiB file could take gigabytes.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err("not a logit model file (expected a JSON object)".into());
+    }
+    let header: Header =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a logit model file ({e})"))?;
+    match header.format {
+        Scalar::Str(f) if f == FORMAT => {}
+        Scalar::Str(other) => return Err(format!("unknown format {other:?}; expected {FORMAT:?}")),
+        _ => {
+            return Err(format!(
+                "not a logit model file (no \"format\": {FORMAT:?} field)"
+            ))
+        }
+    }
+    let damaged = |e: serde_json::Error| format!("damaged model file: {e}");
+    match header.version {
+        Scalar::U64(1) => Ok(from_v1(serde_json::from_slice(bytes).map_err(damaged)?)),
+        Scalar::U64(2) => match header.multiclass {
+            Scalar::Absent => Ok(from_binary_v2(
+                serde_json::from_slice(bytes).map_err(damaged)?,
+            )),
+            Scalar::Str(m) if m == "multinomial" || m == "ovr" => {
+                from_multi_v2(serde_json::from_slice(bytes).map_err(damaged)?)
+            }
+            _ => {
+                Err("damaged model file: \"multiclass\" must be \"multinomial\" or \"ovr\"".into())
+            }
+        },
+        Scalar::U64(other) => Err(format!(
+            "model format version {other} is not supported; this logit {} reads versions {}",
+            env!("CARGO_PKG_VERSION"),
+            READABLE_VERSIONS.map(|v| v.to_string()).join(" and ")
+        )),
+        _ => Err("the model has no integer \"version\" field".into()),
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The two labels of a binary model in model order.
+fn binary_classes(labels: &Labels) -> Vec<String> {
+    let mut classes = vec![labels.negative.clone(), labels.positive.clone()];
+    class_order(&mut classes);
+    classes
+}
 
-    #[test]
-    fn a_repeated_key_is_named_with_its_path_at_any_depth() {
-        let doc = br#"{"a": 1, "features": [{"x": 1}, {"x": 2, "y": [1, {"z": 0, "z": 1}]}]}"#;
-        let err = refuse_duplicate_keys(doc).unwrap_err();
-        assert!(
-            err.contains("the key \"z\" appears twice in features[1].y[1]"),
-            "{err}"
-        );
-        let top = refuse_duplicate_keys(br#"{"a": 1, "b": 2, "a": 3}"#).unwrap_err();
-        assert!(
-            top.contains("\"a\" appears twice at the top level"),
-            "{top}"
-        );
-        assert!(refuse_duplicate_keys(br#"{"a": {"a": 1}, "b": [{"a": 2}]}"#).is_ok());
-    }
+/// Per-class counts in `classes` order from a binary file's positive and negative counts.
+fn binary_class_counts(
+    classes: &[String],
+    labels: &Labels,
+    n_positive: usize,
+    n_negative: usize,
+) -> Vec<usize> {
+    classes
+        .iter()
+        .map(|c| {
+            if *c == labels.positive {
+                n_positive
+            } else {
+                n_negative
+            }
+        })
+        .collect()
+}
 
-    #[test]
-    fn the_header_reads_format_and_version_of_any_type_and_skips_the_rest() {
-        let h: Header =
-            serde_json::from_str(r#"{"x": [1, {"y": 2}], "format": "f", "version": 3}"#).unwrap();
-        assert_eq!(
-            (h.format, h.version),
-            (Scalar::Str("f".into()), Scalar::U64(3))
-        );
-        let h: Header = serde_json::from_str(r#"{"format": ["f"], "version": 1.0}"#).unwrap();
-        assert_eq!((h.format, h.version), (Scalar::Other, Scalar::Other));
-        let h: Header = serde_json::from_str("{}").unwrap();
-        assert_eq!((h.format, h.version), (Scalar::Absent, Scalar::Absent));
-    }
+/// The coefficient rows of a binary file's features: (original, standardised, scales).
+fn split_features(features: Vec<BinaryFeature>) -> (Vec<f64>, Vec<f64>, Vec<FeatureScale>) {
+    let mut w = Vec::with_capacity(features.len());
+    let mut w_std = Vec::with_capacity(features.len());
+    let scales = features
+        .into_iter()
+        .map(|f| {
+            w.push(f.coefficient);
+            w_std.push(f.coefficient_standardized);
+            FeatureScale {
+                name: f.name,
+                mean: f.mean,
+                std: f.std,
+            }
+        })
+        .collect();
+    (w, w_std, scales)
+}
 
-    #[test]
-    fn an_endless_zero_stream_stops_at_the_first_chunk() {
-        let err = read_text("z", io::repeat(0)).unwrap_err();
-        assert!(err.to_string().contains("byte 0x00 at offset 0"), "{err}");
+fn from_v1(file: FileV1) -> Model {
+    let classes = binary_classes(&file.labels);
+    let class_counts = binary_class_counts(
+        &classes,
+        &file.labels,
+        file.training.n_positive,
+        file.training.n_negative,
+    );
+    let (w, w_std, features) = split_features(file.features);
+    Model {
+        format: file.format,
+        version: file.version,
+        tool_version: file.tool_version,
+        target: file.target,
+        classes,
+        kind: ModelKind::Binary {
+            labels: file.labels,
+            threshold: file.threshold,
+        },
+        objective: ObjectiveSpec {
+            definition: file.objective.definition,
+            family: LossFamily::Binomial,
+            l2: file.objective.l2,
+            fit_intercept: file.objective.fit_intercept,
+            standardize: file.objective.standardize,
+            weight: None,
+            class_weight: None,
+        },
+        missing: file.missing,
+        columns: file.columns,
+        features,
+        coefficients: vec![w],
+        coefficients_standardized: vec![w_std],
+        intercepts: vec![file.intercept],
+        intercepts_standardized: vec![file.intercept_standardized],
+        training: TrainingCounts {
+            n_rows: file.training.n_rows,
+            class_counts,
+            weight_sum: file.training.n_rows as f64,
+            n_zero_weight: 0,
+        },
+        fit: file.fit,
+        fits: Vec::new(),
+        inference: file.inference,
     }
+}
 
-    #[test]
-    fn an_endless_stream_of_spaces_stops_at_the_size_bound() {
-        let err = read_text("s", io::repeat(b' ')).unwrap_err();
-        assert!(err.to_string().contains("larger than 256 MiB"), "{err}");
+fn from_binary_v2(file: BinaryV2) -> Model {
+    let class_counts = binary_class_counts(
+        &file.classes,
+        &file.labels,
+        file.training.n_positive,
+        file.training.n_negative,
+    );
+    let (w, w_std, features) = split_features(file.features);
+    Model {
+        format: file.format,
+        version: file.version,
+        tool_version: file.tool_version,
+        target: file.target,
+        classes: file.classes,
+        kind: ModelKind::Binary {
+            labels: file.labels,
+            threshold: file.threshold,
+        },
+        objective: file.objective,
+        missing: file.missing,
+        columns: file.columns,
+        features,
+        coefficients: vec![w],
+        coefficients_standardized: vec![w_std],
+        intercepts: vec![file.intercept],
+        intercepts_standardized: vec![file.intercept_standardized],
+        training: TrainingCounts {
+            n_rows: file.training.n_rows,
+            class_counts,
+            weight_sum: file.training.weight_sum,
+            n_zero_weight: file.training.n_zero_weight,
+        },
+        fit: file.fit,
+        fits: Vec::new(),
+        inference: file.inference,
     }
+}
 
-    #[test]
-    fn a_character_split_across_chunks_is_valid_utf8() {
-        let mut text = vec![b' '; (1 << 16) - 1];
-        text.extend_from_slice("é".as_bytes());
-        assert_eq!(read_text("u", &text[..]).unwrap(), text);
-    }
+fn from_multi_v2(file: MultiV2) -> Result<Model, String> {
+    let (kind, fit, fits) = match (file.multiclass, file.fit, file.fits) {
+        (Multiclass::Multinomial, Some(fit), None) => (ModelKind::Multinomial, fit, Vec::new()),
+        (Multiclass::Ovr, None, Some(fits)) => {
+            // The count is checked with the other shapes (Model::check).
+            if fits.is_empty() {
+                return Err(
+                    "damaged model file: an ovr model has one fit report per class in \"fits\", not none"
+                        .into(),
+                );
+            }
+            (ModelKind::Ovr, ovr_fit_report(&fits), fits)
+        }
+        (Multiclass::Multinomial, _, _) => {
+            return Err(
+                "damaged model file: a multinomial model has one \"fit\" report and no \"fits\""
+                    .into(),
+            )
+        }
+        (Multiclass::Ovr, _, _) => return Err(
+            "damaged model file: an ovr model has \"fits\" (one report per class) and no \"fit\""
+                .into(),
+        ),
+    };
+    Ok(Model {
+        format: file.format,
+        version: file.version,
+        tool_version: file.tool_version,
+        target: file.target,
+        classes: file.classes,
+        kind,
+        objective: file.objective,
+        missing: file.missing,
+        columns: file.columns,
+        features: file.features,
+        coefficients: file.coefficients,
+        coefficients_standardized: file.coefficients_standardized,
+        intercepts: file.intercepts,
+        intercepts_standardized: file.intercepts_standardized,
+        training: TrainingCounts {
+            n_rows: file.training.n_rows,
+            class_counts: file.training.class_counts,
+            weight_sum: file.training.weight_sum,
+            n_zero_weight: file.training.n_zero_weight,
+        },
+        fit,
+        fits,
+        inference: file.inference,
+    })
 }

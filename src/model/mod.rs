@@ -1,112 +1,349 @@
-//! The model file: a versioned, deterministic JSON document, saved atomically and checked on load.
+//! The fitted model: one general in-memory [`Model`] for binary, multinomial and one-vs-rest
+//! fits, saved as a versioned, deterministic JSON document, written atomically and checked on load.
 //!
 //! Everything `predict` and `eval` need is in the file (columns and their encodings, scaler
-//! statistics, coefficients in both scales, labels, threshold), and so is everything a reader
-//! needs to trust it (objective definition, lambda, solver and its convergence report, class
-//! counts). Same data and flags give byte-identical files, so models diff cleanly in git.
+//! statistics, coefficients in both scales, classes, the binary threshold), and so is everything
+//! a reader needs to trust it (objective definition, lambda, weights used, solver and its
+//! convergence report, class counts). Same data and flags give byte-identical files, so models
+//! diff cleanly in git.
 //!
-//! Beside the format: [`inference`], the statistics `train` stores for `logit summary`, and
-//! [`scorer`], which resolves a model's columns against an input header and scores each record
-//! (`predict`, `eval`).
+//! The file versions (1: binary only; 2: every kind) are mapped to and from [`Model`] by
+//! [`json`]; [`check`](Model::check) validates a model however it was made. Beside the format:
+//! [`inference`], the statistics `train` stores for `logit summary`; [`probability`], the
+//! class probabilities from linear scores; and [`scorer`], which resolves a model's columns
+//! against an input header and scores each record (`predict`, `eval`).
 
 use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::encode::{ColumnKind, ColumnSpec};
+use crate::data::encode::ColumnSpec;
 use crate::data::input::Output;
-use crate::data::missing::MissingSpec;
+use crate::data::missing::{Markers, MissingSpec};
 use crate::data::schema::Labels;
 use crate::error::{Error, Result};
-use crate::fit::solvers::FitReport;
+use crate::fit::solvers::{FitReport, StopReason};
 
+mod check;
 pub mod inference;
 mod json;
+pub mod probability;
 pub mod scorer;
+mod text;
 
 use inference::Inference;
-use json::{not_text, not_utf8, read_text};
+use scorer::RowScorer;
+use text::read_text;
 
 /// Value of the top-level `format` field.
 pub const FORMAT: &str = "logit-model";
-/// The model format version this build writes and reads.
-pub const VERSION: u64 = 1;
+/// The model format version this build writes. It reads this one and every earlier one.
+pub const VERSION: u64 = 2;
+/// The format versions this build reads.
+pub const READABLE_VERSIONS: [u64; 2] = [1, 2];
 /// Largest model file `load` reads (256 MiB). A model holds one entry of about 200 bytes per
-/// design column, so this allows about a million one-hot columns, far more than a dense fit can
-/// use; the bound keeps an endless input (a device, a FIFO) from exhausting memory.
+/// design column (per class), so this allows about a million one-hot columns, far more than a
+/// dense fit can use; the bound keeps an endless input (a device, a FIFO) from exhausting memory.
 pub const MAX_MODEL_BYTES: u64 = 256 << 20;
-/// The objective, spelled out in every model file.
+/// The binary objective without weights, spelled out in every such model file (version 1's text).
 pub const OBJECTIVE_DEFINITION: &str = "(1/n) sum_i logloss(y_i, x_i.w + b) + (l2/2) ||w||^2; \
      intercept b unpenalised; x standardised with the training mean and population std when standardize is true";
+/// The binary objective with row or class weights `s_i`.
+pub const WEIGHTED_OBJECTIVE_DEFINITION: &str =
+    "(1/S) sum_i s_i logloss(y_i, x_i.w + b) + (l2/2) ||w||^2, S = sum_i s_i; \
+     intercept b unpenalised; x standardised with the s-weighted training mean and population std when standardize is true";
+/// The multinomial objective (`s_i = 1` without weights, so `S = n`).
+pub const MULTINOMIAL_OBJECTIVE_DEFINITION: &str =
+    "(1/S) sum_i s_i (-log softmax(W x_i + b)_{y_i}) + (l2/2) ||W||^2, S = sum_i s_i; \
+     W is K x p, one row per class, centred over classes; intercepts b unpenalised; \
+     x standardised with the s-weighted training mean and population std when standardize is true";
+
+/// The loss of the fit: `binomial` (sigmoid; binary models and each one-vs-rest fit) or
+/// `multinomial` (softmax over the K classes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LossFamily {
+    Binomial,
+    Multinomial,
+}
+
+/// How the class weights were chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClassWeightMode {
+    /// `--class-weight balanced`: class c gets `S_raw / (K S_c)`.
+    Balanced,
+    /// `--class-weight LABEL=W,...`: given by the user (unlisted classes 1).
+    Given,
+}
+
+/// The class weights a model was fitted with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassWeightSpec {
+    pub mode: ClassWeightMode,
+    /// The weight of each class, in model order (the order of `classes`).
+    pub weights: Vec<f64>,
+}
 
 /// The objective a model was fitted with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObjectiveSpec {
     pub definition: String,
+    /// Binomial for binary and one-vs-rest models, multinomial for softmax models.
+    pub family: LossFamily,
     pub l2: f64,
     pub fit_intercept: bool,
     pub standardize: bool,
+    /// The `--weight` column (row weights; not a feature), or `None` for unit row weights.
+    pub weight: Option<String>,
+    /// `--class-weight`, or `None` for unit class weights.
+    pub class_weight: Option<ClassWeightSpec>,
 }
 
-/// One design column: its scaler statistics and coefficient in both scales.
+impl ObjectiveSpec {
+    /// Whether the rows were weighted at all (row or class weights).
+    pub fn is_weighted(&self) -> bool {
+        self.weight.is_some() || self.class_weight.is_some()
+    }
+
+    /// The definition text for a family, with or without weights.
+    pub fn definition_for(family: LossFamily, weighted: bool) -> &'static str {
+        match (family, weighted) {
+            (LossFamily::Binomial, false) => OBJECTIVE_DEFINITION,
+            (LossFamily::Binomial, true) => WEIGHTED_OBJECTIVE_DEFINITION,
+            (LossFamily::Multinomial, _) => MULTINOMIAL_OBJECTIVE_DEFINITION,
+        }
+    }
+}
+
+/// One design column's scaler statistics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Feature {
+pub struct FeatureScale {
     /// `column` or `column=level` for a one-hot indicator.
     pub name: String,
     pub mean: f64,
     pub std: f64,
-    /// Weight on the feature in its original units.
-    pub coefficient: f64,
-    /// Weight on the standardised feature (the scale the penalty applies to).
-    pub coefficient_standardized: f64,
 }
 
-/// Size and class balance of the training data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Size, class balance and weight of the training data.
+#[derive(Debug, Clone, PartialEq)]
 pub struct TrainingCounts {
+    /// Rows in the fit, zero-weight rows included (rows `--missing drop` left out are not).
     pub n_rows: usize,
-    pub n_positive: usize,
-    pub n_negative: usize,
+    /// Rows of each class, in model order; they add up to `n_rows`.
+    pub class_counts: Vec<usize>,
+    /// `S = sum_i s_i` (row weight times class weight), the objective's divisor; `n_rows` when
+    /// the rows are not weighted.
+    pub weight_sum: f64,
+    /// Rows whose weight `s_i` is 0 (they take no part in the fit).
+    pub n_zero_weight: usize,
 }
 
-/// A fitted binary logistic regression model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What kind of model: one score (binary) or one per class.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelKind {
+    /// Two classes, one score `z` = log-odds of `labels.positive`; a row is predicted positive
+    /// iff `P(positive) >= threshold`.
+    Binary { labels: Labels, threshold: f64 },
+    /// K classes, K scores, `P = softmax(z)`.
+    Multinomial,
+    /// K independent binary fits, `P(k) = sigmoid(z_k) / sum_j sigmoid(z_j)`.
+    Ovr,
+}
+
+/// A fitted logistic regression model (binary, multinomial or one-vs-rest).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     pub format: String,
+    /// The format version of the file the model was read from ([`VERSION`] for a new model);
+    /// [`Model::to_json`] always writes [`VERSION`].
     pub version: u64,
     pub tool_version: String,
     pub target: String,
-    pub labels: Labels,
-    /// A row is predicted positive iff P(positive) >= threshold.
-    pub threshold: f64,
+    /// The class labels in model order: numeric order when every label is a number, otherwise
+    /// byte order (see [`class_order`]). Binary: the two labels, in that order too.
+    pub classes: Vec<String>,
+    pub kind: ModelKind,
     pub objective: ObjectiveSpec,
     /// How missing cells were handled; numeric and categorical fill values are in `columns`.
     pub missing: MissingSpec,
     /// Input columns used, in the order of `features`.
     pub columns: Vec<ColumnSpec>,
-    pub features: Vec<Feature>,
-    /// Intercept in original units.
-    pub intercept: f64,
-    pub intercept_standardized: f64,
+    /// One per design column, in design order.
+    pub features: Vec<FeatureScale>,
+    /// `n_scores x p` weights in original units: one row for a binary model (the positive
+    /// class's log-odds), one per class (model order) otherwise.
+    pub coefficients: Vec<Vec<f64>>,
+    /// The same on the standardised features (the scale the penalty applies to).
+    pub coefficients_standardized: Vec<Vec<f64>>,
+    /// One per score, original units.
+    pub intercepts: Vec<f64>,
+    pub intercepts_standardized: Vec<f64>,
     pub training: TrainingCounts,
+    /// The fit's report. One-vs-rest: the aggregate of `fits` ([`ovr_fit_report`]).
     pub fit: FitReport,
+    /// One-vs-rest only: the report of each class's binary fit, in model order; empty otherwise.
+    pub fits: Vec<FitReport>,
     /// Log-likelihood and covariance of the estimates for `logit summary`, computed at training
-    /// time (absent in models written before it; optional, so version 1 files stay readable).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// time (absent in models written before it).
     pub inference: Option<Inference>,
 }
 
+/// The one report of K one-vs-rest fits: converged iff all did (else the first failure's
+/// reason), iterations summed, objective summed (the K fits are independent, so together they
+/// minimise the sum), the largest gradient norm; solver, tolerance and limit as the first fit.
+pub fn ovr_fit_report(fits: &[FitReport]) -> FitReport {
+    let first = fits.first().expect("one-vs-rest has at least two fits");
+    let failed = fits.iter().find(|f| f.stop_reason != StopReason::Converged);
+    FitReport {
+        converged: failed.is_none(),
+        stop_reason: failed.map_or(StopReason::Converged, |f| f.stop_reason),
+        iterations: fits.iter().map(|f| f.iterations).sum(),
+        objective: fits.iter().map(|f| f.objective).sum(),
+        gradient_norm: fits.iter().map(|f| f.gradient_norm).fold(0.0, f64::max),
+        ..first.clone()
+    }
+}
+
+/// Sorts class labels into model order: numerically when every label parses as a finite
+/// number (ties between spellings of one number, such as `1` and `1.0`, by bytes), otherwise
+/// by bytes.
+pub fn class_order(labels: &mut [String]) {
+    let numbers: Option<Vec<f64>> = labels
+        .iter()
+        .map(|l| l.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+        .collect();
+    if numbers.is_some() {
+        labels.sort_by(|a, b| {
+            let (x, y): (f64, f64) = (a.trim().parse().unwrap(), b.trim().parse().unwrap());
+            x.total_cmp(&y).then_with(|| a.cmp(b))
+        });
+    } else {
+        labels.sort();
+    }
+}
+
 impl Model {
-    /// Coefficients in original units, in design order.
-    pub fn coefficients(&self) -> Vec<f64> {
-        self.features.iter().map(|f| f.coefficient).collect()
+    /// K, the number of classes (2 for a binary model).
+    pub fn n_classes(&self) -> usize {
+        self.classes.len()
     }
 
-    /// Serialises the model as pretty JSON with a trailing newline.
+    /// Linear scores per row: 1 for a binary model, K otherwise.
+    pub fn n_scores(&self) -> usize {
+        match self.kind {
+            ModelKind::Binary { .. } => 1,
+            ModelKind::Multinomial | ModelKind::Ovr => self.classes.len(),
+        }
+    }
+
+    pub fn is_binary(&self) -> bool {
+        matches!(self.kind, ModelKind::Binary { .. })
+    }
+
+    /// A binary model's labels and threshold; `None` for a multiclass model.
+    pub fn binary(&self) -> Option<(&Labels, f64)> {
+        match &self.kind {
+            ModelKind::Binary { labels, threshold } => Some((labels, *threshold)),
+            _ => None,
+        }
+    }
+
+    /// A binary model's threshold, to change it (`logit threshold`, `train --pick-threshold`);
+    /// `None` for a multiclass model.
+    pub fn threshold_mut(&mut self) -> Option<&mut f64> {
+        match &mut self.kind {
+            ModelKind::Binary { threshold, .. } => Some(threshold),
+            _ => None,
+        }
+    }
+
+    /// The kind's name in files and messages: `binary`, `multinomial` or `ovr`.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            ModelKind::Binary { .. } => "binary",
+            ModelKind::Multinomial => "multinomial",
+            ModelKind::Ovr => "ovr",
+        }
+    }
+
+    /// A binary model's labels and threshold, or an error saying that `what` (a command or a
+    /// flag) applies to binary models only, for the model read from `path`.
+    pub fn require_binary(&self, path: &str, what: &str) -> Result<(&Labels, f64)> {
+        self.binary().ok_or_else(|| {
+            Error::Usage(format!(
+                "{path}: {what} applies to binary models only; this is a {} model of {} classes ({})",
+                self.kind_name(),
+                self.n_classes(),
+                self.classes.join(", ")
+            ))
+        })
+    }
+
+    /// The index in `classes` of a label; `None` when it is not a class of the model.
+    pub fn class_index(&self, label: &str) -> Option<usize> {
+        self.classes.iter().position(|c| c == label)
+    }
+
+    /// Rows of the positive and the negative class of a binary model.
+    pub fn binary_counts(&self) -> Option<(usize, usize)> {
+        let (labels, _) = self.binary()?;
+        let count = |l: &str| self.class_index(l).map(|i| self.training.class_counts[i]);
+        Some((count(&labels.positive)?, count(&labels.negative)?))
+    }
+
+    /// Class probabilities, in model order (`out[k]` is P(`classes[k]`)), from the `n_scores`
+    /// linear scores of one row.
+    ///
+    /// Binary: `scores[0]` is the log-odds `z` of the positive label; the positive class gets
+    /// `sigmoid(z)` (exactly what `predict` prints) and the negative one `sigmoid(-z)` (not
+    /// `1 - sigmoid(z)`, which loses every digit of a small probability), at the positions of
+    /// the two labels in `classes`. Multinomial: the max-subtracted softmax. One-vs-rest:
+    /// sigmoids normalised to sum 1, formed from log-sigmoids so extreme scores stay exact.
+    /// See [`probability`].
+    pub fn probabilities(&self, scores: &[f64], out: &mut [f64]) {
+        assert_eq!(scores.len(), self.n_scores(), "one score per model score");
+        assert_eq!(out.len(), self.n_classes(), "one probability per class");
+        match &self.kind {
+            ModelKind::Binary { labels, .. } => {
+                let z = scores[0];
+                for (o, c) in out.iter_mut().zip(&self.classes) {
+                    *o = if *c == labels.positive {
+                        crate::fit::numerics::sigmoid(z)
+                    } else {
+                        crate::fit::numerics::sigmoid(-z)
+                    };
+                }
+            }
+            ModelKind::Multinomial => probability::softmax(scores, out),
+            ModelKind::Ovr => probability::ovr(scores, out),
+        }
+    }
+
+    /// The most probable class (its index in `classes`) given the probabilities of one row;
+    /// ties go to the first in model order.
+    pub fn predicted_class(&self, probabilities: &[f64]) -> usize {
+        probability::argmax(probabilities)
+    }
+
+    /// A scorer of this model's `n_scores` linear scores for a file with `header` (on physical
+    /// line `header_line`).
+    pub fn scorer(&self, file: &str, header_line: u64, header: &[String]) -> Result<RowScorer> {
+        RowScorer::multi(
+            file,
+            header_line,
+            header,
+            &self.columns,
+            &self.coefficients,
+            &self.intercepts,
+            Markers::new(self.missing.na_values.clone()),
+            self.missing.policy,
+        )
+    }
+
+    /// Serialises the model as pretty JSON (format version [`VERSION`]) with a trailing newline.
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).expect("a model always serialises");
-        text.push('\n');
-        text
+        json::to_json(self)
     }
 
     /// Writes the model to `path` (`-` for stdout) through a temporary file and a rename, so a
@@ -140,298 +377,49 @@ impl Model {
     /// Reads and checks a model file. At most [`MAX_MODEL_BYTES`] are read, and bytes that
     /// cannot be JSON text stop the read at once, so `/dev/zero` or `/dev/urandom` fail fast.
     pub fn load(path: &str) -> Result<Model> {
-        let bad = |message: String| Error::Model {
-            path: path.to_string(),
-            message,
-        };
         if std::path::Path::new(path).is_dir() {
-            return Err(bad("is a directory, expected a model file".into()));
+            return Err(Error::Model {
+                path: path.to_string(),
+                message: "is a directory, expected a model file".into(),
+            });
         }
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open the model", e))?;
         let bytes = read_text(path, file)?;
         Model::from_slice(path, &bytes)
     }
 
-    /// Parses and checks model JSON; `path` names it in messages.
+    /// Parses and checks model JSON of any readable version; `path` names it in messages.
     pub fn from_slice(path: &str, bytes: &[u8]) -> Result<Model> {
-        let bad = |message: String| Error::Model {
+        let model = json::from_slice(bytes).map_err(|message| Error::Model {
             path: path.to_string(),
             message,
-        };
-        if let Some(why) = not_text(bytes, 0) {
-            return Err(bad(why));
-        }
-        if let Err(e) = std::str::from_utf8(bytes) {
-            return Err(bad(not_utf8(e.valid_up_to())));
-        }
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(bad("the model file is empty".into()));
-        }
-        json::refuse_duplicate_keys(bytes).map_err(bad)?;
-        // Straight into the typed struct, never through serde_json::Value: a Value costs tens
-        // of bytes per number, so a crafted 256 MiB file could take gigabytes.
-        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(bad("not a logit model file (expected a JSON object)".into()));
-        }
-        let header: json::Header = serde_json::from_slice(bytes)
-            .map_err(|e| bad(format!("not a logit model file ({e})")))?;
-        match header.format {
-            json::Scalar::Str(f) if f == FORMAT => {}
-            json::Scalar::Str(other) => {
-                return Err(bad(format!(
-                    "unknown format {other:?}; expected {FORMAT:?}"
-                )));
-            }
-            _ => {
-                return Err(bad(format!(
-                    "not a logit model file (no \"format\": {FORMAT:?} field)"
-                )))
-            }
-        }
-        match header.version {
-            json::Scalar::U64(VERSION) => {}
-            json::Scalar::U64(other) => {
-                return Err(bad(format!(
-                    "model format version {other} is not supported; this logit {} reads version {VERSION}",
-                    env!("CARGO_PKG_VERSION")
-                )));
-            }
-            _ => return Err(bad("the model has no integer \"version\" field".into())),
-        }
-        let model: Model =
-            serde_json::from_slice(bytes).map_err(|e| bad(format!("damaged model file: {e}")))?;
+        })?;
         model.check(path)?;
         Ok(model)
     }
+}
 
-    /// Internal consistency: finite numbers, sizes that agree, a usable threshold.
-    fn check(&self, path: &str) -> Result<()> {
-        let bad = |message: String| Error::Model {
-            path: path.to_string(),
-            message,
-        };
-        let width: usize = self.columns.iter().map(ColumnSpec::width).sum();
-        if width != self.features.len() {
-            return Err(bad(format!(
-                "damaged model file: its columns expand to {width} features but it has {} coefficients",
-                self.features.len()
-            )));
-        }
-        let mut offset = 0;
-        for column in &self.columns {
-            let expected = column.design_names();
-            let names: Vec<&str> = self.features[offset..offset + expected.len()]
-                .iter()
-                .map(|f| f.name.as_str())
-                .collect();
-            if names != expected {
-                return Err(bad(format!(
-                    "damaged model file: features {names:?} do not match column {:?}",
-                    column.name
-                )));
-            }
-            match &column.kind {
-                ColumnKind::Categorical { levels, fill } => {
-                    if levels.is_empty() || !levels.windows(2).all(|w| w[0] < w[1]) {
-                        return Err(bad(format!(
-                            "damaged model file: levels of column {:?} must be sorted and distinct",
-                            column.name
-                        )));
-                    }
-                    if fill.as_ref().is_some_and(|f| !levels.contains(f)) {
-                        return Err(bad(format!(
-                            "damaged model file: the fill level of column {:?} is not one of its levels",
-                            column.name
-                        )));
-                    }
-                }
-                ColumnKind::Numeric { fill } => {
-                    if fill.is_some_and(|f| !f.is_finite()) {
-                        return Err(bad(format!(
-                            "damaged model file: the fill value of column {:?} is not finite",
-                            column.name
-                        )));
-                    }
-                }
-            }
-            offset += expected.len();
-        }
-        for f in &self.features {
-            for (what, v) in [
-                ("mean", f.mean),
-                ("std", f.std),
-                ("coefficient", f.coefficient),
-                ("coefficient_standardized", f.coefficient_standardized),
-            ] {
-                if !v.is_finite() {
-                    return Err(bad(format!(
-                        "feature {:?} has a non-finite {what} ({v})",
-                        f.name
-                    )));
-                }
-            }
-            if f.std <= 0.0 {
-                return Err(bad(format!(
-                    "feature {:?} has a non-positive std ({})",
-                    f.name, f.std
-                )));
-            }
-        }
-        if !self.intercept.is_finite() || !self.intercept_standardized.is_finite() {
-            return Err(bad("the intercept is not a finite number".into()));
-        }
-        if !(0.0..=1.0).contains(&self.threshold) {
-            return Err(bad(format!(
-                "threshold {} is outside [0, 1]",
-                self.threshold
-            )));
-        }
-        if self.labels.positive == self.labels.negative {
-            return Err(bad("the positive and negative labels are the same".into()));
-        }
-        if !(self.objective.l2.is_finite() && self.objective.l2 >= 0.0) {
-            return Err(bad(format!(
-                "l2 {} is not a finite number >= 0",
-                self.objective.l2
-            )));
-        }
-        if !self.fit.objective.is_finite() || !self.fit.gradient_norm.is_finite() {
-            return Err(bad("the fit report has non-finite numbers".into()));
-        }
-        self.consistency()
-            .map_err(|e| bad(format!("damaged model file: {e}")))?;
-        if let Some(inference) = &self.inference {
-            let names: Vec<&str> = self.features.iter().map(|f| f.name.as_str()).collect();
-            inference
-                .check(&names, self.objective.fit_intercept)
-                .map_err(|e| bad(format!("damaged model file: {e}")))?;
-        }
-        Ok(())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ordered(labels: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = labels.iter().map(|s| s.to_string()).collect();
+        class_order(&mut v);
+        v
     }
-}
 
-/// Relative tolerance of the back-transformation checks: `to_original` rounds once per
-/// coefficient and once per term of the intercept's sum, far below this.
-const ALGEBRA_RTOL: f64 = 1e-9;
-
-/// `a` and `b` agree to [`ALGEBRA_RTOL`] of `scale` (plus the smallest normal number, so
-/// subnormal coefficients that lost digits still pass).
-fn close(a: f64, b: f64, scale: f64) -> bool {
-    (a - b).abs() <= ALGEBRA_RTOL * scale + f64::MIN_POSITIVE
-}
-
-impl Model {
-    /// What a damaged or hand-edited file can break beyond types and finiteness: the two scales
-    /// of the coefficients and the intercept must be the same model (`w_j std_j = w'_j`,
-    /// `b = b' - sum_j w_j mean_j`, see `Scaler::to_original`), the class counts must add up,
-    /// and names must be unique. Each message names the field.
-    fn consistency(&self) -> std::result::Result<(), String> {
-        let t = &self.training;
-        if t.n_positive == 0 || t.n_negative == 0 {
-            return Err(format!(
-                "training.n_positive ({}) and training.n_negative ({}) must both be at least 1",
-                t.n_positive, t.n_negative
-            ));
-        }
-        if t.n_positive.checked_add(t.n_negative) != Some(t.n_rows) {
-            return Err(format!(
-                "training.n_rows is {} but training.n_positive + training.n_negative is {} + {}",
-                t.n_rows, t.n_positive, t.n_negative
-            ));
-        }
-        let mut names = std::collections::HashSet::new();
-        for column in &self.columns {
-            if column.name == self.target {
-                return Err(format!(
-                    "the target {:?} is also listed in columns",
-                    self.target
-                ));
-            }
-            if !names.insert(column.name.as_str()) {
-                return Err(format!(
-                    "column {:?} is listed twice in columns",
-                    column.name
-                ));
-            }
-        }
-        let (standardize, intercept) = (self.objective.standardize, self.objective.fit_intercept);
-        let mut shift_scale = self.intercept_standardized.abs();
-        let mut shift = 0.0;
-        for (j, f) in self.features.iter().enumerate() {
-            let at = format!("features[{j}] ({:?})", f.name);
-            if !standardize && (f.mean != 0.0 || f.std != 1.0) {
-                return Err(format!(
-                    "{at}: mean {} and std {} must be 0 and 1, as objective.standardize is false",
-                    f.mean, f.std
-                ));
-            }
-            if !intercept && f.mean != 0.0 {
-                return Err(format!(
-                    "{at}: mean {} must be 0, as objective.fit_intercept is false (no centring)",
-                    f.mean
-                ));
-            }
-            let rescaled = f.coefficient * f.std;
-            let scale = rescaled.abs().max(f.coefficient_standardized.abs());
-            if !close(rescaled, f.coefficient_standardized, scale) {
-                return Err(format!(
-                    "{at}: coefficient {} does not match coefficient_standardized / std = {} / {}",
-                    f.coefficient, f.coefficient_standardized, f.std
-                ));
-            }
-            shift += f.coefficient * f.mean;
-            shift_scale += (f.coefficient * f.mean).abs();
-        }
-        if !intercept && (self.intercept != 0.0 || self.intercept_standardized != 0.0) {
-            return Err(format!(
-                "intercept {} and intercept_standardized {} must be 0, as objective.fit_intercept is false",
-                self.intercept, self.intercept_standardized
-            ));
-        }
-        let expected = self.intercept_standardized - shift;
-        if shift.is_finite() && !close(self.intercept, expected, shift_scale) {
-            return Err(format!(
-                "intercept {} does not match intercept_standardized - sum(coefficient * mean) = {expected}",
-                self.intercept
-            ));
-        }
-        let fit = &self.fit;
-        if let Some(inference) = &self.inference {
-            // fit.objective is the penalised mean loss at the stored parameters, so it must be
-            // -log_likelihood / n_rows plus the penalty on the fit-scale coefficients.
-            let penalty: f64 = self
-                .features
-                .iter()
-                .map(|f| f.coefficient_standardized.powi(2))
-                .sum::<f64>()
-                * self.objective.l2
-                / 2.0;
-            let mean_loss = -inference.log_likelihood / t.n_rows as f64;
-            let expected = mean_loss + penalty;
-            let scale = mean_loss.abs() + penalty + fit.objective.abs();
-            if expected.is_finite() && !close(fit.objective, expected, scale) {
-                return Err(format!(
-                    "fit.objective {} does not match -inference.log_likelihood / training.n_rows \
-                     + (l2/2) sum(coefficient_standardized^2) = {expected}",
-                    fit.objective
-                ));
-            }
-        }
-        if fit.converged != (fit.stop_reason == crate::fit::solvers::StopReason::Converged) {
-            return Err(format!(
-                "fit.converged is {} but fit.stop_reason is {:?}",
-                fit.converged, fit.stop_reason
-            ));
-        }
-        if !(fit.tol.is_finite() && fit.tol > 0.0) {
-            return Err(format!("fit.tol {} is not a finite number > 0", fit.tol));
-        }
-        if fit.objective < 0.0 || fit.gradient_norm < 0.0 {
-            return Err(format!(
-                "fit.objective {} and fit.gradient_norm {} must be >= 0",
-                fit.objective, fit.gradient_norm
-            ));
-        }
-        Ok(())
+    #[test]
+    fn classes_are_ordered_numerically_when_all_are_numbers_else_by_bytes() {
+        assert_eq!(ordered(&["10", "2", "-1", "1.5"]), ["-1", "1.5", "2", "10"]);
+        assert_eq!(ordered(&["10", "2", "b"]), ["10", "2", "b"]);
+        assert_eq!(
+            ordered(&["virginica", "setosa", "Versicolor"]),
+            ["Versicolor", "setosa", "virginica"]
+        );
+        // Not finite: not a number for the order.
+        assert_eq!(ordered(&["inf", "2", "1"]), ["1", "2", "inf"]);
+        assert_eq!(ordered(&["nan", "2", "10"]), ["10", "2", "nan"]);
+        assert_eq!(ordered(&["1.0", "1", "0"]), ["0", "1", "1.0"]);
     }
 }

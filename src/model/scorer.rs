@@ -1,6 +1,10 @@
 //! The per-row scorer shared by `predict` and `eval`: the model's columns resolved against an
-//! input header once, then the linear score of each record (from a parsed record, or from raw
+//! input header once, then the linear scores of each record (from a parsed record, or from raw
 //! byte fields on predict's fast path, with the same result to the last bit).
+//!
+//! A model has `n_scores` linear scores per row: one for a binary model, one per class
+//! otherwise. Score `k` is `b_k + sum_j w_kj x_j`, summed in design order whatever `k`, so each
+//! score is exactly what a binary model with that row of weights would give.
 
 use std::collections::HashMap;
 
@@ -9,19 +13,22 @@ use crate::data::input::missing_columns;
 use crate::data::missing::{Markers, MissingPolicy};
 use crate::error::{DataError, DataErrorKind, Location, Result};
 
-/// One model column resolved against an input header: where to find it and its weights.
+/// One model column resolved against an input header: where to find it and where its weights
+/// are in [`RowScorer::weights`].
 #[derive(Debug)]
 enum Term {
+    /// The `n_scores` weights of the column at `weights[at..at + n_scores]`.
     Numeric {
         index: usize,
-        weight: f64,
+        at: usize,
         fill: Option<f64>,
     },
-    /// Levels sorted, as stored in the model, so lookup is a binary search.
+    /// Levels sorted, as stored in the model, so lookup is a binary search; level `i`'s
+    /// weights at `weights[at + i * n_scores..][..n_scores]`.
     Categorical {
         index: usize,
+        at: usize,
         levels: Vec<String>,
-        weights: Vec<f64>,
         fill: Option<usize>,
     },
 }
@@ -41,7 +48,7 @@ const SCALE_DOWN: f64 = f64::from_bits((1023 - 550) << 52);
 /// `2^550`, undoing one factor of [`SCALE_DOWN`].
 const SCALE_UP: f64 = f64::from_bits((1023 + 550) << 52);
 
-/// Computes the linear score `z = b + sum_j w_j x_j` of one CSV record, with the model's
+/// Computes the linear scores `z_k = b_k + sum_j w_kj x_j` of one CSV record, with the model's
 /// columns located by name in this file's header once, up front (a hash map: headers may have
 /// 100,000 columns). Missing cells take the model's fill values, or fail when the model has none.
 #[derive(Debug)]
@@ -49,7 +56,11 @@ pub struct RowScorer {
     file: String,
     header: Vec<String>,
     terms: Vec<Term>,
-    intercept: f64,
+    n_scores: usize,
+    /// Weights in original units, design column by design column, `n_scores` per design
+    /// column (the scores of one column side by side, for the inner loop).
+    weights: Vec<f64>,
+    intercepts: Vec<f64>,
     markers: Markers,
     /// The markers that parse as numbers, the only ones a parsed cell can be.
     numeric_markers: Vec<String>,
@@ -57,8 +68,8 @@ pub struct RowScorer {
 }
 
 impl RowScorer {
-    /// `weights` are in original units, one per design column of `columns` in order.
-    /// Fails listing every model column the header lacks.
+    /// A one-score scorer. `weights` are in original units, one per design column of
+    /// `columns` in order. Fails listing every model column the header lacks.
     pub fn new(
         file: &str,
         header: &[String],
@@ -85,6 +96,36 @@ impl RowScorer {
         markers: Markers,
         policy: MissingPolicy,
     ) -> Result<RowScorer> {
+        RowScorer::multi(
+            file,
+            header_line,
+            header,
+            columns,
+            std::slice::from_ref(&weights.to_vec()),
+            &[intercept],
+            markers,
+            policy,
+        )
+    }
+
+    /// A scorer of `weights.len()` scores: `weights[k]` (one per design column) and
+    /// `intercepts[k]` make score `k`. See [`crate::model::Model::scorer`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn multi(
+        file: &str,
+        header_line: u64,
+        header: &[String],
+        columns: &[ColumnSpec],
+        weights: &[Vec<f64>],
+        intercepts: &[f64],
+        markers: Markers,
+        policy: MissingPolicy,
+    ) -> Result<RowScorer> {
+        let n_scores = intercepts.len();
+        assert!(
+            n_scores >= 1 && weights.len() == n_scores,
+            "one weight row per score"
+        );
         let position: HashMap<&str, usize> = header
             .iter()
             .enumerate()
@@ -98,28 +139,32 @@ impl RowScorer {
         if !missing.is_empty() {
             return Err(missing_columns(file, header_line, header, missing).into());
         }
+        let p: usize = columns.iter().map(ColumnSpec::width).sum();
+        let mut interleaved = Vec::with_capacity(p * n_scores);
+        for j in 0..p {
+            interleaved.extend(weights.iter().map(|row| row[j]));
+        }
         let mut terms = Vec::with_capacity(columns.len());
         let mut offset = 0;
         for column in columns {
             let index = position[column.name.as_str()];
-            let width = column.width();
-            let w = &weights[offset..offset + width];
+            let at = offset * n_scores;
             terms.push(match &column.kind {
                 ColumnKind::Numeric { fill } => Term::Numeric {
                     index,
-                    weight: w[0],
+                    at,
                     fill: *fill,
                 },
                 ColumnKind::Categorical { levels, fill } => Term::Categorical {
                     index,
+                    at,
                     levels: levels.clone(),
-                    weights: w.to_vec(),
                     fill: fill
                         .as_ref()
                         .and_then(|f| levels.iter().position(|l| l == f)),
                 },
             });
-            offset += width;
+            offset += column.width();
         }
         let numeric_markers = markers
             .values()
@@ -131,14 +176,22 @@ impl RowScorer {
             file: file.to_string(),
             header: header.to_vec(),
             terms,
-            intercept,
+            n_scores,
+            weights: interleaved,
+            intercepts: intercepts.to_vec(),
             markers,
             numeric_markers,
             policy,
         })
     }
 
-    /// The linear score of one record that starts on physical line `line`.
+    /// Scores per row (the length of `score_into`'s output).
+    pub fn n_scores(&self) -> usize {
+        self.n_scores
+    }
+
+    /// The linear score of one record that starts on physical line `line`, for a one-score
+    /// (binary) scorer.
     ///
     /// Every cell is a finite number and every weight is finite, but the f64 sum can still
     /// overflow: a term such as `10 * 1e308`, or a partial sum such as `1e308 + 1e308`. Then the
@@ -153,37 +206,60 @@ impl RowScorer {
     /// could be anything, and the row is an error. Both errors name the columns with the
     /// largest terms. So a score is always finite, and a non-finite one never reaches output.
     pub fn score(&self, record: &csv::StringRecord, line: u64) -> Result<f64> {
-        let mut z = self.intercept;
+        debug_assert_eq!(self.n_scores, 1, "score is the one-score form");
+        let mut z = self.intercepts[0];
         for term in &self.terms {
-            let (w, x) = self.term_value(term, record, line)?;
-            z += w * x;
+            let (at, x) = self.term_value(term, record, line)?;
+            z += self.weights[at] * x;
         }
         if z.is_finite() {
             return Ok(z);
         }
-        self.score_beyond_range(record, line)
+        self.score_beyond_range(record, line, 0)
     }
 
-    /// The weight and value of one term (a categorical term's value is 1 for its level).
-    fn term_value(&self, term: &Term, record: &csv::StringRecord, line: u64) -> Result<(f64, f64)> {
+    /// The `n_scores` linear scores of one record into `out`, each by [`RowScorer::score`]'s
+    /// rule (an overflowing score is rescaled to its exact value, or the row is an error).
+    pub fn score_into(&self, record: &csv::StringRecord, line: u64, out: &mut [f64]) -> Result<()> {
+        let n = self.n_scores;
+        let out = &mut out[..n];
+        out.copy_from_slice(&self.intercepts);
+        for term in &self.terms {
+            let (at, x) = self.term_value(term, record, line)?;
+            for (z, w) in out.iter_mut().zip(&self.weights[at..at + n]) {
+                *z += w * x;
+            }
+        }
+        for (k, z) in out.iter_mut().enumerate() {
+            if !z.is_finite() {
+                *z = self.score_beyond_range(record, line, k)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Where the weights of one term's value are, and the value (a categorical term's value
+    /// is 1 for its level).
+    fn term_value(
+        &self,
+        term: &Term,
+        record: &csv::StringRecord,
+        line: u64,
+    ) -> Result<(usize, f64)> {
         match term {
-            Term::Numeric {
-                index,
-                weight,
-                fill,
-            } => {
+            Term::Numeric { index, at, fill } => {
                 let cell = &record[*index];
                 let v = if self.markers.is_missing(cell) {
                     fill.ok_or_else(|| self.missing(line, *index, cell))?
                 } else {
                     parse_number(cell).map_err(|k| self.at(line, *index, k))?
                 };
-                Ok((*weight, v))
+                Ok((*at, v))
             }
             Term::Categorical {
                 index,
+                at,
                 levels,
-                weights,
                 fill,
             } => {
                 let cell = &record[*index];
@@ -201,13 +277,13 @@ impl RowScorer {
                             self.at(line, *index, kind)
                         })?
                 };
-                Ok((weights[i], 1.0))
+                Ok((at + i * self.n_scores, 1.0))
             }
         }
     }
 
-    /// The rescaled sum of [`RowScorer::score`]'s rule, for a plain sum that overflowed.
-    fn score_beyond_range(&self, record: &csv::StringRecord, line: u64) -> Result<f64> {
+    /// The rescaled sum of [`RowScorer::score`]'s rule for score `k`, whose plain sum overflowed.
+    fn score_beyond_range(&self, record: &csv::StringRecord, line: u64, k: usize) -> Result<f64> {
         let scaled = |w: f64, x: f64| {
             let t = w * x;
             if t.is_finite() {
@@ -217,12 +293,12 @@ impl RowScorer {
                 (w * SCALE_DOWN) * (x * SCALE_DOWN)
             }
         };
-        let mut sum = scaled(self.intercept, 1.0);
+        let mut sum = scaled(self.intercepts[k], 1.0);
         let mut sum_abs = sum.abs();
         let mut sizes = Vec::with_capacity(self.terms.len());
         for term in &self.terms {
-            let (w, x) = self.term_value(term, record, line)?;
-            let t = scaled(w, x);
+            let (at, x) = self.term_value(term, record, line)?;
+            let t = scaled(self.weights[at + k], x);
             sum += t;
             sum_abs += t.abs();
             sizes.push((term.index(), t.abs()));
@@ -248,41 +324,65 @@ impl RowScorer {
         Err(DataError::new(Location::line(&self.file, line), kind).into())
     }
 
-    /// The score of a record given as raw byte fields, or `None` when any cell needs more than
-    /// the common case (a missing cell, text that is not a plain number, an unseen level, a sum
-    /// that overflows): the caller then scores the record with [`RowScorer::score`], which
-    /// fills, rescales or reports it. Numbers are parsed with `fast-float2`, which rounds
-    /// correctly, and summed in the same order, so the score is the same to the last bit.
+    /// The score of a record given as raw byte fields (one-score scorer), or `None` when any
+    /// cell needs more than the common case (a missing cell, text that is not a plain number,
+    /// an unseen level, a sum that overflows): the caller then scores the record with
+    /// [`RowScorer::score`], which fills, rescales or reports it. Numbers are parsed with
+    /// `fast-float2`, which rounds correctly, and summed in the same order, so the score is the
+    /// same to the last bit.
     pub fn score_bytes(&self, fields: &[&[u8]]) -> Option<f64> {
-        let mut z = self.intercept;
+        debug_assert_eq!(self.n_scores, 1, "score_bytes is the one-score form");
+        let mut z = self.intercepts[0];
         for term in &self.terms {
-            match term {
-                Term::Numeric { index, weight, .. } => {
-                    let cell = trim_ascii(fields.get(*index)?);
-                    // An empty cell or a marker like "NA" fails to parse; only a marker that
-                    // is itself a number (say "-999") needs comparing.
-                    let v: f64 = fast_float2::parse(cell).ok()?;
-                    if !v.is_finite() || self.numeric_markers.iter().any(|m| m.as_bytes() == cell) {
-                        return None;
-                    }
-                    z += weight * v;
-                }
-                Term::Categorical {
-                    index,
-                    levels,
-                    weights,
-                    ..
-                } => {
-                    let cell = trim_ascii(fields.get(*index)?);
-                    let level = std::str::from_utf8(cell).ok()?;
-                    if level.is_empty() || self.markers.values().iter().any(|m| m == level) {
-                        return None;
-                    }
-                    z += weights[levels.binary_search_by(|l| l.as_str().cmp(level)).ok()?];
-                }
-            }
+            let (at, x) = self.term_bytes(term, fields)?;
+            z += self.weights[at] * x;
         }
         z.is_finite().then_some(z)
+    }
+
+    /// [`RowScorer::score_bytes`] for every score, into `out`; `false` where `score_bytes`
+    /// gives `None` (then `out` is unspecified and [`RowScorer::score_into`] decides).
+    pub fn score_bytes_into(&self, fields: &[&[u8]], out: &mut [f64]) -> bool {
+        let n = self.n_scores;
+        let out = &mut out[..n];
+        out.copy_from_slice(&self.intercepts);
+        for term in &self.terms {
+            let Some((at, x)) = self.term_bytes(term, fields) else {
+                return false;
+            };
+            for (z, w) in out.iter_mut().zip(&self.weights[at..at + n]) {
+                *z += w * x;
+            }
+        }
+        out.iter().all(|z| z.is_finite())
+    }
+
+    /// A term's weight position and value from raw bytes, or `None` for anything uncommon.
+    #[inline]
+    fn term_bytes(&self, term: &Term, fields: &[&[u8]]) -> Option<(usize, f64)> {
+        match term {
+            Term::Numeric { index, at, .. } => {
+                let cell = trim_ascii(fields.get(*index)?);
+                // An empty cell or a marker like "NA" fails to parse; only a marker that
+                // is itself a number (say "-999") needs comparing.
+                let v: f64 = fast_float2::parse(cell).ok()?;
+                if !v.is_finite() || self.numeric_markers.iter().any(|m| m.as_bytes() == cell) {
+                    return None;
+                }
+                Some((*at, v))
+            }
+            Term::Categorical {
+                index, at, levels, ..
+            } => {
+                let cell = trim_ascii(fields.get(*index)?);
+                let level = std::str::from_utf8(cell).ok()?;
+                if level.is_empty() || self.markers.values().iter().any(|m| m == level) {
+                    return None;
+                }
+                let i = levels.binary_search_by(|l| l.as_str().cmp(level)).ok()?;
+                Some((at + i * self.n_scores, 1.0))
+            }
+        }
     }
 
     fn missing(&self, line: u64, index: usize, cell: &str) -> DataError {

@@ -177,6 +177,8 @@ fn model_files_whose_numbers_disagree_are_refused_naming_the_field() {
     edited_model(&dir, |m| {
         m["training"]["n_negative"] = serde_json::json!(249);
         m["training"]["n_rows"] = serde_json::json!(373);
+        // Version 2 records the objective's divisor S beside n_rows (equal without weights).
+        m["training"]["weight_sum"] = serde_json::json!(373.0);
     });
     refused(
         &dir,

@@ -47,8 +47,6 @@ pub(crate) struct Fitted {
     pub log_likelihood: f64,
     /// `S` (the row count when unweighted).
     pub weight_sum: f64,
-    /// Whether the rows carried weights (then `S` is stored in the model).
-    pub weighted: bool,
     /// `S_c`, the weight of each class in model order (binary: negative, positive).
     pub class_weights: Vec<f64>,
     /// The (weighted) population standard deviation of each fit-scale design column.
@@ -93,7 +91,6 @@ pub fn compute_inference(
         hessian: unpenalised.hessian(theta),
         log_likelihood: -s * unpenalised.value(theta),
         weight_sum: s,
-        weighted: weights.is_some(),
         class_weights,
         column_sd: design_column_sd(objective.design(), weights),
     };
@@ -178,7 +175,6 @@ pub(crate) fn inference_of(
     let omitted = |why: String| Inference {
         log_likelihood,
         null_log_likelihood: Some(null),
-        weight_sum: fitted.weighted.then_some(fitted.weight_sum),
         covariance: None,
         covariance_omitted: Some(why),
     };
@@ -231,7 +227,6 @@ pub(crate) fn inference_of(
     Inference {
         log_likelihood,
         null_log_likelihood: Some(null),
-        weight_sum: fitted.weighted.then_some(fitted.weight_sum),
         covariance: Some(Covariance {
             scale: "original".to_string(),
             source: if fitted.l2 > 0.0 {

@@ -53,9 +53,15 @@ pub enum ModelSummary {
 }
 
 impl ModelSummary {
-    /// Builds the summary from a (checked) model alone.
-    pub fn of(model: &Model) -> ModelSummary {
-        ModelSummary::Binary(Summary::of(model))
+    /// Builds the summary from a (checked) model alone; `None` for a one-vs-rest model, whose K
+    /// separate binary fits have no joint likelihood to summarise.
+    pub fn of(model: &Model) -> Option<ModelSummary> {
+        let view = table::ModelView::of(model)?;
+        Some(if view.multinomial {
+            ModelSummary::Multinomial(MultinomialSummary::of_view(&view))
+        } else {
+            ModelSummary::Binary(Summary::of_view(&view))
+        })
     }
 }
 

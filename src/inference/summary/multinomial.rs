@@ -121,7 +121,7 @@ impl MultinomialSummary {
             reference_class: view.classes[0].clone(),
             n: view.n_rows,
             class_counts: view.class_counts.clone(),
-            n_weighted: view.inference.and_then(|i| i.weight_sum),
+            n_weighted: view.weighted.then_some(view.weight_sum),
             n_parameters: k,
             rank: stats.rank,
             df_model: stats.df_model,

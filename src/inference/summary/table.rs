@@ -11,7 +11,7 @@ use crate::inference::special::chi_square_sf;
 use crate::model::inference::{
     Covariance, CovarianceSource, Inference, ParameterStatus, INTERCEPT_NAME,
 };
-use crate::model::Model;
+use crate::model::{Model, ModelKind};
 
 use super::terms::{Flag, Term};
 
@@ -34,45 +34,53 @@ pub(super) struct ModelView<'a> {
     pub fit_intercept: bool,
     pub standardize: bool,
     pub n_rows: usize,
+    /// `S`, the frequency-weight total (`n_rows` unweighted; rows of weight 0 count nowhere).
+    pub weight_sum: f64,
+    /// Whether the rows carried weights.
+    pub weighted: bool,
     pub fit: &'a FitReport,
     pub inference: Option<&'a Inference>,
 }
 
 impl<'a> ModelView<'a> {
-    /// The view of a binary model.
-    pub fn binary(model: &'a Model) -> ModelView<'a> {
+    /// The view of a binary or multinomial model (`None` for one-vs-rest). A binary model's
+    /// classes are `[negative, positive]` here, whatever their model order.
+    pub fn of(model: &'a Model) -> Option<ModelView<'a>> {
         let t = &model.training;
-        ModelView {
+        let (classes, class_counts, multinomial) = match &model.kind {
+            ModelKind::Binary { labels, .. } => {
+                let (n_positive, n_negative) = model.binary_counts()?;
+                (
+                    vec![labels.negative.clone(), labels.positive.clone()],
+                    vec![n_negative, n_positive],
+                    false,
+                )
+            }
+            ModelKind::Multinomial => (model.classes.clone(), t.class_counts.clone(), true),
+            ModelKind::Ovr => return None,
+        };
+        Some(ModelView {
             target: &model.target,
-            classes: vec![model.labels.negative.clone(), model.labels.positive.clone()],
-            class_counts: vec![t.n_negative, t.n_positive],
+            classes,
+            class_counts,
             names: model.features.iter().map(|f| f.name.as_str()).collect(),
-            multinomial: false,
-            coefficients: vec![model.features.iter().map(|f| f.coefficient).collect()],
-            coefficients_standardized: vec![model
-                .features
-                .iter()
-                .map(|f| f.coefficient_standardized)
-                .collect()],
-            intercepts: vec![model.intercept],
+            multinomial,
+            coefficients: model.coefficients.clone(),
+            coefficients_standardized: model.coefficients_standardized.clone(),
+            intercepts: model.intercepts.clone(),
             l2: model.objective.l2,
             fit_intercept: model.objective.fit_intercept,
             standardize: model.objective.standardize,
             n_rows: t.n_rows,
+            weight_sum: t.weight_sum,
+            weighted: model.objective.is_weighted(),
             fit: &model.fit,
             inference: model.inference.as_ref(),
-        }
+        })
     }
 
     pub fn separated(&self) -> bool {
         self.fit.stop_reason == StopReason::Separation
-    }
-
-    /// `S`: the frequency-weight total, or the row count.
-    pub fn weight_sum(&self) -> f64 {
-        self.inference
-            .and_then(|i| i.weight_sum)
-            .unwrap_or(self.n_rows as f64)
     }
 
     /// The stored covariance, unless the fit stopped on separation.
@@ -104,7 +112,7 @@ impl<'a> ModelView<'a> {
                     .sum::<f64>()
                     * self.l2
                     / 2.0;
-                -self.weight_sum() * (self.fit.objective - penalty)
+                -self.weight_sum * (self.fit.objective - penalty)
             }
         }
     }
@@ -154,7 +162,7 @@ pub(super) struct Statistics {
 impl Statistics {
     /// `k` parameters of which the null model has `null_parameters` (its intercepts).
     pub fn of(view: &ModelView, k: usize, null_parameters: usize) -> Statistics {
-        let s = view.weight_sum();
+        let s = view.weight_sum;
         let rank = view.covariance().map_or(k, |c| c.rank);
         let df_model = rank.saturating_sub(null_parameters);
         let null_log_likelihood = view.null_log_likelihood();
@@ -203,7 +211,8 @@ pub(super) fn notes(view: &ModelView, k: usize, rank: usize) -> Vec<String> {
                 .to_string(),
         );
     }
-    if let Some(s) = view.inference.and_then(|i| i.weight_sum) {
+    if view.weighted {
+        let s = view.weight_sum;
         notes.push(format!(
             "frequency weights (as statsmodels GLM freq_weights and R's glm prior weights): a row \
              of weight s counts as s rows, so the log-likelihood, standard errors, AIC and BIC are \
@@ -215,11 +224,7 @@ pub(super) fn notes(view: &ModelView, k: usize, rank: usize) -> Vec<String> {
     let l2 = view.l2;
     if l2 > 0.0 {
         // `n` unweighted (the v1 wording), `S` with frequency weights.
-        let n = if view.inference.and_then(|i| i.weight_sum).is_some() {
-            "S"
-        } else {
-            "n"
-        };
+        let n = if view.weighted { "S" } else { "n" };
         notes.push(format!(
             "penalised fit (l2 = {l2}): the standard errors are NOT the classical ones. They are the \
              square roots of the inverse penalised Hessian ({n} (H + l2 I))^-1{}, the Laplace \
@@ -363,11 +368,6 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Builds the summary from a (checked) binary model alone.
-    pub fn of(model: &Model) -> Summary {
-        Summary::of_view(&ModelView::binary(model))
-    }
-
     pub(super) fn of_view(view: &ModelView) -> Summary {
         let p = view.names.len();
         let k = p + usize::from(view.fit_intercept);
@@ -392,14 +392,13 @@ impl Summary {
         let intercept = view
             .fit_intercept
             .then(|| Term::new(INTERCEPT_NAME, view.intercepts[0], variance(p), flag(p)));
-        let weight_sum = view.inference.and_then(|i| i.weight_sum);
         Summary {
             target: view.target.to_string(),
             positive_label: view.classes[1].clone(),
             n: view.n_rows,
             n_positive: view.class_counts[1],
             n_negative: view.class_counts[0],
-            n_weighted: weight_sum,
+            n_weighted: view.weighted.then_some(view.weight_sum),
             n_parameters: k,
             rank: stats.rank,
             df_model: stats.df_model,

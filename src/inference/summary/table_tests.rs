@@ -56,6 +56,8 @@ fn view<'a>(
         fit_intercept: true,
         standardize: true,
         n_rows: c.y.len(),
+        weight_sum: c.weights.as_ref().map_or(c.y.len() as f64, |w| w.iter().sum()),
+        weighted: c.weights.is_some(),
         fit,
         inference: Some(inference),
     }
