@@ -543,10 +543,8 @@ fn a_training_file_over_one_mebibyte_takes_the_fast_reader_and_trains_like_the_c
         assert_eq!(fast.y[i], f64::from(*y), "row {i}");
     }
     let positives = rows.iter().filter(|(_, y)| *y == 1).count();
-    assert_eq!(
-        (fast.n_positive, fast.n_negative),
-        (positives, rows.len() - positives)
-    );
+    // Classes "0", "1" in model order: negatives first.
+    assert_eq!(fast.class_counts, vec![rows.len() - positives, positives]);
     let slow = read_training(Source::open(&path("quoted.csv")).unwrap(), b',', &selection).unwrap();
     assert_eq!(fast.feature_names, slow.feature_names);
     assert_eq!(

@@ -56,7 +56,10 @@ fn view<'a>(
         fit_intercept: true,
         standardize: true,
         n_rows: c.y.len(),
-        weight_sum: c.weights.as_ref().map_or(c.y.len() as f64, |w| w.iter().sum()),
+        weight_sum: c
+            .weights
+            .as_ref()
+            .map_or(c.y.len() as f64, |w| w.iter().sum()),
         weighted: c.weights.is_some(),
         fit,
         inference: Some(inference),
