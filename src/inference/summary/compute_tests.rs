@@ -216,8 +216,9 @@ pub(super) fn fitted(
     }
 }
 
-/// A reference case from `fixtures/summary_v2/reference.json` with its training data: the
-/// standardised design, class indices, weights, and the reference optimum as `theta`.
+/// A reference case from `fixtures/multi/<name>.expected.json` (copies of the shared references:
+/// the exact optimum of the l2 = 0 fit and statsmodels' summary of it) with its training data:
+/// the standardised design, class indices, weights, and the reference optimum as `theta`.
 pub(super) struct Case {
     pub reference: serde_json::Value,
     pub x: Array2<f64>,
@@ -231,11 +232,27 @@ pub(super) struct Case {
 }
 
 pub(super) fn case(name: &str, file: &str) -> Case {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/summary_v2");
-    let all: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap())
-            .unwrap();
-    let reference = all[name].clone();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/multi");
+    let text = std::fs::read_to_string(dir.join(format!("{name}.expected.json"))).unwrap();
+    let all: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let fit = all["fits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f.get("summary").is_some())
+        .expect("an l2 = 0 fit with a summary")
+        .clone();
+    let reference = serde_json::json!({
+        "target": all["target"],
+        "weight": all["weight"],
+        "classes": all["classes"],
+        "features": all["features"],
+        "mean": all["standardization"]["mean"],
+        "std": all["standardization"]["std"],
+        "coefficients_standardized": fit["coefficients_standardized"],
+        "intercepts_standardized": fit["intercepts_standardized"],
+        "summary": fit["summary"],
+    });
     let strings = |v: &serde_json::Value| -> Vec<String> {
         v.as_array()
             .unwrap()
