@@ -20,4 +20,5 @@ mod summary;
 mod thresholds;
 mod train;
 mod v2_predict;
+mod v2_summary;
 mod v2_train;
