@@ -293,7 +293,7 @@ pub(super) fn case(name: &str, file: &str) -> Case {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|row| numbers(row))
+        .flat_map(&numbers)
         .collect();
     theta.extend(numbers(&reference["intercepts_standardized"]));
     Case {
