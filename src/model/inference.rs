@@ -95,7 +95,9 @@ pub struct Inference {
     /// `sum_i s_i ln p_i(y_i)` at the fitted parameters (no penalty; `s_i = 1` unweighted).
     pub log_likelihood: f64,
     /// The same for the intercept-only model, `sum_c S_c ln(S_c / S)` (`S_c` the weight of
-    /// class `c`), or `S ln(1/K)` without an intercept. Absent in files written before it.
+    /// class `c`), or `S ln(1/K)` without an intercept. Stored for weighted fits only: without
+    /// weights the class counts in `training` give it (so an unweighted binary model's block is
+    /// exactly version 1's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub null_log_likelihood: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -47,6 +47,10 @@ pub(crate) struct Fitted {
     pub log_likelihood: f64,
     /// `S` (the row count when unweighted).
     pub weight_sum: f64,
+    /// Whether the rows carry weights: only then is the null log-likelihood stored (the class
+    /// counts in the model give it otherwise, and an unweighted binary model's inference stays
+    /// exactly version 1's).
+    pub weighted: bool,
     /// `S_c`, the weight of each class in model order (binary: negative, positive).
     pub class_weights: Vec<f64>,
     /// The (weighted) population standard deviation of each fit-scale design column.
@@ -88,9 +92,19 @@ pub fn compute_inference(
         n_features: objective.n_features(),
         fit_intercept: objective.fit_intercept,
         l2: objective.l2,
-        hessian: unpenalised.hessian(theta),
+        // Only when a covariance will be computed: the Hessian of a wide model is large.
+        hessian: match no_covariance(
+            layout,
+            objective.n_features(),
+            objective.fit_intercept,
+            report,
+        ) {
+            None => unpenalised.hessian(theta),
+            Some(_) => Array2::zeros((0, 0)),
+        },
         log_likelihood: -s * unpenalised.value(theta),
         weight_sum: s,
+        weighted: weights.is_some(),
         class_weights,
         column_sd: design_column_sd(objective.design(), weights),
     };
@@ -141,6 +155,37 @@ pub(crate) fn column_sd(x: ArrayView2<f64>, weights: Option<ArrayView1<f64>>) ->
     var.into_iter().map(|v| (v / total).sqrt()).collect()
 }
 
+/// Equations the summary reports: 1 (binary) or `K - 1` (contrasts against the first class).
+fn n_blocks(layout: Layout) -> usize {
+    match layout {
+        Layout::Binary => 1,
+        Layout::Multinomial { classes } => classes.saturating_sub(1),
+    }
+}
+
+/// Why no covariance is computed, decided before the Hessian is (a model too large for a
+/// stored covariance may be far too large for its Hessian too).
+fn no_covariance(
+    layout: Layout,
+    n_features: usize,
+    fit_intercept: bool,
+    report: &FitReport,
+) -> Option<String> {
+    let k = (n_features + usize::from(fit_intercept)) * n_blocks(layout);
+    if report.stop_reason == StopReason::Separation {
+        Some("the classes are separated, so the maximum-likelihood estimate does not exist".into())
+    } else if k == 0 {
+        Some("the model has no parameters".into())
+    } else if k > MAX_COVARIANCE_PARAMETERS {
+        Some(format!(
+            "the model has {k} parameters; logit stores the covariance only for at most \
+             {MAX_COVARIANCE_PARAMETERS} to keep the model file small"
+        ))
+    } else {
+        None
+    }
+}
+
 /// The intercept-only model's log-likelihood: `sum_c S_c ln(S_c / S)`, or `S ln(1/K)` (every
 /// class equally likely, as R's `glm` for a binary model) without an intercept.
 fn null_log_likelihood(class_weights: &[f64], weight_sum: f64, fit_intercept: bool) -> f64 {
@@ -174,30 +219,20 @@ pub(crate) fn inference_of(
     );
     let omitted = |why: String| Inference {
         log_likelihood,
-        null_log_likelihood: Some(null),
+        null_log_likelihood: fitted.weighted.then_some(null),
         covariance: None,
         covariance_omitted: Some(why),
     };
+    if let Some(why) = no_covariance(
+        fitted.layout,
+        fitted.n_features,
+        fitted.fit_intercept,
+        report,
+    ) {
+        return omitted(why);
+    }
     let q = fitted.n_features + usize::from(fitted.fit_intercept);
-    let blocks = match fitted.layout {
-        Layout::Binary => 1,
-        Layout::Multinomial { classes } => classes.saturating_sub(1),
-    };
-    let k = q * blocks;
-    if report.stop_reason == StopReason::Separation {
-        return omitted(
-            "the classes are separated, so the maximum-likelihood estimate does not exist".into(),
-        );
-    }
-    if k == 0 {
-        return omitted("the model has no parameters".into());
-    }
-    if k > MAX_COVARIANCE_PARAMETERS {
-        return omitted(format!(
-            "the model has {k} parameters; logit stores the covariance only for at most \
-             {MAX_COVARIANCE_PARAMETERS} to keep the model file small"
-        ));
-    }
+    let k = q * n_blocks(fitted.layout);
     let info = match fitted.layout {
         Layout::Binary => binary_information(fitted, theta, mean, std),
         Layout::Multinomial { classes } => {
@@ -226,7 +261,7 @@ pub(crate) fn inference_of(
     };
     Inference {
         log_likelihood,
-        null_log_likelihood: Some(null),
+        null_log_likelihood: fitted.weighted.then_some(null),
         covariance: Some(Covariance {
             scale: "original".to_string(),
             source: if fitted.l2 > 0.0 {

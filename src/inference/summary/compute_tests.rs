@@ -211,6 +211,7 @@ pub(super) fn fitted(
         hessian,
         log_likelihood,
         weight_sum: weights.iter().sum(),
+        weighted: s.is_some(),
         class_weights,
         column_sd: column_sd(x, s.map(ArrayView1::from)),
     }
@@ -350,12 +351,8 @@ fn multinomial_standard_errors_match_statsmodels_mnlogit_on_iris() {
         r["log_likelihood"].as_f64().unwrap(),
         1e-9,
     );
-    assert_rel(
-        "null_log_likelihood",
-        inf.null_log_likelihood.unwrap(),
-        r["null_log_likelihood"].as_f64().unwrap(),
-        1e-12,
-    );
+    // Unweighted: the model's class counts give the null model (see the summary's tests).
+    assert_eq!(inf.null_log_likelihood, None);
     let cov = inf.covariance.as_ref().unwrap();
     assert_eq!(cov.equations, ["versicolor", "virginica"]);
     assert_eq!(cov.parameters, ["Sepal.Length", INTERCEPT_NAME]);
@@ -477,9 +474,10 @@ fn frequency_weights_equal_duplicated_rows() {
         assert_rel(
             "null",
             a.null_log_likelihood.unwrap(),
-            b.null_log_likelihood.unwrap(),
+            counted_null(&y_d, classes),
             1e-12,
         );
+        assert_eq!(b.null_log_likelihood, None);
         let (ca, cb) = (a.covariance.unwrap(), b.covariance.unwrap());
         assert_eq!((ca.status, ca.rank), (cb.status, cb.rank));
         for (ra, rb) in ca.matrix.iter().zip(&cb.matrix) {
@@ -609,15 +607,23 @@ fn labels(y: &[usize]) -> Array1<f64> {
     y.iter().map(|&v| v as f64).collect()
 }
 
-/// `a` and `b` agree: log-likelihoods, null models, statuses, covariance to `rtol`.
+/// `sum_c n_c ln(n_c / n)`: the intercept-only log-likelihood of unweighted labels.
+fn counted_null(y: &[usize], classes: usize) -> f64 {
+    let n = y.len() as f64;
+    (0..classes)
+        .map(|c| y.iter().filter(|&&v| v == c).count() as f64)
+        .filter(|&count| count > 0.0)
+        .map(|count| count * (count / n).ln())
+        .sum()
+}
+
+/// `a` and `b` agree: log-likelihoods, null models (where both store one), statuses,
+/// covariance to `rtol`.
 fn assert_same_inference(a: &Inference, b: &Inference, rtol: f64) {
     assert_rel("ll", a.log_likelihood, b.log_likelihood, rtol);
-    assert_rel(
-        "null",
-        a.null_log_likelihood.unwrap(),
-        b.null_log_likelihood.unwrap(),
-        rtol,
-    );
+    if let (Some(na), Some(nb)) = (a.null_log_likelihood, b.null_log_likelihood) {
+        assert_rel("null", na, nb, rtol);
+    }
     let (ca, cb) = (
         a.covariance.as_ref().unwrap(),
         b.covariance.as_ref().unwrap(),
@@ -771,6 +777,13 @@ fn training_path_frequency_weights_equal_duplicated_rows() {
             &c.classes,
         );
         assert_same_inference(&a, &b, 1e-10);
+        assert_rel(
+            "null",
+            a.null_log_likelihood.unwrap(),
+            counted_null(&y, 3),
+            1e-12,
+        );
+        assert_eq!(b.null_log_likelihood, None);
         let theta = [0.8, -0.3];
         let weighted =
             Objective::new(c.x.view(), b_w.view(), l2, true).with_weights(weights.view());
@@ -786,5 +799,8 @@ fn training_path_frequency_weights_equal_duplicated_rows() {
             &[],
         );
         assert_same_inference(&a, &b, 1e-10);
+        let binary: Vec<usize> = y.iter().map(|&v| usize::from(v == 2)).collect();
+        let null = a.null_log_likelihood.unwrap();
+        assert_rel("binary null", null, counted_null(&binary, 2), 1e-12);
     }
 }
