@@ -305,3 +305,30 @@ fn one_vs_rest_models_are_refused_with_the_reason() {
         .expect_code(2)
         .stderr_has(&["one-vs-rest", "--multiclass multinomial"]);
 }
+
+#[test]
+fn a_multinomial_model_with_damaged_inference_blocks_is_an_error() {
+    let dir = Dir::new();
+    let iris = data("iris_train.csv");
+    let args = [
+        &iris,
+        "--target",
+        "Species",
+        "--features",
+        "Sepal.Length",
+        "--l2",
+        "0",
+    ];
+    summary_json(&dir, &args);
+    let mut model: Value = serde_json::from_str(&dir.read("m.json")).unwrap();
+    model["inference"]["covariance"]["equations"] = serde_json::json!(["virginica", "versicolor"]);
+    dir.write("swapped.json", model.to_string());
+    dir.run(&["summary", "swapped.json"])
+        .expect_code(2)
+        .stderr_has(&["swapped.json", "damaged", "non-reference classes"]);
+    model["inference"]["covariance"]["equations"] = serde_json::json!(["versicolor"]);
+    dir.write("short.json", model.to_string());
+    dir.run(&["summary", "short.json"])
+        .expect_code(2)
+        .stderr_has(&["short.json", "damaged"]);
+}
