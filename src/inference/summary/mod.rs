@@ -34,6 +34,8 @@ mod table;
 #[cfg(test)]
 mod table_tests;
 mod terms;
+#[cfg(test)]
+mod training_path_tests;
 
 use serde::Serialize;
 
