@@ -21,4 +21,5 @@ mod thresholds;
 mod train;
 mod v2_eval;
 mod v2_predict;
+mod v2_summary;
 mod v2_train;

@@ -1,35 +1,63 @@
 //! `logit summary MODEL [--json]`: the statsmodels-style coefficient table of a model, from the
 //! model file alone (the statistics live in [`crate::inference::summary`]; this file loads, renders and
-//! prints). `train --summary` prints the same text to stderr through [`render_text`].
+//! prints): one table for a binary model, one per non-reference class for a multinomial one
+//! (statsmodels `MNLogit`). `train --summary` prints the same text to stderr through [`render`].
 
 use std::fmt::Write as _;
 
 use crate::cli::SummaryArgs;
 use crate::console;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::evaluate::report::{display_name, format_significant};
 use crate::exit::ExitStatus;
-use crate::inference::summary::{Summary, Term};
+use crate::inference::summary::{ContrastTerm, ModelSummary, MultinomialSummary, Summary, Term};
 use crate::model::inference::CovarianceSource;
-use crate::model::Model;
+use crate::model::{Model, ModelKind};
 
 /// Width of the text table's lines (and of the notes' wrapping).
 const WIDTH: usize = 120;
 
 pub fn run(args: &SummaryArgs) -> Result<ExitStatus> {
     let model = Model::load(&args.model)?;
-    model.require_binary(&args.model, "summary")?;
-    let summary = Summary::of(&model);
+    check_multinomial_inference(&args.model, &model)?;
+    let Some(summary) = ModelSummary::of(&model) else {
+        return Err(Error::Usage(format!(
+            "{}: summary shows the classical inference of binary and multinomial models; this \
+             is a one-vs-rest model of {} classes ({}), {} separate binary fits with no joint \
+             likelihood: train with --multiclass multinomial for statsmodels MNLogit's table, \
+             or fit one binary model per class",
+            args.model,
+            model.n_classes(),
+            model.classes.join(", "),
+            model.n_classes()
+        )));
+    };
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
         s.push('\n');
         s
     } else {
-        render_text(&summary)
+        render(&summary)
     };
     super::eval::warn_about_fit(&args.model, &model);
     console::print(text)?;
     Ok(ExitStatus::Success)
+}
+
+/// `Model::load` checks a binary model's stored inference; a multinomial one's blocks are
+/// checked here, against the model's features and classes.
+fn check_multinomial_inference(path: &str, model: &Model) -> Result<()> {
+    let (Some(inference), ModelKind::Multinomial) = (&model.inference, &model.kind) else {
+        return Ok(());
+    };
+    let names: Vec<&str> = model.features.iter().map(|f| f.name.as_str()).collect();
+    inference
+        .check(&names, model.objective.fit_intercept)
+        .and_then(|()| inference.check_classes(&model.classes, true))
+        .map_err(|why| Error::Model {
+            path: path.to_string(),
+            message: format!("the stored inference is damaged: {why}"),
+        })
 }
 
 /// A coefficient or standard error: 5 significant digits, scientific outside [1e-4, 1e6).
@@ -96,28 +124,109 @@ fn wrap(text: &str, first: &str, indent: usize, width: usize) -> String {
     out
 }
 
-/// The text table: a header block of fit statistics, the coefficient table, then notes.
-pub fn render_text(summary: &Summary) -> String {
-    let mut s = String::new();
-    let method = if summary.l2 > 0.0 {
-        format!("penalised maximum likelihood, l2 = {}", summary.l2)
+/// The text of any summary.
+pub fn render(summary: &ModelSummary) -> String {
+    match summary {
+        ModelSummary::Binary(s) => render_text(s),
+        ModelSummary::Multinomial(s) => render_multinomial(s),
+    }
+}
+
+/// The number of observations: the row count, or the weight total and the rows with weights.
+fn observations(n: usize, n_weighted: Option<f64>) -> String {
+    match n_weighted {
+        None => n.to_string(),
+        Some(s) if s.fract() == 0.0 => format!("{s} ({n} rows)"),
+        Some(s) => format!("{s:.2} ({n} rows)"),
+    }
+}
+
+/// The two columns of fit statistics under the title line (the statsmodels header block).
+fn header_block(s: &mut String, left: &[(&str, String)], right: &[(&str, String)]) {
+    for ((l, lv), (r, rv)) in left.iter().zip(right.iter()) {
+        let line = format!("{l:<18}{lv:>16}        {r:<27}{rv:>16}");
+        let _ = writeln!(s, "{}", line.trim_end());
+    }
+}
+
+fn fixed(v: f64, decimals: usize) -> String {
+    format!("{v:.decimals$}")
+}
+
+fn optional(v: Option<f64>, f: &dyn Fn(f64) -> String) -> String {
+    v.map_or_else(|| "--".to_string(), f)
+}
+
+fn standard_errors(source: Option<CovarianceSource>) -> String {
+    match source {
+        Some(CovarianceSource::InverseHessian) => "classical",
+        Some(CovarianceSource::InversePenalizedHessian) => "penalised",
+        None => "none",
+    }
+    .to_string()
+}
+
+fn method(l2: f64) -> String {
+    if l2 > 0.0 {
+        format!("penalised maximum likelihood, l2 = {l2}")
     } else {
         "maximum likelihood".to_string()
-    };
+    }
+}
+
+/// The numbered notes, wrapped to the table width.
+fn render_notes(s: &mut String, notes: &[String]) {
+    if !notes.is_empty() {
+        let _ = writeln!(s, "Notes:");
+        for (i, note) in notes.iter().enumerate() {
+            let first = format!("[{}] ", i + 1);
+            let indent = first.len();
+            s.push_str(&wrap(note, &first, indent, WIDTH));
+        }
+    }
+}
+
+/// One row of a multinomial equation (statsmodels `MNLogit`'s columns: no odds ratios).
+fn contrast_row(s: &mut String, name_width: usize, term: &ContrastTerm) {
+    let cells = [
+        number(term.estimate),
+        number(term.std_error),
+        term.z
+            .map_or_else(|| "--".to_string(), |z| format!("{z:.3}")),
+        p_value(term.p_value),
+        number(term.ci_low),
+        number(term.ci_high),
+    ];
+    let _ = write!(s, "{:<name_width$}", display_name(&term.name));
+    for cell in cells {
+        let _ = write!(s, " {cell:>11}");
+    }
+    if let Some(flag) = term.flag {
+        let _ = write!(s, "  [{}]", flag.describe());
+    }
+    s.push('\n');
+}
+
+/// The multinomial text: the header block, then one table per non-reference class headed
+/// `target=class` (as statsmodels prints `y=k`), then the notes.
+pub fn render_multinomial(summary: &MultinomialSummary) -> String {
+    let mut s = String::new();
     let _ = writeln!(
         s,
-        "Logistic regression: target {:?}, positive label {:?}, {method}",
+        "Multinomial logistic regression: target {:?}, reference class {:?}, {}",
         display_name(&summary.target),
-        display_name(&summary.positive_label)
+        display_name(&summary.reference_class),
+        method(summary.l2)
     );
     let double = "=".repeat(WIDTH);
     let single = "-".repeat(WIDTH);
     let _ = writeln!(s, "{double}");
-    let fixed = |v: f64, decimals: usize| format!("{v:.decimals$}");
-    let optional =
-        |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or_else(|| "--".to_string(), f);
     let left = [
-        ("No. observations:", summary.n.to_string()),
+        (
+            "No. observations:",
+            observations(summary.n, summary.n_weighted),
+        ),
+        ("Classes:", summary.classes.len().to_string()),
         ("Df model:", summary.df_model.to_string()),
         ("Df residuals:", summary.df_residuals.to_string()),
         (
@@ -126,15 +235,103 @@ pub fn render_text(summary: &Summary) -> String {
         ),
         ("Iterations:", summary.iterations.to_string()),
         ("Solver:", summary.solver.clone()),
+        ("Std. errors:", standard_errors(summary.standard_errors)),
         (
-            "Std. errors:",
-            match summary.standard_errors {
-                Some(CovarianceSource::InverseHessian) => "classical",
-                Some(CovarianceSource::InversePenalizedHessian) => "penalised",
-                None => "none",
-            }
-            .to_string(),
+            "Condition no.:",
+            optional(summary.condition_number, &|v| format_significant(v, 4)),
         ),
+    ];
+    let llr_label = format!("LLR chi2({}):", summary.llr_df);
+    let right = [
+        (
+            "Log-likelihood:",
+            optional(summary.log_likelihood, &|v| fixed(v, 3)),
+        ),
+        ("LL-null:", fixed(summary.null_log_likelihood, 3)),
+        (
+            "Pseudo R-squ. (McFadden):",
+            optional(summary.pseudo_r2, &|v| fixed(v, 4)),
+        ),
+        (&*llr_label, optional(summary.llr, &|v| fixed(v, 3))),
+        (
+            "LLR p-value:",
+            optional(summary.llr_p_value, &|v| format_significant(v, 4)),
+        ),
+        ("Deviance:", optional(summary.deviance, &|v| fixed(v, 3))),
+        ("AIC:", optional(summary.aic, &|v| fixed(v, 3))),
+        ("BIC:", optional(summary.bic, &|v| fixed(v, 3))),
+        ("", String::new()),
+    ];
+    header_block(&mut s, &left, &right);
+    let _ = writeln!(s, "{double}");
+    let name_width = summary
+        .equations
+        .iter()
+        .flat_map(|e| e.intercept.iter().chain(&e.coefficients))
+        .map(|t| display_name(&t.name).chars().count())
+        .chain(summary.equations.iter().map(|e| {
+            format!(
+                "{}={}",
+                display_name(&summary.target),
+                display_name(&e.class)
+            )
+            .chars()
+            .count()
+        }))
+        .max()
+        .unwrap_or(0)
+        .max(11);
+    for (i, equation) in summary.equations.iter().enumerate() {
+        if i > 0 {
+            let _ = writeln!(s, "{single}");
+        }
+        let title = format!(
+            "{}={}",
+            display_name(&summary.target),
+            display_name(&equation.class)
+        );
+        let _ = write!(s, "{title:<name_width$}");
+        for heading in ["coef", "std err", "z", "P>|z|", "[0.025", "0.975]"] {
+            let _ = write!(s, " {heading:>11}");
+        }
+        s.push('\n');
+        let _ = writeln!(s, "{single}");
+        for term in equation.intercept.iter().chain(&equation.coefficients) {
+            contrast_row(&mut s, name_width, term);
+        }
+    }
+    let _ = writeln!(s, "{double}");
+    render_notes(&mut s, &summary.notes);
+    s
+}
+
+/// The text table: a header block of fit statistics, the coefficient table, then notes.
+pub fn render_text(summary: &Summary) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Logistic regression: target {:?}, positive label {:?}, {}",
+        display_name(&summary.target),
+        display_name(&summary.positive_label),
+        method(summary.l2)
+    );
+    let double = "=".repeat(WIDTH);
+    let single = "-".repeat(WIDTH);
+    let _ = writeln!(s, "{double}");
+    let left = [
+        (
+            "No. observations:",
+            observations(summary.n, summary.n_weighted),
+        ),
+        ("Df model:", summary.df_model.to_string()),
+        ("Df residuals:", summary.df_residuals.to_string()),
+        (
+            "Converged:",
+            if summary.converged { "True" } else { "False" }.to_string(),
+        ),
+        ("Iterations:", summary.iterations.to_string()),
+        ("Solver:", summary.solver.clone()),
+        ("Std. errors:", standard_errors(summary.standard_errors)),
         (
             "Condition no.:",
             optional(summary.condition_number, &|v| format_significant(v, 4)),
@@ -162,9 +359,7 @@ pub fn render_text(summary: &Summary) -> String {
         ("AIC:", optional(summary.aic, &|v| fixed(v, 3))),
         ("BIC:", optional(summary.bic, &|v| fixed(v, 3))),
     ];
-    for ((l, lv), (r, rv)) in left.iter().zip(right.iter()) {
-        let _ = writeln!(s, "{l:<18}{lv:>16}        {r:<27}{rv:>16}");
-    }
+    header_block(&mut s, &left, &right);
     let _ = writeln!(s, "{double}");
     let terms: Vec<&Term> = summary
         .intercept
@@ -197,14 +392,7 @@ pub fn render_text(summary: &Summary) -> String {
         row(&mut s, name_width, term);
     }
     let _ = writeln!(s, "{double}");
-    if !summary.notes.is_empty() {
-        let _ = writeln!(s, "Notes:");
-        for (i, note) in summary.notes.iter().enumerate() {
-            let first = format!("[{}] ", i + 1);
-            let indent = first.len();
-            s.push_str(&wrap(note, &first, indent, WIDTH));
-        }
-    }
+    render_notes(&mut s, &summary.notes);
     s
 }
 

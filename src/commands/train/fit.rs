@@ -158,19 +158,15 @@ pub fn fit_all(
 }
 
 /// The statistics `logit summary` reads, computed while the objective is at hand (one-vs-rest
-/// models have none: summary refuses them). This build's `compute_inference` covers unweighted
-/// binary fits; weighted and multinomial fits get `None` until the summary's part of issue 9
-/// is merged (its `compute_inference` takes any family, the weights, and the classes:
-/// `&data.classes` as a last argument here).
+/// models have none: summary refuses them).
 fn inference(
     objective: &Objective,
     fit: &Fit,
     scaler: &Scaler,
     data: &TrainingData,
 ) -> Option<Inference> {
-    if objective.weights().is_some() || objective.n_scores() != 1 {
-        return None;
-    }
+    // Row weights are frequency weights (statsmodels GLM freq_weights); a multinomial fit gets
+    // statsmodels MNLogit's view (contrasts against the first class).
     Some(crate::inference::summary::compute_inference(
         objective,
         &fit.theta,
@@ -178,6 +174,7 @@ fn inference(
         &scaler.std,
         &data.feature_names,
         &fit.report,
+        &data.classes,
     ))
 }
 

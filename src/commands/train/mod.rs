@@ -207,9 +207,13 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
         // Refused as `logit summary` refuses it (this build's summary is binary only).
         model.require_binary(&config.data, "--summary")?;
         // Asked for explicitly, so printed even with --quiet; stderr, as stdout may carry the model.
-        console::eprint(crate::commands::summary::render_text(
-            &crate::inference::summary::Summary::of(&model),
-        ));
+        match crate::inference::summary::ModelSummary::of(&model) {
+            Some(summary) => console::eprint(crate::commands::summary::render(&summary)),
+            None => console::eprint(
+                "no summary: a one-vs-rest model is K separate binary fits with no joint \
+                 likelihood; train with --multiclass multinomial for statsmodels MNLogit's table\n",
+            ),
+        }
     }
     model.save(&config.output, &[&config.data])?;
     if !config.quiet && config.output != "-" {
