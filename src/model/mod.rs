@@ -410,6 +410,41 @@ mod tests {
     }
 
     #[test]
+    fn binary_probabilities_follow_the_class_order_whichever_label_is_positive() {
+        // Written by logit 1.0: labels yes (positive) and no; model order no, yes.
+        let v1 = include_bytes!("../../tests/fixtures/v1/computers_v1.json");
+        let mut model = Model::from_slice("computers_v1.json", v1).unwrap();
+        assert_eq!(model.version, 1);
+        assert_eq!(model.classes, ["no", "yes"]);
+        assert_eq!((model.n_classes(), model.n_scores()), (2, 1));
+        assert_eq!(model.binary_counts(), Some((3953, 428)));
+        let mut p = [0.0; 2];
+        model.probabilities(&[2.0], &mut p);
+        let s = crate::fit::numerics::sigmoid;
+        assert_eq!(p, [s(-2.0), s(2.0)]);
+        assert_eq!(model.predicted_class(&p), 1);
+        // The smaller probability keeps its digits (1 - s(40) would be 0).
+        model.probabilities(&[40.0], &mut p);
+        assert!(p[0] > 0.0 && (p[0] / (-40f64).exp() - 1.0).abs() < 1e-14);
+        // Positive label first in class order: the positive probability comes first.
+        if let ModelKind::Binary { labels, .. } = &mut model.kind {
+            std::mem::swap(&mut labels.positive, &mut labels.negative);
+        }
+        model.probabilities(&[2.0], &mut p);
+        assert_eq!(p, [s(2.0), s(-2.0)]);
+        // A version 2 file of it reads back equal but for the version.
+        let again = Model::from_slice("m.json", model.to_json().as_bytes()).unwrap();
+        assert_eq!(again.version, VERSION);
+        assert_eq!(
+            Model {
+                version: 1,
+                ..again
+            },
+            model
+        );
+    }
+
+    #[test]
     fn classes_are_ordered_numerically_when_all_are_numbers_else_by_bytes() {
         assert_eq!(ordered(&["10", "2", "-1", "1.5"]), ["-1", "1.5", "2", "10"]);
         assert_eq!(ordered(&["10", "2", "b"]), ["10", "2", "b"]);
