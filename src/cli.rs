@@ -5,6 +5,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::data::schema::ClassWeight;
 use crate::evaluate::metrics::METRIC_NAMES;
 use crate::evaluate::threshold::{Grid, PickRule};
 
@@ -65,6 +66,15 @@ pub enum MissingArg {
     Median,
 }
 
+/// Multiclass fits for `--multiclass`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MulticlassArg {
+    /// One softmax fit of every class at once (scikit-learn's symmetric parametrisation)
+    Multinomial,
+    /// One binary fit per class against the rest; probabilities normalised to sum to 1
+    Ovr,
+}
+
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Training CSV with a header row ("-" reads stdin)
@@ -97,9 +107,21 @@ pub struct TrainArgs {
     /// Use every column except the target and these (comma separated)
     #[arg(long, value_name = "COLS", value_delimiter = ',')]
     pub exclude: Vec<String>,
-    /// The label of the positive class (default: 1, true or yes when present)
+    /// The label of the positive class of a binary target (default: 1, true or yes when present)
     #[arg(long, value_name = "LABEL")]
     pub positive: Option<String>,
+    /// How a target with more than two labels is fitted (default multinomial); a binary target
+    /// always gets the binary fit, as in scikit-learn
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub multiclass: Option<MulticlassArg>,
+    /// Column of row weights: finite, >= 0 in every row (0 keeps a row out of the fit); not a
+    /// feature
+    #[arg(long, value_name = "COL")]
+    pub weight: Option<String>,
+    /// Class weights, multiplied into the row weights: "balanced" (class c gets S / (K S_c),
+    /// S_c its rows' weight sum) or LABEL=W,LABEL=W... (unlisted classes 1)
+    #[arg(long, value_name = "balanced|LABEL=W,...", value_parser = parse_class_weight)]
+    pub class_weight: Option<ClassWeight>,
     /// Fit without an intercept
     #[arg(long)]
     pub no_intercept: bool,
@@ -115,9 +137,9 @@ pub struct TrainArgs {
     /// Initial step size of gradient descent (--solver gd)
     #[arg(long, value_name = "R", value_parser = parse_positive, allow_negative_numbers = true)]
     pub learning_rate: Option<f64>,
-    /// Decision threshold stored in the model (P(positive) >= T is positive)
-    #[arg(long, value_name = "T", default_value = "0.5", value_parser = parse_threshold, allow_negative_numbers = true)]
-    pub threshold: f64,
+    /// Decision threshold stored in a binary model (P(positive) >= T is positive) [default: 0.5]
+    #[arg(long, value_name = "T", value_parser = parse_threshold, allow_negative_numbers = true)]
+    pub threshold: Option<f64>,
     /// Also fit with linfa-logistic and fail (exit 2) if the two fits disagree
     #[arg(long)]
     pub cross_check: bool,
@@ -330,6 +352,11 @@ pub fn parse_delimiter(s: &str) -> Result<u8, String> {
         return Err(format!("{s:?} cannot be a delimiter"));
     }
     Ok(bytes[0])
+}
+
+/// `--class-weight`: `balanced` or `LABEL=W,...` (see [`ClassWeight::parse`]).
+pub fn parse_class_weight(s: &str) -> Result<ClassWeight, String> {
+    ClassWeight::parse(s)
 }
 
 /// `--pick`, `--pick-threshold`: a threshold rule (see [`PickRule`]).

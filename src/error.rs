@@ -88,9 +88,10 @@ pub enum DataErrorKind {
     UnseenCategory { value: String, known: Vec<String> },
     /// A target value that is neither of the model's two labels.
     UnknownLabel { value: String, labels: [String; 2] },
-    /// A third distinct value in the target column of a binary fit.
-    TooManyLabels { labels: Vec<String> },
-    /// The two labels are the same word in different letter case (almost always a typo).
+    /// More distinct values in the target column than a classifier takes (`limit`): the first
+    /// few labels, then the one beyond the limit.
+    TooManyLabels { labels: Vec<String>, limit: usize },
+    /// Two labels are the same word in different letter case (almost always a typo).
     LabelsDifferOnlyByCase { labels: [String; 2] },
     /// Only one distinct label in the target column.
     OneClass { label: String },
@@ -138,6 +139,17 @@ pub enum DataErrorKind {
     ScoreUndefined { columns: Vec<String> },
     /// The exact linear score is beyond the range of f64 (its terms are too large).
     ScoreOutOfRange { columns: Vec<String> },
+    // Issue 9, multiclass targets and row weights.
+    /// A `--weight` cell that is not a finite number >= 0 (`why`: missing, negative, ...).
+    BadWeight { value: String, why: &'static str },
+    /// Every row weight (times its class weight) is 0.
+    ZeroWeights,
+    /// Every row of this class has weight 0, so the class takes no part in the fit.
+    ClassWithoutWeight { label: String },
+    /// The weights sum (or a weight times its class weight) beyond the range of f64.
+    WeightOverflow,
+    /// `--positive` given for a target with more than two classes.
+    PositiveMulticlass { classes: Vec<String> },
 }
 
 /// Advice for a cell that looks like a number written with a decimal comma or thousands
@@ -255,11 +267,16 @@ impl fmt::Display for DataErrorKind {
                 shown(&labels[0]),
                 shown(&labels[1])
             ),
-            TooManyLabels { labels } => {
+            TooManyLabels { labels, limit } => {
+                // The first labels seen, then the one beyond the limit.
+                let (new, first) = labels.split_last().map_or(("", &labels[..]), |(n, f)| (n.as_str(), f));
                 write!(
                     f,
-                    "the target has more than two distinct values ({}); a binary fit needs exactly two",
-                    quoted_list(labels)
+                    "the target has more than {limit} distinct values ({} is one more than {}), \
+                     more than a classifier takes; is it a class label (not a measurement or an \
+                     ID)?",
+                    shown(new),
+                    quoted_list(first)
                 )?;
                 let clashes = case_clashes(labels);
                 if !clashes.is_empty() {
@@ -274,13 +291,13 @@ impl fmt::Display for DataErrorKind {
             LabelsDifferOnlyByCase { labels } => write!(
                 f,
                 "the labels {} and {} differ only by letter case; make them consistent \
-                 (a binary target needs two genuinely different labels)",
+                 (classes must be genuinely different labels)",
                 shown(&labels[0]),
                 shown(&labels[1])
             ),
             OneClass { label } => write!(
                 f,
-                "every row has the label {}; a binary fit needs two classes",
+                "every row has the label {}; a classifier needs at least two classes",
                 shown(label)
             ),
             PositiveAbsent { positive, labels } => write!(
@@ -381,6 +398,36 @@ impl fmt::Display for DataErrorKind {
                 "the linear score is beyond the range of a 64-bit float (|z| > 1.8e308): the \
                  terms of {} are too large; check these values",
                 quoted_list(columns)
+            ),
+            BadWeight { value, why } => write!(
+                f,
+                "expected a row weight, a finite number >= 0 (0 leaves the row out of the fit), \
+                 found {} ({why}); weights are never filled in or dropped",
+                shown(value)
+            ),
+            ZeroWeights => write!(
+                f,
+                "every row has weight 0, so no row takes part in the fit; at least one weight \
+                 must be > 0"
+            ),
+            ClassWithoutWeight { label } => write!(
+                f,
+                "every row of class {} has weight 0, so the class takes no part in the fit \
+                 (its probability would be fitted to 0); give some of its rows a weight > 0 or \
+                 remove the class",
+                shown(label)
+            ),
+            WeightOverflow => write!(
+                f,
+                "the row weights (times their class weights) sum beyond the range of a 64-bit \
+                 float; rescale the weights"
+            ),
+            PositiveMulticlass { classes } => write!(
+                f,
+                "--positive applies only to a binary target, but the target has {} classes ({}): \
+                 a multiclass model has no positive class, every class gets its own probability",
+                classes.len(),
+                quoted_list(classes)
             ),
         }
     }
@@ -530,6 +577,7 @@ mod tests {
     fn too_many_labels_points_out_case_only_differences() {
         let kind = DataErrorKind::TooManyLabels {
             labels: vec!["yes".into(), "no".into(), "Yes".into()],
+            limit: 2,
         };
         let text = kind.to_string();
         assert!(

@@ -393,11 +393,21 @@ fn missing_header_and_case_only_labels_are_explained() {
         &["case.csv", "--target", "y", "-o", "model.json"],
         &["case.csv", "\"y\"", "differ only by letter case"],
     );
-    dir.write("three.csv", "a,y\n1,red\n2,green\n3,blue\n");
+    // Three labels are a multiclass target (issue 9); a thousand and one are no class label.
+    let mut csv = String::from("a,y\n");
+    for i in 0..=1000 {
+        csv += &format!("{i},id{i}\n");
+    }
+    dir.write("ids.csv", csv);
     train_fails(
         &dir,
-        &["three.csv", "--target", "y", "-o", "model.json"],
-        &["line 4", "\"red\", \"green\", \"blue\""],
+        &["ids.csv", "--target", "y", "-o", "model.json"],
+        &[
+            "line 1002",
+            "\"y\"",
+            "more than 1000 distinct values",
+            "\"id1000\"",
+        ],
     );
 }
 

@@ -157,7 +157,7 @@ fn check_reader(
     prop_assert_eq!(data.x.nrows(), data.y.len());
     prop_assert_eq!(data.x.ncols(), data.feature_names.len());
     prop_assert!(data.x.iter().all(|v| v.is_finite()));
-    prop_assert!(data.n_positive > 0 && data.n_negative > 0);
+    prop_assert!(data.class_counts.len() == 2 && data.class_counts.iter().all(|&c| c > 0));
     if intact {
         prop_assert_eq!(data.x.nrows(), table.rows.len());
         prop_assert_eq!(&data.feature_names[0], "a");

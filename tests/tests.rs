@@ -20,3 +20,4 @@ mod summary;
 mod thresholds;
 mod train;
 mod v2_predict;
+mod v2_train;

@@ -85,15 +85,31 @@ fn check_training(d: &TrainingData, policy: MissingPolicy) {
     for (i, v) in d.x.iter().enumerate() {
         assert!(v.is_finite(), "x value {v} at flat index {i} is not finite");
     }
-    assert!(d.y.iter().all(|&v| v == 0.0 || v == 1.0), "y not 0/1");
-    let positive = d.y.iter().filter(|&&v| v == 1.0).count();
-    assert_eq!(d.n_positive, positive, "n_positive");
-    assert_eq!(d.n_positive + d.n_negative, n, "class counts");
-    assert!(
-        d.n_positive > 0 && d.n_negative > 0,
-        "both classes must be present"
-    );
-    assert_ne!(d.labels.positive, d.labels.negative, "labels");
+    let k = d.classes.len();
+    assert!(k >= 2, "fewer than two classes");
+    let mut sorted = d.classes.clone();
+    logit::data::schema::sort_classes(&mut sorted);
+    assert_eq!(sorted, d.classes, "classes not in model order");
+    match &d.labels {
+        Some(labels) => {
+            assert_eq!(k, 2, "labels of a multiclass target");
+            assert!(d.y.iter().all(|&v| v == 0.0 || v == 1.0), "y not 0/1");
+            assert_ne!(labels.positive, labels.negative, "labels");
+            assert!(d.classes.contains(&labels.positive) && d.classes.contains(&labels.negative));
+        }
+        None => {
+            assert!(k > 2, "a binary target without labels");
+            assert!(
+                d.y.iter()
+                    .all(|&v| v >= 0.0 && v < k as f64 && v.fract() == 0.0),
+                "y not a class index"
+            );
+        }
+    }
+    let mut counts = vec![0usize; k];
+    (0..n).for_each(|i| counts[d.class_of_row(i)] += 1);
+    assert_eq!(counts, d.class_counts, "class counts");
+    assert!(counts.iter().all(|&c| c > 0), "every class must be present");
     if policy != MissingPolicy::Drop {
         assert_eq!(d.rows_dropped, 0, "rows dropped without --missing drop");
     }
@@ -219,8 +235,11 @@ fn score_like_training(d: &TrainingData, csv: &[u8], delimiter: u8, policy: Miss
             score == expected || (score.is_nan() && expected.is_nan()),
             "record {i} (row {row}) scores {score} but its design row gives {expected}"
         );
-        let positive = d.labels.is_positive(record[target].trim());
-        assert_eq!(positive, Some(d.y[row] == 1.0), "label of row {row}");
+        assert_eq!(
+            d.classes[d.class_of_row(row)],
+            record[target].trim(),
+            "label of row {row}"
+        );
         row += 1;
     }
     assert_eq!(row, d.y.len(), "rows kept");
@@ -359,8 +378,8 @@ pub fn csv_fast(data: &[u8]) -> Option<Option<TrainingData>> {
                 assert_eq!(a.to_bits(), b.to_bits(), "x{i:?}: fast {a}, csv {b}");
             }
             assert_eq!(
-                (f.n_positive, f.n_negative, f.rows_dropped),
-                (s.n_positive, s.n_negative, s.rows_dropped),
+                (&f.classes, &f.class_counts, f.rows_dropped),
+                (&s.classes, &s.class_counts, s.rows_dropped),
                 "counts"
             );
             Some(Some(f))

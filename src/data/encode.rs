@@ -5,7 +5,9 @@
 
 use crate::error::{DataErrorKind, Result};
 
-pub use super::training::{read_training, read_training_from, TrainingData, TrainingSelection};
+pub use super::training::{
+    read_training, read_training_from, SampleWeights, TrainingData, TrainingSelection,
+};
 
 /// How one input column becomes design-matrix columns.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

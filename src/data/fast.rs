@@ -9,7 +9,7 @@
 //! `str::parse`'s bit for bit) directly into its rows of the matrix.
 //!
 //! Anything unusual (a quote, a non-ASCII byte, a missing or non-numeric cell, a ragged row, a
-//! third label...) makes it give up and return `None`; the caller then reads the file again with
+//! bad weight cell, labels the csv path would refuse...) makes it give up and return `None`; the caller then reads the file again with
 //! the csv crate path in [`super::encode`], which accepts every dialect and reports errors with
 //! their line and column. So this path never decides what is valid; it only goes faster when the
 //! answer is "all of it". A property test checks both paths give identical matrices.
@@ -22,7 +22,8 @@ use ndarray::{Array1, Array2};
 use super::encode::{ColumnKind, ColumnSpec, TrainingData, TrainingSelection};
 use super::input::read_header;
 use super::limits::MAX_RECORD_BYTES;
-use super::schema::{select_features, Labels};
+use super::schema::{select_features, MAX_CLASSES};
+use super::training::labels;
 use crate::error::{Error, Result};
 
 /// Files smaller than this go straight to the csv path: the fast path would save little.
@@ -40,6 +41,8 @@ pub enum GiveUp {
     NotANumber,
     Missing,
     Labels,
+    /// A weight cell that is missing, not a number, negative or not finite.
+    Weight,
     Header,
     /// A line longer than [`MAX_RECORD_BYTES`] (the csv path reports it).
     LongLine,
@@ -240,6 +243,7 @@ fn count_records(file: &File, start: u64, end: u64) -> std::io::Result<Result<us
 enum Role {
     Ignore,
     Target,
+    Weight,
     Feature(usize),
 }
 
@@ -249,18 +253,26 @@ fn trim(cell: &[u8]) -> &[u8] {
     cell.trim_ascii()
 }
 
-/// Parses one range into its rows of `x` and label codes; returns the labels it saw, in order.
-#[allow(clippy::too_many_arguments)]
+/// The rows of one range: its slices of the matrix, the label codes and the weights.
+struct RangeOut<'a> {
+    x: &'a mut [f64],
+    codes: &'a mut [u32],
+    /// Empty without a weight column.
+    weights: &'a mut [f64],
+}
+
+/// Parses one range into its rows of `x`, label codes and weights; returns the labels it saw,
+/// in order.
 fn parse_range(
     file: &File,
     (start, end): (u64, u64),
     roles: &[Role],
     delimiter: u8,
     markers: &[Vec<u8>],
-    x: &mut [f64],
-    codes: &mut [u8],
+    out: RangeOut,
     p: usize,
 ) -> std::io::Result<Result<Vec<Vec<u8>>, GiveUp>> {
+    let RangeOut { x, codes, weights } = out;
     let mut labels: Vec<Vec<u8>> = Vec::with_capacity(2);
     let mut row = 0usize;
     let is_missing = |cell: &[u8]| cell.is_empty() || markers.iter().any(|m| m.as_slice() == cell);
@@ -278,6 +290,16 @@ fn parse_range(
             let cell = trim(&line[cell_start..cell_end]);
             match role {
                 Role::Ignore => {}
+                Role::Weight => {
+                    if is_missing(cell) {
+                        return Err(GiveUp::Weight);
+                    }
+                    let v: f64 = fast_float2::parse(cell).map_err(|_| GiveUp::Weight)?;
+                    if !v.is_finite() || v < 0.0 {
+                        return Err(GiveUp::Weight);
+                    }
+                    weights[row] = v + 0.0;
+                }
                 Role::Feature(j) => {
                     if is_missing(cell) {
                         return Err(GiveUp::Missing);
@@ -294,13 +316,13 @@ fn parse_range(
                     }
                     let code = match labels.iter().position(|l| l.as_slice() == cell) {
                         Some(c) => c,
-                        None if labels.len() < 2 => {
+                        None if labels.len() < MAX_CLASSES => {
                             labels.push(cell.to_vec());
                             labels.len() - 1
                         }
                         None => return Err(GiveUp::Labels),
                     };
-                    codes[row] = code as u8;
+                    codes[row] = code as u32;
                 }
             }
             field += 1;
@@ -332,9 +354,14 @@ fn read(
         return Ok(Err(GiveUp::Missing));
     }
     let target = selection.target;
-    let Ok(selected) =
-        select_features(path, &header, target, selection.features, selection.exclude)
-    else {
+    let Ok(selected) = select_features(
+        path,
+        &header,
+        target,
+        selection.weight,
+        selection.features,
+        selection.exclude,
+    ) else {
         return Ok(Err(GiveUp::Header));
     };
     let mut roles = vec![Role::Ignore; header.len()];
@@ -346,6 +373,13 @@ fn read(
         .position(|h| h == target)
         .expect("checked by select_features");
     roles[target_index] = Role::Target;
+    if let Some(w) = selection.weight {
+        let Some(col) = header.iter().position(|h| h == w) else {
+            return Ok(Err(GiveUp::Header));
+        };
+        roles[col] = Role::Weight;
+    }
+    let weighted = selection.weight.is_some();
     let markers: Vec<Vec<u8>> = selection
         .markers
         .values()
@@ -381,22 +415,30 @@ fn read(
 
     // Pass 2: parse every range into its slice of the matrix.
     let mut x = vec![0.0f64; n_rows * p];
-    let mut codes = vec![0u8; n_rows];
+    let mut codes = vec![0u32; n_rows];
+    let mut weights = vec![0.0f64; if weighted { n_rows } else { 0 }];
     let results: Vec<std::io::Result<Result<Vec<Vec<u8>>, GiveUp>>> = std::thread::scope(|scope| {
         let mut x_rest = x.as_mut_slice();
         let mut codes_rest = codes.as_mut_slice();
+        let mut weights_rest = weights.as_mut_slice();
         let mut handles = Vec::with_capacity(ranges.len());
         for (&range, &rows) in ranges.iter().zip(&per_range) {
             let (x_here, x_next) = x_rest.split_at_mut(rows * p);
             let (codes_here, codes_next) = codes_rest.split_at_mut(rows);
+            let (weights_here, weights_next) =
+                weights_rest.split_at_mut(if weighted { rows } else { 0 });
             x_rest = x_next;
             codes_rest = codes_next;
+            weights_rest = weights_next;
             let (roles, markers) = (&roles, &markers);
-            handles.push(scope.spawn(move || {
-                parse_range(
-                    file, range, roles, delimiter, markers, x_here, codes_here, p,
-                )
-            }));
+            let out = RangeOut {
+                x: x_here,
+                codes: codes_here,
+                weights: weights_here,
+            };
+            handles.push(
+                scope.spawn(move || parse_range(file, range, roles, delimiter, markers, out, p)),
+            );
         }
         handles
             .into_iter()
@@ -404,23 +446,29 @@ fn read(
             .collect()
     });
 
-    // Merge each range's local label codes into labels in order of first appearance.
-    let mut seen: Vec<Vec<u8>> = Vec::with_capacity(2);
+    // Merge each range's local label codes into labels in order of first appearance, checked
+    // as the csv path checks them (so both see the same first appearances).
+    let mut seen: Vec<String> = Vec::with_capacity(2);
     let mut row = 0;
     for (result, &rows) in results.into_iter().zip(&per_range) {
         let local = match result.map_err(io)? {
             Ok(labels) => labels,
             Err(g) => return Ok(Err(g)),
         };
-        let mut remap = [0u8; 2];
-        for (k, label) in local.iter().enumerate() {
-            remap[k] = match seen.iter().position(|s| s == label) {
-                Some(c) => c as u8,
-                None if seen.len() < 2 => {
-                    seen.push(label.clone());
-                    (seen.len() - 1) as u8
+        let mut remap = vec![0u32; local.len()];
+        for (k, label) in local.into_iter().enumerate() {
+            let Ok(label) = String::from_utf8(label) else {
+                return Ok(Err(GiveUp::Labels));
+            };
+            remap[k] = match seen.iter().position(|s| *s == label) {
+                Some(c) => c as u32,
+                None => {
+                    if labels::check_new_label(&seen, &label).is_err() {
+                        return Ok(Err(GiveUp::Labels));
+                    }
+                    seen.push(label);
+                    (seen.len() - 1) as u32
                 }
-                None => return Ok(Err(GiveUp::Labels)),
             };
         }
         for c in &mut codes[row..row + rows] {
@@ -428,25 +476,10 @@ fn read(
         }
         row += rows;
     }
-    if seen.len() != 2 {
-        return Ok(Err(GiveUp::Labels));
-    }
-    let as_text = |b: &[u8]| String::from_utf8(b.to_vec()).ok();
-    let (Some(a), Some(b)) = (as_text(&seen[0]), as_text(&seen[1])) else {
+    let Ok(classes) = labels::resolve(&seen, &codes, selection.positive) else {
         return Ok(Err(GiveUp::Labels));
     };
-    if a.to_lowercase() == b.to_lowercase() {
-        return Ok(Err(GiveUp::Labels));
-    }
-    let Ok(labels) = Labels::choose([a, b], selection.positive) else {
-        return Ok(Err(GiveUp::Labels));
-    };
-    let positive_code = u8::from(as_text(&seen[1]).as_deref() == Some(labels.positive.as_str()));
-    let y: Array1<f64> = codes
-        .iter()
-        .map(|&c| f64::from(u8::from(c == positive_code)))
-        .collect();
-    let n_positive = y.iter().filter(|&&v| v == 1.0).count();
+    drop(codes);
 
     let columns: Vec<ColumnSpec> = selected
         .iter()
@@ -463,10 +496,12 @@ fn read(
         columns,
         feature_names,
         x,
-        y,
-        labels,
-        n_positive,
-        n_negative: n_rows - n_positive,
+        y: classes.y,
+        classes: classes.classes,
+        labels: classes.labels,
+        class_counts: classes.class_counts,
+        weight_column: selection.weight.map(str::to_string),
+        weights: weighted.then(|| Array1::from(weights)),
         rows_dropped: 0,
         warnings: Vec::new(),
     }))

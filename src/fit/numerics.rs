@@ -192,7 +192,7 @@ const EXP_G: [f64; 10] = [
 /// `1 +` and the rounding of `r` dominate), one correct rounding of an accurate value for
 /// subnormal ones; `0` for `|z| >= 746` and `+-inf`.
 #[inline(always)]
-fn exp_neg_abs(z: f64) -> f64 {
+pub(crate) fn exp_neg_abs(z: f64) -> f64 {
     let (r, scale) = reduce(z);
     let r2 = r * r;
     let r4 = r2 * r2;
@@ -264,7 +264,7 @@ const LOG_G: [f64; 8] = [
 /// so that the large terms are added last. For tiny `e` (down to the subnormals) the result is
 /// `e` itself. Error about 1 ulp.
 #[inline(always)]
-fn log1p_unit(e: f64) -> f64 {
+pub(crate) fn log1p_unit(e: f64) -> f64 {
     let upper = e >= 0.5;
     let f = if upper { (e - 1.0) * 0.5 } else { e };
     let k = if upper { 1.0 } else { 0.0 };
@@ -307,136 +307,10 @@ fn sigmoid_derivative_kernel(z: f64) -> f64 {
 
 /// Lanes of independent partial sums in [`log_loss_slice`]: enough for LLVM to fill a vector
 /// register and hide the latency of the adds, without reassociating any floating-point sum.
-const SUM_LANES: usize = 8;
+pub(crate) const SUM_LANES: usize = 8;
 
-/// Which compiled copy of the slice loops runs. The loops use only `+ - * /`, selects and bit
-/// casts (never `mul_add`, and Rust never contracts `a * b + c` on its own), and their sums have
-/// a fixed association, so the copies compiled for wider vectors give bit-identical results,
-/// only faster. `Scalar` is the x86-64 baseline build (SSE2), the reference.
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kernel {
-    Scalar,
-    Avx2,
-    Avx512,
-}
-
-impl Kernel {
-    /// Every kernel, whether or not this CPU has it.
-    pub const ALL: [Kernel; 3] = [Kernel::Scalar, Kernel::Avx2, Kernel::Avx512];
-
-    /// The name used by `LOGIT_KERNEL` (`scalar`, `avx2`, `avx512`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Kernel::Scalar => "scalar",
-            Kernel::Avx2 => "avx2",
-            Kernel::Avx512 => "avx512",
-        }
-    }
-
-    /// Whether this CPU can run the kernel.
-    pub fn supported(self) -> bool {
-        match self {
-            Kernel::Scalar => true,
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => is_x86_feature_detected!("avx512f"),
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => false,
-        }
-    }
-
-    /// The widest kernel this CPU supports.
-    pub fn best() -> Kernel {
-        *Kernel::ALL
-            .iter()
-            .rev()
-            .find(|k| k.supported())
-            .unwrap_or(&Kernel::Scalar)
-    }
-
-    /// The kernel used by default: `LOGIT_KERNEL` when set to a supported kernel (a test and
-    /// benchmarking knob, read once), otherwise [`Kernel::best`].
-    pub fn active() -> Kernel {
-        static ACTIVE: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
-        *ACTIVE.get_or_init(|| {
-            let Some(wanted) = std::env::var_os("LOGIT_KERNEL") else {
-                return Kernel::best();
-            };
-            let found = Kernel::ALL
-                .into_iter()
-                .find(|k| std::ffi::OsStr::new(k.name()) == wanted);
-            match found {
-                Some(k) if k.supported() => k,
-                _ => {
-                    let best = Kernel::best();
-                    crate::fit::numerics::knob_note(&format!(
-                        "LOGIT_KERNEL={} is not a kernel this CPU runs (scalar, avx2, avx512); using {}",
-                        wanted.to_string_lossy(),
-                        best.name()
-                    ));
-                    best
-                }
-            }
-        })
-    }
-
-    /// `self`, after checking that the CPU runs it (the wide copies are unsafe otherwise).
-    ///
-    /// # Panics
-    /// If the CPU lacks the kernel's features.
-    #[inline]
-    pub fn checked(self) -> Kernel {
-        assert!(
-            self.supported(),
-            "the {} kernel needs CPU features this machine lacks",
-            self.name()
-        );
-        self
-    }
-}
-
-/// One line on stderr about a test knob that was set but cannot be used (never fails).
-#[doc(hidden)]
-pub fn knob_note(message: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "logit: note: {message}");
-}
-
-/// Defines `fn $name(kernel, args..)` that runs `$body(args..)` compiled for the chosen
-/// [`Kernel`]: the same source in every copy, so the same operations in the same order.
-macro_rules! kernel_copies {
-    ($vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? = $body:ident) => {
-        #[allow(clippy::too_many_arguments)]
-        $vis fn $name(kernel: $crate::fit::numerics::Kernel, $($arg: $ty),*) $(-> $ret)? {
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx512f")]
-                #[allow(clippy::too_many_arguments)]
-                unsafe fn avx512($($arg: $ty),*) $(-> $ret)? {
-                    $body($($arg),*)
-                }
-                #[target_feature(enable = "avx2,fma")]
-                #[allow(clippy::too_many_arguments)]
-                unsafe fn avx2($($arg: $ty),*) $(-> $ret)? {
-                    $body($($arg),*)
-                }
-                match kernel.checked() {
-                    // SAFETY: `checked` has confirmed that the CPU supports AVX-512F.
-                    $crate::fit::numerics::Kernel::Avx512 => return unsafe { avx512($($arg),*) },
-                    // SAFETY: `checked` has confirmed that the CPU supports AVX2 and FMA.
-                    $crate::fit::numerics::Kernel::Avx2 => return unsafe { avx2($($arg),*) },
-                    $crate::fit::numerics::Kernel::Scalar => {}
-                }
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            let _ = kernel;
-            $body($($arg),*)
-        }
-    };
-}
-pub(crate) use kernel_copies;
+pub(crate) use crate::data::design::kernel::kernel_copies;
+pub use crate::data::design::kernel::{knob_note, Kernel};
 
 /// `out[i] = sigmoid(z[i])` for a whole slice; the loop auto-vectorises.
 ///
@@ -591,7 +465,7 @@ fn log_loss_loop(y: &[f64], z: &[f64]) -> f64 {
 
 /// Adds up the lanes of partial sums pairwise, in a fixed order.
 #[inline(always)]
-fn sum_lanes(mut acc: [f64; SUM_LANES]) -> f64 {
+pub(crate) fn sum_lanes(mut acc: [f64; SUM_LANES]) -> f64 {
     let mut width = SUM_LANES;
     while width > 1 {
         width /= 2;
@@ -606,7 +480,7 @@ fn sum_lanes(mut acc: [f64; SUM_LANES]) -> f64 {
 /// `e = exp(-|z|)`, the loss `max(w, 0) + log1p(e)` and the residual `±s(w)` with
 /// `s(w) = (w > 0 ? 1 : e) / (1 + e)`, as selects.
 #[inline(always)]
-fn log_loss_and_residual_kernel(y: f64, z: f64) -> (f64, f64) {
+pub(crate) fn log_loss_and_residual_kernel(y: f64, z: f64) -> (f64, f64) {
     let positive = y > 0.5;
     let w = if positive { -z } else { z };
     let e = exp_neg_abs(z);

@@ -74,7 +74,7 @@ pub fn compute_inference(
     report: &FitReport,
 ) -> Inference {
     let n = objective.n_rows() as f64;
-    let unpenalised = Objective::new(objective.x, objective.y, 0.0, objective.fit_intercept);
+    let unpenalised = objective.with_labels(objective.y, objective.family(), 0.0);
     let log_likelihood = -n * unpenalised.value(theta);
     let k = objective.n_params();
     let omitted = |why: String| Inference {
@@ -121,7 +121,13 @@ fn covariance(
     let k = objective.n_params();
     // Observed information of the log-likelihood, and of the penalised objective that was fitted.
     let info_ll = unpenalised.hessian(theta) * n;
-    let column_sd = crate::data::design::Scaler::fit(unpenalised.x, true).std;
+    let column_sd = crate::data::design::Scaler::fit(
+        unpenalised
+            .dense()
+            .expect("summaries are computed on dense designs"),
+        true,
+    )
+    .std;
     let mut info = info_ll.clone();
     for j in 0..p {
         info[[j, j]] += n * objective.l2;

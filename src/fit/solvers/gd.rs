@@ -34,7 +34,7 @@
 use super::linalg::dot;
 use super::linesearch::value_slack;
 use super::{Point, Solver, Step};
-use crate::fit::objective::Objective;
+use crate::fit::objective::{Family, Objective};
 
 /// Step-size growth after a step accepted at the first trial.
 pub const GROWTH: f64 = 1.25;
@@ -56,16 +56,27 @@ pub struct GradientDescent {
 
 impl GradientDescent {
     /// `learning_rate` = initial step; `None` = `1 / L_bound` with `L_bound = (1/4) mean_i
-    /// ||x~_i||^2 + l2` an upper bound on the Lipschitz constant of the gradient (the Hessian is
+    /// ||x~_i||^2 + l2` (weighted mean with weights; `1/2` instead of `1/4` for multinomial) an upper bound on the Lipschitz constant of the gradient (the Hessian is
     /// `(1/n) X~^T diag(s(1-s)) X~ + l2 I` with `s(1-s) <= 1/4`, and `lambda_max(X~^T X~) <=
     /// trace`). The bound can be loose by up to the number of parameters; the step growth
     /// recovers from that in a few iterations.
     pub fn new(objective: &Objective, learning_rate: Option<f64>) -> Self {
         let step = learning_rate.unwrap_or_else(|| {
-            let n = objective.n_rows().max(1) as f64;
+            let s = objective.weights().map(|s| s.to_vec());
+            let total = if s.is_some() {
+                objective.weight_sum()
+            } else {
+                objective.n_rows().max(1) as f64
+            };
             let intercept = if objective.fit_intercept { 1.0 } else { 0.0 };
-            let mean_sq = objective.x.iter().map(|v| v * v).sum::<f64>() / n + intercept;
-            let bound = 0.25 * mean_sq + objective.l2;
+            let sum_sq = objective.design().sum_of_squares(s.as_deref());
+            let mean_sq = sum_sq / total + intercept;
+            // The softmax's curvature diag(p) - p p^T has eigenvalues <= 1/2, the sigmoid's <= 1/4.
+            let curvature = match objective.family() {
+                Family::Binomial => 0.25,
+                Family::Multinomial { .. } => 0.5,
+            };
+            let bound = curvature * mean_sq + objective.l2;
             if bound > 0.0 && bound.is_finite() {
                 1.0 / bound
             } else {

@@ -50,12 +50,12 @@ use std::time::{Duration, Instant};
 
 use ::linfa::dataset::DatasetBase;
 use ::linfa::traits::Fit as _;
-use linfa_logistic::LogisticRegression;
+use linfa_logistic::{LogisticRegression, MultiLogisticRegression};
 use ndarray::{Array1, Array2};
 use serde::Serialize;
 
 use super::{Fit, FitError, FitOptions, FitReport, SolverKind};
-use crate::fit::objective::Objective;
+use crate::fit::objective::{Family, Objective};
 
 /// Fixed part of the time allowed for one linfa run.
 const TIMEOUT_BASE: Duration = Duration::from_secs(10);
@@ -63,10 +63,18 @@ const TIMEOUT_BASE: Duration = Duration::from_secs(10);
 /// value and gradient per iteration at a pessimistic 1 GFLOP/s).
 const TIMEOUT_PER_UNIT_WORK: Duration = Duration::from_nanos(40);
 
+/// The labels linfa sees.
+enum Labels {
+    /// `true` = our positive class.
+    Binary(Array1<bool>),
+    /// Class indices, `classes` of them.
+    Multi { y: Array1<usize>, classes: usize },
+}
+
 /// What one linfa run needs, owned so that it can run on a watchdog-supervised thread.
 struct LinfaProblem {
     x: Array2<f64>,
-    labels: Array1<bool>,
+    labels: Labels,
     alpha: f64,
     fit_intercept: bool,
     gradient_tolerance: f64,
@@ -75,12 +83,19 @@ struct LinfaProblem {
 impl LinfaProblem {
     /// One linfa fit with iteration cap `cap`; `theta` in our layout and sign convention.
     fn solve(&self, cap: usize) -> Result<Vec<f64>, FitError> {
+        match &self.labels {
+            Labels::Binary(labels) => self.solve_binary(labels, cap),
+            Labels::Multi { y, classes } => self.solve_multi(y, *classes, cap),
+        }
+    }
+
+    fn solve_binary(&self, labels: &Array1<bool>, cap: usize) -> Result<Vec<f64>, FitError> {
         let params = LogisticRegression::<f64>::default()
             .alpha(self.alpha)
             .with_intercept(self.fit_intercept)
             .max_iterations(cap as u64)
             .gradient_tolerance(self.gradient_tolerance);
-        let dataset = DatasetBase::new(self.x.view(), self.labels.view());
+        let dataset = DatasetBase::new(self.x.view(), labels.view());
         let fitted = catch_unwind(AssertUnwindSafe(|| params.fit(&dataset)))
             .map_err(|_| FitError::Linfa("linfa-logistic panicked".into()))?
             .map_err(|e| FitError::Linfa(e.to_string()))?;
@@ -95,6 +110,42 @@ impl LinfaProblem {
         }
         if self.fit_intercept {
             theta.push(sign * fitted.intercept());
+        }
+        Ok(theta)
+    }
+
+    /// `MultiLogisticRegression`: the same symmetric softmax model, parameters `p x K` plus `K`
+    /// intercepts, classes in sorted order of the labels given (our class indices).
+    fn solve_multi(&self, y: &Array1<usize>, k: usize, cap: usize) -> Result<Vec<f64>, FitError> {
+        let params = MultiLogisticRegression::<f64>::default()
+            .alpha(self.alpha)
+            .with_intercept(self.fit_intercept)
+            .max_iterations(cap as u64)
+            .gradient_tolerance(self.gradient_tolerance);
+        let dataset = DatasetBase::new(self.x.view(), y.view());
+        let fitted = catch_unwind(AssertUnwindSafe(|| params.fit(&dataset)))
+            .map_err(|_| FitError::Linfa("linfa-logistic panicked".into()))?
+            .map_err(|e| FitError::Linfa(e.to_string()))?;
+        let p = self.x.ncols();
+        let w = fitted.params();
+        let b = fitted.intercept();
+        let order = fitted.classes();
+        if order.len() != k || w.dim() != (p, k) || b.len() != k {
+            return Err(FitError::Linfa(format!(
+                "returned a model for {} classes and {:?} coefficients, expected {k} classes and \
+                 {p} features (every class needs training rows)",
+                order.len(),
+                w.dim()
+            )));
+        }
+        let mut theta = vec![0.0; k * (p + usize::from(self.fit_intercept))];
+        for (col, &class) in order.iter().enumerate() {
+            for j in 0..p {
+                theta[class * p + j] = w[[j, col]];
+            }
+            if self.fit_intercept {
+                theta[k * p + class] = b[col];
+            }
         }
         Ok(theta)
     }
@@ -135,22 +186,60 @@ fn solve_with_timeout(
 
 /// Run linfa-logistic on `objective`'s matrix; returns `theta` (in our sign convention and layout)
 /// and the number of argmin iterations.
+///
+/// linfa-logistic has no sample weights. Weights that are all equal on the rows of positive
+/// weight define the same minimiser as the unweighted problem on those rows, so that case is
+/// run; any other weights are refused with [`FitError::LinfaUnavailable`] (never approximated).
 pub(crate) fn fit_linfa(
     objective: &Objective,
     options: &FitOptions,
 ) -> Result<(Vec<f64>, usize), FitError> {
-    let n = objective.n_rows();
-    let n_pos = objective.y.iter().filter(|&&v| v > 0.5).count();
-    if n_pos == 0 || n_pos == n {
-        return Err(FitError::Linfa(
-            "linfa-logistic needs both classes in the training data".into(),
-        ));
-    }
+    let x = objective
+        .dense()
+        .ok_or_else(|| FitError::LinfaUnavailable("it needs a dense design matrix".into()))?;
+    let keep: Option<Vec<usize>> = match objective.weights() {
+        None => None,
+        Some(s) => {
+            let positive: Vec<usize> = (0..s.len()).filter(|&i| s[i] > 0.0).collect();
+            let first = positive.first().map(|&i| s[i]);
+            if positive.iter().any(|&i| Some(s[i]) != first) {
+                return Err(FitError::LinfaUnavailable(
+                    "it has no sample weights, so --solver linfa and --cross-check cannot fit a \
+                     model with --weight or --class-weight (unless every weight is the same)"
+                        .into(),
+                ));
+            }
+            (positive.len() < s.len()).then_some(positive)
+        }
+    };
+    let (x, y) = match &keep {
+        None => (x.to_owned(), objective.y.to_owned()),
+        Some(rows) => (
+            x.select(ndarray::Axis(0), rows),
+            objective.y.select(ndarray::Axis(0), rows),
+        ),
+    };
+    let n = y.len();
+    let labels = match objective.family() {
+        Family::Binomial => {
+            let n_pos = y.iter().filter(|&&v| v > 0.5).count();
+            if n_pos == 0 || n_pos == n {
+                return Err(FitError::Linfa(
+                    "linfa-logistic needs both classes in the training data".into(),
+                ));
+            }
+            Labels::Binary(y.mapv(|v| v > 0.5))
+        }
+        Family::Multinomial { classes } => Labels::Multi {
+            y: y.mapv(|v| v as usize),
+            classes,
+        },
+    };
     let max_iter = options.effective_max_iter();
     let (alpha, gradient_tolerance) = summed_settings(objective.l2, options.tol, n)?;
     let problem = Arc::new(LinfaProblem {
-        x: objective.x.to_owned(),
-        labels: objective.y.mapv(|v| v > 0.5),
+        x,
+        labels,
         alpha,
         fit_intercept: objective.fit_intercept,
         gradient_tolerance,

@@ -34,7 +34,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::fit::objective::Objective;
+use crate::fit::objective::{Family, Objective};
 
 pub mod gd;
 pub mod lbfgs;
@@ -56,6 +56,14 @@ pub mod separation;
 /// summed cost no longer changes in floating point, typically at 1e-10 to 3e-9, and is then
 /// reported as not converged.
 pub const DEFAULT_TOL: f64 = 1e-10;
+
+/// Largest Hessian `--solver newton` builds: 1 GiB, i.e. up to about 11,500 parameters (a
+/// multinomial fit has `K (p + 1)`). Newton also factors a copy of it, so it needs about twice
+/// this; beyond it L-BFGS is the better method anyway (a Newton step then costs
+/// `n k^2 / 2 + k^3 / 3` flops).
+pub const NEWTON_MAX_HESSIAN_BYTES: f64 = GIB;
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 /// Default tolerance for `--solver linfa` (see [`SolverKind::default_tol`]).
 pub const DEFAULT_TOL_LINFA: f64 = 1e-8;
@@ -287,6 +295,16 @@ pub enum FitError {
     InvalidData(String),
     /// linfa-logistic refused the problem or failed.
     Linfa(String),
+    /// linfa-logistic cannot fit this problem at all (it has no sample weights).
+    LinfaUnavailable(String),
+    /// `--solver newton` would need a Hessian larger than [`NEWTON_MAX_HESSIAN_BYTES`].
+    NewtonHessianTooLarge {
+        n_params: usize,
+        /// Bytes of the `n_params x n_params` matrix.
+        bytes: f64,
+        /// The bound it exceeds, in bytes.
+        limit: f64,
+    },
 }
 
 impl fmt::Display for FitError {
@@ -310,6 +328,19 @@ impl fmt::Display for FitError {
             ),
             FitError::InvalidData(msg) => write!(f, "cannot fit: {msg}"),
             FitError::Linfa(msg) => write!(f, "linfa-logistic failed: {msg}"),
+            FitError::LinfaUnavailable(msg) => write!(f, "linfa-logistic is not available: {msg}"),
+            FitError::NewtonHessianTooLarge {
+                n_params,
+                bytes,
+                limit,
+            } => write!(
+                f,
+                "--solver newton needs the full {n_params} x {n_params} Hessian ({:.1} GiB), more \
+                 than the {:.1} GiB it may use; use --solver lbfgs (the default), which needs no \
+                 Hessian",
+                bytes / GIB,
+                limit / GIB
+            ),
         }
     }
 }
@@ -344,19 +375,37 @@ pub fn fit_observed(
     options: &FitOptions,
     observer: &mut dyn FnMut(&Iteration),
 ) -> Result<Fit, FitError> {
+    fit_with_limits(objective, options, observer, NEWTON_MAX_HESSIAN_BYTES)
+}
+
+/// [`fit_observed`] with the bound on Newton's Hessian as a parameter (tests use a tiny one).
+fn fit_with_limits(
+    objective: &Objective,
+    options: &FitOptions,
+    observer: &mut dyn FnMut(&Iteration),
+    newton_max_bytes: f64,
+) -> Result<Fit, FitError> {
     options.validate()?;
     check_problem(objective)?;
     let k = objective.n_params();
     let max_iter = options.effective_max_iter();
+    if options.solver == SolverKind::Newton && objective.hessian_bytes() > newton_max_bytes {
+        return Err(FitError::NewtonHessianTooLarge {
+            n_params: k,
+            bytes: objective.hessian_bytes(),
+            limit: newton_max_bytes,
+        });
+    }
 
     // Nothing to fit (no features and no intercept): theta is empty and trivially optimal.
     if k == 0 {
         let point = Point::at(objective, Vec::new());
         return Ok(finish(options, StopReason::Converged, 0, point));
     }
-    // One class only, with an intercept: the unpenalised intercept runs off to +-infinity whatever
-    // l2 is, so there is no finite minimiser. Report it without iterating (linfa would refuse).
-    if objective.fit_intercept && separation::single_class(objective.y) {
+    // A class without (weighted) rows, with an intercept: its unpenalised intercept runs off to
+    // -infinity whatever l2 is (binary: one class only), so there is no finite minimiser. Report
+    // it without iterating (linfa would refuse).
+    if objective.fit_intercept && separation::missing_class(objective) {
         let point = Point::at(objective, vec![0.0; k]);
         return Ok(finish(options, StopReason::Separation, 0, point));
     }
@@ -375,7 +424,8 @@ pub fn fit_observed(
             observer,
         ),
         SolverKind::Newton => run_observed(objective, newton::Newton::new(), options, observer),
-        SolverKind::Linfa => linfa::fit_linfa(objective, options).map(|(theta, iterations)| {
+        SolverKind::Linfa => linfa::fit_linfa(objective, options).map(|(mut theta, iterations)| {
+            centre(objective, &mut theta);
             let start = Point::at(objective, vec![0.0; k]);
             observer(&Iteration {
                 iteration: 0,
@@ -416,22 +466,79 @@ fn check_problem(objective: &Objective) -> Result<(), FitError> {
             expected: "a finite number >= 0",
         });
     }
-    if let Some(((i, j), v)) = objective.x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+    if let Some((i, j, v)) = objective.design().first_non_finite() {
         return Err(FitError::InvalidData(format!(
             "design matrix value {v} at row {i}, column {j} is not finite"
         )));
     }
-    if let Some((i, v)) = objective
-        .y
-        .iter()
-        .enumerate()
-        .find(|(_, &v)| v != 0.0 && v != 1.0)
-    {
-        return Err(FitError::InvalidData(format!(
-            "label {v} at row {i} is not 0 or 1"
-        )));
+    match objective.family() {
+        Family::Binomial => {
+            if let Some((i, v)) = objective
+                .y
+                .iter()
+                .enumerate()
+                .find(|(_, &v)| v != 0.0 && v != 1.0)
+            {
+                return Err(FitError::InvalidData(format!(
+                    "label {v} at row {i} is not 0 or 1"
+                )));
+            }
+        }
+        Family::Multinomial { classes } => {
+            if classes < 2 {
+                return Err(FitError::InvalidData(format!(
+                    "a multinomial model needs at least 2 classes, got {classes}"
+                )));
+            }
+            let valid = |v: f64| v >= 0.0 && v < classes as f64 && v.fract() == 0.0;
+            if let Some((i, v)) = objective.y.iter().enumerate().find(|(_, &v)| !valid(v)) {
+                return Err(FitError::InvalidData(format!(
+                    "label {v} at row {i} is not a class index in 0..{classes}"
+                )));
+            }
+        }
+    }
+    if let Some(s) = objective.weights() {
+        if let Some((i, v)) = s
+            .iter()
+            .enumerate()
+            .find(|(_, &v)| !(v.is_finite() && v >= 0.0))
+        {
+            return Err(FitError::InvalidData(format!(
+                "weight {v} at row {i} is not a finite number >= 0"
+            )));
+        }
+        let total = objective.weight_sum();
+        if !(total.is_finite() && total > 0.0) {
+            return Err(FitError::InvalidData(format!(
+                "the weights must have a finite positive sum, got {total}"
+            )));
+        }
     }
     Ok(())
+}
+
+/// Makes a multinomial `theta` centred: subtracts, per feature and for the intercepts, the mean
+/// over classes (the softmax is unchanged, the penalty can only fall). Returns whether anything
+/// changed. Binomial parameters are left alone.
+pub(crate) fn centre(objective: &Objective, theta: &mut [f64]) -> bool {
+    let Family::Multinomial { classes: k } = objective.family() else {
+        return false;
+    };
+    let p = objective.n_features();
+    let groups = p + usize::from(objective.fit_intercept);
+    let index = |c: usize, a: usize| if a < p { c * p + a } else { k * p + c };
+    let mut changed = false;
+    for a in 0..groups {
+        let mean = (0..k).map(|c| theta[index(c, a)]).sum::<f64>() / k as f64;
+        if mean != 0.0 {
+            for c in 0..k {
+                theta[index(c, a)] -= mean;
+            }
+            changed = true;
+        }
+    }
+    changed
 }
 
 /// A point of the parameter space with the objective value and gradient there.
@@ -494,26 +601,32 @@ fn run_observed<S: Solver>(
     let mut point = Point::at(objective, vec![0.0; objective.n_params()]);
     let mut monitor = separation::Monitor::new(objective);
     let mut iterations = 0usize;
+    // Multinomial results are centred; should centring move the point off the tolerance (by
+    // rounding), the solver resumes from the centred point (a bounded number of times).
+    let mut recentred = 0;
     let reason = loop {
-        observer(&Iteration {
-            iteration: iterations,
-            objective: point.value,
-            gradient_norm: point.grad_inf(),
-        });
-        if monitor.during(objective, &point, iterations) {
-            break StopReason::Separation;
+        let reason = iterate(
+            objective,
+            &mut solver,
+            options,
+            observer,
+            &mut point,
+            &mut monitor,
+            &mut iterations,
+            max_iter,
+        );
+        let mut theta = point.theta.clone();
+        if reason != StopReason::Separation && centre(objective, &mut theta) {
+            point = Point::at(objective, theta);
+            if reason == StopReason::Converged
+                && !solver.converged(&point, options.tol)
+                && recentred < 3
+            {
+                recentred += 1;
+                continue;
+            }
         }
-        if solver.converged(&point, options.tol) {
-            break StopReason::Converged;
-        }
-        if iterations >= max_iter {
-            break StopReason::MaxIterations;
-        }
-        match solver.step(objective, &mut point) {
-            Step::Moved => iterations += 1,
-            // The gradient is not within tolerance here (tested above), so this is a failure.
-            Step::LineSearchFailed => break StopReason::LineSearchFailed,
-        }
+        break reason;
     };
     // A small gradient (or a stall) in a separated problem only means the iterates have run far
     // out along a direction of recession: check before claiming anything else.
@@ -523,6 +636,46 @@ fn run_observed<S: Solver>(
         reason
     };
     Ok(finish(options, reason, iterations, point))
+}
+
+/// The body of the shared loop: iterate until convergence, the cap, a failed line search or
+/// separation.
+#[allow(clippy::too_many_arguments)]
+fn iterate<S: Solver>(
+    objective: &Objective,
+    solver: &mut S,
+    options: &FitOptions,
+    observer: &mut dyn FnMut(&Iteration),
+    point: &mut Point,
+    monitor: &mut separation::Monitor,
+    iterations: &mut usize,
+    max_iter: usize,
+) -> StopReason {
+    let iterations_done = iterations;
+    let mut iterations = *iterations_done;
+    let reason = loop {
+        observer(&Iteration {
+            iteration: iterations,
+            objective: point.value,
+            gradient_norm: point.grad_inf(),
+        });
+        if monitor.during(objective, point, iterations) {
+            break StopReason::Separation;
+        }
+        if solver.converged(point, options.tol) {
+            break StopReason::Converged;
+        }
+        if iterations >= max_iter {
+            break StopReason::MaxIterations;
+        }
+        match solver.step(objective, point) {
+            Step::Moved => iterations += 1,
+            // The gradient is not within tolerance here (tested above), so this is a failure.
+            Step::LineSearchFailed => break StopReason::LineSearchFailed,
+        }
+    };
+    *iterations_done = iterations;
+    reason
 }
 
 fn finish(options: &FitOptions, reason: StopReason, iterations: usize, point: Point) -> Fit {

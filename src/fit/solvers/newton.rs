@@ -19,8 +19,9 @@
 
 use super::linalg::{dot, factor_with_ridge};
 use super::linesearch::backtracking;
-use super::{Point, Solver, Step};
-use crate::fit::objective::Objective;
+use super::{centre, Point, Solver, Step};
+use crate::fit::objective::{Family, Objective};
+use ndarray::Array2;
 
 /// Armijo constant for the backtracking search.
 const C1: f64 = 1e-4;
@@ -44,12 +45,17 @@ impl Newton {
     /// The Newton direction `-H^{-1} g` (with the ridge fallback), or steepest descent if the
     /// Hessian cannot be factored at all.
     fn direction(&mut self, objective: &Objective, point: &Point) -> Vec<f64> {
-        let h = objective.hessian(&point.theta);
+        let mut h = objective.hessian(&point.theta);
+        let mut rhs: Vec<f64> = point.grad.iter().map(|g| -g).collect();
+        let multinomial = fix_class_sum_directions(objective, &mut h, &mut rhs);
         match factor_with_ridge(h.view()) {
             Some((chol, tau)) => {
                 self.last_ridge = tau;
-                let mut d: Vec<f64> = point.grad.iter().map(|g| -g).collect();
+                let mut d = rhs;
                 chol.solve_in_place(&mut d);
+                if multinomial {
+                    centre(objective, &mut d);
+                }
                 d
             }
             None => {
@@ -58,6 +64,41 @@ impl Newton {
             }
         }
     }
+}
+
+/// The multinomial Hessian is singular along the class-sum directions (adding the same `v` to
+/// every class's coefficients of one feature, or to every intercept, changes no probability):
+/// always for the intercepts and, at `l2 = 0`, for every feature. Newton is therefore solved on
+/// the centred subspace: the right-hand side is centred (it is already, up to rounding, as every
+/// row's residuals sum to 0 over the classes) and `tau P` is added to `H`, `P` the orthogonal
+/// projector onto the class-sum directions and `tau` the mean diagonal of `H`. `H` maps the
+/// centred subspace into itself and is zero (or `l2`) on the sums, so `H + tau P` is
+/// nonsingular there and its solution for a centred right-hand side is the centred Newton step
+/// (a minimum-norm step in the directions the loss does not see). Returns whether it applied.
+fn fix_class_sum_directions(objective: &Objective, h: &mut Array2<f64>, rhs: &mut [f64]) -> bool {
+    let Family::Multinomial { classes: k } = objective.family() else {
+        return false;
+    };
+    centre(objective, rhs);
+    let n = h.nrows();
+    let tau = (0..n).map(|i| h[[i, i]]).sum::<f64>() / n.max(1) as f64;
+    let tau = if tau > 0.0 && tau.is_finite() {
+        tau
+    } else {
+        1.0
+    };
+    let p = objective.n_features();
+    let groups = p + usize::from(objective.fit_intercept);
+    let index = |c: usize, a: usize| if a < p { c * p + a } else { k * p + c };
+    let w = tau / k as f64;
+    for a in 0..groups {
+        for c in 0..k {
+            for c2 in 0..k {
+                h[[index(c, a), index(c2, a)]] += w;
+            }
+        }
+    }
+    true
 }
 
 impl Solver for Newton {

@@ -42,16 +42,19 @@
 //! finite but meaningless coefficients. The final check stops that from being reported as
 //! convergence.
 
-use ndarray::{Array2, ArrayView1, Axis};
+#[cfg(test)]
+use ndarray::ArrayView1;
+use ndarray::{Array1, Array2};
 
 use super::linalg::{norm2, symmetric_eigen};
-use super::Point;
-use crate::fit::objective::Objective;
+use super::{centre, Point};
+use crate::fit::objective::{scatter_pair_grams, Family, Objective};
 
 mod single;
 pub use single::{separating_features, single_feature_separation, SingleFeatureSeparation};
 
 /// Whether all labels are equal (including no rows).
+#[cfg(test)]
 pub(crate) fn single_class(y: ArrayView1<f64>) -> bool {
     let mut it = y.iter().map(|&v| v > 0.5);
     match it.next() {
@@ -60,14 +63,88 @@ pub(crate) fn single_class(y: ArrayView1<f64>) -> bool {
     }
 }
 
-/// Signed margins `m_i = (2 y_i - 1) x~_i . theta`.
-fn margins(objective: &Objective, theta: &[f64]) -> Vec<f64> {
-    objective
-        .scores(theta)
+/// Whether some class has no row of positive weight (binary: all such rows share one label).
+/// With an intercept there is then no finite minimiser, whatever the penalty.
+pub(crate) fn missing_class(objective: &Objective) -> bool {
+    let k = match objective.family() {
+        Family::Binomial => 2,
+        Family::Multinomial { classes } => classes,
+    };
+    let mut seen = vec![false; k];
+    let weights = objective.weights();
+    for (i, &y) in objective.y.iter().enumerate() {
+        if weights.is_some_and(|s| s[i] == 0.0) {
+            continue;
+        }
+        let class = match objective.family() {
+            Family::Binomial => usize::from(y > 0.5),
+            Family::Multinomial { .. } => (y as usize).min(k - 1),
+        };
+        seen[class] = true;
+    }
+    seen.iter().any(|&s| !s)
+}
+
+/// The pairs `(row, other class)` whose margins the certificates constrain: one per row of
+/// positive weight for binary (`other` unused), `K - 1` per such row for multinomial.
+#[derive(Debug, Clone)]
+struct Pairs {
+    row: Vec<usize>,
+    other: Vec<usize>,
+}
+
+impl Pairs {
+    fn new(objective: &Objective) -> Pairs {
+        let weights = objective.weights();
+        let mut row = Vec::new();
+        let mut other = Vec::new();
+        for (i, &y) in objective.y.iter().enumerate() {
+            if weights.is_some_and(|s| s[i] == 0.0) {
+                continue;
+            }
+            match objective.family() {
+                Family::Binomial => {
+                    row.push(i);
+                    other.push(0);
+                }
+                Family::Multinomial { classes } => {
+                    for c in (0..classes).filter(|&c| c as f64 != y) {
+                        row.push(i);
+                        other.push(c);
+                    }
+                }
+            }
+        }
+        Pairs { row, other }
+    }
+}
+
+/// Signed margins of every pair at `theta`: `(2 y_i - 1) z_i` (binary), `z_{i y_i} - z_{ic}`
+/// (multinomial).
+fn pair_margins(objective: &Objective, pairs: &Pairs, theta: &[f64]) -> Vec<f64> {
+    let z = objective.scores(theta);
+    let y = objective.y;
+    pairs
+        .row
         .iter()
-        .zip(objective.y.iter())
-        .map(|(&z, &y)| if y > 0.5 { z } else { -z })
+        .zip(&pairs.other)
+        .map(|(&i, &c)| match objective.family() {
+            Family::Binomial => {
+                if y[i] > 0.5 {
+                    z[[i, 0]]
+                } else {
+                    -z[[i, 0]]
+                }
+            }
+            Family::Multinomial { .. } => z[[i, y[i] as usize]] - z[[i, c]],
+        })
         .collect()
+}
+
+/// Signed margins of every pair (rows of positive weight only) at `theta`.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn margins(objective: &Objective, theta: &[f64]) -> Vec<f64> {
+    pair_margins(objective, &Pairs::new(objective), theta)
 }
 
 /// Thresholds on the margin that split rows into "running off to infinity" and "overlap"
@@ -96,10 +173,12 @@ pub(crate) struct Monitor {
     active: bool,
     next_probe: usize,
     last_probe_theta: Option<Vec<f64>>,
-    /// `X~^T X~`, computed on first use.
+    /// The constrained pairs, listed on first use.
+    pairs: Option<Pairs>,
+    /// `sum a a^T` over all pairs, computed on first use.
     gram_all: Option<Array2<f64>>,
-    /// The first column that separates the classes alone, looked for on first use.
-    single: Option<Option<SingleFeatureSeparation>>,
+    /// The first column that separates a class alone, looked for on first use.
+    single: Option<Option<Vec<f64>>>,
     pub certificate: Option<Certificate>,
 }
 
@@ -109,10 +188,16 @@ impl Monitor {
             active: objective.l2 == 0.0,
             next_probe: FIRST_PROBE,
             last_probe_theta: None,
+            pairs: None,
             gram_all: None,
             single: None,
             certificate: None,
         }
+    }
+
+    fn margins(&mut self, objective: &Objective, theta: &[f64]) -> Vec<f64> {
+        let pairs = self.pairs.get_or_insert_with(|| Pairs::new(objective));
+        pair_margins(objective, pairs, theta)
     }
 
     /// Check at the start of iteration `iteration`; `true` = separation certified, stop.
@@ -120,7 +205,7 @@ impl Monitor {
         if !self.active {
             return false;
         }
-        let m = margins(objective, &point.theta);
+        let m = self.margins(objective, &point.theta);
         if complete(&m) {
             self.certificate = Some(Certificate::Complete {
                 direction: point.theta.clone(),
@@ -142,7 +227,7 @@ impl Monitor {
         if self.certificate.is_some() {
             return true;
         }
-        let m = margins(objective, &point.theta);
+        let m = self.margins(objective, &point.theta);
         if complete(&m) {
             self.certificate = Some(Certificate::Complete {
                 direction: point.theta.clone(),
@@ -156,7 +241,7 @@ impl Monitor {
         // Displacement since the previous probe as a complete-separation certificate.
         if let Some(prev) = self.last_probe_theta.replace(theta.to_vec()) {
             let d: Vec<f64> = theta.iter().zip(&prev).map(|(a, b)| a - b).collect();
-            if d.iter().any(|&v| v != 0.0) && complete(&margins(objective, &d)) {
+            if d.iter().any(|&v| v != 0.0) && complete(&self.margins(objective, &d)) {
                 self.certificate = Some(Certificate::Complete { direction: d });
                 return true;
             }
@@ -165,16 +250,15 @@ impl Monitor {
             self.certificate = Some(c);
             return true;
         }
-        // A column that separates the classes alone is a certificate whatever the iterates do
+        // A column that separates a class alone is a certificate whatever the iterates do
         // (with many other columns the null-space projection above can miss it).
-        let single = *self.single.get_or_insert_with(|| {
-            single_feature_separation(objective.x, objective.y, objective.fit_intercept)
-                .first()
-                .copied()
-        });
-        if let Some(s) = single {
-            let direction = s.direction(objective.n_params());
-            self.certificate = Some(if s.complete() {
+        let single = self
+            .single
+            .get_or_insert_with(|| single_column_certificate(objective))
+            .clone();
+        if let Some(direction) = single {
+            let m = self.margins(objective, &direction);
+            self.certificate = Some(if complete(&m) {
                 Certificate::Complete { direction }
             } else {
                 Certificate::QuasiComplete { direction }
@@ -224,10 +308,12 @@ impl Monitor {
                     }
                 }
             }
+            // Class-sum directions are in every null space and move no margin.
+            centre(objective, &mut d);
             if !any_null || norm2(&d) <= 1e-8 * theta_norm {
                 continue;
             }
-            let u = margins(objective, &d);
+            let u = self.margins(objective, &d);
             let max_u = u.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
             let min_u = u.iter().cloned().fold(f64::INFINITY, f64::min);
             if max_u > 0.0 && min_u >= -CERTIFICATE_RTOL * max_u {
@@ -237,7 +323,7 @@ impl Monitor {
         None
     }
 
-    /// Gram matrix `sum x~_i x~_i^T` over the rows not marked `far`, and the size against which
+    /// Gram matrix `sum a a^T` over the pairs not marked `far`, and the size against which
     /// its eigenvalues are judged to be zero.
     fn overlap_gram(
         &mut self,
@@ -245,23 +331,24 @@ impl Monitor {
         far: &[bool],
         n_far: usize,
     ) -> (Array2<f64>, f64) {
-        let k = objective.n_params();
+        let pairs = self
+            .pairs
+            .get_or_insert_with(|| Pairs::new(objective))
+            .clone();
         let n = far.len();
         if n_far < n / 2 {
-            // Cheaper: all rows minus the far ones. Rounding of the subtraction is relative to the
-            // full Gram matrix, so judge zero eigenvalues against it.
+            // Cheaper: all pairs minus the far ones. Rounding of the subtraction is relative to
+            // the full Gram matrix, so judge zero eigenvalues against it.
             let all = self
                 .gram_all
-                .get_or_insert_with(|| gram(objective, |_| true))
+                .get_or_insert_with(|| pair_gram(objective, &pairs, |_| true, 1.0))
                 .clone();
-            let mut g = all;
-            accumulate(objective, &mut g, |i| far[i], -1.0);
+            let far_gram = pair_gram(objective, &pairs, |t| far[t], -1.0);
             let scale = max_abs_diag(self.gram_all.as_ref().expect("computed above"));
-            (g, scale)
+            (all + far_gram, scale)
         } else {
-            let g = gram(objective, |i| !far[i]);
+            let g = pair_gram(objective, &pairs, |t| !far[t], 1.0);
             let scale = max_abs_diag(&g);
-            debug_assert_eq!(g.nrows(), k);
             (g, scale)
         }
     }
@@ -275,385 +362,93 @@ fn max_abs_diag(g: &Array2<f64>) -> f64 {
     (0..g.nrows()).map(|i| g[[i, i]].abs()).fold(0.0, f64::max)
 }
 
-fn gram(objective: &Objective, include: impl Fn(usize) -> bool) -> Array2<f64> {
-    let k = objective.n_params();
-    let mut g = Array2::zeros((k, k));
-    accumulate(objective, &mut g, include, 1.0);
-    g
-}
-
-/// `g += sign * sum_{i: include(i)} x~_i x~_i^T`.
-fn accumulate(
+/// `sign * sum_{pairs t: include(t)} a_t a_t^T` in `theta`'s layout, through the design's
+/// weighted Gram blocks: per row, the class-pair weights of
+/// `sum_c (e_y - e_c)(e_y - e_c)^T` over its included pairs (binary: 1 per included row).
+fn pair_gram(
     objective: &Objective,
-    g: &mut Array2<f64>,
+    pairs: &Pairs,
     include: impl Fn(usize) -> bool,
     sign: f64,
-) {
+) -> Array2<f64> {
+    let n = objective.n_rows();
+    let k = objective.n_scores();
     let p = objective.n_features();
-    let k = objective.n_params();
-    let mut row = vec![1.0; k];
-    for (i, xi) in objective.x.axis_iter(Axis(0)).enumerate() {
-        if !include(i) {
+    let q = p + usize::from(objective.fit_intercept);
+    let class_pairs = k * (k + 1) / 2;
+    // Offset of class pair (c, c2), c <= c2, in the row-major upper triangle.
+    let offset = |c: usize, c2: usize| c * k - c * (c + 1) / 2 + c2;
+    let mut d = vec![0.0; n * class_pairs];
+    for (t, (&i, &c)) in pairs.row.iter().zip(&pairs.other).enumerate() {
+        if !include(t) {
             continue;
         }
-        for (r, &v) in row.iter_mut().zip(xi.iter()) {
-            *r = v;
-        }
-        debug_assert!(p == k || row[p] == 1.0);
-        for a in 0..k {
-            let ra = sign * row[a];
-            if ra == 0.0 {
-                continue;
-            }
-            for b in 0..k {
-                g[[a, b]] += ra * row[b];
+        let row = &mut d[i * class_pairs..(i + 1) * class_pairs];
+        match objective.family() {
+            Family::Binomial => row[0] += sign,
+            Family::Multinomial { .. } => {
+                let y = objective.y[i] as usize;
+                row[offset(y, y)] += sign;
+                row[offset(c, c)] += sign;
+                row[offset(y.min(c), y.max(c))] -= sign;
             }
         }
+    }
+    let mut total = vec![0.0; class_pairs * q * q];
+    let rows = objective.exec.block_rows;
+    let design = objective.design();
+    for start in (0..n).step_by(rows.max(1)) {
+        let end = (start + rows).min(n);
+        design.add_gram_block(
+            objective.exec.kernel,
+            start..end,
+            &d[start * class_pairs..end * class_pairs],
+            class_pairs,
+            objective.fit_intercept,
+            &mut total,
+        );
+    }
+    scatter_pair_grams(&total, k, p, objective.fit_intercept, 1.0)
+}
+
+/// A direction of recession along one column that separates one class from the rest by
+/// itself (binary: the classes), in `theta`'s layout; see [`single_feature_separation`].
+fn single_column_certificate(objective: &Objective) -> Option<Vec<f64>> {
+    let n = objective.n_rows();
+    let p = objective.n_features();
+    let weights = objective.weights();
+    let keep: Vec<usize> = (0..n)
+        .filter(|&i| !weights.is_some_and(|s| s[i] == 0.0))
+        .collect();
+    let mut x = Array2::zeros((keep.len(), p));
+    let design = objective.design();
+    for (r, &i) in keep.iter().enumerate() {
+        design.row_into(i, x.row_mut(r).as_slice_mut().expect("contiguous row"));
+    }
+    let y: Vec<f64> = keep.iter().map(|&i| objective.y[i]).collect();
+    let intercept = objective.fit_intercept;
+    match objective.family() {
+        Family::Binomial => {
+            let labels = Array1::from(y);
+            single_feature_separation(x.view(), labels.view(), intercept)
+                .first()
+                .map(|s| s.direction(objective.n_params()))
+        }
+        Family::Multinomial { classes: k } => (0..k).find_map(|class| {
+            let labels =
+                Array1::from_iter(y.iter().map(|&v| f64::from(u8::from(v == class as f64))));
+            let s = *single_feature_separation(x.view(), labels.view(), intercept).first()?;
+            let binary = s.direction(p + usize::from(intercept));
+            let mut d = vec![0.0; objective.n_params()];
+            d[class * p..(class + 1) * p].copy_from_slice(&binary[..p]);
+            if intercept {
+                d[k * p + class] = binary[p];
+            }
+            centre(objective, &mut d);
+            Some(d)
+        }),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::test_data;
-    use super::super::{fit, FitOptions, SolverKind, StopReason};
-    use super::*;
-    use ndarray::{array, Array1};
-    use std::time::{Duration, Instant};
-
-    /// Quasi-complete separation by one count column (`y = 1` wherever `actdays > 3`, mixed at
-    /// 3), as in the VietNamI data, among many overlapping columns, raw or standardised: the
-    /// certificate exists at any point, even before the first iteration, and every solver stops
-    /// with it.
-    #[test]
-    fn one_separating_count_column_among_many_is_certified() {
-        let n = 400;
-        let p = 12;
-        let mut unif = rng(0x51_7cc1_b727_220a);
-        let mut x = Array2::zeros((n, p));
-        let mut y = Array1::zeros(n);
-        let counts = [0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 3.0, 4.0, 7.0, 14.0];
-        for i in 0..n {
-            for j in 1..p {
-                x[[i, j]] = unif() * 2.0 - 1.0;
-            }
-            let act = counts[(unif() * counts.len() as f64) as usize];
-            x[[i, 0]] = act;
-            y[i] = if act > 3.0 {
-                1.0
-            } else if act < 3.0 {
-                0.0
-            } else {
-                f64::from(u8::from(unif() < 0.5 + 0.4 * x[[i, 1]]))
-            };
-        }
-        let mut standardised = x.clone();
-        standardise(&mut standardised);
-        for (design, what) in [(&x, "raw"), (&standardised, "standardised")] {
-            let found = single_feature_separation(design.view(), y.view(), true);
-            assert_eq!(found.len(), 1, "{what}");
-            assert!(!found[0].complete() && found[0].feature == 0, "{what}");
-            let obj = Objective::new(design.view(), y.view(), 0.0, true);
-            let start = Point::at(&obj, vec![0.0; p + 1]);
-            let mut monitor = Monitor::new(&obj);
-            assert!(monitor.at_end(&obj, &start), "{what}");
-            let Some(Certificate::QuasiComplete { direction }) = monitor.certificate else {
-                panic!("{what}: {:?}", monitor.certificate);
-            };
-            // The certificate's defining property: no margin decreases, some increase.
-            let m = margins(&obj, &direction);
-            assert!(
-                m.iter().all(|&v| v >= 0.0) && m.iter().any(|&v| v > 0.0),
-                "{what}"
-            );
-            for kind in SolverKind::ALL {
-                let f = fit(&obj, &FitOptions::with_solver(kind)).unwrap();
-                assert_eq!(
-                    f.report.stop_reason,
-                    StopReason::Separation,
-                    "{what}, {kind}"
-                );
-                assert!(!f.report.converged && f.theta.iter().all(|v| v.is_finite()));
-            }
-        }
-    }
-
-    #[test]
-    fn single_class_means_all_labels_equal() {
-        assert!(single_class(array![1.0, 1.0, 1.0].view()));
-        assert!(single_class(Array1::<f64>::zeros(0).view()));
-        assert!(!single_class(array![0.0, 0.0, 1.0, 1.0].view()));
-    }
-
-    #[test]
-    fn breast_cancer_columns_do_not_separate_alone() {
-        // The set is separable only by a combination of columns.
-        let d = test_data::breast_cancer();
-        assert!(separating_features(d.x.view(), d.y.view()).is_empty());
-        let s = test_data::spector();
-        assert!(separating_features(s.x.view(), s.y.view()).is_empty());
-    }
-
-    fn assert_separation_quickly(x: &Array2<f64>, y: &Array1<f64>, intercept: bool, what: &str) {
-        let obj = Objective::new(x.view(), y.view(), 0.0, intercept);
-        for kind in SolverKind::ALL {
-            let start = Instant::now();
-            let f = fit(&obj, &FitOptions::with_solver(kind)).unwrap();
-            let took = start.elapsed();
-            eprintln!(
-                "SEP {what} {kind}: {:?} iterations={} took={took:?} |theta|={:.1}",
-                f.report.stop_reason,
-                f.report.iterations,
-                f.theta.iter().map(|v| v * v).sum::<f64>().sqrt()
-            );
-            assert_eq!(
-                f.report.stop_reason,
-                StopReason::Separation,
-                "{what}, {kind}: {:?}",
-                f.report
-            );
-            assert!(!f.report.converged);
-            // Unloaded, the slowest case (10^4 rows) takes < 1.5 s; the bound leaves room for a
-            // busy CI machine.
-            assert!(took < Duration::from_secs(10), "{what}, {kind}: {took:?}");
-            assert!(f.theta.iter().all(|v| v.is_finite()));
-        }
-    }
-
-    #[test]
-    fn complete_separation_toy_data_all_solvers() {
-        let x = array![[-2.0], [-1.0], [-0.5], [0.5], [1.0], [2.0]];
-        let y = array![0.0, 0.0, 0.0, 1.0, 1.0, 1.0];
-        assert_separation_quickly(&x, &y, true, "1-d complete");
-        assert_separation_quickly(&x, &y, false, "1-d complete, no intercept");
-        // Separated by a combination of two columns only.
-        let x2 = array![
-            [1.0, 0.0],
-            [0.0, 1.0],
-            [2.0, -0.5],
-            [-1.0, 2.5],
-            [0.0, -1.0],
-            [-1.0, 0.0],
-            [-2.0, 0.5],
-            [1.0, -2.5]
-        ];
-        let y2 = array![1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0];
-        assert!(separating_features(x2.view(), y2.view()).is_empty());
-        assert_separation_quickly(&x2, &y2, true, "2-d complete");
-    }
-
-    #[test]
-    fn quasi_complete_separation_toy_data_all_solvers() {
-        // x <= 0 -> y = 0, x >= 0 -> y = 1, with both labels at x = 0 (Albert & Anderson's
-        // quasi-complete case): the slope diverges, the intercept stays finite.
-        let x = array![[-2.0], [-1.0], [0.0], [0.0], [0.0], [0.0], [1.0], [2.0]];
-        let y = array![0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0];
-        assert_separation_quickly(&x, &y, true, "1-d quasi-complete");
-        // A second, overlapping feature plus the separating one.
-        let x2 = array![
-            [-1.0, 0.3],
-            [-2.0, -1.0],
-            [0.0, 0.5],
-            [0.0, -0.7],
-            [0.0, 1.2],
-            [0.0, 0.1],
-            [0.0, -0.4],
-            [1.5, 0.9],
-            [0.5, -0.2]
-        ];
-        let y2 = array![0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0];
-        assert_separation_quickly(&x2, &y2, true, "2-d quasi-complete");
-    }
-
-    #[test]
-    fn separable_real_data_without_penalty() {
-        // breast_cancer is separable (by a combination of its 30 columns).
-        let d = test_data::breast_cancer();
-        let obj = d.objective(0.0);
-        for kind in SolverKind::ALL {
-            let start = Instant::now();
-            let f = fit(&obj, &FitOptions::with_solver(kind)).unwrap();
-            eprintln!(
-                "SEP breast_cancer {kind}: {:?} iterations={} took={:?}",
-                f.report.stop_reason,
-                f.report.iterations,
-                start.elapsed()
-            );
-            assert_eq!(
-                f.report.stop_reason,
-                StopReason::Separation,
-                "{kind}: {:?}",
-                f.report
-            );
-            assert!(start.elapsed() < Duration::from_secs(10));
-        }
-    }
-
-    #[test]
-    fn large_separable_data_stops_in_bounded_time() {
-        // 10^4 rows, 5 features, separated by a combination of columns with a small margin.
-        let n = 10_000;
-        let p = 5;
-        let mut x = Array2::zeros((n, p));
-        let mut y = Array1::zeros(n);
-        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut unif = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        };
-        for i in 0..n {
-            for j in 0..p {
-                x[[i, j]] = unif();
-            }
-            let s = x[[i, 0]] + 0.5 * x[[i, 1]] - 0.25 * x[[i, 2]];
-            y[i] = if s > 0.0 { 1.0 } else { 0.0 };
-        }
-        assert_separation_quickly(&x, &y, true, "10^4 rows");
-    }
-
-    #[test]
-    fn no_separation_reported_on_overlapping_data() {
-        for d in [test_data::spector(), test_data::pima()] {
-            let obj = d.objective(0.0);
-            let mut monitor = Monitor::new(&obj);
-            let f = fit(&obj, &FitOptions::with_solver(SolverKind::Newton)).unwrap();
-            let point = Point::at(&obj, f.theta.clone());
-            assert!(!monitor.at_end(&obj, &point), "{}", d.name);
-            assert_eq!(f.report.stop_reason, StopReason::Converged);
-        }
-    }
-
-    /// Deterministic pseudo-random numbers in [0, 1) (xorshift64).
-    fn rng(seed: u64) -> impl FnMut() -> f64 {
-        let mut state = seed;
-        move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        }
-    }
-
-    fn standardise(x: &mut Array2<f64>) {
-        let n = x.nrows() as f64;
-        for mut col in x.columns_mut() {
-            let mean = col.sum() / n;
-            let sd = (col.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
-            if sd > 0.0 {
-                col.mapv_inplace(|v| (v - mean) / sd);
-            }
-        }
-    }
-
-    /// Small random problems, many of them (quasi-)separated: every solver reaches the same
-    /// verdict, and when one exists the same optimum. Rows whose binary feature level has a single
-    /// label are quasi-complete separation (Albert & Anderson) and must be reported as such.
-    #[test]
-    fn solvers_agree_on_random_small_problems() {
-        let mut unif = rng(0x9e37_79b9_7f4a_7c15);
-        let mut separated = 0;
-        for case in 0..300 {
-            let n = 4 + (unif() * 40.0) as usize;
-            let p = 1 + (unif() * 4.0) as usize;
-            let binary = unif() < 0.4;
-            let mut x = Array2::zeros((n, p));
-            for i in 0..n {
-                for j in 0..p {
-                    x[[i, j]] = if binary && j == 0 {
-                        f64::from(u8::from(unif() < 0.2))
-                    } else {
-                        unif() * 2.0 - 1.0
-                    };
-                }
-            }
-            let noise = unif() + 0.01;
-            let y = Array1::from_iter((0..n).map(|i| {
-                let s = 3.0 * x[[i, 0]] - if p > 1 { x[[i, 1]] } else { 0.0 };
-                f64::from(u8::from(unif() < 1.0 / (1.0 + (-s / noise).exp())))
-            }));
-            if single_class(y.view()) {
-                continue;
-            }
-            let pure_level = binary
-                && [0.0, 1.0].iter().any(|&level| {
-                    let labels: Vec<f64> = (0..n)
-                        .filter(|&i| x[[i, 0]] == level)
-                        .map(|i| y[i])
-                        .collect();
-                    !labels.is_empty() && labels.iter().all(|&l| l == labels[0])
-                });
-            let obj = Objective::new(x.view(), y.view(), 0.0, true);
-            let fits: Vec<_> = SolverKind::ALL
-                .into_iter()
-                .map(|k| fit(&obj, &FitOptions::with_solver(k)).unwrap())
-                .collect();
-            let sep = fits[0].report.stop_reason == StopReason::Separation;
-            for f in &fits {
-                assert_eq!(
-                    f.report.stop_reason == StopReason::Separation,
-                    sep,
-                    "case {case}: {:?}",
-                    f.report
-                );
-            }
-            if pure_level {
-                assert!(sep, "case {case}: quasi-complete separation missed");
-            }
-            if sep {
-                separated += 1;
-            } else {
-                for f in &fits[..3] {
-                    assert!(f.report.converged, "case {case}: {:?}", f.report);
-                    let scale = fits[2].theta.iter().map(|v| v.abs()).fold(1.0, f64::max);
-                    let diff = f
-                        .theta
-                        .iter()
-                        .zip(&fits[2].theta)
-                        .map(|(a, b)| (a - b).abs())
-                        .fold(0.0, f64::max);
-                    assert!(
-                        diff <= 1e-5 * scale,
-                        "case {case}: {:?} differs by {diff}",
-                        f.report.solver
-                    );
-                }
-            }
-        }
-        assert!(separated > 50, "{separated}");
-    }
-
-    /// 10^4 overlapping rows plus a rare indicator level whose rows are all positive: quasi-complete
-    /// separation (the indicator's coefficient diverges) on realistic data, found in bounded time;
-    /// without the indicator the same data converge normally.
-    #[test]
-    fn quasi_separation_on_large_data() {
-        let n = 10_000;
-        let p = 4;
-        let mut unif = rng(0x2545_f491_4f6c_dd1d);
-        let mut x = Array2::zeros((n, p + 1));
-        let mut y = Array1::zeros(n);
-        for i in 0..n {
-            for j in 0..p {
-                x[[i, j]] = unif() * 2.0 - 1.0;
-            }
-            let s = x[[i, 0]] - 0.5 * x[[i, 1]];
-            y[i] = f64::from(u8::from(unif() < 1.0 / (1.0 + (-2.0 * s).exp())));
-        }
-        let mut marked = 0;
-        for i in 0..n {
-            if y[i] == 1.0 && marked < 20 {
-                x[[i, p]] = 1.0;
-                marked += 1;
-            }
-        }
-        standardise(&mut x);
-        let overlap = x.slice(ndarray::s![.., ..p]).to_owned();
-        let obj = Objective::new(overlap.view(), y.view(), 0.0, true);
-        for kind in [SolverKind::Lbfgs, SolverKind::Newton, SolverKind::Gd] {
-            let f = fit(&obj, &FitOptions::with_solver(kind)).unwrap();
-            assert!(f.report.converged, "{kind}: {:?}", f.report);
-        }
-        assert_separation_quickly(&x, &y, true, "10^4 rows, quasi-complete");
-    }
-}
+mod tests;

@@ -8,6 +8,12 @@
 //! number with a control character such as `1\0`, a decimal comma like `3,5`): then the column
 //! is meant to be numeric and its first bad cell is an error, so typing never hinges on one cell.
 //! Columns with very many levels are warned about (ID-like) or refused (see [`super::limits`]).
+//!
+//! The target's labels become classes in [`labels`]; the `--weight` column's cells are checked
+//! in [`weights`], which also combines row and class weights.
+
+pub mod labels;
+pub mod weights;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -23,9 +29,11 @@ use super::lines::Tracked;
 use super::missing::{mean_of_present, median_of_present, mode_of_present, Markers, MissingPolicy};
 use super::schema::{select_features, Labels};
 use crate::error::{looks_separated, shown, DataError, DataErrorKind, Error, Location, Result};
+use labels::LabelCodes;
+pub use weights::{parse_weight, SampleWeights};
 
-/// The training data as read: typed feature columns, the raw (unstandardised) design matrix
-/// and 0/1 labels.
+/// The training data as read: typed feature columns, the raw (unstandardised) design matrix,
+/// the response, the classes and the row weights.
 #[derive(Debug)]
 pub struct TrainingData {
     /// Display name of the source, for messages.
@@ -36,11 +44,18 @@ pub struct TrainingData {
     pub feature_names: Vec<String>,
     /// `n_rows x n_features`, row-major, original units, missing cells already filled.
     pub x: Array2<f64>,
-    /// 1.0 for the positive label, 0.0 for the negative.
+    /// Binary: 1.0 for the positive label, 0.0 for the negative. More classes: the class index
+    /// in model order (0.0, 1.0, ..., K - 1).
     pub y: Array1<f64>,
-    pub labels: Labels,
-    pub n_positive: usize,
-    pub n_negative: usize,
+    /// The classes in model order (numeric order when every label is a number, else bytes).
+    pub classes: Vec<String>,
+    /// Binary targets: the positive and negative labels. `None` with more than two classes.
+    pub labels: Option<Labels>,
+    /// Rows per class, model order.
+    pub class_counts: Vec<usize>,
+    /// The `--weight` column, and its value per row (finite, >= 0).
+    pub weight_column: Option<String>,
+    pub weights: Option<Array1<f64>>,
     /// Rows left out by `--missing drop`.
     pub rows_dropped: usize,
     /// Notes for the user (cells filled by `--missing mean|median`, ID-like columns), printed
@@ -52,6 +67,8 @@ pub struct TrainingData {
 #[derive(Debug, Clone, Default)]
 pub struct TrainingSelection<'a> {
     pub target: &'a str,
+    /// `--weight COL`: the row-weight column (not a feature).
+    pub weight: Option<&'a str>,
     pub features: Option<&'a [String]>,
     pub exclude: &'a [String],
     pub positive: Option<&'a str>,
@@ -134,11 +151,24 @@ pub fn read_training_from<R: Read>(
 ) -> Result<TrainingData> {
     let header = read_tracked_header(file, reader)?;
     let target = selection.target;
-    let selected = select_features(file, &header, target, selection.features, selection.exclude)?;
+    let selected = select_features(
+        file,
+        &header,
+        target,
+        selection.weight,
+        selection.features,
+        selection.exclude,
+    )?;
     let target_index = header
         .iter()
         .position(|h| h == target)
         .expect("checked by select_features");
+    let weight_index = selection.weight.map(|w| {
+        header
+            .iter()
+            .position(|h| h == w)
+            .expect("checked by select_features")
+    });
     let policy = selection.missing;
     let markers = &selection.markers;
 
@@ -146,8 +176,8 @@ pub fn read_training_from<R: Read>(
         .iter()
         .map(|_| ColumnValues::Undecided { missing: 0 })
         .collect();
-    let mut seen_labels: Vec<String> = Vec::with_capacity(2);
-    let mut label_codes: Vec<u8> = Vec::new();
+    let mut label_codes = LabelCodes::default();
+    let mut row_weights: Vec<f64> = Vec::new();
     let mut row: Vec<Cell> = Vec::with_capacity(selected.len());
     let mut new_levels: Vec<usize> = Vec::new();
     let mut rows_dropped = 0;
@@ -159,7 +189,7 @@ pub fn read_training_from<R: Read>(
         let at = |column: &str, kind: DataErrorKind| -> DataError {
             DataError::new(Location::cell(file, line, column), kind)
         };
-        for &col in selected.iter().chain([&target_index]) {
+        for &col in selected.iter().chain([&target_index]).chain(&weight_index) {
             let bytes = record[col].len();
             if bytes > MAX_CELL_BYTES {
                 let kind = DataErrorKind::CellTooLong {
@@ -170,6 +200,13 @@ pub fn read_training_from<R: Read>(
             }
         }
 
+        // Every row needs a valid weight, even one dropped for a missing cell.
+        let weight = match weight_index {
+            Some(col) => {
+                Some(parse_weight(&record[col], markers).map_err(|k| at(&header[col], k))?)
+            }
+            None => None,
+        };
         let label_cell = &record[target_index];
         if markers.is_missing(label_cell) {
             if policy == MissingPolicy::Drop {
@@ -257,19 +294,8 @@ pub fn read_training_from<R: Read>(
             continue;
         }
 
-        let code = match seen_labels.iter().position(|l| l == label) {
-            Some(c) => c,
-            None if seen_labels.len() < 2 => {
-                seen_labels.push(label.to_string());
-                seen_labels.len() - 1
-            }
-            None => {
-                let mut labels = seen_labels.clone();
-                labels.push(label.to_string());
-                return Err(at(target, DataErrorKind::TooManyLabels { labels }).into());
-            }
-        };
-        label_codes.push(code as u8);
+        label_codes.push(label).map_err(|k| at(target, k))?;
+        row_weights.extend(weight);
         for ((column, cell), &col) in values.iter_mut().zip(&row).zip(&selected) {
             match (column, *cell) {
                 (ColumnValues::Undecided { missing }, _) => *missing += 1,
@@ -297,7 +323,7 @@ pub fn read_training_from<R: Read>(
         }
     }
 
-    let n_rows = label_codes.len();
+    let n_rows = label_codes.codes.len();
     if n_rows == 0 && rows_dropped > 0 {
         let mut columns: Vec<(String, usize)> = Vec::new();
         if dropped_for_label > 0 {
@@ -341,26 +367,9 @@ pub fn read_training_from<R: Read>(
         line: None,
         column: Some(target.to_string()),
     };
-    if seen_labels.len() < 2 {
-        let label = seen_labels.pop().unwrap_or_default();
-        return Err(DataError::new(target_location, DataErrorKind::OneClass { label }).into());
-    }
-    let seen = [seen_labels[0].clone(), seen_labels[1].clone()];
-    if seen[0].to_lowercase() == seen[1].to_lowercase() {
-        return Err(DataError::new(
-            target_location,
-            DataErrorKind::LabelsDifferOnlyByCase { labels: seen },
-        )
-        .into());
-    }
-    let labels = Labels::choose(seen, selection.positive)
+    let classes = labels::resolve(&label_codes.seen, &label_codes.codes, selection.positive)
         .map_err(|kind| DataError::new(target_location, kind))?;
-    let positive_code = u8::from(seen_labels[1] == labels.positive);
-    let y: Array1<f64> = label_codes
-        .iter()
-        .map(|&c| f64::from(u8::from(c == positive_code)))
-        .collect();
-    let n_positive = y.iter().filter(|&&v| v == 1.0).count();
+    drop(label_codes);
 
     // Columns in file order; categorical levels sorted so the model does not depend on row
     // order; missing cells filled with the statistic the policy names.
@@ -491,10 +500,12 @@ pub fn read_training_from<R: Read>(
         columns,
         feature_names,
         x,
-        y,
-        labels,
-        n_positive,
-        n_negative: n_rows - n_positive,
+        y: classes.y,
+        classes: classes.classes,
+        labels: classes.labels,
+        class_counts: classes.class_counts,
+        weight_column: selection.weight.map(str::to_string),
+        weights: weight_index.map(|_| Array1::from(row_weights)),
         rows_dropped,
         warnings,
     })
@@ -554,161 +565,4 @@ fn level_checks(file: &str, columns: &[ColumnSpec], n_rows: usize) -> Result<Vec
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn number_like_cells_are_told_from_text() {
-        for cell in ["1", " 2.5 ", "-0"] {
-            assert!(looks(cell) == Looks::Finite, "{cell:?}");
-        }
-        for cell in [
-            "inf",
-            "-Infinity",
-            "nan",
-            "1e400",
-            "1\0",
-            "\u{1}7",
-            "3,5",
-            "21,800",
-        ] {
-            assert!(looks(cell) == Looks::NumberLike, "{cell:?}");
-        }
-        for cell in ["red", "1st", "A1", "\0", "1-2", "$5"] {
-            assert!(looks(cell) == Looks::Text, "{cell:?}");
-        }
-    }
-
-    #[test]
-    fn level_limits_are_checked_from_the_level_counts() {
-        let column = |n: usize| ColumnSpec {
-            name: "id".into(),
-            kind: ColumnKind::Categorical {
-                levels: (0..n).map(|i| i.to_string()).collect(),
-                fill: None,
-            },
-        };
-        assert!(level_checks("f", &[column(20)], 40).unwrap().is_empty());
-        let warned = level_checks("f", &[column(30)], 100).unwrap();
-        assert!(
-            warned[0].contains("30 distinct values over 100 rows"),
-            "{warned:?}"
-        );
-        assert!(level_checks("f", &[column(30)], 1000).unwrap().is_empty());
-        let err = level_checks("f", &[column(MAX_LEVELS + 1)], 20_000).unwrap_err();
-        assert!(err.to_string().contains("limit is 10000 levels"), "{err}");
-        // 4,000 levels x 70,000 rows x 8 bytes = 2.1 GiB.
-        let err = level_checks("f", &[column(4000)], 70_000).unwrap_err();
-        assert!(err.to_string().contains("2.1 GiB"), "{err}");
-    }
-
-    fn read(csv_text: &str, selection: &TrainingSelection) -> Result<TrainingData> {
-        let mut reader = crate::data::input::csv_reader(csv_text.as_bytes(), b',');
-        read_training_from("t.csv", &mut reader, selection)
-    }
-
-    fn target_y() -> TrainingSelection<'static> {
-        TrainingSelection {
-            target: "y",
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn string_columns_are_one_hot_encoded_with_sorted_levels() {
-        let data = read("a,c,y\n1,red,1\n2,blue,0\n3,red,0\n", &target_y()).unwrap();
-        assert_eq!(data.feature_names, vec!["a", "c=blue", "c=red"]);
-        assert_eq!(data.x.row(0).to_vec(), vec![1.0, 0.0, 1.0]);
-        assert_eq!(data.x.row(1).to_vec(), vec![2.0, 1.0, 0.0]);
-        assert_eq!(data.y.to_vec(), vec![1.0, 0.0, 0.0]);
-        assert_eq!((data.n_positive, data.n_negative), (1, 2));
-    }
-
-    #[test]
-    fn bad_cell_is_reported_at_its_physical_line_and_column() {
-        let text = "a,b,y\n1,\"x\ny\",1\n2,3,0\n";
-        // b's first cell is text, so b is categorical; a is numeric.
-        let data = read(text, &target_y()).unwrap();
-        assert_eq!(data.feature_names, vec!["a", "b=3", "b=x\ny"]);
-        let err = read("a,b,y\n1,2,1\n\"q\nr\",3,0\nzz,4,1\n", &target_y()).unwrap_err();
-        let text = err.to_string();
-        assert!(text.contains("line 3") && text.contains("\"a\""), "{text}");
-        let err = read("a,b,y\n1,2,1\n2,3,0\n4,abc,1\n", &target_y()).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "t.csv: line 4, column \"b\": expected a number (the column is numeric), found \"abc\""
-        );
-    }
-
-    #[test]
-    fn label_problems_are_typed() {
-        let err = read("a,y\n1,1\n2,1\n", &target_y()).unwrap_err();
-        assert!(
-            matches!(err, crate::error::Error::Data(e) if matches!(e.kind, DataErrorKind::OneClass { .. }))
-        );
-        let err = read("a,y\n1,yes\n2,no\n3,Yes\n", &target_y()).unwrap_err();
-        let text = err.to_string();
-        assert!(
-            text.contains("line 4") && text.contains("letter case"),
-            "{text}"
-        );
-        let err = read("a,y\n1,\n2,1\n", &target_y()).unwrap_err();
-        assert!(err.to_string().contains("line 2, column \"y\""));
-        let err = read("a,y\n1,Yes\n2,yes\n", &target_y()).unwrap_err();
-        assert!(
-            matches!(err, Error::Data(e) if matches!(e.kind, DataErrorKind::LabelsDifferOnlyByCase { .. }))
-        );
-    }
-
-    fn with_policy(policy: MissingPolicy) -> TrainingSelection<'static> {
-        TrainingSelection {
-            target: "y",
-            missing: policy,
-            ..Default::default()
-        }
-    }
-
-    const WITH_GAPS: &str = "a,c,y\nNA,red,1\n2,,0\n4,blue,1\n9,blue,0\n";
-
-    #[test]
-    fn missing_cells_are_errors_by_default_with_advice() {
-        let err = read(WITH_GAPS, &target_y()).unwrap_err().to_string();
-        assert!(
-            err.contains("line 2, column \"a\": found \"NA\", a missing-value marker"),
-            "{err}"
-        );
-        assert!(err.contains("--missing"), "{err}");
-    }
-
-    #[test]
-    fn drop_leaves_out_rows_with_missing_cells() {
-        let data = read(WITH_GAPS, &with_policy(MissingPolicy::Drop)).unwrap();
-        assert_eq!(data.rows_dropped, 2);
-        assert_eq!(data.x.column(0).to_vec(), vec![4.0, 9.0]);
-        // Only blue remains among present rows.
-        assert_eq!(data.feature_names, vec!["a", "c=blue"]);
-    }
-
-    #[test]
-    fn mean_and_median_fill_numeric_cells_and_the_mode_fills_categories() {
-        let data = read(WITH_GAPS, &with_policy(MissingPolicy::Mean)).unwrap();
-        assert_eq!(data.x.column(0).to_vec(), vec![5.0, 2.0, 4.0, 9.0]);
-        assert_eq!(
-            data.columns[0].kind,
-            ColumnKind::Numeric { fill: Some(5.0) }
-        );
-        // blue appears twice, red once: the missing cell becomes blue.
-        assert_eq!(data.x.row(1).to_vec(), vec![2.0, 1.0, 0.0]);
-        assert!(
-            matches!(&data.columns[1].kind, ColumnKind::Categorical { fill: Some(f), .. } if f == "blue")
-        );
-        let data = read(WITH_GAPS, &with_policy(MissingPolicy::Median)).unwrap();
-        assert_eq!(data.x[[0, 0]], 4.0);
-        let err = read("a,b,y\nNA,1,1\n,2,0\n", &with_policy(MissingPolicy::Mean)).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("every cell of this column is missing"),
-            "{err}"
-        );
-    }
-}
+mod tests;

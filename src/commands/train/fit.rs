@@ -1,0 +1,207 @@
+//! The fits behind a model: one binomial fit (binary target), one multinomial fit, or K binomial
+//! fits of class k against the rest (`--multiclass ovr`, y_k = [y == k], the same weights and
+//! penalty), each on the standardised design, plus `--cross-check` against linfa.
+
+use ndarray::{Array1, ArrayView1};
+
+use super::{Multiclass, TrainConfig};
+use crate::data::design::Scaler;
+use crate::data::encode::{SampleWeights, TrainingData};
+use crate::error::{Error, Result};
+use crate::fit::objective::Objective;
+use crate::fit::solvers::{self, linfa::CrossCheck, Fit, StopReason};
+use crate::model::inference::Inference;
+
+/// Relative disagreement beyond which `--cross-check` fails.
+const CROSS_CHECK_TOLERANCE: f64 = 1e-4;
+
+/// What was fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FittedKind {
+    Binary,
+    Multinomial,
+    Ovr,
+}
+
+/// The fits and what came with them.
+#[derive(Debug)]
+pub struct Fitted {
+    pub kind: FittedKind,
+    /// Binary and multinomial: one fit. OvR: one per class, model order.
+    pub fits: Vec<Fit>,
+    /// The `--cross-check` comparison (OvR: the fit that disagrees most).
+    pub cross: Option<CrossCheck>,
+    pub inference: Option<Inference>,
+    /// Notes from the fits (a skipped cross-check).
+    pub warnings: Vec<String>,
+}
+
+impl Fitted {
+    /// Standardised coefficients (n_scores x p) and intercepts (n_scores; 0 without one), from
+    /// the theta layout `[W row-major, b]`.
+    pub fn standardized(&self, p: usize, fit_intercept: bool) -> (Vec<Vec<f64>>, Vec<f64>) {
+        let split = |theta: &[f64], n_scores: usize| {
+            let w: Vec<Vec<f64>> = (0..n_scores)
+                .map(|k| theta[k * p..(k + 1) * p].to_vec())
+                .collect();
+            let b: Vec<f64> = (0..n_scores)
+                .map(|k| {
+                    if fit_intercept {
+                        theta[n_scores * p + k]
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            (w, b)
+        };
+        match self.kind {
+            FittedKind::Binary => split(&self.fits[0].theta, 1),
+            FittedKind::Multinomial => {
+                let n_scores = self.fits[0].theta.len() / (p + usize::from(fit_intercept));
+                split(&self.fits[0].theta, n_scores)
+            }
+            FittedKind::Ovr => {
+                let (mut w, mut b) = (Vec::new(), Vec::new());
+                for fit in &self.fits {
+                    let (wk, bk) = split(&fit.theta, 1);
+                    w.extend(wk);
+                    b.extend(bk);
+                }
+                (w, b)
+            }
+        }
+    }
+}
+
+fn weighted<'a>(objective: Objective<'a>, s: Option<ArrayView1<'a, f64>>) -> Objective<'a> {
+    match s {
+        Some(s) => objective.with_weights(s),
+        None => objective,
+    }
+}
+
+/// Runs the fits of `data` (already standardised by `scaler`).
+pub fn fit_all(
+    config: &TrainConfig,
+    data: &TrainingData,
+    weights: &SampleWeights,
+    scaler: &Scaler,
+    multiclass: Option<Multiclass>,
+    observer: &mut dyn FnMut(&solvers::Iteration),
+) -> Result<Fitted> {
+    let x = data.x.view();
+    let s = weights.s.as_ref().map(|s| s.view());
+    let (l2, intercept) = (config.l2, config.fit_intercept);
+    let mut warnings = Vec::new();
+    match multiclass {
+        None => {
+            let objective = weighted(Objective::new(x, data.y.view(), l2, intercept), s);
+            let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
+            let cross = cross_check(config, &objective, &fit, None, &mut warnings)?;
+            // compute_inference knows unweighted binary fits only so far (weighted and
+            // multinomial inference belong to the summary's part of issue 9).
+            let inference = s.is_none().then(|| {
+                crate::inference::summary::compute_inference(
+                    &objective,
+                    &fit.theta,
+                    &scaler.mean,
+                    &scaler.std,
+                    &data.feature_names,
+                    &fit.report,
+                )
+            });
+            Ok(Fitted {
+                kind: FittedKind::Binary,
+                fits: vec![fit],
+                cross,
+                inference,
+                warnings,
+            })
+        }
+        Some(Multiclass::Multinomial) => {
+            let k = data.classes.len();
+            let objective = weighted(
+                Objective::multinomial(x, data.y.view(), k, l2, intercept),
+                s,
+            );
+            let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
+            let cross = cross_check(config, &objective, &fit, None, &mut warnings)?;
+            Ok(Fitted {
+                kind: FittedKind::Multinomial,
+                fits: vec![fit],
+                cross,
+                inference: None,
+                warnings,
+            })
+        }
+        Some(Multiclass::Ovr) => {
+            let mut fits = Vec::with_capacity(data.classes.len());
+            let mut worst: Option<CrossCheck> = None;
+            for (c, class) in data.classes.iter().enumerate() {
+                let y_c: Array1<f64> = data.y.mapv(|v| f64::from(u8::from(v == c as f64)));
+                let s = weights.s.as_ref().map(|s| s.view());
+                let objective =
+                    weighted(Objective::new(data.x.view(), y_c.view(), l2, intercept), s);
+                let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
+                if let Some(cc) = cross_check(config, &objective, &fit, Some(class), &mut warnings)?
+                {
+                    let worse = worst.as_ref().is_none_or(|w| {
+                        cc.max_relative_coefficient_difference
+                            > w.max_relative_coefficient_difference
+                    });
+                    if worse {
+                        worst = Some(cc);
+                    }
+                }
+                fits.push(fit);
+            }
+            Ok(Fitted {
+                kind: FittedKind::Ovr,
+                fits,
+                cross: worst,
+                inference: None,
+                warnings,
+            })
+        }
+    }
+}
+
+/// `--cross-check`: refit with linfa and fail when the two disagree. Skipped (with a note) when
+/// the classes are separated: no finite optimum exists to compare. `class` names the OvR fit.
+fn cross_check(
+    config: &TrainConfig,
+    objective: &Objective,
+    fit: &Fit,
+    class: Option<&str>,
+    warnings: &mut Vec<String>,
+) -> Result<Option<CrossCheck>> {
+    if !config.cross_check {
+        return Ok(None);
+    }
+    let which = class.map_or(String::new(), |c| {
+        format!(" (fit of class {c:?} against the rest)")
+    });
+    if fit.report.stop_reason == StopReason::Separation {
+        warnings.push(format!(
+            "cross-check skipped{which}: the classes are separated, so no finite optimum exists to compare"
+        ));
+        return Ok(None);
+    }
+    let c = solvers::linfa::cross_check(objective, fit, &config.fit)?;
+    let scale = 1.0f64.max(fit.report.objective.abs());
+    if c.max_relative_coefficient_difference > CROSS_CHECK_TOLERANCE
+        || c.objective_difference.abs() > CROSS_CHECK_TOLERANCE * scale
+    {
+        return Err(Error::CrossCheck(format!(
+            "{} and linfa disagree{which}: max coefficient difference {:.3e} (relative {:.3e}), \
+             objective {} vs {} (tolerance {CROSS_CHECK_TOLERANCE:e} relative)",
+            config.fit.solver,
+            c.max_coefficient_difference,
+            c.max_relative_coefficient_difference,
+            c.objective_ours,
+            c.objective_linfa
+        )));
+    }
+    Ok(Some(c))
+}

@@ -1,0 +1,364 @@
+//! `logit train`: read a CSV, weigh, standardise, fit, warn about anything doubtful, write the
+//! model.
+//!
+//! A binary target gets one binomial fit (v1). A target with more than two labels gets one
+//! multinomial fit (`--multiclass multinomial`, the default) or K binomial fits of each class
+//! against the rest (`ovr`), see [`fit`]. Warnings (separation, non-convergence,
+//! identifiability) are in [`warnings`]; the model is assembled in [`model`].
+
+mod fit;
+mod model;
+mod warnings;
+
+use crate::cli::{MissingArg, MulticlassArg, SolverArg, TrainArgs};
+use crate::console;
+use crate::data::design::Scaler;
+use crate::data::encode::{read_training, TrainingData, TrainingSelection};
+use crate::data::input::{check_destination, delimiter_for, Source};
+use crate::data::missing::{Markers, MissingPolicy};
+use crate::data::schema::ClassWeight;
+use crate::error::{Error, Result};
+use crate::evaluate::report;
+use crate::evaluate::threshold::PickRule;
+use crate::exit::ExitStatus;
+use crate::fit::solvers::{self, FitOptions, SolverKind};
+use crate::model::Model;
+
+/// How a target with more than two labels is fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Multiclass {
+    /// One softmax fit (`Family::Multinomial`), W centred.
+    Multinomial,
+    /// K binary fits, class k against the rest.
+    Ovr,
+}
+
+impl Multiclass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Multiclass::Multinomial => "multinomial",
+            Multiclass::Ovr => "ovr",
+        }
+    }
+}
+
+/// The threshold of a binary model without `--threshold`.
+pub const DEFAULT_THRESHOLD: f64 = 0.5;
+
+/// A validated training configuration, independent of clap.
+#[derive(Debug, Clone)]
+pub struct TrainConfig {
+    pub data: String,
+    pub target: String,
+    pub output: String,
+    pub l2: f64,
+    pub fit: FitOptions,
+    pub features: Option<Vec<String>>,
+    pub exclude: Vec<String>,
+    pub positive: Option<String>,
+    /// `--multiclass`; `None` = the default (multinomial) for targets with more than two labels.
+    pub multiclass: Option<Multiclass>,
+    /// `--weight COL`.
+    pub weight: Option<String>,
+    /// `--class-weight`.
+    pub class_weight: Option<ClassWeight>,
+    pub fit_intercept: bool,
+    pub standardize: bool,
+    /// `--threshold`; `None` = 0.5 for binary models (refused for multiclass ones when given).
+    pub threshold: Option<f64>,
+    pub cross_check: bool,
+    pub quiet: bool,
+    pub missing: MissingPolicy,
+    pub markers: Markers,
+    pub delimiter: u8,
+    /// `--pick-threshold RULE --validation FILE`: choose the stored threshold on FILE.
+    pub pick_threshold: Option<PickRule>,
+    pub validation: Option<String>,
+    /// Field delimiter of the validation file.
+    pub validation_delimiter: u8,
+    /// `--plot FILE.svg`: write the training curve.
+    pub plot: Option<String>,
+}
+
+impl TrainConfig {
+    /// The configuration `logit train DATA --target TARGET -o OUTPUT` gets: every other option
+    /// at its command-line default (for library users and tests).
+    pub fn new(data: &str, target: &str, output: &str) -> Result<TrainConfig> {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from([
+            "logit", "train", data, "--target", target, "-o", output,
+        ])
+        .map_err(|e| Error::Usage(e.to_string()))?;
+        match cli.command {
+            crate::cli::Command::Train(args) => TrainConfig::from_args(&args),
+            _ => unreachable!("parsed a train command"),
+        }
+    }
+
+    pub fn from_args(args: &TrainArgs) -> Result<TrainConfig> {
+        let solver = match args.solver {
+            SolverArg::Lbfgs => SolverKind::Lbfgs,
+            SolverArg::Gd => SolverKind::Gd,
+            SolverArg::Newton => SolverKind::Newton,
+            SolverArg::Linfa => SolverKind::Linfa,
+        };
+        if args.learning_rate.is_some() && solver != SolverKind::Gd {
+            return Err(Error::Usage(format!(
+                "--learning-rate applies only to --solver gd (the {solver} solver chooses its own steps)"
+            )));
+        }
+        let fit = FitOptions {
+            solver,
+            max_iter: args.max_iter,
+            tol: args.tol.unwrap_or(solver.default_tol()),
+            learning_rate: args.learning_rate,
+        };
+        fit.validate()?;
+        Ok(TrainConfig {
+            data: args.data.clone(),
+            target: args.target.clone(),
+            output: args.output.clone(),
+            l2: args.l2,
+            fit,
+            features: args.features.clone(),
+            exclude: args.exclude.clone(),
+            positive: args.positive.clone(),
+            multiclass: args.multiclass.map(|m| match m {
+                MulticlassArg::Multinomial => Multiclass::Multinomial,
+                MulticlassArg::Ovr => Multiclass::Ovr,
+            }),
+            weight: args.weight.clone(),
+            class_weight: args.class_weight.clone(),
+            fit_intercept: !args.no_intercept,
+            standardize: !args.no_standardize,
+            threshold: args.threshold,
+            cross_check: args.cross_check,
+            quiet: args.quiet,
+            missing: match args.missing {
+                MissingArg::Error => MissingPolicy::Error,
+                MissingArg::Drop => MissingPolicy::Drop,
+                MissingArg::Mean => MissingPolicy::Mean,
+                MissingArg::Median => MissingPolicy::Median,
+            },
+            markers: Markers::new(args.na_values.clone()),
+            delimiter: delimiter_for(&args.data, args.delimiter),
+            pick_threshold: args.pick_threshold,
+            validation: args.validation.clone(),
+            validation_delimiter: args
+                .validation
+                .as_deref()
+                .map_or(b',', |v| delimiter_for(v, args.delimiter)),
+            plot: args.plot.clone(),
+        })
+    }
+}
+
+pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
+    let config = TrainConfig::from_args(args)?;
+    // The solver's iterations feed the progress line and, with --plot, the training curve.
+    let mut progress =
+        super::progress::TrainingProgress::new(config.quiet, config.fit.solver.as_str());
+    let mut history = Vec::new();
+    let (mut model, warnings, cross) = train_observed(&config, &mut |it| {
+        progress.update(it);
+        if config.plot.is_some() {
+            history.push(*it);
+        }
+    })?;
+    progress.finish();
+    let mut choice = None;
+    if let (Some(rule), Some(validation)) = (config.pick_threshold, &config.validation) {
+        let chosen =
+            super::threshold::choose(&model, validation, None, config.validation_delimiter, rule)?;
+        let stored = model
+            .threshold_mut()
+            .expect("--pick-threshold is refused for a multiclass target");
+        let previous = std::mem::replace(stored, chosen.threshold);
+        choice = Some(super::threshold::choice_report(
+            validation, rule, &chosen, previous,
+        ));
+    }
+    // Drawn and staged in a temporary file before the model is written; renamed into place after.
+    let chart = match &config.plot {
+        Some(path) => {
+            let svg = crate::evaluate::plot::training_svg(
+                &history,
+                config.fit.tol,
+                config.fit.solver.as_str(),
+            )
+            .map_err(|e| e.at(path))?;
+            let mut out = crate::data::input::Output::create(path, &plot_inputs(&config))?;
+            std::io::Write::write_all(&mut out, svg.as_bytes())
+                .map_err(|e| Error::io(path, "write it", e))?;
+            Some(out)
+        }
+        None => None,
+    };
+    for w in &warnings {
+        console::warning(w);
+    }
+    if !config.quiet {
+        console::eprint(report::training_report(&model, cross.as_ref()));
+        if let Some(choice) = &choice {
+            console::eprint(choice);
+        }
+    }
+    if args.summary {
+        // Asked for explicitly, so printed even with --quiet; stderr, as stdout may carry the model.
+        console::eprint(crate::commands::summary::render_text(
+            &crate::inference::summary::Summary::of(&model),
+        ));
+    }
+    model.save(&config.output, &[&config.data])?;
+    if !config.quiet && config.output != "-" {
+        console::eprint(format!("model written to {}\n", config.output));
+    }
+    if let (Some(out), Some(path)) = (chart, &config.plot) {
+        out.commit()?;
+        if !config.quiet && path != "-" {
+            console::eprint(format!("training curve written to {path}\n"));
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Files `--plot` may not overwrite: the inputs and the model output.
+fn plot_inputs(config: &TrainConfig) -> Vec<&str> {
+    let mut inputs = vec![config.data.as_str(), config.output.as_str()];
+    inputs.extend(config.validation.as_deref());
+    inputs
+}
+
+/// Fits a model as configured. Returns the model, warnings for the user, and the cross-check
+/// result when one was asked for. Writes nothing.
+pub fn train(
+    config: &TrainConfig,
+) -> Result<(Model, Vec<String>, Option<solvers::linfa::CrossCheck>)> {
+    train_observed(config, &mut |_| {})
+}
+
+/// [`train`], passing every solver iteration to `observer` (see [`solvers::fit_observed`]).
+pub fn train_observed(
+    config: &TrainConfig,
+    observer: &mut dyn FnMut(&solvers::Iteration),
+) -> Result<(Model, Vec<String>, Option<solvers::linfa::CrossCheck>)> {
+    // Fail on a bad -o or --plot before reading a possibly large input.
+    let mut inputs = vec![config.data.as_str()];
+    inputs.extend(config.validation.as_deref());
+    check_destination(&config.output, &inputs)?;
+    if let Some(plot) = &config.plot {
+        if plot == &config.output && plot != "-" || plot == "-" && config.output == "-" {
+            return Err(Error::Usage(format!(
+                "--plot {plot:?} and -o {:?} name the same destination",
+                config.output
+            )));
+        }
+        check_destination(plot, &plot_inputs(config))?;
+    }
+    let selection = TrainingSelection {
+        target: &config.target,
+        weight: config.weight.as_deref(),
+        features: config.features.as_deref(),
+        exclude: &config.exclude,
+        positive: config.positive.as_deref(),
+        missing: config.missing,
+        markers: config.markers.clone(),
+    };
+    let mut data = read_data(config, &selection)?;
+    let multiclass = check_multiclass(config, &data)?;
+    let mut warnings = std::mem::take(&mut data.warnings);
+    if let (None, Some(m)) = (multiclass, config.multiclass) {
+        warnings.push(format!(
+            "--multiclass {} has no effect: the target has two classes, so the model is the \
+             binary one (as in scikit-learn)",
+            m.as_str()
+        ));
+    }
+    if data.rows_dropped > 0 {
+        // Reported as a warning, not hidden in the report: rows vanished from the fit.
+        console::warning(format_args!(
+            "--missing drop left out {} of {} rows with a missing cell",
+            data.rows_dropped,
+            data.rows_dropped + data.y.len()
+        ));
+    }
+    let weights = data.sample_weights(config.class_weight.as_ref())?;
+    // Found on the raw columns, so that the warning shows values in the data's own units.
+    let separating = if config.l2 == 0.0 {
+        warnings::separation_before_fit(config, &data, &weights, multiclass)
+    } else {
+        Vec::new()
+    };
+    let s = weights.s.as_ref().map(|s| s.view());
+    let scaler = if config.standardize {
+        Scaler::fit_weighted(data.x.view(), config.fit_intercept, s)
+    } else {
+        Scaler::identity(data.x.ncols())
+    };
+    scaler.apply(&mut data.x);
+
+    let fitted = fit::fit_all(config, &data, &weights, &scaler, multiclass, observer)?;
+    warnings.extend(fitted.warnings.iter().cloned());
+    warnings.extend(warnings::fit_warnings(
+        config,
+        &data,
+        &weights,
+        &separating,
+        &fitted,
+    ));
+    let model = model::build(config, &data, &weights, &scaler, &fitted);
+    Ok((model, warnings, fitted.cross))
+}
+
+/// The multiclass mode of a target with more than two classes (`None` for a binary target),
+/// and the refusal of the options that only a binary model has.
+fn check_multiclass(config: &TrainConfig, data: &TrainingData) -> Result<Option<Multiclass>> {
+    let k = data.classes.len();
+    if k <= 2 {
+        return Ok(None);
+    }
+    let why = format!(
+        "the target {:?} has {k} classes, and a multiclass model predicts the most probable \
+         class (no positive class, no threshold)",
+        data.target
+    );
+    if config.threshold.is_some() {
+        return Err(Error::Usage(format!(
+            "--threshold applies only to a binary target: {why}"
+        )));
+    }
+    if config.pick_threshold.is_some() {
+        return Err(Error::Usage(format!(
+            "--pick-threshold applies only to a binary target: {why}"
+        )));
+    }
+    if config.plot.is_some() && config.multiclass == Some(Multiclass::Ovr) {
+        return Err(Error::Usage(format!(
+            "--plot draws the curve of one fit, but --multiclass ovr runs {k} fits (one per \
+             class); use --multiclass multinomial or leave out --plot"
+        )));
+    }
+    Ok(Some(config.multiclass.unwrap_or(Multiclass::Multinomial)))
+}
+
+/// Reads the training data: large plain numeric files through the fast parallel reader, and
+/// everything else (or anything it is unsure of) through the csv crate. The input is opened
+/// once: a FIFO or stdin cannot be opened or read a second time.
+fn read_data(config: &TrainConfig, selection: &TrainingSelection) -> Result<TrainingData> {
+    let source = Source::open(&config.data)?;
+    #[cfg(unix)]
+    if let Some((file, len)) = source.regular_file() {
+        let fast = crate::data::fast::read_training_fast_file(
+            file,
+            len,
+            &source.name,
+            config.delimiter,
+            selection,
+            crate::data::fast::MIN_FAST_BYTES,
+        )?;
+        if let Some(data) = fast {
+            return Ok(data);
+        }
+    }
+    read_training(source, config.delimiter, selection)
+}

@@ -1,0 +1,259 @@
+//! What `train` warns about: separation, non-convergence and coefficients that the data do not
+//! determine (too few rows, constant or duplicate columns, one-hot blocks beside the
+//! intercept). Never silent: each is a warning line on stderr, and the fit reports are in the
+//! model. Only rows with a weight > 0 take part in the fit, so only they are examined.
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+
+use super::fit::{Fitted, FittedKind};
+use super::{Multiclass, TrainConfig};
+use crate::data::encode::{ColumnKind, SampleWeights, TrainingData};
+use crate::fit::solvers::separation::{self, SingleFeatureSeparation};
+use crate::fit::solvers::StopReason;
+
+/// A feature that alone separates a class from the others (binary: `class` is `None`).
+#[derive(Debug, Clone)]
+pub struct Separating {
+    pub class: Option<usize>,
+    pub separation: SingleFeatureSeparation,
+}
+
+/// The rows with s_i > 0 when some have weight 0 (a copy), else `None` (use all rows).
+fn active_rows(data: &TrainingData, weights: &SampleWeights) -> Option<(Array2<f64>, Array1<f64>)> {
+    let s = weights.s.as_ref().filter(|_| weights.n_zero_weight > 0)?;
+    let keep: Vec<usize> = (0..s.len()).filter(|&i| s[i] > 0.0).collect();
+    Some((data.x.select(Axis(0), &keep), data.y.select(Axis(0), &keep)))
+}
+
+/// Single features that separate the classes (binary) or a class from the rest (multiclass:
+/// then the multinomial and every OvR estimate fail to exist as well), on the raw columns, so
+/// that the warning shows values in the data's own units. Called only with `--l2 0`.
+pub fn separation_before_fit(
+    config: &TrainConfig,
+    data: &TrainingData,
+    weights: &SampleWeights,
+    multiclass: Option<Multiclass>,
+) -> Vec<Separating> {
+    let active = active_rows(data, weights);
+    let (x, y): (ArrayView2<f64>, ArrayView1<f64>) = match &active {
+        Some((x, y)) => (x.view(), y.view()),
+        None => (data.x.view(), data.y.view()),
+    };
+    match multiclass {
+        None => separation::single_feature_separation(x, y, config.fit_intercept)
+            .into_iter()
+            .map(|separation| Separating {
+                class: None,
+                separation,
+            })
+            .collect(),
+        Some(_) => (0..data.classes.len())
+            .flat_map(|c| {
+                let y_c = y.mapv(|v| f64::from(u8::from(v == c as f64)));
+                separation::single_feature_separation(x, y_c.view(), config.fit_intercept)
+                    .into_iter()
+                    .map(move |separation| Separating {
+                        class: Some(c),
+                        separation,
+                    })
+            })
+            .collect(),
+    }
+}
+
+/// Warnings about the fits: separation, non-convergence, identifiability.
+pub fn fit_warnings(
+    config: &TrainConfig,
+    data: &TrainingData,
+    weights: &SampleWeights,
+    separating: &[Separating],
+    fitted: &Fitted,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if config.l2 == 0.0 {
+        warnings.extend(separation_warning(data, separating, fitted));
+        warnings.extend(identifiability_warnings(config, data, weights, fitted));
+    }
+    for (k, fit) in fitted.fits.iter().enumerate() {
+        let r = &fit.report;
+        if r.converged || r.stop_reason == StopReason::Separation {
+            continue;
+        }
+        let which = match fitted.kind {
+            FittedKind::Ovr => format!(" (fit of class {:?} against the rest)", data.classes[k]),
+            FittedKind::Multinomial => " (multinomial fit)".to_string(),
+            FittedKind::Binary => String::new(),
+        };
+        warnings.push(format!(
+            "the {} solver did not converge{which} ({}): after {} iterations the gradient norm is {:.3e} > tol {:.1e}; \
+             try --max-iter, another --solver, or --l2 > 0",
+            r.solver,
+            match r.stop_reason {
+                StopReason::MaxIterations => "iteration limit reached",
+                StopReason::LineSearchFailed => "line search failed",
+                _ => "stopped early",
+            },
+            r.iterations,
+            r.gradient_norm,
+            r.tol
+        ));
+    }
+    warnings
+}
+
+fn separation_warning(
+    data: &TrainingData,
+    separating: &[Separating],
+    fitted: &Fitted,
+) -> Option<String> {
+    // The first few, with a count of the rest (rare one-hot levels can be many).
+    const SHOWN: usize = 5;
+    let mut described: Vec<String> = separating
+        .iter()
+        .take(SHOWN)
+        .map(|s| {
+            let name = format!(
+                "{:?}",
+                crate::evaluate::report::display_name(&data.feature_names[s.separation.feature])
+            );
+            let (positive, negative) = match (s.class, &data.labels) {
+                (None, Some(labels)) => (labels.positive.clone(), labels.negative.clone()),
+                (Some(c), _) => (data.classes[c].clone(), format!("not {}", data.classes[c])),
+                (None, None) => unreachable!("binary separations come with labels"),
+            };
+            let what = match s.class {
+                None => "the classes".to_string(),
+                Some(c) => format!("class {:?} from the others", data.classes[c]),
+            };
+            format!(
+                "feature {name} alone separates {what} {}({})",
+                if s.separation.complete() {
+                    ""
+                } else {
+                    "quasi-completely "
+                },
+                s.separation.describe(&name, &positive, &negative)
+            )
+        })
+        .collect();
+    if separating.len() > SHOWN {
+        described.push(format!(
+            "and {} more features alone",
+            separating.len() - SHOWN
+        ));
+    }
+    if !described.is_empty() {
+        let kind = if separating.iter().any(|s| s.separation.complete()) {
+            "complete separation"
+        } else {
+            "quasi-complete separation"
+        };
+        return Some(format!(
+            "{kind}: {}, so the unpenalised maximum-likelihood estimate does not exist \
+             (coefficients grow without bound); use --l2 > 0 or drop the feature",
+            described.join("; ")
+        ));
+    }
+    fitted
+        .fits
+        .iter()
+        .any(|f| f.report.stop_reason == StopReason::Separation)
+        .then(|| {
+            "separation: the classes are (quasi-)perfectly separated by a combination of features, \
+             so the unpenalised maximum-likelihood estimate does not exist; the model's coefficients \
+             are not meaningful; use --l2 > 0"
+                .to_string()
+        })
+}
+
+/// Reasons the unpenalised coefficients are not uniquely determined (the fit still runs; the
+/// predictions are fine, individual coefficients are not interpretable). `data.x` is the
+/// design matrix as fitted.
+fn identifiability_warnings(
+    config: &TrainConfig,
+    data: &TrainingData,
+    weights: &SampleWeights,
+    fitted: &Fitted,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let active = active_rows(data, weights);
+    let x = match &active {
+        Some((x, _)) => x.view(),
+        None => data.x.view(),
+    };
+    let (n, p) = x.dim();
+    // Identified parameters: the multinomial's K x (p + 1) have K - 1 free rows.
+    let per_fit = p + usize::from(config.fit_intercept);
+    let n_params = match fitted.kind {
+        FittedKind::Multinomial => (data.classes.len() - 1) * per_fit,
+        FittedKind::Binary | FittedKind::Ovr => per_fit,
+    };
+    if n_params > n {
+        warnings.push(format!(
+            "ill-posed: {n_params} parameters but only {n} rows{}, so the coefficients are not unique with --l2 0; use --l2 > 0",
+            if active.is_some() { " of weight > 0" } else { "" }
+        ));
+    }
+    if n == 0 {
+        return warnings;
+    }
+    // Group columns by a hash of their bits, then confirm equality, without copying the data.
+    let bits = |j: usize| x.column(j).into_iter().map(|v| (v + 0.0).to_bits());
+    let mut constant = Vec::new();
+    let mut by_hash: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
+    let mut duplicates = Vec::new();
+    for j in 0..p {
+        let first = (x[[0, j]] + 0.0).to_bits();
+        if bits(j).all(|b| b == first) {
+            constant.push(format!("{:?}", data.feature_names[j]));
+            continue;
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        bits(j).for_each(|b| std::hash::Hash::hash(&b, &mut hasher));
+        let group = by_hash
+            .entry(std::hash::Hasher::finish(&hasher))
+            .or_default();
+        match group.iter().find(|&&i| bits(i).eq(bits(j))) {
+            Some(&i) => duplicates.push(format!(
+                "{:?} = {:?}",
+                data.feature_names[j], data.feature_names[i]
+            )),
+            None => group.push(j),
+        }
+    }
+    if !constant.is_empty() {
+        warnings.push(format!(
+            "constant feature(s) {}{}: no information about the label; the coefficient stays 0",
+            constant.join(", "),
+            if active.is_some() {
+                " on the rows of weight > 0"
+            } else {
+                ""
+            }
+        ));
+    }
+    if !duplicates.is_empty() {
+        warnings.push(format!(
+            "ill-posed: feature columns identical{} ({}); with --l2 0 only a combination of their coefficients is determined",
+            if config.standardize { " after standardisation" } else { "" },
+            duplicates.join(", ")
+        ));
+    }
+    if config.fit_intercept {
+        let all_levels: Vec<String> = data
+            .columns
+            .iter()
+            .filter(|c| matches!(c.kind, ColumnKind::Categorical { .. }))
+            .map(|c| format!("{:?}", c.name))
+            .collect();
+        if !all_levels.is_empty() {
+            warnings.push(format!(
+                "one-hot column(s) {} encode every level alongside the intercept, so with --l2 0 their \
+                 coefficients are determined only up to a shared constant (predictions are unaffected); \
+                 use --l2 > 0 for unique coefficients",
+                all_levels.join(", ")
+            ));
+        }
+    }
+    warnings
+}
