@@ -135,7 +135,6 @@ fn nasty_csv_inputs_fail_cleanly() {
         ("ragged row", b"a,y\n1,1\n2\n"),
         ("invalid UTF-8", b"a,y\n\xFF\xFE,1\n2,0\n"),
         ("one class", b"a,y\n1,1\n2,1\n"),
-        ("three classes", b"a,y\n1,1\n2,0\n3,2\n"),
         ("labels differ by case", b"a,y\n1,Yes\n2,yes\n"),
         ("ambiguous labels", b"a,y\n1,cat\n2,dog\n"),
         ("overflowing number", b"a,y\n1,1\n1e400,0\n"),

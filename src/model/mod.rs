@@ -267,15 +267,33 @@ impl Model {
         }
     }
 
+    /// `multinomial model of 3 classes (a, b, c)`, for messages (at most 10 classes named).
+    pub fn describe(&self) -> String {
+        const NAMED: usize = 10;
+        let mut names: Vec<String> = self
+            .classes
+            .iter()
+            .take(NAMED)
+            .map(|c| format!("{c:?}"))
+            .collect();
+        if self.classes.len() > NAMED {
+            names.push(format!("and {} more", self.classes.len() - NAMED));
+        }
+        format!(
+            "{} model of {} classes ({})",
+            self.kind_name(),
+            self.n_classes(),
+            names.join(", ")
+        )
+    }
+
     /// A binary model's labels and threshold, or an error saying that `what` (a command or a
     /// flag) applies to binary models only, for the model read from `path`.
     pub fn require_binary(&self, path: &str, what: &str) -> Result<(&Labels, f64)> {
         self.binary().ok_or_else(|| {
             Error::Usage(format!(
-                "{path}: {what} applies to binary models only; this is a {} model of {} classes ({})",
-                self.kind_name(),
-                self.n_classes(),
-                self.classes.join(", ")
+                "{path}: {what} applies to binary models only; this is a {}",
+                self.describe()
             ))
         })
     }
