@@ -577,3 +577,35 @@ fn a_weighted_model_predicts_without_its_weight_column() {
     assert!(out.starts_with("probability,prediction\n"), "{out}");
     assert_eq!(out.lines().count(), 3, "{out}");
 }
+
+#[test]
+fn a_multinomial_log_likelihood_must_match_the_fit_objective() {
+    let case = multi_reference("iris");
+    let fit = &case["fits"][0];
+    assert_eq!(fit["mode"], "multinomial");
+    let mut model = multiclass_model(&case, fit);
+    let l2 = fit["lambda"].as_f64().unwrap();
+    let penalty: f64 = fit["coefficients_standardized"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(f64s)
+        .map(|w| w * w)
+        .sum::<f64>()
+        * l2
+        / 2.0;
+    let s = case["S"].as_f64().unwrap();
+    let log_likelihood = -s * (fit["objective"].as_f64().unwrap() - penalty);
+    model["inference"] = json!({ "log_likelihood": log_likelihood });
+    let text = model.to_string();
+    logit::model::Model::from_slice("m.json", text.as_bytes()).unwrap();
+    model["inference"]["log_likelihood"] = json!(log_likelihood * 1.001);
+    let err = logit::model::Model::from_slice("m.json", model.to_string().as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("fit.objective")
+            && err.contains("-inference.log_likelihood / training.n_rows"),
+        "{err}"
+    );
+}
