@@ -147,6 +147,9 @@ fn nasty_csv_inputs_fail_cleanly() {
         let err = design(b'0', csv).expect_err(what);
         assert!(!err.is_empty(), "{what}");
     }
+    // Three labels are a multiclass target since issue 9, classes in numeric order.
+    let three = design(b'0', b"a,y\n1,1\n2,0\n3,2\n").expect("three classes read");
+    assert_eq!(three.classes, vec!["0", "1", "2"]);
     // The same under the other policies and delimiters must not panic either.
     for (_, csv) in cases {
         for mode in b'0'..=b';' {

@@ -4,7 +4,8 @@
 //! Shown only when stderr is a terminal, `--quiet` is off and the run has lasted more than
 //! [`DELAY`], so short fits, pipes, CI logs and redirected stderr get nothing. No colour is used,
 //! so there is nothing for `NO_COLOR` to turn off. The line is cleared before `train` prints its
-//! report or any warning.
+//! report or any warning. A run of several fits (`--multiclass ovr`: one per class) shows which
+//! fit is running: a new fit starts when the iteration count goes back down.
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -26,6 +27,10 @@ pub struct TrainingProgress {
     solver: String,
     bar: Option<ProgressBar>,
     last_update: Option<Instant>,
+    /// The iteration last seen, and the number of the fit it belongs to (1-based).
+    last_iteration: usize,
+    fit: usize,
+    seen: bool,
 }
 
 impl TrainingProgress {
@@ -39,11 +44,20 @@ impl TrainingProgress {
             solver: solver.to_string(),
             bar: None,
             last_update: None,
+            last_iteration: 0,
+            fit: 1,
+            seen: false,
         }
     }
 
     /// Called with every iteration of the fit.
     pub fn update(&mut self, it: &Iteration) {
+        // Iterations increase within a fit, so one that does not starts the next fit.
+        if self.seen && it.iteration <= self.last_iteration {
+            self.fit += 1;
+        }
+        self.seen = true;
+        self.last_iteration = it.iteration;
         if !self.enabled {
             return;
         }
@@ -69,8 +83,13 @@ impl TrainingProgress {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
+        let fit = if self.fit > 1 {
+            format!("fit {}, ", self.fit)
+        } else {
+            String::new()
+        };
         bar.set_message(format!(
-            "iteration {}, objective {:.10}, gradient max-norm {:.2e}",
+            "{fit}iteration {}, objective {:.10}, gradient max-norm {:.2e}",
             it.iteration, it.objective, it.gradient_norm
         ));
     }
@@ -86,5 +105,24 @@ impl TrainingProgress {
 impl Drop for TrainingProgress {
     fn drop(&mut self) {
         self.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_fit_starts_when_the_iteration_count_does_not_increase() {
+        let mut progress = TrainingProgress::new(true, "lbfgs");
+        let it = |iteration| Iteration {
+            iteration,
+            objective: 1.0,
+            gradient_norm: 1.0,
+        };
+        for i in [0, 1, 2, 0, 1, 0, 0, 1] {
+            progress.update(&it(i));
+        }
+        assert_eq!(progress.fit, 4);
     }
 }

@@ -228,7 +228,7 @@ fn softmax_loop(y: &[f64], weights: Option<&[f64]>, k: usize, z: &mut [f64]) -> 
 /// the module doc.
 pub fn softmax_rows_slice_with(kernel: Kernel, k: usize, z: &mut [f64]) {
     assert!(
-        k > 0 && z.len() % k == 0,
+        k > 0 && z.len().is_multiple_of(k),
         "softmax: scores not a whole number of rows"
     );
     softmax_rows_copies(kernel, k, z);

@@ -99,18 +99,7 @@ pub fn fit_all(
             let objective = weighted(Objective::new(x, data.y.view(), l2, intercept), s);
             let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
             let cross = cross_check(config, &objective, &fit, None, &mut warnings)?;
-            // compute_inference knows unweighted binary fits only so far (weighted and
-            // multinomial inference belong to the summary's part of issue 9).
-            let inference = s.is_none().then(|| {
-                crate::inference::summary::compute_inference(
-                    &objective,
-                    &fit.theta,
-                    &scaler.mean,
-                    &scaler.std,
-                    &data.feature_names,
-                    &fit.report,
-                )
-            });
+            let inference = inference(&objective, &fit, scaler, data);
             Ok(Fitted {
                 kind: FittedKind::Binary,
                 fits: vec![fit],
@@ -127,11 +116,12 @@ pub fn fit_all(
             );
             let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
             let cross = cross_check(config, &objective, &fit, None, &mut warnings)?;
+            let inference = inference(&objective, &fit, scaler, data);
             Ok(Fitted {
                 kind: FittedKind::Multinomial,
                 fits: vec![fit],
                 cross,
-                inference: None,
+                inference,
                 warnings,
             })
         }
@@ -165,6 +155,30 @@ pub fn fit_all(
             })
         }
     }
+}
+
+/// The statistics `logit summary` reads, computed while the objective is at hand (one-vs-rest
+/// models have none: summary refuses them). This build's `compute_inference` covers unweighted
+/// binary fits; weighted and multinomial fits get `None` until the summary's part of issue 9
+/// is merged (its `compute_inference` takes any family, the weights, and the classes:
+/// `&data.classes` as a last argument here).
+fn inference(
+    objective: &Objective,
+    fit: &Fit,
+    scaler: &Scaler,
+    data: &TrainingData,
+) -> Option<Inference> {
+    if objective.weights().is_some() || objective.n_scores() != 1 {
+        return None;
+    }
+    Some(crate::inference::summary::compute_inference(
+        objective,
+        &fit.theta,
+        &scaler.mean,
+        &scaler.std,
+        &data.feature_names,
+        &fit.report,
+    ))
 }
 
 /// `--cross-check`: refit with linfa and fail when the two disagree. Skipped (with a note) when
@@ -204,4 +218,66 @@ fn cross_check(
         )));
     }
     Ok(Some(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::solvers::{FitReport, SolverKind};
+
+    fn fit(theta: Vec<f64>) -> Fit {
+        Fit {
+            theta,
+            report: FitReport {
+                solver: SolverKind::Lbfgs,
+                converged: true,
+                stop_reason: StopReason::Converged,
+                iterations: 1,
+                objective: 0.5,
+                gradient_norm: 0.0,
+                tol: 1e-10,
+                max_iter: 10,
+            },
+        }
+    }
+
+    fn fitted(kind: FittedKind, fits: Vec<Fit>) -> Fitted {
+        Fitted {
+            kind,
+            fits,
+            cross: None,
+            inference: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn coefficients_come_out_of_the_theta_layout_per_score() {
+        // Multinomial, K = 3, p = 2: [W row-major, b_0, b_1, b_2].
+        let m = fitted(
+            FittedKind::Multinomial,
+            vec![fit(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])],
+        );
+        let (w, b) = m.standardized(2, true);
+        assert_eq!(w, vec![vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, 6.0]]);
+        assert_eq!(b, vec![7.0, 8.0, 9.0]);
+        let m = fitted(
+            FittedKind::Multinomial,
+            vec![fit(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])],
+        );
+        let (w, b) = m.standardized(2, false);
+        assert_eq!(w, vec![vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, 6.0]]);
+        assert_eq!(b, vec![0.0; 3]);
+        // One-vs-rest: one [w, b] per class; binary: one.
+        let o = fitted(
+            FittedKind::Ovr,
+            vec![fit(vec![1.0, 2.0, 3.0]), fit(vec![4.0, 5.0, 6.0])],
+        );
+        assert_eq!(
+            o.standardized(2, true),
+            (vec![vec![1.0, 2.0], vec![4.0, 5.0]], vec![3.0, 6.0])
+        );
+        let bin = fitted(FittedKind::Binary, vec![fit(vec![1.0, 2.0, 3.0])]);
+        assert_eq!(bin.standardized(2, true), (vec![vec![1.0, 2.0]], vec![3.0]));
+    }
 }

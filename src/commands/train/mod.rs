@@ -204,6 +204,8 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
         }
     }
     if args.summary {
+        // Refused as `logit summary` refuses it (this build's summary is binary only).
+        model.require_binary(&config.data, "--summary")?;
         // Asked for explicitly, so printed even with --quiet; stderr, as stdout may carry the model.
         console::eprint(crate::commands::summary::render_text(
             &crate::inference::summary::Summary::of(&model),

@@ -213,3 +213,12 @@ fn multiclass_labels_become_class_indices_in_model_order() {
     let err = read("a,y\n1,b\n2,c\n3,a\n4,C\n", &target_y()).unwrap_err();
     assert!(err.to_string().contains("line 5"), "{err}");
 }
+
+#[test]
+fn weights_stay_aligned_with_the_rows_that_missing_drop_keeps() {
+    let text = "a,w,y\n1,2,1\nNA,3,0\n4,5,\n6,7,0\n";
+    let data = read(text, &weighted(MissingPolicy::Drop)).unwrap();
+    assert_eq!(data.x.column(0).to_vec(), vec![1.0, 6.0]);
+    assert_eq!(data.weights.unwrap().to_vec(), vec![2.0, 7.0]);
+    assert_eq!(data.rows_dropped, 2);
+}
