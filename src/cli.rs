@@ -184,10 +184,10 @@ pub struct PredictArgs {
     /// Where to write the scored CSV (default: stdout)
     #[arg(short = 'o', long = "output", value_name = "OUT", default_value = "-")]
     pub output: String,
-    /// Decision threshold (default: the model's)
+    /// Decision threshold of a binary model (default: the model's); multiclass models predict the most probable class
     #[arg(long, value_name = "T", value_parser = parse_threshold, allow_negative_numbers = true)]
     pub threshold: Option<f64>,
-    /// Input columns to copy to the output before probability,prediction (comma separated)
+    /// Input columns to copy to the output before the probabilities and prediction (comma separated)
     #[arg(long, value_name = "COLS", value_delimiter = ',')]
     pub keep: Vec<String>,
     /// Field delimiter of DATA: one character, or "tab" (default: tab for .tsv/.tab files, else comma)

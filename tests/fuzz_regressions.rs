@@ -44,6 +44,18 @@ const MODEL_SEEDS: &[(&str, &[u8])] = &[
         "computers",
         include_bytes!("../fuzz/corpus/model_load/seed_computers_mean.json"),
     ),
+    (
+        "spector, version 2",
+        include_bytes!("../fuzz/corpus/model_load/seed_spector_v2.json"),
+    ),
+    (
+        "iris multinomial",
+        include_bytes!("../fuzz/corpus/model_load/seed_iris_multinomial.json"),
+    ),
+    (
+        "iris ovr",
+        include_bytes!("../fuzz/corpus/model_load/seed_iris_ovr.json"),
+    ),
 ];
 
 /// Runs the `csv_design` body on `mode` followed by `csv`; `Ok` or the error's message.

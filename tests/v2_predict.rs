@@ -487,3 +487,125 @@ fn multiclass_models_write_deterministic_version_2_json_that_reads_back_equal() 
         assert_eq!(v.get("fit").is_some(), fit["mode"] == "multinomial");
     }
 }
+
+#[test]
+fn trained_multiclass_models_write_deterministic_files_that_predict_the_reference() {
+    let case = multi_reference("iris");
+    let dir = Dir::new();
+    multi_fixture(&dir, "iris_train.csv");
+    multi_fixture(&dir, "iris_test.csv");
+    for fit in case["fits"].as_array().unwrap() {
+        let (mode, l2) = (fit["mode"].as_str().unwrap(), fit["lambda"].to_string());
+        let what = format!("{mode} lambda {l2}");
+        let train = |out: &str| {
+            dir.run(&[
+                "train",
+                "iris_train.csv",
+                "--target",
+                "Species",
+                "--multiclass",
+                mode,
+                "--l2",
+                &l2,
+                "-q",
+                "-o",
+                out,
+            ])
+            .ok();
+        };
+        train("m.json");
+        train("again.json");
+        assert_eq!(
+            dir.read_bytes("m.json"),
+            dir.read_bytes("again.json"),
+            "{what}"
+        );
+        let m: Value = serde_json::from_str(&dir.read("m.json")).unwrap();
+        assert_eq!(
+            (m["version"].clone(), m["multiclass"].clone()),
+            (json!(2), json!(mode))
+        );
+        dir.run(&["predict", "m.json", "iris_test.csv", "-o", "p.csv"])
+            .ok();
+        let (_, rows) = parse_csv(&dir.read("p.csv"));
+        let reference = case_probabilities(fit);
+        let worst = rows
+            .iter()
+            .zip(&reference)
+            .flat_map(|(row, p)| {
+                p.iter()
+                    .enumerate()
+                    .map(move |(k, p)| (row[k].parse::<f64>().unwrap() - p).abs())
+            })
+            .fold(0.0, f64::max);
+        // The fit's tolerance, not the scorer's: the hand-written files above match to 1e-12.
+        assert!(worst <= 1e-7, "{what}: max |p - p_ref| = {worst:e}");
+    }
+}
+
+#[test]
+fn a_weighted_model_predicts_without_its_weight_column() {
+    let dir = Dir::new();
+    let train = "npreg,glu,bp,skin,bmi,ped,age,type,w\n1,88,78,29,32.0,0.365,29,No,0.5\n\
+                 5,166,72,19,25.8,0.587,51,Yes,2\n3,78,50,32,31.0,0.248,26,Yes,1\n\
+                 2,197,70,45,30.5,0.158,53,Yes,1.5\n1,89,66,23,28.1,0.167,21,No,3\n\
+                 4,110,92,33,37.6,0.191,30,No,0\n";
+    dir.write("train.csv", train);
+    dir.write(
+        "test.csv",
+        "npreg,glu,bp,skin,bmi,ped,age\n2,120,70,30,30.0,0.3,40\n6,90,80,20,25.0,0.2,35\n",
+    );
+    dir.run(&[
+        "train",
+        "train.csv",
+        "--target",
+        "type",
+        "--weight",
+        "w",
+        "--l2",
+        "0.1",
+        "-q",
+        "-o",
+        "m.json",
+    ])
+    .ok();
+    let m: Value = serde_json::from_str(&dir.read("m.json")).unwrap();
+    assert_eq!(m["objective"]["weight"], "w");
+    assert_eq!(m["training"]["weight_sum"], 8.0);
+    assert_eq!(m["training"]["n_zero_weight"], 1);
+    let out = dir.run(&["predict", "m.json", "test.csv"]).ok().stdout();
+    assert!(out.starts_with("probability,prediction\n"), "{out}");
+    assert_eq!(out.lines().count(), 3, "{out}");
+}
+
+#[test]
+fn a_multinomial_log_likelihood_must_match_the_fit_objective() {
+    let case = multi_reference("iris");
+    let fit = &case["fits"][0];
+    assert_eq!(fit["mode"], "multinomial");
+    let mut model = multiclass_model(&case, fit);
+    let l2 = fit["lambda"].as_f64().unwrap();
+    let penalty: f64 = fit["coefficients_standardized"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(f64s)
+        .map(|w| w * w)
+        .sum::<f64>()
+        * l2
+        / 2.0;
+    let s = case["S"].as_f64().unwrap();
+    let log_likelihood = -s * (fit["objective"].as_f64().unwrap() - penalty);
+    model["inference"] = json!({ "log_likelihood": log_likelihood });
+    let text = model.to_string();
+    logit::model::Model::from_slice("m.json", text.as_bytes()).unwrap();
+    model["inference"]["log_likelihood"] = json!(log_likelihood * 1.001);
+    let err = logit::model::Model::from_slice("m.json", model.to_string().as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("fit.objective")
+            && err.contains("-inference.log_likelihood / training.n_rows"),
+        "{err}"
+    );
+}

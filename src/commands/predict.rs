@@ -80,8 +80,12 @@ pub fn predict(config: &PredictConfig) -> Result<u64> {
 
 /// [`predict`] with the model loaded.
 fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
-    if config.threshold.is_some() {
-        model.require_binary(&config.model, "--threshold")?;
+    if config.threshold.is_some() && !model.is_binary() {
+        return Err(Error::Usage(format!(
+            "{}: --threshold applies to binary models only: this {} predicts the most probable class",
+            config.model,
+            model.describe()
+        )));
     }
     let source = Source::open(&config.data)?;
     let mut out = Output::create(&config.output, &[&config.data, &config.model])?;

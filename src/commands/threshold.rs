@@ -52,7 +52,7 @@ pub fn run(args: &ThresholdArgs) -> Result<ExitStatus> {
     // reading anything.
     check_destination(&config.output, &[&config.data])?;
     let mut model = Model::load(&config.model)?;
-    model.require_binary(&config.model, "logit threshold")?;
+    refuse_multiclass(&model, &config.model)?;
     let chosen = choose(
         &model,
         &config.data,
@@ -86,24 +86,22 @@ pub fn choose(
     delimiter: u8,
     rule: PickRule,
 ) -> Result<ThresholdPoint> {
-    refuse_multiclass(model)?;
+    refuse_multiclass(model, "the model")?;
     let rows = score_labelled(model, data, target, delimiter)?;
     Sweep::new(&rows.scores, &rows.positive)
         .pick(rule)
         .map_err(|e| Error::Usage(format!("{data}: {e}")))
 }
 
-/// A decision threshold exists only between two classes.
-fn refuse_multiclass(model: &Model) -> Result<()> {
+/// A decision threshold exists only between two classes; `name` is the model's file.
+fn refuse_multiclass(model: &Model, name: &str) -> Result<()> {
     if model.is_binary() {
         return Ok(());
     }
     Err(Error::Usage(format!(
-        "a decision threshold applies to binary models only: this {} model of {} classes ({}) \
-         predicts the most probable class, with no threshold to choose",
-        model.kind_name(),
-        model.n_classes(),
-        model.classes.join(", ")
+        "{name}: a decision threshold applies to binary models only: this {} predicts the most \
+         probable class, with no threshold to choose",
+        model.describe()
     )))
 }
 

@@ -65,9 +65,9 @@ impl Model {
         }
         self.consistency().map_err(damaged)?;
         if let Some(inference) = &self.inference {
-            // The stored statistics are those of the binary log-likelihood; `summary`
-            // checks a multiclass block itself.
-            if self.is_binary() {
+            // Binary and multinomial models store the statistics of their own likelihood
+            // (multinomial: blocks per non-reference class); one-vs-rest has none of its own.
+            if self.kind != ModelKind::Ovr {
                 let names: Vec<&str> = self.features.iter().map(|f| f.name.as_str()).collect();
                 inference
                     .check(&names, self.objective.fit_intercept)
@@ -388,12 +388,15 @@ impl Model {
                 ));
             }
         }
-        if let (Some(inference), true) = (&self.inference, binary) {
+        if let (Some(inference), false) = (&self.inference, self.kind == ModelKind::Ovr) {
             // fit.objective is the penalised mean loss at the stored parameters, so it must be
-            // -log_likelihood / S plus the penalty on the fit-scale coefficients.
+            // -log_likelihood / S plus the penalty on the fit-scale coefficients (binary or
+            // multinomial; one-vs-rest's fit is the sum of K fits with no one likelihood).
             let fit = &self.fit;
-            let penalty: f64 = self.coefficients_standardized[0]
+            let penalty: f64 = self
+                .coefficients_standardized
                 .iter()
+                .flatten()
                 .map(|w| w.powi(2))
                 .sum::<f64>()
                 * self.objective.l2

@@ -267,15 +267,33 @@ impl Model {
         }
     }
 
+    /// `multinomial model of 3 classes (a, b, c)`, for messages (at most 10 classes named).
+    pub fn describe(&self) -> String {
+        const NAMED: usize = 10;
+        let mut names: Vec<String> = self
+            .classes
+            .iter()
+            .take(NAMED)
+            .map(|c| format!("{c:?}"))
+            .collect();
+        if self.classes.len() > NAMED {
+            names.push(format!("and {} more", self.classes.len() - NAMED));
+        }
+        format!(
+            "{} model of {} classes ({})",
+            self.kind_name(),
+            self.n_classes(),
+            names.join(", ")
+        )
+    }
+
     /// A binary model's labels and threshold, or an error saying that `what` (a command or a
     /// flag) applies to binary models only, for the model read from `path`.
     pub fn require_binary(&self, path: &str, what: &str) -> Result<(&Labels, f64)> {
         self.binary().ok_or_else(|| {
             Error::Usage(format!(
-                "{path}: {what} applies to binary models only; this is a {} model of {} classes ({})",
-                self.kind_name(),
-                self.n_classes(),
-                self.classes.join(", ")
+                "{path}: {what} applies to binary models only; this is a {}",
+                self.describe()
             ))
         })
     }
@@ -407,6 +425,41 @@ mod tests {
         let mut v: Vec<String> = labels.iter().map(|s| s.to_string()).collect();
         class_order(&mut v);
         v
+    }
+
+    #[test]
+    fn binary_probabilities_follow_the_class_order_whichever_label_is_positive() {
+        // Written by logit 1.0: labels yes (positive) and no; model order no, yes.
+        let v1 = include_bytes!("../../tests/fixtures/v1/computers_v1.json");
+        let mut model = Model::from_slice("computers_v1.json", v1).unwrap();
+        assert_eq!(model.version, 1);
+        assert_eq!(model.classes, ["no", "yes"]);
+        assert_eq!((model.n_classes(), model.n_scores()), (2, 1));
+        assert_eq!(model.binary_counts(), Some((3953, 428)));
+        let mut p = [0.0; 2];
+        model.probabilities(&[2.0], &mut p);
+        let s = crate::fit::numerics::sigmoid;
+        assert_eq!(p, [s(-2.0), s(2.0)]);
+        assert_eq!(model.predicted_class(&p), 1);
+        // The smaller probability keeps its digits (1 - s(40) would be 0).
+        model.probabilities(&[40.0], &mut p);
+        assert!(p[0] > 0.0 && (p[0] / (-40f64).exp() - 1.0).abs() < 1e-14);
+        // Positive label first in class order: the positive probability comes first.
+        if let ModelKind::Binary { labels, .. } = &mut model.kind {
+            std::mem::swap(&mut labels.positive, &mut labels.negative);
+        }
+        model.probabilities(&[2.0], &mut p);
+        assert_eq!(p, [s(2.0), s(-2.0)]);
+        // A version 2 file of it reads back equal but for the version.
+        let again = Model::from_slice("m.json", model.to_json().as_bytes()).unwrap();
+        assert_eq!(again.version, VERSION);
+        assert_eq!(
+            Model {
+                version: 1,
+                ..again
+            },
+            model
+        );
     }
 
     #[test]
