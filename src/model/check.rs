@@ -71,6 +71,9 @@ impl Model {
                 let names: Vec<&str> = self.features.iter().map(|f| f.name.as_str()).collect();
                 inference
                     .check(&names, self.objective.fit_intercept)
+                    .and_then(|()| {
+                        inference.check_classes(&self.classes, self.kind == ModelKind::Multinomial)
+                    })
                     .map_err(damaged)?;
             }
         }
