@@ -19,3 +19,4 @@ mod readme;
 mod summary;
 mod thresholds;
 mod train;
+mod v2_core;

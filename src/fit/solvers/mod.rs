@@ -378,6 +378,17 @@ pub fn fit_observed(
     fit_with_limits(objective, options, observer, NEWTON_MAX_HESSIAN_BYTES)
 }
 
+/// [`fit`] with another bound on the bytes of Newton's Hessian than
+/// [`NEWTON_MAX_HESSIAN_BYTES`] (tests check the refusal with a tiny one).
+#[doc(hidden)]
+pub fn fit_with_newton_limit(
+    objective: &Objective,
+    options: &FitOptions,
+    newton_max_bytes: f64,
+) -> Result<Fit, FitError> {
+    fit_with_limits(objective, options, &mut |_| {}, newton_max_bytes)
+}
+
 /// [`fit_observed`] with the bound on Newton's Hessian as a parameter (tests use a tiny one).
 fn fit_with_limits(
     objective: &Objective,
