@@ -206,6 +206,8 @@ impl Chunk {
     /// Loads `rows` rows of `z` (row-major, `k` per row; missing rows padded with 0), finds
     /// each row's first maximum, shifts by it and exponentiates: afterwards `zt` holds
     /// `e_c = exp(z_c - m)`, `t` the sum over `c != top`, and `u` the sum over `c != top, label`.
+    // Index loops over several parallel fixed-size arrays: the form that vectorises.
+    #[allow(clippy::needless_range_loop)]
     #[inline(always)]
     fn exponentiate(&mut self, k: usize, z: &[f64], y: &[f64]) {
         let rows = y.len();
@@ -265,6 +267,7 @@ impl Chunk {
 
 /// The stable softmax loss of the module doc over many rows, chunk by chunk in class-major
 /// scratch so that the shifts, `exp`, sums and `log1p` all vectorise across rows.
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 fn softmax_loop(y: &[f64], weights: Option<&[f64]>, k: usize, z: &mut [f64]) -> f64 {
     const C: usize = SOFTMAX_CHUNK;
@@ -294,7 +297,9 @@ fn softmax_loop(y: &[f64], weights: Option<&[f64]>, k: usize, z: &mut [f64]) -> 
                 } else {
                     e * inv[r]
                 };
+                // A row of weight 0 contributes exactly 0, even with NaN scores.
                 *v = match sc {
+                    Some(s) if s[r] == 0.0 => 0.0,
                     Some(s) => res * s[r],
                     None => res,
                 };
@@ -316,7 +321,7 @@ fn softmax_loop(y: &[f64], weights: Option<&[f64]>, k: usize, z: &mut [f64]) -> 
 /// the module doc.
 pub fn softmax_rows_slice_with(kernel: Kernel, k: usize, z: &mut [f64]) {
     assert!(
-        k > 0 && z.len() % k == 0,
+        k > 0 && z.len().is_multiple_of(k),
         "softmax: scores not a whole number of rows"
     );
     softmax_rows_copies(kernel, k, z);
@@ -324,6 +329,7 @@ pub fn softmax_rows_slice_with(kernel: Kernel, k: usize, z: &mut [f64]) {
 
 kernel_copies!(fn softmax_rows_copies(k: usize, z: &mut [f64]) = softmax_rows_loop);
 
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 fn softmax_rows_loop(k: usize, z: &mut [f64]) {
     const C: usize = SOFTMAX_CHUNK;
@@ -345,7 +351,8 @@ fn softmax_rows_loop(k: usize, z: &mut [f64]) {
 }
 
 /// Weighted binomial loss sum `sum_i s_i log_loss(y_i, z_i)`, with each score overwritten by its
-/// weighted residual `s_i (s(z_i) - y_i)`; rows of weight 0 contribute exactly 0. The same terms
+/// weighted residual `s_i (s(z_i) - y_i)`; rows of weight 0 contribute exactly 0 (loss and
+/// residual, whatever their score, even NaN). The same terms
 /// and lanes as [`crate::fit::numerics::log_loss_and_residual_slice`].
 #[inline(always)]
 pub(crate) fn weighted_log_loss_and_residual(y: &[f64], s: &[f64], z: &mut [f64]) -> f64 {
@@ -353,7 +360,7 @@ pub(crate) fn weighted_log_loss_and_residual(y: &[f64], s: &[f64], z: &mut [f64]
     for (i, ((&yi, &si), zi)) in y.iter().zip(s).zip(z.iter_mut()).enumerate() {
         let (l, r) = log_loss_and_residual_kernel(yi, *zi);
         acc[i % SUM_LANES] += if si == 0.0 { 0.0 } else { si * l };
-        *zi = si * r;
+        *zi = if si == 0.0 { 0.0 } else { si * r };
     }
     sum_lanes(acc)
 }

@@ -406,3 +406,31 @@ fn breakdown() {
         kernel.name()
     );
 }
+
+/// A row of weight 0 has no influence even when its scores are not finite (a huge value that
+/// standardisation, which ignores the row, leaves huge).
+#[test]
+fn zero_weight_rows_with_huge_values_have_no_influence() {
+    let x = Array2::from_shape_vec((4, 2), vec![0.5, -1.0, 1.0, 0.3, -0.2, 0.8, 1e308, -1e308])
+        .unwrap();
+    let s = Array1::from(vec![1.0, 2.0, 1.0, 0.0]);
+    let x3 = x.slice(ndarray::s![..3, ..]).to_owned();
+    let s3 = Array1::from(vec![1.0, 2.0, 1.0]);
+    for (y, family, n_params) in [
+        (
+            Array1::from(vec![0.0, 1.0, 2.0, 1.0]),
+            Family::Multinomial { classes: 3 },
+            9,
+        ),
+        (Array1::from(vec![0.0, 1.0, 1.0, 0.0]), Family::Binomial, 3),
+    ] {
+        let theta: Vec<f64> = (0..n_params).map(|i| 0.7 - 0.3 * i as f64).collect();
+        let y3 = y.slice(ndarray::s![..3]).to_owned();
+        let all = Objective::with_design(&x, y.view(), family, 0.1, true).with_weights(s.view());
+        let kept =
+            Objective::with_design(&x3, y3.view(), family, 0.1, true).with_weights(s3.view());
+        assert_eq!(all.value(&theta), kept.value(&theta), "{family:?}");
+        assert_eq!(all.gradient(&theta), kept.gradient(&theta), "{family:?}");
+        assert_eq!(all.hessian(&theta), kept.hessian(&theta), "{family:?}");
+    }
+}
