@@ -312,6 +312,17 @@ fn separable_multiclass_data_end_in_separation() {
         );
         assert!(!f.report.converged);
         assert!(f.theta.iter().all(|v| v.is_finite()));
+        // Centred even so (the stored model is).
+        let p = case.x.ncols();
+        for j in 0..=p {
+            let at = |c: usize| if j < p { c * p + j } else { 3 * p + c };
+            let sum: f64 = (0..3).map(|c| f.theta[at(c)]).sum();
+            let scale: f64 = (0..3).map(|c| f.theta[at(c)].abs()).fold(1.0, f64::max);
+            assert!(
+                sum.abs() <= 1e-12 * scale,
+                "{solver}: class sum {sum:e} at {j}"
+            );
+        }
     }
     // A class absent from the (positive-weight) rows: no finite intercept even with a penalty.
     let mut s = Array1::from_elem(case.y.len(), 1.0);

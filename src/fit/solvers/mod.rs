@@ -556,7 +556,7 @@ fn run_observed<S: Solver>(
             max_iter,
         );
         let mut theta = point.theta.clone();
-        if reason != StopReason::Separation && centre(objective, &mut theta) {
+        if centre(objective, &mut theta) {
             point = Point::at(objective, theta);
             if reason == StopReason::Converged
                 && !solver.converged(&point, options.tol)
