@@ -1,4 +1,10 @@
-//! Minimisers of the penalised logistic loss [`Objective`], behind one entry point, [`fit`].
+//! Minimisers of the penalised logistic loss [`Objective`] (any family, weighted or not), behind
+//! one entry point, [`fit`].
+//!
+//! Multinomial results are centred (the class-mean of each feature's coefficients, and of the
+//! intercepts, is 0: with `l2 > 0` the optimum is, with `l2 = 0` only the probabilities are
+//! identified); Newton solves on that subspace. Newton refuses problems whose Hessian exceeds
+//! [`NEWTON_MAX_HESSIAN_BYTES`] ([`FitError::NewtonHessianTooLarge`]).
 //!
 //! # Design
 //!
@@ -267,7 +273,8 @@ pub struct FitReport {
     pub max_iter: usize,
 }
 
-/// Fitted parameters `theta = [w_1 .. w_p, b]` (standardised scale) and the report.
+/// Fitted parameters `theta` in the objective's layout (`[W row-major, b]`; binary `[w_1 .. w_p, b]`;
+/// multinomial centred), standardised scale, and the report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fit {
     pub theta: Vec<f64>,
