@@ -1,7 +1,5 @@
 //! The single integration-test binary: every module drives the built `logit` executable.
 
-mod util;
-
 mod completions;
 mod errors;
 mod eval;
@@ -19,7 +17,10 @@ mod readme;
 mod summary;
 mod thresholds;
 mod train;
+mod util;
+mod v2_core;
 mod v2_eval;
 mod v2_predict;
 mod v2_summary;
 mod v2_train;
+

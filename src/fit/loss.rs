@@ -132,32 +132,6 @@ pub fn softmax_loss(y: usize, z: &[f64]) -> f64 {
     -shift(z[y], m) + t.ln_1p()
 }
 
-/// One row: loss of label `y` and, in place of the scores, the residuals
-/// `softmax(z)_c - [c = y]` (module doc).
-#[inline(always)]
-fn softmax_row(y: usize, z: &mut [f64]) -> f64 {
-    let (m, a) = row_max(z);
-    let d_y = shift(z[y], m);
-    for v in z.iter_mut() {
-        // d <= 0, so exp(-|d|) = exp(d).
-        *v = exp_neg_abs(shift(*v, m));
-    }
-    let mut t = 0.0;
-    let mut u = 0.0;
-    for (c, &e) in z.iter().enumerate() {
-        let others = if c == a { 0.0 } else { e };
-        t += others;
-        u += if c == y { 0.0 } else { others };
-    }
-    let loss = -d_y + log1p_nonneg(t);
-    let inv = 1.0 / (1.0 + t);
-    let label_rest = if y == a { t } else { 1.0 + u };
-    for (c, v) in z.iter_mut().enumerate() {
-        *v = if c == y { -label_rest * inv } else { *v * inv };
-    }
-    loss
-}
-
 /// Sum of the multinomial losses of a block of rows (`k` scores each, row-major in `z`, labels
 /// `y` = class index as `f64`), with each row's scores overwritten by its residuals
 /// `softmax(z)_c - [c = y]` (the derivative of the loss in `z`). With `weights`, the sum is of
@@ -201,25 +175,144 @@ pub fn softmax_loss_and_residual_slice_with(
 
 kernel_copies!(fn softmax_copies(y: &[f64], weights: Option<&[f64]>, k: usize, z: &mut [f64]) -> f64 = softmax_loop);
 
+/// Rows per chunk of the vectorised softmax passes.
+const SOFTMAX_CHUNK: usize = 64;
+
+/// Scratch of one chunk, class-major (`zt[c * SOFTMAX_CHUNK + r]`), so that every step is a
+/// loop over rows with a constant trip count, which vectorises.
+struct Chunk {
+    zt: Vec<f64>,
+    m: [f64; SOFTMAX_CHUNK],
+    top: [f64; SOFTMAX_CHUNK],
+    label: [f64; SOFTMAX_CHUNK],
+    d_y: [f64; SOFTMAX_CHUNK],
+    t: [f64; SOFTMAX_CHUNK],
+    u: [f64; SOFTMAX_CHUNK],
+}
+
+impl Chunk {
+    fn new(k: usize) -> Chunk {
+        Chunk {
+            zt: vec![0.0; k * SOFTMAX_CHUNK],
+            m: [0.0; SOFTMAX_CHUNK],
+            top: [0.0; SOFTMAX_CHUNK],
+            label: [0.0; SOFTMAX_CHUNK],
+            d_y: [0.0; SOFTMAX_CHUNK],
+            t: [0.0; SOFTMAX_CHUNK],
+            u: [0.0; SOFTMAX_CHUNK],
+        }
+    }
+
+    /// Loads `rows` rows of `z` (row-major, `k` per row; missing rows padded with 0), finds
+    /// each row's first maximum, shifts by it and exponentiates: afterwards `zt` holds
+    /// `e_c = exp(z_c - m)`, `t` the sum over `c != top`, and `u` the sum over `c != top, label`.
+    // Index loops over several parallel fixed-size arrays: the form that vectorises.
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    fn exponentiate(&mut self, k: usize, z: &[f64], y: &[f64]) {
+        let rows = y.len();
+        const C: usize = SOFTMAX_CHUNK;
+        for (r, row) in z.chunks_exact(k).enumerate() {
+            for (c, &v) in row.iter().enumerate() {
+                self.zt[c * C + r] = v;
+            }
+        }
+        for c in 0..k {
+            for r in rows..C {
+                self.zt[c * C + r] = 0.0;
+            }
+        }
+        for r in 0..C {
+            let yi = if r < rows { y[r] } else { 0.0 };
+            // The clamp keeps a bad label from indexing out of range (fit checks them).
+            let l = yi.floor();
+            self.label[r] = if l >= 0.0 && l < k as f64 {
+                l
+            } else {
+                (k - 1) as f64
+            };
+        }
+        self.m.copy_from_slice(&self.zt[..C]);
+        self.top = [0.0; C];
+        for c in 1..k {
+            let col: &[f64; C] = self.zt[c * C..(c + 1) * C].try_into().expect("one column");
+            for r in 0..C {
+                let v = col[r];
+                let take = v > self.m[r] || self.m[r].is_nan();
+                self.m[r] = if take { v } else { self.m[r] };
+                self.top[r] = if take { c as f64 } else { self.top[r] };
+            }
+        }
+        self.d_y = [0.0; C];
+        self.t = [0.0; C];
+        self.u = [0.0; C];
+        for c in 0..k {
+            let cf = c as f64;
+            let col: &mut [f64; C] = (&mut self.zt[c * C..(c + 1) * C])
+                .try_into()
+                .expect("one column");
+            for r in 0..C {
+                let d = shift(col[r], self.m[r]);
+                self.d_y[r] = if self.label[r] == cf { d } else { self.d_y[r] };
+                // d <= 0, so exp(-|d|) = exp(d).
+                let e = exp_neg_abs(d);
+                col[r] = e;
+                let others = if self.top[r] == cf { 0.0 } else { e };
+                self.t[r] += others;
+                self.u[r] += if self.label[r] == cf { 0.0 } else { others };
+            }
+        }
+    }
+}
+
+/// The stable softmax loss of the module doc over many rows, chunk by chunk in class-major
+/// scratch so that the shifts, `exp`, sums and `log1p` all vectorise across rows.
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 fn softmax_loop(y: &[f64], weights: Option<&[f64]>, k: usize, z: &mut [f64]) -> f64 {
+    const C: usize = SOFTMAX_CHUNK;
     let mut acc = [0.0_f64; SUM_LANES];
-    for (i, (&yi, row)) in y.iter().zip(z.chunks_exact_mut(k)).enumerate() {
-        let label = (yi as usize).min(k - 1);
-        let loss = softmax_row(label, row);
-        let term = match weights {
-            None => loss,
-            Some(s) => {
-                let si = s[i];
-                row.iter_mut().for_each(|r| *r *= si);
-                if si == 0.0 {
-                    0.0
+    let mut chunk = Chunk::new(k);
+    for (ci, (yc, zc)) in y.chunks(C).zip(z.chunks_mut(C * k)).enumerate() {
+        let rows = yc.len();
+        chunk.exponentiate(k, zc, yc);
+        let mut loss = [0.0_f64; C];
+        let mut inv = [0.0_f64; C];
+        let mut rest = [0.0_f64; C];
+        for r in 0..C {
+            loss[r] = -chunk.d_y[r] + log1p_nonneg(chunk.t[r]);
+            inv[r] = 1.0 / (1.0 + chunk.t[r]);
+            rest[r] = if chunk.label[r] == chunk.top[r] {
+                chunk.t[r]
+            } else {
+                1.0 + chunk.u[r]
+            };
+        }
+        let sc = weights.map(|s| &s[ci * C..ci * C + rows]);
+        for (r, row) in zc.chunks_exact_mut(k).enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                let e = chunk.zt[c * C + r];
+                let res = if chunk.label[r] == c as f64 {
+                    -rest[r] * inv[r]
                 } else {
-                    si * loss
-                }
+                    e * inv[r]
+                };
+                // A row of weight 0 contributes exactly 0, even with NaN scores.
+                *v = match sc {
+                    Some(s) if s[r] == 0.0 => 0.0,
+                    Some(s) => res * s[r],
+                    None => res,
+                };
             }
-        };
-        acc[i % SUM_LANES] += term;
+        }
+        for r in 0..rows {
+            let term = match sc {
+                None => loss[r],
+                Some(s) if s[r] == 0.0 => 0.0,
+                Some(s) => s[r] * loss[r],
+            };
+            acc[(ci * C + r) % SUM_LANES] += term;
+        }
     }
     sum_lanes(acc)
 }
@@ -236,25 +329,30 @@ pub fn softmax_rows_slice_with(kernel: Kernel, k: usize, z: &mut [f64]) {
 
 kernel_copies!(fn softmax_rows_copies(k: usize, z: &mut [f64]) = softmax_rows_loop);
 
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 fn softmax_rows_loop(k: usize, z: &mut [f64]) {
-    for row in z.chunks_exact_mut(k) {
-        let (m, a) = row_max(row);
-        for v in row.iter_mut() {
-            *v = exp_neg_abs(shift(*v, m));
+    const C: usize = SOFTMAX_CHUNK;
+    let mut chunk = Chunk::new(k);
+    let labels = [0.0; C];
+    for zc in z.chunks_mut(C * k) {
+        let rows = zc.len() / k;
+        chunk.exponentiate(k, zc, &labels[..rows]);
+        let mut inv = [0.0_f64; C];
+        for r in 0..C {
+            inv[r] = 1.0 / (1.0 + chunk.t[r]);
         }
-        let t: f64 = row
-            .iter()
-            .enumerate()
-            .map(|(c, &e)| if c == a { 0.0 } else { e })
-            .sum();
-        let inv = 1.0 / (1.0 + t);
-        row.iter_mut().for_each(|v| *v *= inv);
+        for (r, row) in zc.chunks_exact_mut(k).enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v = chunk.zt[c * C + r] * inv[r];
+            }
+        }
     }
 }
 
 /// Weighted binomial loss sum `sum_i s_i log_loss(y_i, z_i)`, with each score overwritten by its
-/// weighted residual `s_i (s(z_i) - y_i)`; rows of weight 0 contribute exactly 0. The same terms
+/// weighted residual `s_i (s(z_i) - y_i)`; rows of weight 0 contribute exactly 0 (loss and
+/// residual, whatever their score, even NaN). The same terms
 /// and lanes as [`crate::fit::numerics::log_loss_and_residual_slice`].
 #[inline(always)]
 pub(crate) fn weighted_log_loss_and_residual(y: &[f64], s: &[f64], z: &mut [f64]) -> f64 {
@@ -262,7 +360,7 @@ pub(crate) fn weighted_log_loss_and_residual(y: &[f64], s: &[f64], z: &mut [f64]
     for (i, ((&yi, &si), zi)) in y.iter().zip(s).zip(z.iter_mut()).enumerate() {
         let (l, r) = log_loss_and_residual_kernel(yi, *zi);
         acc[i % SUM_LANES] += if si == 0.0 { 0.0 } else { si * l };
-        *zi = si * r;
+        *zi = if si == 0.0 { 0.0 } else { si * r };
     }
     sum_lanes(acc)
 }

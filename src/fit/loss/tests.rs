@@ -256,3 +256,38 @@ proptest! {
         }
     }
 }
+
+#[test]
+#[ignore]
+fn softmax_micro() {
+    let n = 200_000;
+    let k = 5;
+    let z0: Vec<f64> = (0..n * k)
+        .map(|i| ((i * 37) % 101) as f64 / 10.0 - 5.0)
+        .collect();
+    let y: Vec<f64> = (0..n).map(|i| (i % k) as f64).collect();
+    let kernel = Kernel::active();
+    let (mut ba, mut bb, mut bc) = (1e9f64, 1e9f64, 1e9f64);
+    for _ in 0..30 {
+        let mut z = z0.clone();
+        let t = std::time::Instant::now();
+        for (yc, zc) in y.chunks(256).zip(z.chunks_mut(256 * k)) {
+            std::hint::black_box(softmax_loss_and_residual_slice_with(
+                kernel, yc, None, k, zc,
+            ));
+        }
+        let a = t.elapsed().as_secs_f64();
+        let mut z = z0.clone();
+        let t = std::time::Instant::now();
+        crate::fit::numerics::sigmoid_slice_with(kernel, &z0, &mut z);
+        let b = t.elapsed().as_secs_f64();
+        let mut z = z0.clone();
+        let t = std::time::Instant::now();
+        softmax_rows_slice_with(kernel, k, &mut z);
+        let c = t.elapsed().as_secs_f64();
+        ba = ba.min(a);
+        bb = bb.min(b);
+        bc = bc.min(c);
+    }
+    println!("best of 30: softmax loss {:.1} ms, sigmoid_slice same count {:.1} ms, softmax rows {:.1} ms", ba * 1e3, bb * 1e3, bc * 1e3);
+}

@@ -246,10 +246,31 @@ impl<'a> Objective<'a> {
         let mut z = Array2::zeros((n, k));
         let out = z.as_slice_mut().expect("new arrays are contiguous");
         let design = self.design.get();
-        for (block, chunk) in out.chunks_mut(rows * k).enumerate() {
-            let start = block * rows;
-            let end = start + chunk.len() / k.max(1);
-            design.scores_block(self.exec.kernel, start..end, w, &b, chunk);
+        let kernel = self.exec.kernel;
+        let n_blocks = n.div_ceil(rows);
+        let threads = self
+            .exec
+            .threads_for(n * k * self.n_features().max(1))
+            .min(n_blocks);
+        // Contiguous runs of whole blocks per thread; every score is computed the same way
+        // whatever the split.
+        let per_thread = n_blocks.div_ceil(threads.max(1)).max(1);
+        let run = |first_block: usize, chunk: &mut [f64]| {
+            for (j, part) in chunk.chunks_mut(rows * k).enumerate() {
+                let start = (first_block + j) * rows;
+                let end = start + part.len() / k.max(1);
+                design.scores_block(kernel, start..end, w, &b, part);
+            }
+        };
+        if threads <= 1 || k == 0 {
+            run(0, out);
+        } else {
+            std::thread::scope(|scope| {
+                for (t, chunk) in out.chunks_mut(per_thread * rows * k).enumerate() {
+                    let run = &run;
+                    scope.spawn(move || run(t * per_thread, chunk));
+                }
+            });
         }
         z
     }
@@ -468,7 +489,9 @@ fn curvature_weights(
     if let Some(s) = s {
         let pairs = d.len() / s.len().max(1);
         for (dr, &si) in d.chunks_exact_mut(pairs.max(1)).zip(s) {
-            dr.iter_mut().for_each(|v| *v *= si);
+            // Weight 0: exactly no curvature (the Gram blocks skip zero weights).
+            dr.iter_mut()
+                .for_each(|v| *v = if si == 0.0 { 0.0 } else { *v * si });
         }
     }
 }

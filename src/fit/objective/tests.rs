@@ -307,3 +307,130 @@ fn binomial_forms_agree() {
     assert_eq!(m.hessian(&[0.0; 9]).dim(), (9, 9));
     assert_eq!(m.scores(&[0.0; 9]).dim(), (300, 3));
 }
+
+/// Ad-hoc timing of the multinomial passes (500,000 x 50, 5 classes), for a release-like build:
+/// `cargo test --lib objective::tests::throughput -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn throughput() {
+    let (n, p, k) = (500_000, 50, 5);
+    let mut state = 11u64;
+    let mut unif = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let x = Array2::from_shape_fn((n, p), |_| unif() * 2.0 - 1.0);
+    let y = Array1::from_shape_fn(n, |_| (unif() * k as f64).floor());
+    let yb = y.mapv(|v| f64::from(u8::from(v >= 2.0)));
+    for (labels, family) in [
+        (&y, Family::Multinomial { classes: k }),
+        (&yb, Family::Binomial),
+    ] {
+        let obj = Objective::with_design(&x, labels.view(), family, 1e-4, true);
+        let theta: Vec<f64> = (0..obj.n_params()).map(|_| unif() * 0.1).collect();
+        let mut g = vec![0.0; theta.len()];
+        for threads in [1, 2] {
+            let o = obj.with_exec(Exec {
+                threads: Some(threads),
+                ..Exec::from_env()
+            });
+            let t = std::time::Instant::now();
+            for _ in 0..5 {
+                std::hint::black_box(o.value_and_gradient(&theta, &mut g));
+            }
+            println!(
+                "{family:?} {threads} threads: value_and_gradient {:.1} ms",
+                t.elapsed().as_secs_f64() * 200.0
+            );
+        }
+        let t = std::time::Instant::now();
+        let f =
+            crate::fit::solvers::fit(&obj, &crate::fit::solvers::FitOptions::default()).unwrap();
+        println!(
+            "{family:?}: lbfgs {:?} in {:.2} s",
+            f.report.stop_reason,
+            t.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// Where the multinomial pass spends its time (ad hoc, `--ignored --nocapture`).
+#[test]
+#[ignore]
+fn breakdown() {
+    use crate::data::design::Design;
+    let (n, p, k) = (200_000, 50, 5);
+    let x = Array2::from_shape_fn((n, p), |(i, j)| {
+        ((i * 31 + j * 17) % 97) as f64 / 48.0 - 1.0
+    });
+    let y: Vec<f64> = (0..n).map(|i| (i % k) as f64).collect();
+    let w: Vec<f64> = (0..k * p).map(|i| ((i * 13) % 7) as f64 / 70.0).collect();
+    let b = vec![0.1; k];
+    let kernel = Kernel::active();
+    let rows = BLOCK_ROWS;
+    let mut z = vec![0.0; rows * k];
+    let mut g = vec![0.0; k * p];
+    let (mut bs, mut bl, mut bg) = (1e9f64, 1e9f64, 1e9f64);
+    for _ in 0..15 {
+        let (mut ts, mut tl, mut tg) = (0.0, 0.0, 0.0);
+        for start in (0..n).step_by(rows) {
+            let end = (start + rows).min(n);
+            let zb = &mut z[..(end - start) * k];
+            let t = std::time::Instant::now();
+            x.scores_block(kernel, start..end, &w, &b, zb);
+            ts += t.elapsed().as_secs_f64();
+            let t = std::time::Instant::now();
+            std::hint::black_box(loss::softmax_loss_and_residual_slice_with(
+                kernel,
+                &y[start..end],
+                None,
+                k,
+                zb,
+            ));
+            tl += t.elapsed().as_secs_f64();
+            let t = std::time::Instant::now();
+            x.add_xt_r_block(kernel, start..end, zb, &mut g);
+            tg += t.elapsed().as_secs_f64();
+        }
+        bs = bs.min(ts);
+        bl = bl.min(tl);
+        bg = bg.min(tg);
+    }
+    println!(
+        "best pass: scores {:.1} ms, softmax {:.1} ms, gradient {:.1} ms ({})",
+        bs * 1e3,
+        bl * 1e3,
+        bg * 1e3,
+        kernel.name()
+    );
+}
+
+/// A row of weight 0 has no influence even when its scores are not finite (a huge value that
+/// standardisation, which ignores the row, leaves huge).
+#[test]
+fn zero_weight_rows_with_huge_values_have_no_influence() {
+    let x = Array2::from_shape_vec((4, 2), vec![0.5, -1.0, 1.0, 0.3, -0.2, 0.8, 1e308, -1e308])
+        .unwrap();
+    let s = Array1::from(vec![1.0, 2.0, 1.0, 0.0]);
+    let x3 = x.slice(ndarray::s![..3, ..]).to_owned();
+    let s3 = Array1::from(vec![1.0, 2.0, 1.0]);
+    for (y, family, n_params) in [
+        (
+            Array1::from(vec![0.0, 1.0, 2.0, 1.0]),
+            Family::Multinomial { classes: 3 },
+            9,
+        ),
+        (Array1::from(vec![0.0, 1.0, 1.0, 0.0]), Family::Binomial, 3),
+    ] {
+        let theta: Vec<f64> = (0..n_params).map(|i| 0.7 - 0.3 * i as f64).collect();
+        let y3 = y.slice(ndarray::s![..3]).to_owned();
+        let all = Objective::with_design(&x, y.view(), family, 0.1, true).with_weights(s.view());
+        let kept =
+            Objective::with_design(&x3, y3.view(), family, 0.1, true).with_weights(s3.view());
+        assert_eq!(all.value(&theta), kept.value(&theta), "{family:?}");
+        assert_eq!(all.gradient(&theta), kept.gradient(&theta), "{family:?}");
+        assert_eq!(all.hessian(&theta), kept.hessian(&theta), "{family:?}");
+    }
+}

@@ -417,27 +417,37 @@ fn single_column_certificate(objective: &Objective) -> Option<Vec<f64>> {
     let n = objective.n_rows();
     let p = objective.n_features();
     let weights = objective.weights();
-    let keep: Vec<usize> = (0..n)
-        .filter(|&i| !weights.is_some_and(|s| s[i] == 0.0))
-        .collect();
-    let mut x = Array2::zeros((keep.len(), p));
     let design = objective.design();
-    for (r, &i) in keep.iter().enumerate() {
-        design.row_into(i, x.row_mut(r).as_slice_mut().expect("contiguous row"));
-    }
-    let y: Vec<f64> = keep.iter().map(|&i| objective.y[i]).collect();
+    let all_count = weights.is_none_or(|s| s.iter().all(|&v| v != 0.0));
+    // The rows that count: the design itself when it is dense and every row counts (no copy),
+    // otherwise a dense copy of those rows.
+    let copy;
+    let (x, y) = match design.as_dense() {
+        Some(x) if all_count => (x, objective.y.to_vec()),
+        _ => {
+            let keep: Vec<usize> = (0..n)
+                .filter(|&i| !weights.is_some_and(|s| s[i] == 0.0))
+                .collect();
+            let mut m = Array2::zeros((keep.len(), p));
+            for (r, &i) in keep.iter().enumerate() {
+                design.row_into(i, m.row_mut(r).as_slice_mut().expect("contiguous row"));
+            }
+            copy = m;
+            (copy.view(), keep.iter().map(|&i| objective.y[i]).collect())
+        }
+    };
     let intercept = objective.fit_intercept;
     match objective.family() {
         Family::Binomial => {
             let labels = Array1::from(y);
-            single_feature_separation(x.view(), labels.view(), intercept)
+            single_feature_separation(x, labels.view(), intercept)
                 .first()
                 .map(|s| s.direction(objective.n_params()))
         }
         Family::Multinomial { classes: k } => (0..k).find_map(|class| {
             let labels =
                 Array1::from_iter(y.iter().map(|&v| f64::from(u8::from(v == class as f64))));
-            let s = *single_feature_separation(x.view(), labels.view(), intercept).first()?;
+            let s = *single_feature_separation(x, labels.view(), intercept).first()?;
             let binary = s.direction(p + usize::from(intercept));
             let mut d = vec![0.0; objective.n_params()];
             d[class * p..(class + 1) * p].copy_from_slice(&binary[..p]);
