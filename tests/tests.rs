@@ -23,4 +23,3 @@ mod v2_eval;
 mod v2_predict;
 mod v2_summary;
 mod v2_train;
-
