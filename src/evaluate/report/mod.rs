@@ -65,32 +65,6 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
             );
         }
     }
-    if model.objective.is_weighted() {
-        let mut parts = Vec::new();
-        if let Some(column) = &model.objective.weight {
-            parts.push(format!("row weights from column {column:?}"));
-        }
-        if let Some(cw) = &model.objective.class_weight {
-            let weights: Vec<String> = model
-                .classes
-                .iter()
-                .zip(&cw.weights)
-                .map(|(c, w)| format!("{c:?} {w:.6}"))
-                .collect();
-            parts.push(format!("class weights {}", weights.join(", ")));
-        }
-        let _ = writeln!(
-            s,
-            "weights: {}; weight sum S = {}{}",
-            parts.join(", "),
-            t.weight_sum,
-            if t.n_zero_weight > 0 {
-                format!(", {} rows of weight 0 take no part", t.n_zero_weight)
-            } else {
-                String::new()
-            }
-        );
-    }
     let _ = writeln!(
         s,
         "objective: mean log loss + ({}/2)||w||^2 on {} features{}",
