@@ -160,7 +160,7 @@ def cargo_build(manifest, features=()):
 
 def sigmoid_features():
     """Use sigmoid_slice_fast when the library exports it (see sigmoid-harness/Cargo.toml)."""
-    src = (REPO / "src" / "fit" / "numerics.rs").read_text()
+    src = (REPO / "src" / "fit" / "numerics" / "mod.rs").read_text()
     return ["fast"] if "pub fn sigmoid_slice_fast(" in src else []
 
 
