@@ -358,7 +358,7 @@ impl RowScorer {
     }
 
     /// A term's weight position and value from raw bytes, or `None` for anything uncommon.
-    #[inline]
+    #[inline(always)]
     fn term_bytes(&self, term: &Term, fields: &[&[u8]]) -> Option<(usize, f64)> {
         match term {
             Term::Numeric { index, at, .. } => {
