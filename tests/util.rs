@@ -6,6 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use serde_json::{json, Value};
+
 /// The repository's fixtures folder.
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
@@ -246,4 +248,78 @@ pub fn f64s(v: &serde_json::Value) -> Vec<f64> {
         .iter()
         .map(|x| x.as_f64().expect("number"))
         .collect()
+}
+
+/// A multiclass model file for reference fit `fit` of `case` (fixtures/multi) (original-unit and standardised coefficients
+/// from the reference), as train would write it.
+pub fn reference_multiclass_model(case: &Value, fit: &Value) -> Value {
+    let classes = case["classes"].clone();
+    let k = classes.as_array().unwrap().len();
+    let names: Vec<String> = case["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    let mean = f64s(&case["standardization"]["mean"]);
+    let std = f64s(&case["standardization"]["std"]);
+    let features: Vec<Value> = (0..names.len())
+        .map(|j| json!({"name": names[j], "mean": mean[j], "std": std[j]}))
+        .collect();
+    let columns: Vec<Value> = names
+        .iter()
+        .map(|n| json!({"name": n, "kind": "numeric"}))
+        .collect();
+    let train = std::fs::read_to_string(
+        fixtures()
+            .join("multi")
+            .join(case["train_file"].as_str().unwrap()),
+    )
+    .unwrap();
+    let (header, rows) = parse_csv(&train);
+    let t = header
+        .iter()
+        .position(|h| h == case["target"].as_str().unwrap())
+        .unwrap();
+    let counts: Vec<usize> = classes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| rows.iter().filter(|r| r[t] == c.as_str().unwrap()).count())
+        .collect();
+    let report = |objective: f64| {
+        json!({"solver": "lbfgs", "converged": true, "stop_reason": "converged", "iterations": 30,
+               "objective": objective, "gradient_norm": 1e-13, "tol": 1e-10, "max_iter": 1000})
+    };
+    let ovr = fit["mode"] == "ovr";
+    let mut model = json!({
+        "format": "logit-model",
+        "version": 2,
+        "tool_version": "test",
+        "target": case["target"],
+        "classes": classes,
+        "multiclass": fit["mode"],
+        "objective": {
+            "definition": "test",
+            "family": if ovr { "binomial" } else { "multinomial" },
+            "l2": fit["lambda"], "fit_intercept": true, "standardize": true,
+            "weight": null, "class_weight": null
+        },
+        "missing": {"policy": "error", "na_values": ["NA"], "rows_dropped": 0},
+        "columns": columns,
+        "features": features,
+        "coefficients": fit["coefficients"],
+        "coefficients_standardized": fit["coefficients_standardized"],
+        "intercepts": fit["intercepts"],
+        "intercepts_standardized": fit["intercepts_standardized"],
+        "training": {"n_rows": rows.len(), "class_counts": counts, "weight_sum": rows.len() as f64, "n_zero_weight": 0},
+    });
+    if ovr {
+        let per_class = f64s(&fit["objective_per_class"]);
+        assert_eq!(per_class.len(), k);
+        model["fits"] = per_class.iter().map(|&o| report(o)).collect();
+    } else {
+        model["fit"] = report(fit["objective"].as_f64().unwrap());
+    }
+    model
 }

@@ -4,7 +4,7 @@
 //! Reference values: `fixtures/multi/*.expected.json` (copies of the shared multi/ references:
 //! scikit-learn's metrics of the exact optimum, see their `generated_with`).
 
-use crate::util::{fixtures, Dir};
+use crate::util::{fixtures, reference_multiclass_model, Dir};
 
 fn multi(name: &str) -> Vec<u8> {
     std::fs::read(fixtures().join("multi").join(name)).expect("fixture")
@@ -267,73 +267,6 @@ fn gate_names_are_checked_against_the_model_kind() {
     }
 }
 
-/// A multiclass model file for reference fit `fit` of `case`, written by hand from the
-/// reference's coefficients in both scales (train cannot write multiclass models yet).
-fn multiclass_model(case: &serde_json::Value, fit: &serde_json::Value) -> serde_json::Value {
-    use serde_json::json;
-    let names: Vec<String> = case["features"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|n| n.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    let (mean, std) = (
-        floats(&case["standardization"]["mean"]),
-        floats(&case["standardization"]["std"]),
-    );
-    let features: Vec<serde_json::Value> = (0..names.len())
-        .map(|j| json!({"name": names[j], "mean": mean[j], "std": std[j]}))
-        .collect();
-    let columns: Vec<serde_json::Value> = names
-        .iter()
-        .map(|n| json!({"name": n, "kind": "numeric"}))
-        .collect();
-    let classes = case["classes"].as_array().cloned().unwrap_or_default();
-    let n = case["n_train"].as_u64().unwrap_or(0) as usize;
-    // Class counts are informative only; spread n over the classes.
-    let k = classes.len();
-    let mut counts = vec![n / k; k];
-    counts[0] += n - (n / k) * k;
-    let report = |objective: f64| {
-        json!({"solver": "lbfgs", "converged": true, "stop_reason": "converged", "iterations": 30,
-               "objective": objective, "gradient_norm": 1e-13, "tol": 1e-10, "max_iter": 1000})
-    };
-    let ovr = fit["mode"] == "ovr";
-    let mut model = json!({
-        "format": "logit-model",
-        "version": 2,
-        "tool_version": "test",
-        "target": case["target"],
-        "classes": classes,
-        "multiclass": fit["mode"],
-        "objective": {
-            "definition": "test",
-            "family": if ovr { "binomial" } else { "multinomial" },
-            "l2": fit["lambda"], "fit_intercept": true, "standardize": true,
-            "weight": null, "class_weight": null
-        },
-        "missing": {"policy": "error", "na_values": ["NA"], "rows_dropped": 0},
-        "columns": columns,
-        "features": features,
-        "coefficients": fit["coefficients"],
-        "coefficients_standardized": fit["coefficients_standardized"],
-        "intercepts": fit["intercepts"],
-        "intercepts_standardized": fit["intercepts_standardized"],
-        "training": {"n_rows": n, "class_counts": counts, "weight_sum": n as f64, "n_zero_weight": 0},
-    });
-    if ovr {
-        model["fits"] = floats(&fit["objective_per_class"])
-            .iter()
-            .map(|&o| report(o))
-            .collect();
-    } else {
-        model["fit"] = report(fit["objective"].as_f64().unwrap_or(0.0));
-    }
-    model
-}
-
 /// Every contract key of a multiclass `eval --json` against scikit-learn's, at the runner's
 /// tolerances tightened (the reference probabilities are exact to ~1e-13).
 fn check_multiclass_json(
@@ -393,7 +326,10 @@ fn multiclass_eval_matches_the_iris_references_multinomial_and_ovr() {
         let what = format!("iris {} l2={}", fit["mode"], fit["lambda"]);
         let dir = Dir::new();
         dir.write("iris_test.csv", multi("iris_test.csv"));
-        dir.write("m.json", multiclass_model(&case, &fit).to_string());
+        dir.write(
+            "m.json",
+            reference_multiclass_model(&case, &fit).to_string(),
+        );
         let run = dir.run(&["eval", "m.json", "iris_test.csv", "--json"]);
         run.ok();
         let got: serde_json::Value = serde_json::from_str(&run.stdout()).expect("json");
@@ -459,7 +395,10 @@ fn weighted_multiclass_eval_equals_duplicated_rows() {
     let dir = Dir::new();
     dir.write("weighted.csv", weighted)
         .write("repeated.csv", repeated);
-    dir.write("m.json", multiclass_model(&case, &fit).to_string());
+    dir.write(
+        "m.json",
+        reference_multiclass_model(&case, &fit).to_string(),
+    );
     let run = dir.run(&["eval", "m.json", "weighted.csv", "--json", "--weight", "w"]);
     run.ok();
     let a: serde_json::Value = serde_json::from_str(&run.stdout()).expect("json");
@@ -516,7 +455,7 @@ fn multiclass_eval_refuses_threshold_flags_and_binary_gates() {
     dir.write("iris_test.csv", multi("iris_test.csv"));
     dir.write(
         "m.json",
-        multiclass_model(&case, &case["fits"][2]).to_string(),
+        reference_multiclass_model(&case, &case["fits"][2]).to_string(),
     );
     for flags in [
         &["--threshold", "0.3"][..],
@@ -561,7 +500,7 @@ fn multiclass_plots_draw_ovr_roc_and_top_label_reliability() {
     dir.write("iris_test.csv", multi("iris_test.csv"));
     dir.write(
         "m.json",
-        multiclass_model(&case, &case["fits"][0]).to_string(),
+        reference_multiclass_model(&case, &case["fits"][0]).to_string(),
     );
     dir.run(&["eval", "m.json", "iris_test.csv", "--plot", "charts"])
         .ok();

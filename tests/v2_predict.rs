@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::util::{f64s, fixtures, parse_csv, Dir};
+use crate::util::{f64s, fixtures, parse_csv, reference_multiclass_model, Dir};
 
 /// `tests/fixtures/v1/NAME`, copied into `dir` under the same name.
 fn v1_fixture(dir: &Dir, name: &str) {
@@ -157,80 +157,6 @@ fn a_binary_model_file_is_version_2_with_every_version_1_field_and_the_same_pred
     );
 }
 
-/// A model file for reference fit `fit` of `case` (original-unit and standardised coefficients
-/// from the reference), as train would write it.
-fn multiclass_model(case: &Value, fit: &Value) -> Value {
-    let classes = case["classes"].clone();
-    let k = classes.as_array().unwrap().len();
-    let names: Vec<String> = case["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_str().unwrap().to_string())
-        .collect();
-    let mean = f64s(&case["standardization"]["mean"]);
-    let std = f64s(&case["standardization"]["std"]);
-    let features: Vec<Value> = (0..names.len())
-        .map(|j| json!({"name": names[j], "mean": mean[j], "std": std[j]}))
-        .collect();
-    let columns: Vec<Value> = names
-        .iter()
-        .map(|n| json!({"name": n, "kind": "numeric"}))
-        .collect();
-    let train = std::fs::read_to_string(
-        fixtures()
-            .join("multi")
-            .join(case["train_file"].as_str().unwrap()),
-    )
-    .unwrap();
-    let (header, rows) = parse_csv(&train);
-    let t = header
-        .iter()
-        .position(|h| h == case["target"].as_str().unwrap())
-        .unwrap();
-    let counts: Vec<usize> = classes
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| rows.iter().filter(|r| r[t] == c.as_str().unwrap()).count())
-        .collect();
-    let report = |objective: f64| {
-        json!({"solver": "lbfgs", "converged": true, "stop_reason": "converged", "iterations": 30,
-               "objective": objective, "gradient_norm": 1e-13, "tol": 1e-10, "max_iter": 1000})
-    };
-    let ovr = fit["mode"] == "ovr";
-    let mut model = json!({
-        "format": "logit-model",
-        "version": 2,
-        "tool_version": "test",
-        "target": case["target"],
-        "classes": classes,
-        "multiclass": fit["mode"],
-        "objective": {
-            "definition": "test",
-            "family": if ovr { "binomial" } else { "multinomial" },
-            "l2": fit["lambda"], "fit_intercept": true, "standardize": true,
-            "weight": null, "class_weight": null
-        },
-        "missing": {"policy": "error", "na_values": ["NA"], "rows_dropped": 0},
-        "columns": columns,
-        "features": features,
-        "coefficients": fit["coefficients"],
-        "coefficients_standardized": fit["coefficients_standardized"],
-        "intercepts": fit["intercepts"],
-        "intercepts_standardized": fit["intercepts_standardized"],
-        "training": {"n_rows": rows.len(), "class_counts": counts, "weight_sum": rows.len() as f64, "n_zero_weight": 0},
-    });
-    if ovr {
-        let per_class = f64s(&fit["objective_per_class"]);
-        assert_eq!(per_class.len(), k);
-        model["fits"] = per_class.iter().map(|&o| report(o)).collect();
-    } else {
-        model["fit"] = report(fit["objective"].as_f64().unwrap());
-    }
-    model
-}
-
 /// Predicts `case`'s test file with every reference fit and compares to the reference
 /// probabilities (1e-12) and labels.
 fn predicts_reference_probabilities(case_name: &str) {
@@ -248,7 +174,7 @@ fn predicts_reference_probabilities(case_name: &str) {
         let what = format!("{case_name} {} lambda {}", fit["mode"], fit["lambda"]);
         dir.write(
             "m.json",
-            serde_json::to_string_pretty(&multiclass_model(&case, fit)).unwrap(),
+            serde_json::to_string_pretty(&reference_multiclass_model(&case, fit)).unwrap(),
         );
         dir.run(&["predict", "m.json", test_file, "-o", "p.csv"])
             .ok();
@@ -325,7 +251,7 @@ fn multiclass_models_refuse_thresholds_saying_why() {
     multi_fixture(&dir, "iris_test.csv");
     dir.write(
         "m.json",
-        multiclass_model(&case, &case["fits"][0]).to_string(),
+        reference_multiclass_model(&case, &case["fits"][0]).to_string(),
     );
     dir.run(&["predict", "m.json", "iris_test.csv", "--threshold", "0.3"])
         .expect_code(2)
@@ -354,7 +280,7 @@ fn refused(edit: impl Fn(&mut Value), words: &[&str]) {
     let dir = Dir::new();
     multi_fixture(&dir, "iris_test.csv");
     for fit in [&case["fits"][0], &case["fits"][2]] {
-        let mut model = multiclass_model(&case, fit);
+        let mut model = reference_multiclass_model(&case, fit);
         edit(&mut model);
         dir.write("bad.json", serde_json::to_string_pretty(&model).unwrap());
         let run = dir.run(&["predict", "bad.json", "iris_test.csv"]);
@@ -454,7 +380,8 @@ fn duplicate_keys_in_a_multiclass_file_are_refused() {
     let case = multi_reference("iris");
     let dir = Dir::new();
     multi_fixture(&dir, "iris_test.csv");
-    let text = serde_json::to_string_pretty(&multiclass_model(&case, &case["fits"][0])).unwrap();
+    let text =
+        serde_json::to_string_pretty(&reference_multiclass_model(&case, &case["fits"][0])).unwrap();
     let doubled = text.replacen(
         "\"intercepts\": [",
         "\"intercepts\": [1, 2, 3],\n  \"intercepts\": [",
@@ -471,7 +398,7 @@ fn duplicate_keys_in_a_multiclass_file_are_refused() {
 fn multiclass_models_write_deterministic_version_2_json_that_reads_back_equal() {
     let case = multi_reference("iris");
     for fit in case["fits"].as_array().unwrap() {
-        let text = serde_json::to_string(&multiclass_model(&case, fit)).unwrap();
+        let text = serde_json::to_string(&reference_multiclass_model(&case, fit)).unwrap();
         let model = logit::model::Model::from_slice("m.json", text.as_bytes()).unwrap();
         assert_eq!(model.n_classes(), 3);
         assert_eq!(model.n_scores(), 3);
@@ -583,7 +510,7 @@ fn a_multinomial_log_likelihood_must_match_the_fit_objective() {
     let case = multi_reference("iris");
     let fit = &case["fits"][0];
     assert_eq!(fit["mode"], "multinomial");
-    let mut model = multiclass_model(&case, fit);
+    let mut model = reference_multiclass_model(&case, fit);
     let l2 = fit["lambda"].as_f64().unwrap();
     let penalty: f64 = fit["coefficients_standardized"]
         .as_array()

@@ -10,7 +10,9 @@ use crate::console;
 use crate::error::{Error, Result};
 use crate::evaluate::report::{display_name, format_significant};
 use crate::exit::ExitStatus;
-use crate::inference::summary::{ContrastTerm, ModelSummary, MultinomialSummary, Summary, Term};
+use crate::inference::summary::{
+    ContrastTerm, Flag, ModelSummary, MultinomialSummary, Summary, Term,
+};
 use crate::model::inference::CovarianceSource;
 use crate::model::{Model, ModelKind};
 
@@ -75,13 +77,12 @@ fn p_value(v: Option<f64>) -> String {
     }
 }
 
-/// One table row.
+/// One table row: the term's binary columns (with odds ratios).
 fn row(s: &mut String, name_width: usize, term: &Term) {
     let cells = [
         number(term.estimate),
         number(term.std_error),
-        term.z
-            .map_or_else(|| "--".to_string(), |z| format!("{z:.3}")),
+        z_value(term.z),
         p_value(term.p_value),
         number(term.ci_low),
         number(term.ci_high),
@@ -89,11 +90,21 @@ fn row(s: &mut String, name_width: usize, term: &Term) {
         number(term.odds_ratio_ci_low),
         number(term.odds_ratio_ci_high),
     ];
-    let _ = write!(s, "{:<name_width$}", display_name(&term.name));
+    table_row(s, name_width, &term.name, &cells, term.flag);
+}
+
+/// A Wald statistic, 3 decimals.
+fn z_value(z: Option<f64>) -> String {
+    z.map_or_else(|| "--".to_string(), |z| format!("{z:.3}"))
+}
+
+/// The name, the right-aligned cells and the flag of one table row.
+fn table_row(s: &mut String, name_width: usize, name: &str, cells: &[String], flag: Option<Flag>) {
+    let _ = write!(s, "{:<name_width$}", display_name(name));
     for cell in cells {
         let _ = write!(s, " {cell:>11}");
     }
-    if let Some(flag) = term.flag {
+    if let Some(flag) = flag {
         let _ = write!(s, "  [{}]", flag.describe());
     }
     s.push('\n');
@@ -191,20 +202,12 @@ fn contrast_row(s: &mut String, name_width: usize, term: &ContrastTerm) {
     let cells = [
         number(term.estimate),
         number(term.std_error),
-        term.z
-            .map_or_else(|| "--".to_string(), |z| format!("{z:.3}")),
+        z_value(term.z),
         p_value(term.p_value),
         number(term.ci_low),
         number(term.ci_high),
     ];
-    let _ = write!(s, "{:<name_width$}", display_name(&term.name));
-    for cell in cells {
-        let _ = write!(s, " {cell:>11}");
-    }
-    if let Some(flag) = term.flag {
-        let _ = write!(s, "  [{}]", flag.describe());
-    }
-    s.push('\n');
+    table_row(s, name_width, &term.name, &cells, term.flag);
 }
 
 /// The multinomial text: the header block, then one table per non-reference class headed
