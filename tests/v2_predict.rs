@@ -1,6 +1,6 @@
 //! Issue 9, model format 2 and predict: version 1 files predict byte-identically to logit 1.0;
-//! multiclass models (written here from the shared references' coefficients, as train cannot
-//! write them yet) predict the reference probabilities; multiclass-only rules (`--threshold`,
+//! multiclass models (written here from the shared references' coefficients, and trained) predict
+//! the reference probabilities, on the fast byte path and the csv fallback alike; multiclass-only rules (`--threshold`,
 //! `logit threshold`) are refused saying why; damaged multiclass files are refused naming the field.
 
 use std::path::Path;
@@ -535,4 +535,31 @@ fn a_multinomial_log_likelihood_must_match_the_fit_objective() {
             && err.contains("-inference.log_likelihood / training.n_rows"),
         "{err}"
     );
+}
+
+/// predict reads plain input on its fast byte path and anything unusual (here one quoted cell)
+/// through the csv parser: a multiclass model must give the same bytes on both.
+#[test]
+fn multiclass_predict_gives_the_same_bytes_on_the_fast_path_and_the_csv_fallback() {
+    let case = multi_reference("iris");
+    let dir = Dir::new();
+    multi_fixture(&dir, "iris_test.csv");
+    for fit in case["fits"].as_array().unwrap() {
+        let model = reference_multiclass_model(&case, fit);
+        dir.write("m.json", serde_json::to_string_pretty(&model).unwrap());
+        let plain = dir.read("iris_test.csv");
+        // Quote the first cell of the last data row: the chunk holding it leaves the fast path.
+        let mut lines: Vec<String> = plain.lines().map(String::from).collect();
+        let last = lines.last_mut().unwrap();
+        let (first, rest) = last.split_once(',').unwrap();
+        *last = format!("\"{first}\",{rest}");
+        dir.write("quoted.csv", lines.join("\n") + "\n");
+        dir.run(&["predict", "m.json", "iris_test.csv", "-o", "fast.csv"])
+            .expect_code(0);
+        dir.run(&["predict", "m.json", "quoted.csv", "-o", "slow.csv"])
+            .expect_code(0);
+        let fast = dir.read("fast.csv");
+        assert!(fast.starts_with("probability_setosa,"), "{fast}");
+        assert_eq!(fast, dir.read("slow.csv"), "{}", fit["mode"]);
+    }
 }
