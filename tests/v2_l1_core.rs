@@ -116,3 +116,129 @@ fn fixed_pairs_match_glmnet() {
         }
     }
 }
+
+fn path_options(alpha: f64, early_stop: bool) -> PathOptions {
+    PathOptions {
+        alpha,
+        fit: cd(),
+        early_stop,
+    }
+}
+
+/// glmnet's default sequences (alpha 1, 0.5 and 0, the last through the 1e-3 floor): the first
+/// ten values within 1e-12 relative; lambda_max itself is the first.
+#[test]
+fn default_sequences_match_glmnet() {
+    let c = case("pima");
+    let obj = Objective::new(c.x.view(), c.y.view(), 0.0, true);
+    let (n, p) = c.x.dim();
+    assert_eq!(default_lambda_min_ratio(n, p), 1e-4);
+    assert_eq!(default_lambda_min_ratio(3, 4), 1e-2);
+    for (alpha, key) in [
+        (1.0, "default_alpha1_first10"),
+        (0.5, "default_alpha05_first10"),
+        (0.0, "default_alpha0_first10"),
+    ] {
+        let lmax = lambda_max(&obj, alpha);
+        let seq = lambda_sequence(lmax, 100, default_lambda_min_ratio(n, p));
+        assert_eq!(seq.len(), 100);
+        assert_eq!(seq[0], lmax);
+        assert!((seq[99] - 1e-4 * lmax).abs() <= 1e-12 * lmax);
+        for (got, want) in seq.iter().zip(floats(&c.expected["path"][key])) {
+            assert!(
+                (got - want).abs() <= 1e-12 * want,
+                "alpha {alpha}: {got} against {want}"
+            );
+        }
+    }
+}
+
+/// The lasso path at glmnet's own lambdas: standardised coefficients within 1e-7, objectives
+/// within 1e-10, the non-fragile zero pattern exactly and the non-zero counts; with the default
+/// sequence and the early stop, glmnet's 60 lambdas.
+#[test]
+fn pima_lasso_path_matches_glmnet() {
+    let c = case("pima");
+    let obj = Objective::new(c.x.view(), c.y.view(), 0.0, true);
+    let path = &c.expected["path"];
+    let lambdas = floats(&path["lambdas"]);
+    let mut calls = Vec::new();
+    let points = fit_path(&obj, &lambdas, &path_options(1.0, false), &mut |i, total| {
+        calls.push((i, total))
+    })
+    .unwrap();
+    assert_eq!(points.len(), lambdas.len());
+    assert_eq!(calls, (0..lambdas.len()).map(|i| (i, lambdas.len())).collect::<Vec<_>>());
+    let mut worst = 0.0f64;
+    for (point, want) in points.iter().zip(path["fits"].as_array().unwrap()) {
+        assert_eq!(point.lambda, want["lambda"].as_f64().unwrap());
+        assert_eq!((point.l1, point.l2), (point.lambda, 0.0));
+        assert!(point.fit.report.converged, "{:?}", point.fit.report);
+        let coef = floats(&want["coefficients_standardized"]);
+        let p = coef.len();
+        for (a, b) in coef.iter().zip(&point.fit.theta) {
+            worst = worst.max((a - b).abs());
+        }
+        let objective = want["objective"].as_f64().unwrap();
+        assert!(
+            (point.fit.report.objective - objective).abs() <= 1e-10,
+            "lambda {}: objective {} against {objective}",
+            point.lambda,
+            point.fit.report.objective
+        );
+        let zero = bools(&want["zero"]);
+        let fragile = bools(&want["fragile"]);
+        for j in 0..p {
+            if !fragile[j] {
+                assert_eq!(point.fit.theta[j] == 0.0, zero[j], "lambda {}: {j}", point.lambda);
+            }
+        }
+        let nonzero = point.fit.theta[..p].iter().filter(|v| **v != 0.0).count();
+        assert_eq!(point.nonzero, nonzero);
+        if !fragile.iter().any(|f| *f) {
+            assert_eq!(nonzero as u64, want["nonzero"].as_u64().unwrap());
+        }
+        let dev = obj.deviance(&point.fit.theta);
+        assert!((point.deviance - dev).abs() <= 1e-12, "{} {dev}", point.deviance);
+    }
+    eprintln!("pima path: max|coef diff| {worst:.1e}");
+    assert!(worst <= 1e-7, "path coefficients off by {worst:e}");
+    // The first point is the null model: deviance ratio 0.
+    assert!(points[0].dev_ratio.abs() <= 1e-12, "{}", points[0].dev_ratio);
+    assert!(points.windows(2).all(|w| w[1].dev_ratio >= w[0].dev_ratio - 1e-12));
+
+    let (n, p) = c.x.dim();
+    let seq = lambda_sequence(lambda_max(&obj, 1.0), 100, default_lambda_min_ratio(n, p));
+    let stopped = fit_path(&obj, &seq, &path_options(1.0, true), &mut |_, _| {}).unwrap();
+    assert_eq!(
+        stopped.len() as u64,
+        path["checks"]["n_lambda_returned"].as_u64().unwrap()
+    );
+}
+
+/// The smooth solvers refuse an L1 penalty, naming --l1 and pointing to cd.
+#[test]
+fn smooth_solvers_refuse_l1() {
+    let c = case("pima");
+    let obj = Objective::new(c.x.view(), c.y.view(), 0.0, true).with_penalty(0.01, 0.0);
+    for kind in [
+        SolverKind::Lbfgs,
+        SolverKind::Gd,
+        SolverKind::Newton,
+        SolverKind::Linfa,
+    ] {
+        let e = fit(&obj, &FitOptions::with_solver(kind)).unwrap_err();
+        assert!(matches!(e, FitError::L1NotSupported { solver } if solver == kind));
+        let text = e.to_string();
+        assert!(
+            text.contains("--l1") && text.contains("--solver cd") && text.contains(kind.as_str()),
+            "{text}"
+        );
+    }
+    let bad = Objective::new(c.x.view(), c.y.view(), 0.0, true).with_penalty(-1.0, 0.0);
+    let e = fit(&bad, &cd()).unwrap_err().to_string();
+    assert!(e.starts_with("--l1 must be"), "{e}");
+    let start = vec![0.0; 3];
+    assert!(fit_from(&obj, &cd(), &start, &mut |_| {}).is_err());
+    let _ = StopReason::Converged;
+}

@@ -133,13 +133,15 @@ pub struct PathOptions {
     /// Tolerance and iteration cap of each fit (the solver is always cd).
     pub fit: FitOptions,
     /// glmnet's early stop (for default sequences): after at least 5 lambdas, stop once the
-    /// deviance ratio grows by less than 1e-5 relative, or exceeds 0.999.
+    /// deviance ratio grows by less than 1e-5, or exceeds 0.999. (glmnet 4.1-6's lognet compares
+    /// the absolute change with `fdev`, not the change relative to the ratio; on pima that is
+    /// what returns its 60 of 100 lambdas.)
     pub early_stop: bool,
 }
 
 /// glmnet's `mnlam`: lambdas fitted before the early stop may apply.
 const EARLY_STOP_MIN: usize = 5;
-/// glmnet's `fdev`: relative change of the deviance ratio that ends a path.
+/// glmnet's `fdev`: the change of the deviance ratio that ends a path.
 const EARLY_STOP_CHANGE: f64 = 1e-5;
 /// glmnet's `devmax`.
 const EARLY_STOP_RATIO: f64 = 0.999;
@@ -234,7 +236,7 @@ pub fn fit_path(
         if options.early_stop && points.len() >= EARLY_STOP_MIN {
             let last = points[points.len() - 1].dev_ratio;
             let before = points[points.len() - 2].dev_ratio;
-            if last > EARLY_STOP_RATIO || last - before < EARLY_STOP_CHANGE * last {
+            if last > EARLY_STOP_RATIO || last - before < EARLY_STOP_CHANGE {
                 break;
             }
         }
