@@ -32,7 +32,14 @@ fn centred_and_plain_sweeps_reach_the_same_model_minimiser() {
     let eta = scores(&problem, &theta);
     let model = Model::at(&problem, &eta, &mut z);
     let set: Vec<usize> = (0..problem.p).collect();
-    let plain = model::descend(&problem, &model, &theta, &[set.clone()], 1e-15, 10_000);
+    let plain = model::descend(
+        &problem,
+        &model,
+        &theta,
+        std::slice::from_ref(&set),
+        1e-15,
+        10_000,
+    );
     let centred = binomial::descend_centred(&problem, &model, &theta, &set, 1e-15, 10_000);
     for (a, b) in plain.u.iter().zip(&centred.u) {
         assert!((a - b).abs() < 1e-11, "{:?} {:?}", plain.u, centred.u);
