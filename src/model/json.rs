@@ -112,6 +112,9 @@ struct BinaryV2 {
     features: Vec<BinaryFeature>,
     intercept: f64,
     intercept_standardized: f64,
+    /// Coefficients (not the intercept) that are not exactly 0 (absent before issue 10).
+    #[serde(default)]
+    nonzero_coefficients: Option<usize>,
     training: BinaryTraining,
     fit: FitReport,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,6 +145,9 @@ struct MultiV2 {
     coefficients_standardized: Vec<Vec<f64>>,
     intercepts: Vec<f64>,
     intercepts_standardized: Vec<f64>,
+    /// Entries of the K x p coefficients that are not exactly 0 (absent before issue 10).
+    #[serde(default)]
+    nonzero_coefficients: Option<usize>,
     training: MultiTraining,
     /// Multinomial: the one fit's report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -185,6 +191,7 @@ pub(super) fn to_json(model: &Model) -> String {
                     .collect(),
                 intercept: model.intercepts[0],
                 intercept_standardized: model.intercepts_standardized[0],
+                nonzero_coefficients: Some(model.nonzero_coefficients()),
                 training: BinaryTraining {
                     n_rows: model.training.n_rows,
                     n_positive,
@@ -218,6 +225,7 @@ pub(super) fn to_json(model: &Model) -> String {
                 coefficients_standardized: model.coefficients_standardized.clone(),
                 intercepts: model.intercepts.clone(),
                 intercepts_standardized: model.intercepts_standardized.clone(),
+                nonzero_coefficients: Some(model.nonzero_coefficients()),
                 training: MultiTraining {
                     n_rows: model.training.n_rows,
                     class_counts: model.training.class_counts.clone(),
@@ -269,9 +277,7 @@ pub(super) fn from_slice(bytes: &[u8]) -> Result<Model, String> {
     match header.version {
         Scalar::U64(1) => Ok(from_v1(serde_json::from_slice(bytes).map_err(damaged)?)),
         Scalar::U64(2) => match header.multiclass {
-            Scalar::Absent => Ok(from_binary_v2(
-                serde_json::from_slice(bytes).map_err(damaged)?,
-            )),
+            Scalar::Absent => from_binary_v2(serde_json::from_slice(bytes).map_err(damaged)?),
             Scalar::Str(m) if m == "multinomial" || m == "ovr" => {
                 from_multi_v2(serde_json::from_slice(bytes).map_err(damaged)?)
             }
@@ -355,6 +361,7 @@ fn from_v1(file: FileV1) -> Model {
         objective: ObjectiveSpec {
             definition: file.objective.definition,
             family: LossFamily::Binomial,
+            l1: 0.0,
             l2: file.objective.l2,
             fit_intercept: file.objective.fit_intercept,
             standardize: file.objective.standardize,
@@ -380,7 +387,18 @@ fn from_v1(file: FileV1) -> Model {
     }
 }
 
-fn from_binary_v2(file: BinaryV2) -> Model {
+/// A stored non-zero count must be the coefficients' own (a hand-edited file could disagree).
+fn check_nonzero(model: Model, stored: Option<usize>) -> Result<Model, String> {
+    match stored {
+        Some(n) if n != model.nonzero_coefficients() => Err(format!(
+            "damaged model file: nonzero_coefficients is {n} but {} coefficients are non-zero",
+            model.nonzero_coefficients()
+        )),
+        _ => Ok(model),
+    }
+}
+
+fn from_binary_v2(file: BinaryV2) -> Result<Model, String> {
     let class_counts = binary_class_counts(
         &file.classes,
         &file.labels,
@@ -388,7 +406,7 @@ fn from_binary_v2(file: BinaryV2) -> Model {
         file.training.n_negative,
     );
     let (w, w_std, features) = split_features(file.features);
-    Model {
+    let model = Model {
         format: file.format,
         version: file.version,
         tool_version: file.tool_version,
@@ -415,7 +433,8 @@ fn from_binary_v2(file: BinaryV2) -> Model {
         fit: file.fit,
         fits: Vec::new(),
         inference: file.inference,
-    }
+    };
+    check_nonzero(model, file.nonzero_coefficients)
 }
 
 fn from_multi_v2(file: MultiV2) -> Result<Model, String> {
@@ -442,7 +461,7 @@ fn from_multi_v2(file: MultiV2) -> Result<Model, String> {
                 .into(),
         ),
     };
-    Ok(Model {
+    let model = Model {
         format: file.format,
         version: file.version,
         tool_version: file.tool_version,
@@ -466,5 +485,6 @@ fn from_multi_v2(file: MultiV2) -> Result<Model, String> {
         fit,
         fits,
         inference: file.inference,
-    })
+    };
+    check_nonzero(model, file.nonzero_coefficients)
 }

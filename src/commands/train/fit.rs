@@ -99,7 +99,7 @@ pub fn fit_all(
             let objective = weighted(Objective::new(x, data.y.view(), l2, intercept), s);
             let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
             let cross = cross_check(config, &objective, &fit, None, &mut warnings)?;
-            let inference = inference(&objective, &fit, scaler, data);
+            let inference = inference(config.l1, &objective, &fit, scaler, data);
             Ok(Fitted {
                 kind: FittedKind::Binary,
                 fits: vec![fit],
@@ -116,7 +116,7 @@ pub fn fit_all(
             );
             let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
             let cross = cross_check(config, &objective, &fit, None, &mut warnings)?;
-            let inference = inference(&objective, &fit, scaler, data);
+            let inference = inference(config.l1, &objective, &fit, scaler, data);
             Ok(Fitted {
                 kind: FittedKind::Multinomial,
                 fits: vec![fit],
@@ -158,13 +158,18 @@ pub fn fit_all(
 }
 
 /// The statistics `logit summary` reads, computed while the objective is at hand (one-vs-rest
-/// models have none: summary refuses them).
+/// models have none: summary refuses them; nor have L1 fits, whose classical standard errors do
+/// not apply, see `commands::summary::refuse_lasso`).
 fn inference(
+    l1: f64,
     objective: &Objective,
     fit: &Fit,
     scaler: &Scaler,
     data: &TrainingData,
 ) -> Option<Inference> {
+    if l1 > 0.0 {
+        return None;
+    }
     // Row weights are frequency weights (statsmodels GLM freq_weights); a multinomial fit gets
     // statsmodels MNLogit's view (contrasts against the first class).
     Some(crate::inference::summary::compute_inference(

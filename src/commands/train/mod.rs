@@ -124,6 +124,14 @@ impl TrainConfig {
                 "--l1 needs --solver cd, which this build does not have yet".to_string(),
             ));
         }
+        if args.l1 > 0.0 && args.cross_check {
+            // As --weight is refused: linfa cannot fit the problem, so nothing is compared.
+            return Err(Error::Usage(format!(
+                "--cross-check refits with linfa-logistic, which has no L1 penalty, so it cannot \
+                 check a fit with --l1 {}; leave out --cross-check",
+                args.l1
+            )));
+        }
         if args.learning_rate.is_some() && solver != SolverKind::Gd {
             return Err(Error::Usage(format!(
                 "--learning-rate applies only to --solver gd (the {solver} solver chooses its own steps)"
@@ -227,7 +235,8 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
         }
     }
     if args.summary {
-        // Refused as `logit summary` refuses it (this build's summary is binary only).
+        // Refused as `logit summary` refuses it; before the model is written, so no file.
+        super::summary::refuse_lasso(&config.data, &model, "--summary", Some(&config.data))?;
         model.require_binary(&config.data, "--summary")?;
         // Asked for explicitly, so printed even with --quiet; stderr, as stdout may carry the model.
         match crate::inference::summary::ModelSummary::of(&model) {
@@ -315,7 +324,7 @@ pub fn train_on_data(
     }
     let weights = data.sample_weights(config.class_weight.as_ref())?;
     // Found on the raw columns, so that the warning shows values in the data's own units.
-    let separating = if config.l2 == 0.0 {
+    let separating = if config.l2 == 0.0 && config.l1 == 0.0 {
         warnings::separation_before_fit(config, &data, &weights, multiclass)
     } else {
         Vec::new()

@@ -67,8 +67,8 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
     }
     let _ = writeln!(
         s,
-        "objective: mean log loss + ({}/2)||w||^2 on {} features{}",
-        model.objective.l2,
+        "objective: mean log loss + {} on {} features{}",
+        training::penalty_terms(model, "w"),
         if model.objective.standardize {
             "standardised"
         } else {
@@ -80,13 +80,21 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
             ", no intercept"
         }
     );
+    if let Some(line) = training::penalty_line(model) {
+        let _ = writeln!(s, "{line}");
+    }
     let _ = writeln!(
         s,
-        "solver {}: {} after {} iterations, objective {:.10}, gradient max-norm {:.2e} (tol {:.0e})",
+        "solver {}: {} after {} iterations, objective {:.10}, {} max-norm {:.2e} (tol {:.0e})",
         fit.solver,
-        if fit.converged { "converged" } else { "NOT converged" },
+        if fit.converged {
+            "converged"
+        } else {
+            "NOT converged"
+        },
         fit.iterations,
         fit.objective,
+        training::gradient_name(model),
         fit.gradient_norm,
         fit.tol
     );
