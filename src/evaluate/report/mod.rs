@@ -182,12 +182,22 @@ pub fn fit_warning(model: &Model) -> Option<String> {
             fit.solver
         )
     } else {
+        // cd is the one solver for an L1 term, so another --solver is no advice there.
+        let advice = if model.is_lasso() {
+            "a larger --max-iter or --tol"
+        } else {
+            "a larger --max-iter, another --solver or --l2 > 0"
+        };
         format!(
             "the model did not converge (its fit report says stop_reason \"{}\": the {} solver \
-             stopped after {} iterations with gradient max-norm {:.2e} > tol {:.0e}): its \
-             coefficients are where the solver stopped; retrain with a larger --max-iter, another \
-             --solver or --l2 > 0",
-            fit.stop_reason, fit.solver, fit.iterations, fit.gradient_norm, fit.tol
+             stopped after {} iterations with {} max-norm {:.2e} > tol {:.0e}): its \
+             coefficients are where the solver stopped; retrain with {advice}",
+            fit.stop_reason,
+            fit.solver,
+            fit.iterations,
+            training::gradient_name(model),
+            fit.gradient_norm,
+            fit.tol
         )
     })
 }
