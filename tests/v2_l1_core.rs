@@ -46,7 +46,12 @@ fn case(name: &str) -> Case {
     }
     let mut x = Array2::from_shape_vec((y.len(), p), values).unwrap();
     let scaler = Scaler::fit(x.view(), true);
-    for (j, m) in expected["train_mean"].as_array().unwrap().iter().enumerate() {
+    for (j, m) in expected["train_mean"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
         let m = m.as_f64().unwrap();
         assert!((scaler.mean[j] - m).abs() <= 1e-12 * m.abs().max(1.0));
     }
@@ -104,13 +109,20 @@ fn fixed_pairs_match_glmnet() {
                 f.report.gradient_norm,
                 (f.report.objective - objective).abs()
             );
-            assert!(worst <= 1e-7, "{name} {l1} {l2}: coefficients off by {worst:e}");
+            assert!(
+                worst <= 1e-7,
+                "{name} {l1} {l2}: coefficients off by {worst:e}"
+            );
             assert!((f.report.objective - objective).abs() <= 1e-10);
             let zero = bools(&pair["zero"]);
             let fragile = bools(&pair["fragile"]);
             for j in 0..p {
                 if !fragile[j] {
-                    assert_eq!(f.theta[j] == 0.0, zero[j], "{name} {l1} {l2}: coefficient {j}");
+                    assert_eq!(
+                        f.theta[j] == 0.0,
+                        zero[j],
+                        "{name} {l1} {l2}: coefficient {j}"
+                    );
                 }
             }
         }
@@ -163,12 +175,20 @@ fn pima_lasso_path_matches_glmnet() {
     let path = &c.expected["path"];
     let lambdas = floats(&path["lambdas"]);
     let mut calls = Vec::new();
-    let points = fit_path(&obj, &lambdas, &path_options(1.0, false), &mut |i, total| {
-        calls.push((i, total))
-    })
+    let points = fit_path(
+        &obj,
+        &lambdas,
+        &path_options(1.0, false),
+        &mut |i, total| calls.push((i, total)),
+    )
     .unwrap();
     assert_eq!(points.len(), lambdas.len());
-    assert_eq!(calls, (0..lambdas.len()).map(|i| (i, lambdas.len())).collect::<Vec<_>>());
+    assert_eq!(
+        calls,
+        (0..lambdas.len())
+            .map(|i| (i, lambdas.len()))
+            .collect::<Vec<_>>()
+    );
     let mut worst = 0.0f64;
     for (point, want) in points.iter().zip(path["fits"].as_array().unwrap()) {
         assert_eq!(point.lambda, want["lambda"].as_f64().unwrap());
@@ -190,7 +210,12 @@ fn pima_lasso_path_matches_glmnet() {
         let fragile = bools(&want["fragile"]);
         for j in 0..p {
             if !fragile[j] {
-                assert_eq!(point.fit.theta[j] == 0.0, zero[j], "lambda {}: {j}", point.lambda);
+                assert_eq!(
+                    point.fit.theta[j] == 0.0,
+                    zero[j],
+                    "lambda {}: {j}",
+                    point.lambda
+                );
             }
         }
         let nonzero = point.fit.theta[..p].iter().filter(|v| **v != 0.0).count();
@@ -199,13 +224,23 @@ fn pima_lasso_path_matches_glmnet() {
             assert_eq!(nonzero as u64, want["nonzero"].as_u64().unwrap());
         }
         let dev = obj.deviance(&point.fit.theta);
-        assert!((point.deviance - dev).abs() <= 1e-12, "{} {dev}", point.deviance);
+        assert!(
+            (point.deviance - dev).abs() <= 1e-12,
+            "{} {dev}",
+            point.deviance
+        );
     }
     eprintln!("pima path: max|coef diff| {worst:.1e}");
     assert!(worst <= 1e-7, "path coefficients off by {worst:e}");
     // The first point is the null model: deviance ratio 0.
-    assert!(points[0].dev_ratio.abs() <= 1e-12, "{}", points[0].dev_ratio);
-    assert!(points.windows(2).all(|w| w[1].dev_ratio >= w[0].dev_ratio - 1e-12));
+    assert!(
+        points[0].dev_ratio.abs() <= 1e-12,
+        "{}",
+        points[0].dev_ratio
+    );
+    assert!(points
+        .windows(2)
+        .all(|w| w[1].dev_ratio >= w[0].dev_ratio - 1e-12));
 
     let (n, p) = c.x.dim();
     let seq = lambda_sequence(lambda_max(&obj, 1.0), 100, default_lambda_min_ratio(n, p));

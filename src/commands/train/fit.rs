@@ -92,11 +92,14 @@ pub fn fit_all(
 ) -> Result<Fitted> {
     let x = data.x.view();
     let s = weights.s.as_ref().map(|s| s.view());
-    let (l2, intercept) = (config.l2, config.fit_intercept);
+    let (l1, l2, intercept) = (config.l1, config.l2, config.fit_intercept);
     let mut warnings = Vec::new();
     match multiclass {
         None => {
-            let objective = weighted(Objective::new(x, data.y.view(), l2, intercept), s);
+            let objective = weighted(
+                Objective::new(x, data.y.view(), l2, intercept).with_penalty(l1, l2),
+                s,
+            );
             let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
             let cross = cross_check(config, &objective, &fit, None, &mut warnings)?;
             let inference = inference(config.l1, &objective, &fit, scaler, data);
@@ -111,7 +114,7 @@ pub fn fit_all(
         Some(Multiclass::Multinomial) => {
             let k = data.classes.len();
             let objective = weighted(
-                Objective::multinomial(x, data.y.view(), k, l2, intercept),
+                Objective::multinomial(x, data.y.view(), k, l2, intercept).with_penalty(l1, l2),
                 s,
             );
             let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
@@ -131,8 +134,10 @@ pub fn fit_all(
             for (c, class) in data.classes.iter().enumerate() {
                 let y_c: Array1<f64> = data.y.mapv(|v| f64::from(u8::from(v == c as f64)));
                 let s = weights.s.as_ref().map(|s| s.view());
-                let objective =
-                    weighted(Objective::new(data.x.view(), y_c.view(), l2, intercept), s);
+                let objective = weighted(
+                    Objective::new(data.x.view(), y_c.view(), l2, intercept).with_penalty(l1, l2),
+                    s,
+                );
                 let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
                 if let Some(cc) = cross_check(config, &objective, &fit, Some(class), &mut warnings)?
                 {

@@ -116,13 +116,14 @@ impl TrainConfig {
             Some(SolverArg::Gd) => SolverKind::Gd,
             Some(SolverArg::Newton) => SolverKind::Newton,
             Some(SolverArg::Linfa) => SolverKind::Linfa,
+            Some(SolverArg::Cd) => SolverKind::Cd,
+            // Only coordinate descent handles the L1 term; without one, L-BFGS as before.
+            None if args.l1 > 0.0 => SolverKind::Cd,
             None => SolverKind::Lbfgs,
         };
-        if args.l1 > 0.0 {
-            // Until the coordinate-descent solver lands (issue 10, l1-core-api).
-            return Err(Error::Usage(
-                "--l1 needs --solver cd, which this build does not have yet".to_string(),
-            ));
+        if args.l1 > 0.0 && solver != SolverKind::Cd {
+            // Refused before reading the data (the fit would refuse it too).
+            return Err(solvers::FitError::L1NotSupported { solver }.into());
         }
         if args.l1 > 0.0 && args.cross_check {
             // As --weight is refused: linfa cannot fit the problem, so nothing is compared.

@@ -28,10 +28,10 @@
 
 use crate::data::design::{Columns, DenseColumns};
 use crate::fit::objective::{Family, Objective};
+use crate::fit::solvers::Fit;
 use crate::fit::solvers::{
     separation, FitError, FitOptions, FitReport, Iteration, Point, StopReason,
 };
-use crate::fit::solvers::Fit;
 
 pub(crate) mod model;
 
@@ -236,7 +236,8 @@ pub(crate) fn solve(
             full = Some(g);
         }
     }
-    let mut monitor = (problem.l1 == 0.0 && problem.l2 == 0.0).then(|| separation::Monitor::new(objective));
+    let mut monitor =
+        (problem.l1 == 0.0 && problem.l2 == 0.0).then(|| separation::Monitor::new(objective));
     let mut iterations = 0usize;
     let mut recentred = 0;
     let mut stalls = 0;
@@ -265,7 +266,9 @@ pub(crate) fn solve(
                 .collect(),
         };
         let grad_b: Vec<f64> = if problem.intercept {
-            (0..k).map(|c| st.model.intercept_gradient(problem, c)).collect()
+            (0..k)
+                .map(|c| st.model.intercept_gradient(problem, c))
+                .collect()
         } else {
             Vec::new()
         };
@@ -451,7 +454,10 @@ pub(crate) fn solve(
         }
         r => r,
     };
-    let reason = if reason != StopReason::Converged && reason != StopReason::Separation && gradient_norm <= tol {
+    let reason = if reason != StopReason::Converged
+        && reason != StopReason::Separation
+        && gradient_norm <= tol
+    {
         StopReason::Converged
     } else {
         reason

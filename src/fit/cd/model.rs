@@ -188,7 +188,10 @@ impl Model {
     /// Gradient of the smooth objective along column `j` of class `c`: `-x_j . r_c + l2 w`.
     pub fn gradient(&self, problem: &Problem, c: usize, j: usize, w: f64) -> f64 {
         let n = problem.n;
-        -problem.cols.dot(problem.kernel, j, &self.r[c * n..(c + 1) * n]) + problem.l2 * w
+        -problem
+            .cols
+            .dot(problem.kernel, j, &self.r[c * n..(c + 1) * n])
+            + problem.l2 * w
     }
 
     /// Gradient along intercept `c`: `-sum_i r_ic`.
@@ -265,10 +268,7 @@ pub(crate) fn descend(
                 if hb[c] <= 0.0 {
                     continue;
                 }
-                let (r, a) = (
-                    &model.r[c * n..(c + 1) * n],
-                    &model.a[c * n..(c + 1) * n],
-                );
+                let (r, a) = (&model.r[c * n..(c + 1) * n], &model.a[c * n..(c + 1) * n]);
                 let dc = &deta[c * n..(c + 1) * n];
                 let g = if problem.multinomial {
                     lane_sum(n, |i| r[i] - a[i] * (dc[i] - m[i]))
@@ -288,10 +288,7 @@ pub(crate) fn descend(
             }
         }
         for c in 0..k {
-            let (r, a) = (
-                &model.r[c * n..(c + 1) * n],
-                &model.a[c * n..(c + 1) * n],
-            );
+            let (r, a) = (&model.r[c * n..(c + 1) * n], &model.a[c * n..(c + 1) * n]);
             for (t, &j) in set[c].iter().enumerate() {
                 let idx = c * p + j;
                 let u0 = u[idx];
@@ -315,13 +312,7 @@ pub(crate) fn descend(
                     u[idx] = un;
                     cols.axpy(kernel, j, step, &mut deta[c * n..(c + 1) * n]);
                     if problem.multinomial {
-                        cols.axpy_scaled(
-                            kernel,
-                            j,
-                            step,
-                            &model.prob[c * n..(c + 1) * n],
-                            &mut m,
-                        );
+                        cols.axpy_scaled(kernel, j, step, &model.prob[c * n..(c + 1) * n], &mut m);
                     }
                     largest = largest.max(denom * step.abs());
                 }
