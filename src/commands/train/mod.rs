@@ -198,6 +198,11 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
         }
     })?;
     progress.finish();
+    if args.summary {
+        // Refused as `logit summary` refuses it, naming the columns the fit selected; before
+        // the report, and before anything is written.
+        super::summary::refuse_lasso(&config.data, &model, "--summary", Some(&config.data))?;
+    }
     let mut choice = None;
     if let (Some(rule), Some(validation)) = (config.pick_threshold, &config.validation) {
         let chosen =
@@ -236,8 +241,6 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
         }
     }
     if args.summary {
-        // Refused as `logit summary` refuses it; before the model is written, so no file.
-        super::summary::refuse_lasso(&config.data, &model, "--summary", Some(&config.data))?;
         model.require_binary(&config.data, "--summary")?;
         // Asked for explicitly, so printed even with --quiet; stderr, as stdout may carry the model.
         match crate::inference::summary::ModelSummary::of(&model) {
