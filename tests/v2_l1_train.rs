@@ -172,7 +172,7 @@ fn the_report_states_both_penalties_and_the_non_zero_count() {
         "m.json",
     ]);
     run.ok().stderr_has(&[
-        "objective: mean log loss + 0.05 ||w||_1 + (0/2)||w||^2 on standardised features",
+        "objective: mean log loss + 0.05 ||w||_1 on standardised features",
         "penalty: l1 = 0.05, l2 = 0; 6 of 7 coefficients are non-zero\n",
         "solver cd: converged after",
         "min-norm subgradient max-norm",
@@ -637,4 +637,40 @@ fn models_without_l1_are_unchanged_and_version_1_files_still_predict_the_same_by
         .filter(|w| **w != 0.0)
         .count();
     assert_eq!(t["nonzero_coefficients"], nonzero);
+}
+
+#[test]
+fn a_non_zero_count_that_disagrees_with_the_coefficients_is_a_damaged_file() {
+    let dir = Dir::new();
+    let data = l1_fixture("pima_train.csv");
+    let test = l1_fixture("pima_test.csv");
+    train(
+        &dir,
+        &[
+            &data,
+            "--target",
+            "type",
+            "--positive",
+            "Yes",
+            "--l1",
+            "0.05",
+        ],
+    );
+    let text = dir.read("m.json");
+    assert!(text.contains("\"nonzero_coefficients\": 6,"), "{text}");
+    dir.write(
+        "bad.json",
+        text.replace(
+            "\"nonzero_coefficients\": 6,",
+            "\"nonzero_coefficients\": 7,",
+        ),
+    );
+    dir.run(&["predict", "bad.json", &test])
+        .expect_code(2)
+        .stderr_has(&["bad.json", "nonzero_coefficients is 7 but 6"]);
+    // A negative l1 is no objective logit fits.
+    dir.write("neg.json", text.replace("\"l1\": 0.05,", "\"l1\": -0.05,"));
+    dir.run(&["predict", "neg.json", &test])
+        .expect_code(2)
+        .stderr_has(&["neg.json", "l1 -0.05"]);
 }

@@ -12,6 +12,10 @@
 //!   `intercepts_standardized`, `training.class_counts` (K), and `fit` (multinomial) or `fits`
 //!   (one-vs-rest: one binary fit report per class).
 //!
+//! * Issue 10 adds, to both shapes, `objective.l1` (the L1 weight; read as 0 when absent) and
+//!   `nonzero_coefficients` (entries of the coefficients that are not exactly 0; checked
+//!   against the coefficients when present).
+//!
 //! Fields are written in a fixed order and numbers in their shortest round-trip form, so the
 //! same model gives the same bytes. Unknown fields are skipped (never stored), so a reader of
 //! this version reads a file a later one annotated.

@@ -35,15 +35,15 @@ fn solver_line(fit: &FitReport, gradient: &str) -> String {
     )
 }
 
-/// The penalty terms of the objective line: `(l2/2)||w||^2`, and `l1 ||w||_1` before it when
-/// the fit has an L1 term (`w` is the coefficient symbol, `w` or `W`).
+/// The penalty terms of the objective line: `(l2/2)||w||^2` (as before issue 10), `l1 ||w||_1`
+/// for the lasso, both for the elastic net (`w` is the coefficient symbol, `w` or `W`).
 pub(super) fn penalty_terms(model: &Model, w: &str) -> String {
     let o = &model.objective;
     let l2 = format!("({}/2)||{w}||^2", o.l2);
-    if o.l1 > 0.0 {
-        format!("{} ||{w}||_1 + {l2}", o.l1)
-    } else {
-        l2
+    match (o.l1 > 0.0, o.l2 > 0.0) {
+        (true, true) => format!("{} ||{w}||_1 + {l2}", o.l1),
+        (true, false) => format!("{} ||{w}||_1", o.l1),
+        (false, _) => l2,
     }
 }
 
@@ -313,5 +313,24 @@ mod tests {
         ] {
             assert!(text.contains(want), "{want:?} missing from\n{text}");
         }
+    }
+
+    #[test]
+    fn an_l1_report_names_both_penalties_and_counts_the_non_zeros_of_k_by_p() {
+        let mut m = iris_model(0, false);
+        m.objective.l1 = 0.02;
+        m.coefficients[1][2] = 0.0;
+        m.coefficients_standardized[1][2] = 0.0;
+        let text = multiclass_training_report(&m, None);
+        for want in [
+            "(softmax over 3 classes) + 0.02 ||W||_1 + (0.01/2)||W||^2 on standardised features",
+            "penalty: l1 = 0.02, l2 = 0.01; 11 of 3 x 4 = 12 coefficients are non-zero\n",
+            "min-norm subgradient max-norm",
+        ] {
+            assert!(text.contains(want), "{want:?} missing from\n{text}");
+        }
+        m.objective.l2 = 0.0;
+        let text = multiclass_training_report(&m, None);
+        assert!(text.contains("+ 0.02 ||W||_1 on standardised"), "{text}");
     }
 }
