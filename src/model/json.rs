@@ -13,8 +13,8 @@
 //!   (one-vs-rest: one binary fit report per class).
 //!
 //! * Issue 10 adds, to both shapes, `objective.l1` (the L1 weight; read as 0 when absent) and
-//!   `nonzero_coefficients` (entries of the coefficients that are not exactly 0; checked
-//!   against the coefficients when present).
+//!   `nonzero_coefficients` (entries of the coefficients that are not exactly 0; written for
+//!   readers, recomputed from the coefficients on reading).
 //!
 //! Fields are written in a fixed order and numbers in their shortest round-trip form, so the
 //! same model gives the same bytes. Unknown fields are skipped (never stored), so a reader of
@@ -117,6 +117,8 @@ struct BinaryV2 {
     intercept: f64,
     intercept_standardized: f64,
     /// Coefficients (not the intercept) that are not exactly 0 (absent before issue 10).
+    /// Written for readers; on reading, the count is taken from the coefficients themselves,
+    /// so a file whose coefficients were edited by hand stays usable.
     #[serde(default)]
     nonzero_coefficients: Option<usize>,
     training: BinaryTraining,
@@ -281,7 +283,9 @@ pub(super) fn from_slice(bytes: &[u8]) -> Result<Model, String> {
     match header.version {
         Scalar::U64(1) => Ok(from_v1(serde_json::from_slice(bytes).map_err(damaged)?)),
         Scalar::U64(2) => match header.multiclass {
-            Scalar::Absent => from_binary_v2(serde_json::from_slice(bytes).map_err(damaged)?),
+            Scalar::Absent => Ok(from_binary_v2(
+                serde_json::from_slice(bytes).map_err(damaged)?,
+            )),
             Scalar::Str(m) if m == "multinomial" || m == "ovr" => {
                 from_multi_v2(serde_json::from_slice(bytes).map_err(damaged)?)
             }
@@ -391,18 +395,7 @@ fn from_v1(file: FileV1) -> Model {
     }
 }
 
-/// A stored non-zero count must be the coefficients' own (a hand-edited file could disagree).
-fn check_nonzero(model: Model, stored: Option<usize>) -> Result<Model, String> {
-    match stored {
-        Some(n) if n != model.nonzero_coefficients() => Err(format!(
-            "damaged model file: nonzero_coefficients is {n} but {} coefficients are non-zero",
-            model.nonzero_coefficients()
-        )),
-        _ => Ok(model),
-    }
-}
-
-fn from_binary_v2(file: BinaryV2) -> Result<Model, String> {
+fn from_binary_v2(file: BinaryV2) -> Model {
     let class_counts = binary_class_counts(
         &file.classes,
         &file.labels,
@@ -410,7 +403,7 @@ fn from_binary_v2(file: BinaryV2) -> Result<Model, String> {
         file.training.n_negative,
     );
     let (w, w_std, features) = split_features(file.features);
-    let model = Model {
+    Model {
         format: file.format,
         version: file.version,
         tool_version: file.tool_version,
@@ -437,8 +430,7 @@ fn from_binary_v2(file: BinaryV2) -> Result<Model, String> {
         fit: file.fit,
         fits: Vec::new(),
         inference: file.inference,
-    };
-    check_nonzero(model, file.nonzero_coefficients)
+    }
 }
 
 fn from_multi_v2(file: MultiV2) -> Result<Model, String> {
@@ -465,7 +457,7 @@ fn from_multi_v2(file: MultiV2) -> Result<Model, String> {
                 .into(),
         ),
     };
-    let model = Model {
+    Ok(Model {
         format: file.format,
         version: file.version,
         tool_version: file.tool_version,
@@ -489,6 +481,5 @@ fn from_multi_v2(file: MultiV2) -> Result<Model, String> {
         fit,
         fits,
         inference: file.inference,
-    };
-    check_nonzero(model, file.nonzero_coefficients)
+    })
 }
