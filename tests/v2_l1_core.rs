@@ -277,3 +277,294 @@ fn smooth_solvers_refuse_l1() {
     assert!(fit_from(&obj, &cd(), &start, &mut |_| {}).is_err());
     let _ = StopReason::Converged;
 }
+
+/// A random problem: `n x p` standard-normal-ish design (some columns informative), labels
+/// from a logistic / softmax model, optional weights in [0, 3) (some exactly 0).
+struct Random {
+    x: Array2<f64>,
+    y: Array1<f64>,
+    s: Option<Array1<f64>>,
+    classes: usize,
+}
+
+/// xorshift64*: a tiny deterministic generator, so a seed fixes the problem.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn normal(&mut self) -> f64 {
+        // Sum of uniforms: close enough to normal for a design.
+        (0..6).map(|_| self.next()).sum::<f64>() - 3.0
+    }
+}
+
+fn random(seed: u64, n: usize, p: usize, classes: usize, weighted: bool) -> Random {
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let x = Array2::from_shape_fn((n, p), |_| rng.normal());
+    let k = if classes == 2 { 1 } else { classes };
+    let truth: Vec<f64> = (0..k * p)
+        .map(|i| if i % p < 3 { 1.5 * rng.normal() } else { 0.0 })
+        .collect();
+    let y = (0..n)
+        .map(|i| {
+            let z: Vec<f64> = (0..k)
+                .map(|c| (0..p).map(|j| truth[c * p + j] * x[[i, j]]).sum())
+                .collect();
+            let u = rng.next();
+            if k == 1 {
+                f64::from(u8::from(u < 1.0 / (1.0 + (-z[0]).exp())))
+            } else {
+                let m = z.iter().cloned().fold(f64::MIN, f64::max);
+                let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
+                let total: f64 = e.iter().sum();
+                let mut acc = 0.0;
+                let mut label = k - 1;
+                for (c, v) in e.iter().enumerate() {
+                    acc += v / total;
+                    if u < acc {
+                        label = c;
+                        break;
+                    }
+                }
+                label as f64
+            }
+        })
+        .collect::<Array1<f64>>();
+    let s = weighted.then(|| {
+        (0..n)
+            .map(|_| {
+                let v = 3.0 * rng.next();
+                if v < 0.3 {
+                    0.0
+                } else {
+                    v
+                }
+            })
+            .collect::<Array1<f64>>()
+    });
+    Random { x, y, s, classes }
+}
+
+impl Random {
+    fn objective(&self) -> Objective<'_> {
+        let obj = if self.classes == 2 {
+            Objective::new(self.x.view(), self.y.view(), 0.0, true)
+        } else {
+            Objective::multinomial(self.x.view(), self.y.view(), self.classes, 0.0, true)
+        };
+        match &self.s {
+            Some(s) => obj.with_weights(s.view()),
+            None => obj,
+        }
+    }
+}
+
+/// The optimality conditions at a returned solution, from the objective's own gradient
+/// (independent of the solver's column arithmetic).
+fn assert_kkt(obj: &Objective, theta: &[f64], what: &str) {
+    let g = obj.gradient(theta);
+    let kp = obj.n_scores() * obj.n_features();
+    let eps = 1e-9;
+    for (j, (&w, &gj)) in theta.iter().zip(g.iter()).enumerate() {
+        if j >= kp {
+            assert!(gj.abs() <= eps, "{what}: intercept gradient {gj:e}");
+        } else if w == 0.0 {
+            assert!(
+                gj.abs() <= obj.l1 + eps,
+                "{what}: zero {j} with |g| {} > l1 {}",
+                gj.abs(),
+                obj.l1
+            );
+        } else {
+            let r = gj + obj.l1 * w.signum();
+            assert!(
+                r.abs() <= eps,
+                "{what}: non-zero {j} with g + l1 sign(w) = {r:e}"
+            );
+        }
+    }
+    assert!(obj.subgradient_norm(theta, g.as_slice().unwrap()) <= 1e-10 + 1e-13);
+}
+
+/// KKT conditions at every returned solution: binomial and multinomial, with and without
+/// weights, lasso and elastic net, several seeds and penalties (fractions of lambda_max).
+#[test]
+fn kkt_conditions_hold_on_random_problems() {
+    let mut checked = 0;
+    for seed in 1..=4u64 {
+        for classes in [2, 3] {
+            for weighted in [false, true] {
+                let data = random(seed, 120 + 20 * seed as usize, 8, classes, weighted);
+                let base = data.objective();
+                for alpha in [1.0, 0.5] {
+                    let lmax = lambda_max(&base, alpha);
+                    for fraction in [0.5, 0.1, 0.01] {
+                        let lambda = fraction * lmax;
+                        let obj = base.with_penalty(alpha * lambda, (1.0 - alpha) * lambda);
+                        let f = fit(&obj, &cd()).unwrap();
+                        let what = format!(
+                            "seed {seed} classes {classes} weighted {weighted} alpha {alpha} fraction {fraction}"
+                        );
+                        assert!(f.report.converged, "{what}: {:?}", f.report);
+                        assert!(f.report.gradient_norm <= 1e-10);
+                        assert!((f.report.objective - obj.value(&f.theta)).abs() <= 1e-13);
+                        assert_kkt(&obj, &f.theta, &what);
+                        if classes > 2 {
+                            let b = &f.theta[obj.n_scores() * obj.n_features()..];
+                            assert!(b.iter().sum::<f64>().abs() <= 1e-12, "{what}: {b:?}");
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 96);
+}
+
+/// Above lambda_max (alpha = 1) every coefficient is 0; just below it one is not. Binomial and
+/// multinomial, weighted.
+#[test]
+fn lambda_max_is_the_first_all_zero_penalty() {
+    for classes in [2, 4] {
+        let data = random(7, 200, 6, classes, true);
+        let base = data.objective();
+        let lmax = lambda_max(&base, 1.0);
+        let kp = base.n_scores() * base.n_features();
+        let at = fit(&base.with_penalty(lmax * (1.0 + 1e-9), 0.0), &cd()).unwrap();
+        assert!(at.report.converged);
+        assert!(at.theta[..kp].iter().all(|v| *v == 0.0), "{:?}", at.theta);
+        let below = fit(&base.with_penalty(lmax * (1.0 - 1e-3), 0.0), &cd()).unwrap();
+        assert!(below.report.converged);
+        assert!(below.theta[..kp].iter().any(|v| *v != 0.0));
+        // alpha scales it; the floor at 1e-3 keeps alpha = 0 finite.
+        assert!((lambda_max(&base, 0.5) - 2.0 * lmax).abs() <= 1e-12 * lmax);
+        assert!((lambda_max(&base, 0.0) - 1e3 * lmax).abs() <= 1e-9 * lmax);
+    }
+}
+
+/// With l1 = 0, cd is a Newton-CD method for the L2 problem and agrees with L-BFGS.
+#[test]
+fn cd_agrees_with_lbfgs_without_l1() {
+    for (classes, weighted, l2) in [
+        (2, false, 1e-3),
+        (2, true, 0.05),
+        (3, false, 1e-2),
+        (3, true, 1e-3),
+    ] {
+        let data = random(11, 300, 7, classes, weighted);
+        let obj = data.objective().with_penalty(0.0, l2);
+        let a = fit(&obj, &cd()).unwrap();
+        let b = fit(&obj, &FitOptions::with_solver(SolverKind::Lbfgs)).unwrap();
+        assert!(a.report.converged && b.report.converged);
+        let rel = (a.report.objective - b.report.objective).abs() / b.report.objective;
+        assert!(rel <= 1e-12, "classes {classes}: objectives {rel:e} apart");
+        let worst = a
+            .theta
+            .iter()
+            .zip(&b.theta)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst <= 1e-7,
+            "classes {classes}: coefficients {worst:e} apart"
+        );
+    }
+    // The reference fits of the solver tests (l1 = l2 = 0 included).
+    let c = case("pima");
+    let obj = Objective::new(c.x.view(), c.y.view(), 0.0, true);
+    let a = fit(&obj, &cd()).unwrap();
+    let b = fit(&obj, &FitOptions::with_solver(SolverKind::Newton)).unwrap();
+    assert!(a.report.converged, "{:?}", a.report);
+    assert!((a.report.objective - b.report.objective).abs() <= 1e-12 * b.report.objective);
+}
+
+/// Warm starts reach the same optimum as a cold start.
+#[test]
+fn warm_start_reaches_the_same_optimum() {
+    let data = random(5, 250, 9, 3, true);
+    let base = data.objective();
+    let lmax = lambda_max(&base, 1.0);
+    let obj = base.with_penalty(0.05 * lmax, 0.0);
+    let cold = fit(&obj, &cd()).unwrap();
+    let start = fit(&base.with_penalty(0.2 * lmax, 0.0), &cd())
+        .unwrap()
+        .theta;
+    let mut seen = 0;
+    let warm = fit_from(&obj, &cd(), &start, &mut |_| seen += 1).unwrap();
+    assert!(warm.report.converged && seen >= 1);
+    let worst = cold
+        .theta
+        .iter()
+        .zip(&warm.theta)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max);
+    assert!(worst <= 1e-8, "{worst:e}");
+    assert_kkt(&obj, &warm.theta, "warm");
+}
+
+/// The same fit and path, bit for bit, for 1, 2 and 3 threads and every kernel this CPU runs.
+#[test]
+fn fits_and_paths_do_not_depend_on_threads_or_kernel() {
+    use logit::data::design::Kernel;
+    use logit::fit::objective::{Exec, BLOCK_ROWS};
+    for classes in [2, 3] {
+        let data = random(3, 400, 12, classes, true);
+        let base = data.objective();
+        let lmax = lambda_max(&base, 0.8);
+        let lambdas = lambda_sequence(lmax, 12, 0.01);
+        let run = |exec: Exec| {
+            let obj = base.with_exec(exec);
+            let single = fit(&obj.with_penalty(0.03 * lmax, 0.01), &cd()).unwrap();
+            let path = fit_path(&obj, &lambdas, &path_options(0.8, false), &mut |_, _| {}).unwrap();
+            let mut bits: Vec<u64> = single.theta.iter().map(|v| v.to_bits()).collect();
+            bits.push(single.report.objective.to_bits());
+            for point in &path {
+                assert!(point.fit.report.converged);
+                bits.extend(point.fit.theta.iter().map(|v| v.to_bits()));
+                bits.push(point.fit.report.objective.to_bits());
+                bits.push(point.deviance.to_bits());
+            }
+            bits
+        };
+        let reference = run(Exec::reference());
+        for kernel in Kernel::ALL.into_iter().filter(|k| k.supported()) {
+            for threads in 1..=3 {
+                let exec = Exec {
+                    threads: Some(threads),
+                    block_rows: BLOCK_ROWS,
+                    kernel,
+                };
+                assert!(
+                    run(exec) == reference,
+                    "classes {classes}, {kernel:?}, {threads} threads"
+                );
+            }
+        }
+    }
+}
+
+/// A weighted multinomial elastic-net path: every point satisfies the optimality conditions,
+/// the non-zero counts grow from 0 and the intercepts stay centred.
+#[test]
+fn multinomial_weighted_path_is_optimal_at_every_lambda() {
+    let data = random(9, 300, 10, 3, true);
+    let base = data.objective();
+    let lambdas = lambda_sequence(lambda_max(&base, 0.7), 15, 0.01);
+    let points = fit_path(&base, &lambdas, &path_options(0.7, false), &mut |_, _| {}).unwrap();
+    assert_eq!(points.len(), 15);
+    assert_eq!(points[0].nonzero, 0);
+    assert!(points[14].nonzero > 0);
+    for point in &points {
+        assert!(point.fit.report.converged, "{:?}", point.fit.report);
+        let obj = base.with_penalty(point.l1, point.l2);
+        assert_kkt(&obj, &point.fit.theta, &format!("lambda {}", point.lambda));
+        assert!((point.l1 - 0.7 * point.lambda).abs() <= 1e-15 * point.lambda);
+    }
+}

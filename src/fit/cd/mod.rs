@@ -355,10 +355,16 @@ pub(crate) fn solve(
             delta += g * (inner.u[kp + c] - st.theta[kp + c]);
         }
         if l1 != 0.0 {
-            let norm = |w: &[f64]| w.iter().map(|v| v.abs()).sum::<f64>();
-            delta += l1 * (norm(&inner.u[..kp]) - norm(&st.theta[..kp]));
+            // Term by term, so that rounding in two large norms cannot swamp a tiny decrease.
+            let change: f64 = inner.u[..kp]
+                .iter()
+                .zip(&st.theta[..kp])
+                .map(|(a, b)| a.abs() - b.abs())
+                .sum();
+            delta += l1 * change;
         }
-        if inner.u == st.theta || !(delta <= 0.0) {
+        let slack = VALUE_SLACK_RTOL * st.value.abs();
+        if inner.u == st.theta || !(delta <= slack) {
             // The model sees no descent at this accuracy: refresh the point exactly and retry
             // once, then give up.
             stalls += 1;
@@ -368,7 +374,6 @@ pub(crate) fn solve(
             st = State::at(problem, std::mem::take(&mut st.theta), &mut z);
             continue;
         }
-        let slack = VALUE_SLACK_RTOL * st.value.abs();
         let mut t = 1.0;
         let mut accepted = None;
         for _ in 0..MAX_HALVINGS {
@@ -385,7 +390,7 @@ pub(crate) fn solve(
                 problem.loss_along(&st.eta, &inner.deta, t, &mut z) + problem.penalty(&trial[..kp]);
             if value.is_finite()
                 && (value <= st.value + SIGMA * t * delta
-                    || (value <= st.value + slack && -delta <= slack))
+                    || (value <= st.value + slack && delta.abs() <= slack))
             {
                 accepted = Some((trial, value));
                 break;
