@@ -2,7 +2,6 @@ use super::super::test_data;
 use super::super::{fit, FitOptions, SolverKind, StopReason};
 use super::*;
 use ndarray::{array, Array1};
-use std::time::{Duration, Instant};
 
 /// Quasi-complete separation by one count column (`y = 1` wherever `actdays > 3`, mixed at
 /// 3), as in the VietNamI data, among many overlapping columns, raw or standardised: the
@@ -80,15 +79,7 @@ fn breast_cancer_columns_do_not_separate_alone() {
 fn assert_separation_quickly(x: &Array2<f64>, y: &Array1<f64>, intercept: bool, what: &str) {
     let obj = Objective::new(x.view(), y.view(), 0.0, intercept);
     for kind in SolverKind::ALL {
-        let start = Instant::now();
         let f = fit(&obj, &FitOptions::with_solver(kind)).unwrap();
-        let took = start.elapsed();
-        eprintln!(
-            "SEP {what} {kind}: {:?} iterations={} took={took:?} |theta|={:.1}",
-            f.report.stop_reason,
-            f.report.iterations,
-            f.theta.iter().map(|v| v * v).sum::<f64>().sqrt()
-        );
         assert_eq!(
             f.report.stop_reason,
             StopReason::Separation,
@@ -96,9 +87,10 @@ fn assert_separation_quickly(x: &Array2<f64>, y: &Array1<f64>, intercept: bool, 
             f.report
         );
         assert!(!f.report.converged);
-        // Unloaded, the slowest case (10^4 rows) takes < 1.5 s; the bound leaves room for a
-        // busy CI machine.
-        assert!(took < Duration::from_secs(10), "{what}, {kind}: {took:?}");
+        // Stopped by the monitor, well before the iteration cap (no wall-clock bound: timed
+        // tests are flaky on shared machines).
+        let cap = FitOptions::with_solver(kind).effective_max_iter();
+        assert!(f.report.iterations < cap / 2, "{what}, {kind}: {:?}", f.report);
         assert!(f.theta.iter().all(|v| v.is_finite()));
     }
 }
@@ -154,26 +146,20 @@ fn separable_real_data_without_penalty() {
     let d = test_data::breast_cancer();
     let obj = d.objective(0.0);
     for kind in SolverKind::ALL {
-        let start = Instant::now();
         let f = fit(&obj, &FitOptions::with_solver(kind)).unwrap();
-        eprintln!(
-            "SEP breast_cancer {kind}: {:?} iterations={} took={:?}",
-            f.report.stop_reason,
-            f.report.iterations,
-            start.elapsed()
-        );
         assert_eq!(
             f.report.stop_reason,
             StopReason::Separation,
             "{kind}: {:?}",
             f.report
         );
-        assert!(start.elapsed() < Duration::from_secs(10));
+        let cap = FitOptions::with_solver(kind).effective_max_iter();
+        assert!(f.report.iterations < cap / 2, "{kind}: {:?}", f.report);
     }
 }
 
 #[test]
-fn large_separable_data_stops_in_bounded_time() {
+fn large_separable_data_stops_early() {
     // 10^4 rows, 5 features, separated by a combination of columns with a small margin.
     let n = 10_000;
     let p = 5;
