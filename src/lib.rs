@@ -40,3 +40,4 @@ pub mod exit;
 pub mod fit;
 pub mod inference;
 pub mod model;
+pub mod select;

@@ -269,6 +269,7 @@ pub fn train_observed(
         positive: config.positive.as_deref(),
         missing: config.missing,
         markers: config.markers.clone(),
+        fold: None,
     };
     let mut data = read_data(config, &selection)?;
     let multiclass = check_multiclass(config, &data)?;
