@@ -97,9 +97,13 @@ pub struct TrainArgs {
     /// L2 penalty lambda on standardised coefficients; 0 is the unpenalised maximum-likelihood fit
     #[arg(long, value_name = "LAMBDA", default_value = "0", value_parser = parse_l2, allow_negative_numbers = true)]
     pub l2: f64,
-    /// Optimisation method
-    #[arg(long, value_enum, default_value_t = SolverArg::Lbfgs)]
-    pub solver: SolverArg,
+    /// L1 (lasso) penalty on standardised coefficients: exact zeros in the solution; with --l2
+    /// the elastic net. 0 is no L1 penalty
+    #[arg(long, value_name = "LAMBDA", default_value = "0", value_parser = parse_l1, allow_negative_numbers = true)]
+    pub l1: f64,
+    /// Optimisation method [default: cd with --l1 > 0, else lbfgs]
+    #[arg(long, value_enum)]
+    pub solver: Option<SolverArg>,
     /// Use only these feature columns (comma separated)
     #[arg(
         long,
@@ -531,6 +535,17 @@ pub fn parse_folds(s: &str) -> Result<usize, String> {
     }
 }
 
+/// `--l1`: a finite number >= 0. clap prefixes the flag's name to the message
+/// ("invalid value '-1' for '--l1 <LAMBDA>'"); the message repeats it for library callers.
+pub fn parse_l1(s: &str) -> Result<f64, String> {
+    let v = parse_finite(s).map_err(|e| format!("--l1: {e}"))?;
+    if v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("--l1 must be >= 0, found {s}"))
+    }
+}
+
 /// `--tol`, `--learning-rate`: a finite number > 0.
 pub fn parse_positive(s: &str) -> Result<f64, String> {
     let v = parse_finite(s)?;
@@ -619,6 +634,11 @@ mod tests {
         assert!(parse_l2("-1").is_err());
         assert!(parse_l2("inf").is_err());
         assert_eq!(parse_l2("0"), Ok(0.0));
+        assert_eq!(parse_l1("0.01"), Ok(0.01));
+        assert_eq!(parse_l1("0"), Ok(0.0));
+        for bad in ["-1", "nan", "inf", "-inf", "x"] {
+            assert!(parse_l1(bad).unwrap_err().contains("--l1"), "{bad}");
+        }
         assert!(parse_max_iter("0").is_err());
         assert_eq!(parse_max_iter("7"), Ok(7));
         assert!(parse_positive("-1").is_err());
