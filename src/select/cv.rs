@@ -48,7 +48,7 @@ pub fn cross_validate(
         early_stop: false,
         ..options.clone()
     };
-    let results: Mutex<Vec<Option<Result<(Vec<f64>, f64)>>>> = Mutex::new(vec![None; k]);
+    let results: Mutex<Vec<Option<Result<(Vec<f64>, f64)>>>> = Mutex::new((0..k).map(|_| None).collect());
     let next = AtomicUsize::new(0);
     let work = || loop {
         let f = next.fetch_add(1, Ordering::Relaxed);

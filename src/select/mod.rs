@@ -5,8 +5,10 @@
 //! [`crate::fit::path`] and scores with [`crate::evaluate::metrics`], and leaves reading the data,
 //! the refit at the chosen lambda and all output to `commands::path` and `commands::cv`.
 
+pub mod cv;
 pub mod folds;
 pub mod metric;
+pub mod problem;
 pub mod stats;
 
 pub use folds::Folds;

@@ -80,6 +80,44 @@ mod tests {
         assert_eq!(c.cvsd[1], 0.0);
     }
 
+    /// cv.glmnet's own cvm, cvsd, lambda.min and lambda.1se on pima (glmnet 4.1-6, five folds of
+    /// 75, 75, 74, 74, 74 rows), recomputed from its stored fold means.
+    #[test]
+    fn curve_and_choices_reproduce_cv_glmnet_on_pima() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/l1/pima.expected.json");
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let expected: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let numbers = |v: &serde_json::Value| -> Vec<f64> {
+            v.as_array()
+                .expect("array")
+                .iter()
+                .map(|x| x.as_f64().expect("number"))
+                .collect()
+        };
+        let configs = expected["cv"].as_array().expect("cv configs");
+        assert_eq!(configs.len(), 3);
+        for config in configs {
+            let folds: Vec<Vec<f64>> = config["fold_means"]
+                .as_array()
+                .expect("folds")
+                .iter()
+                .map(numbers)
+                .collect();
+            let c = curve(&folds, &[75.0, 75.0, 74.0, 74.0, 74.0]);
+            for (got, want) in c.cvm.iter().zip(numbers(&config["cvm"])) {
+                assert!((got / want - 1.0).abs() < 1e-12, "cvm {got} vs {want}");
+            }
+            for (got, want) in c.cvsd.iter().zip(numbers(&config["cvsd"])) {
+                assert!((got / want - 1.0).abs() < 1e-9, "cvsd {got} vs {want}");
+            }
+            let lambdas = numbers(&config["lambdas"]);
+            let auc = config["metric"] == "roc_auc";
+            let (min, one_se) = choose(&lambdas, &c, auc);
+            assert_eq!(lambdas[min], config["lambda_min"].as_f64().unwrap());
+            assert_eq!(lambdas[one_se], config["lambda_1se"].as_f64().unwrap());
+        }
+    }
+
     #[test]
     fn choices_take_the_largest_qualifying_lambda() {
         let lambdas = [0.5, 0.4, 0.3, 0.2, 0.1];
