@@ -289,8 +289,10 @@ pub enum CvMetricArg {
     /// Mean deviance, probabilities clipped to [1e-5, 1 - 1e-5] (cv.glmnet's "deviance")
     Deviance,
     /// Mean log loss, exact from the scores
+    #[value(name = "log_loss")]
     LogLoss,
     /// ROC AUC per fold, ties counted 1/2 (multiclass: macro one-vs-rest)
+    #[value(name = "roc_auc")]
     RocAuc,
     /// Fraction classified correctly (binary: P >= 0.5 is positive; multiclass: most probable)
     Accuracy,
@@ -319,7 +321,12 @@ pub struct CvArgs {
     #[arg(long, value_name = "COL")]
     pub fold_column: Option<String>,
     /// Seed of the stratified fold assignment
-    #[arg(long, value_name = "N", default_value = "0", conflicts_with = "fold_column")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "0",
+        conflicts_with = "fold_column"
+    )]
     pub seed: u64,
     /// The metric averaged over the folds
     #[arg(long, value_enum, default_value_t = CvMetricArg::Deviance)]
@@ -668,9 +675,18 @@ mod tests {
     #[test]
     fn bad_path_and_cv_values_name_their_flag() {
         for (args, flag) in [
-            (vec!["cv", "d.csv", "--target", "y", "-o", "m", "--folds", "1"], "--folds"),
-            (vec!["path", "d.csv", "--target", "y", "--lambdas", "0.1,-1"], "--lambdas"),
-            (vec!["path", "d.csv", "--target", "y", "--l1-ratio", "2"], "--l1-ratio"),
+            (
+                vec!["cv", "d.csv", "--target", "y", "-o", "m", "--folds", "1"],
+                "--folds",
+            ),
+            (
+                vec!["path", "d.csv", "--target", "y", "--lambdas", "0.1,-1"],
+                "--lambdas",
+            ),
+            (
+                vec!["path", "d.csv", "--target", "y", "--l1-ratio", "2"],
+                "--l1-ratio",
+            ),
         ] {
             let err = Cli::try_parse_from(std::iter::once("logit").chain(args)).unwrap_err();
             assert!(err.to_string().contains(flag), "{err}");

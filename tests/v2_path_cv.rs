@@ -126,10 +126,17 @@ fn path_at_glmnets_lambdas_matches_its_coefficients_objectives_and_zeros() {
         let own = coefficients.iter().filter(|v| **v != 0.0).count();
         assert_eq!(fit["nonzero"].as_u64(), Some(own as u64));
         if fragile.iter().all(|f| f == &Value::Bool(false)) {
-            assert_eq!(Some(own as u64), reference["nonzero"].as_u64(), "lambda[{k}]");
+            assert_eq!(
+                Some(own as u64),
+                reference["nonzero"].as_u64(),
+                "lambda[{k}]"
+            );
         }
     }
-    assert!(worst <= 1e-6, "worst relative coefficient difference {worst:e}");
+    assert!(
+        worst <= 1e-6,
+        "worst relative coefficient difference {worst:e}"
+    );
 }
 
 #[test]
@@ -148,7 +155,11 @@ fn default_sequences_follow_glmnet_and_stop_early_like_it() {
         let got = json_stdout(&dir, &args);
         let lambdas = numbers(&got["lambdas"]);
         let want = numbers(&exp["path"][key]);
-        assert!(lambdas.len() >= 10 && lambdas.len() <= 100, "{}", lambdas.len());
+        assert!(
+            lambdas.len() >= 10 && lambdas.len() <= 100,
+            "{}",
+            lambdas.len()
+        );
         for (g, e) in lambdas.iter().zip(&want) {
             assert!((g / e - 1.0).abs() < 1e-9, "alpha {alpha}: {g} vs {e}");
         }
@@ -220,7 +231,10 @@ fn cv_curves_and_choices_match_cv_glmnet_and_the_model_is_trains() {
         // The model is `logit train --l1 A lambda --l2 (1 - A) lambda`, byte for byte.
         let lambda = chosen.as_f64().unwrap();
         let a: f64 = alpha.parse().unwrap();
-        let (l1, l2) = (format!("{:?}", a * lambda), format!("{:?}", (1.0 - a) * lambda));
+        let (l1, l2) = (
+            format!("{:?}", a * lambda),
+            format!("{:?}", (1.0 - a) * lambda),
+        );
         let mut train = vec!["train", "pima_train.csv"];
         train.extend(TARGET);
         train.extend(["--l1", &l1, "--l2", &l2, "-o", "m.json", "-q"]);
@@ -258,7 +272,16 @@ fn stratified_folds_are_balanced_and_fixed_by_the_seed() {
         let mut args = vec!["cv", "pima_train.csv"];
         args.extend(TARGET);
         args.extend([
-            "--folds", "4", "--seed", seed, "--n-lambda", "8", "-o", out, "--json", "-q",
+            "--folds",
+            "4",
+            "--seed",
+            seed,
+            "--n-lambda",
+            "8",
+            "-o",
+            out,
+            "--json",
+            "-q",
         ]);
         json_stdout(&dir, &args)
     };
@@ -354,7 +377,8 @@ fn path_and_cv_draw_their_charts_as_svg() {
         "cv.svg",
     ]);
     let run = dir.run(&args);
-    run.ok().stderr_has(&["lambda_min", "lambda_1se", "non-zero"]);
+    run.ok()
+        .stderr_has(&["lambda_min", "lambda_1se", "non-zero"]);
     let svg = dir.read("cv.svg");
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     for name in ["lambda_min", "lambda_1se", "deviance"] {
@@ -365,11 +389,19 @@ fn path_and_cv_draw_their_charts_as_svg() {
 #[test]
 fn multinomial_paths_start_at_zero_and_cv_scores_them() {
     let dir = Dir::new();
-    let iris = crate::util::fixtures().join("iris.csv");
+    let iris = crate::util::fixtures().join("multi").join("iris_train.csv");
     dir.write("iris.csv", std::fs::read(iris).expect("iris fixture"));
     let got = json_stdout(
         &dir,
-        &["path", "iris.csv", "--target", "Species", "--n-lambda", "20", "--json"],
+        &[
+            "path",
+            "iris.csv",
+            "--target",
+            "Species",
+            "--n-lambda",
+            "20",
+            "--json",
+        ],
     );
     let fits = got["fits"].as_array().unwrap();
     assert_eq!(got["classes"].as_array().unwrap().len(), 3);
@@ -385,7 +417,15 @@ fn multinomial_paths_start_at_zero_and_cv_scores_them() {
     let above = format!("{:?},{:?}", lambda_max * 1.001, lambda_max * 0.9);
     let got = json_stdout(
         &dir,
-        &["path", "iris.csv", "--target", "Species", "--lambdas", &above, "--json"],
+        &[
+            "path",
+            "iris.csv",
+            "--target",
+            "Species",
+            "--lambdas",
+            &above,
+            "--json",
+        ],
     );
     assert_eq!(got["fits"][0]["nonzero"].as_u64(), Some(0));
     assert!(got["fits"][1]["nonzero"].as_u64().unwrap() > 0);
@@ -393,12 +433,27 @@ fn multinomial_paths_start_at_zero_and_cv_scores_them() {
         let got = json_stdout(
             &dir,
             &[
-                "cv", "iris.csv", "--target", "Species", "--folds", "3", "--n-lambda",
-                "10", "--metric", metric, "-o", "m.json", "--json", "-q",
+                "cv",
+                "iris.csv",
+                "--target",
+                "Species",
+                "--folds",
+                "3",
+                "--n-lambda",
+                "10",
+                "--metric",
+                metric,
+                "-o",
+                "m.json",
+                "--json",
+                "-q",
             ],
         );
         let cvm = numbers(&got["cvm"]);
-        assert!(cvm.iter().all(|v| v.is_finite() && *v >= 0.0), "{metric}: {cvm:?}");
+        assert!(
+            cvm.iter().all(|v| v.is_finite() && *v >= 0.0),
+            "{metric}: {cvm:?}"
+        );
     }
     let model: Value = serde_json::from_str(&dir.read("m.json")).unwrap();
     assert_eq!(model["classes"].as_array().unwrap().len(), 3);

@@ -59,7 +59,8 @@ pub fn run(args: &PathArgs) -> Result<ExitStatus> {
     let n_scores = family.n_scores();
     let p = data.feature_names.len();
     if let Some(path) = &args.plot {
-        let (coefficients, names) = standardized_paths(&points, &data.feature_names, &data.classes, n_scores);
+        let (coefficients, names) =
+            standardized_paths(&points, &data.feature_names, &data.classes, n_scores);
         let fitted: Vec<f64> = points.iter().map(|pt| pt.lambda).collect();
         let svg = plot::coefficient_paths_svg(&fitted, &coefficients, &names, alpha)
             .map_err(|e| e.at(path))?;
@@ -102,7 +103,11 @@ pub fn original_units(
 ) -> Vec<(Vec<f64>, f64)> {
     (0..n_scores)
         .map(|c| {
-            let b = if fit_intercept { theta[n_scores * p + c] } else { 0.0 };
+            let b = if fit_intercept {
+                theta[n_scores * p + c]
+            } else {
+                0.0
+            };
             let (w, b) = scaler.to_original(&theta[c * p..(c + 1) * p], b);
             // An exact zero stays exactly zero (w / std of 0.0 is 0.0; -0.0 printed as 0).
             (w.into_iter().map(|v| v + 0.0).collect(), b)
@@ -110,7 +115,13 @@ pub fn original_units(
         .collect()
 }
 
-fn fit_json(pt: &PathPoint, scaler: &Scaler, p: usize, n_scores: usize, fit_intercept: bool) -> Value {
+fn fit_json(
+    pt: &PathPoint,
+    scaler: &Scaler,
+    p: usize,
+    n_scores: usize,
+    fit_intercept: bool,
+) -> Value {
     let per_class = original_units(&pt.fit.theta, scaler, p, n_scores, fit_intercept);
     let (intercept, coefficients) = if n_scores == 1 {
         (json!(per_class[0].1), json!(per_class[0].0))
@@ -176,7 +187,11 @@ fn table(points: &[PathPoint], alpha: f64, asked: usize) -> String {
             pt.deviance,
             pt.dev_ratio,
             pt.fit.report.objective,
-            if pt.fit.report.converged { "" } else { "  (not converged)" }
+            if pt.fit.report.converged {
+                ""
+            } else {
+                "  (not converged)"
+            }
         ));
     }
     out

@@ -48,14 +48,24 @@ pub fn cross_validate(
         early_stop: false,
         ..options.clone()
     };
-    let results: Mutex<Vec<Option<Result<(Vec<f64>, f64)>>>> = Mutex::new((0..k).map(|_| None).collect());
+    let results: Mutex<Vec<Option<Result<(Vec<f64>, f64)>>>> =
+        Mutex::new((0..k).map(|_| None).collect());
     let next = AtomicUsize::new(0);
     let work = || loop {
         let f = next.fetch_add(1, Ordering::Relaxed);
         if f >= k {
             break;
         }
-        let result = one_fold(problem, folds, f, lambdas, &options, metric, workers > 1, progress);
+        let result = one_fold(
+            problem,
+            folds,
+            f,
+            lambdas,
+            &options,
+            metric,
+            workers > 1,
+            progress,
+        );
         results.lock().expect("no worker panics")[f] = Some(result);
     };
     if workers == 1 {

@@ -17,8 +17,8 @@
 //! Every row's term is weighted by its `s_i`; the fold's weight (the `N_k` of [`super::stats`]) is
 //! `sum s_i` over its rows.
 
-use crate::evaluate::metrics::{predicts_positive, roc_auc, weighted_roc_auc};
 use crate::evaluate::metrics::multiclass::log_softmax_into;
+use crate::evaluate::metrics::{predicts_positive, roc_auc, weighted_roc_auc};
 use crate::fit::numerics::{log_loss, sigmoid};
 
 /// cv.glmnet's probability clip for the deviance.
@@ -148,7 +148,9 @@ mod tests {
         let z = [0.3, -1.2, 2.0];
         let y = [1.0, 0.0, 0.0];
         // Weight 2 on the first row = that row twice.
-        let w = Metric::LogLoss.score(1, &z, &y, Some(&[2.0, 1.0, 0.0])).unwrap();
+        let w = Metric::LogLoss
+            .score(1, &z, &y, Some(&[2.0, 1.0, 0.0]))
+            .unwrap();
         let d = Metric::LogLoss
             .score(1, &[0.3, 0.3, -1.2], &[1.0, 1.0, 0.0], None)
             .unwrap();
@@ -164,7 +166,10 @@ mod tests {
             Metric::RocAuc.score(1, &[2.0, 1.0, 1.0, 0.0], &y, None),
             Some(0.875)
         );
-        assert_eq!(Metric::RocAuc.score(1, &[1.0, 2.0], &[1.0, 1.0], None), None);
+        assert_eq!(
+            Metric::RocAuc.score(1, &[1.0, 2.0], &[1.0, 1.0], None),
+            None
+        );
         assert_eq!(
             Metric::Accuracy.score(1, &[0.0, 0.1, -0.1, -1.0], &y, None),
             Some(0.5)

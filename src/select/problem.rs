@@ -71,7 +71,9 @@ impl Standardized {
     /// The unpenalised objective on these rows (the path adds the penalties).
     pub fn objective(&self) -> Objective<'_> {
         let objective = match self.family {
-            Family::Binomial => Objective::new(self.x.view(), self.y.view(), 0.0, self.fit_intercept),
+            Family::Binomial => {
+                Objective::new(self.x.view(), self.y.view(), 0.0, self.fit_intercept)
+            }
             Family::Multinomial { classes } => Objective::multinomial(
                 self.x.view(),
                 self.y.view(),

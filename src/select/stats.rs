@@ -84,7 +84,10 @@ mod tests {
     /// 75, 75, 74, 74, 74 rows), recomputed from its stored fold means.
     #[test]
     fn curve_and_choices_reproduce_cv_glmnet_on_pima() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/l1/pima.expected.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/l1/pima.expected.json"
+        );
         let text = std::fs::read_to_string(path).expect("fixture");
         let expected: serde_json::Value = serde_json::from_str(&text).expect("json");
         let numbers = |v: &serde_json::Value| -> Vec<f64> {

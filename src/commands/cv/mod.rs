@@ -105,9 +105,9 @@ pub fn run(args: &CvArgs) -> Result<ExitStatus> {
         })?;
         let sequence: Vec<f64> = full.iter().map(|pt| pt.lambda).collect();
         let nonzero: Vec<usize> = full.iter().map(|pt| pt.nonzero).collect();
-        let threads = Exec::from_env().threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        });
+        let threads = Exec::from_env()
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let cv = cross_validate(
             &problem,
             &folds,

@@ -88,7 +88,10 @@ impl FoldCodes {
         }
         Ok(FoldColumn {
             column: column.to_string(),
-            names: kept.iter().map(|&c| self.seen[c as usize].clone()).collect(),
+            names: kept
+                .iter()
+                .map(|&c| self.seen[c as usize].clone())
+                .collect(),
             codes: self.codes.iter().map(|&c| remap[c as usize]).collect(),
         })
     }

@@ -167,9 +167,12 @@ pub fn read_training_from<R: Read>(
         selection.features,
         &exclude,
     )?;
-    let fold_index = selection
-        .fold
-        .map(|f| header.iter().position(|h| h == f).expect("checked by select_features"));
+    let fold_index = selection.fold.map(|f| {
+        header
+            .iter()
+            .position(|h| h == f)
+            .expect("checked by select_features")
+    });
     let mut fold_codes = FoldCodes::default();
     let target_index = header
         .iter()
@@ -570,7 +573,10 @@ pub(crate) fn fold_excluded(selection: &TrainingSelection) -> Result<Vec<String>
     if selection.weight == Some(fold) {
         return refuse("the weight column");
     }
-    if selection.features.is_some_and(|f| f.iter().any(|c| c == fold)) {
+    if selection
+        .features
+        .is_some_and(|f| f.iter().any(|c| c == fold))
+    {
         return Err(Error::Usage(format!(
             "--features lists the fold column {fold:?}; a fold is not a feature"
         )));

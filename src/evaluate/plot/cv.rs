@@ -20,7 +20,9 @@ pub fn cv_curve_svg(
     let x: Vec<f64> = lambdas.iter().map(|l| l.ln()).collect();
     let (mut x_lo, mut x_hi) = x
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
     if !(x_lo.is_finite() && x_hi.is_finite()) {
         (x_lo, x_hi) = (-1.0, 0.0);
     }
@@ -34,7 +36,9 @@ pub fn cv_curve_svg(
         .collect();
     let (lo, hi) = bars
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &(_, l, h)| (a.min(l), b.max(h)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &(_, l, h)| {
+            (a.min(l), b.max(h))
+        });
     let (lo, hi) = if lo.is_finite() && hi.is_finite() {
         (lo, hi)
     } else {
@@ -96,7 +100,10 @@ pub fn cv_curve_svg(
         for (i, colour, name) in [(min, CURVE, "lambda_min"), (one_se, SECOND, "lambda_1se")] {
             let style = ShapeStyle::from(&colour).stroke_width(2);
             let xv = at(i);
-            let label = format!("{name} = {:.4e}", lambdas.get(i).copied().unwrap_or(f64::NAN));
+            let label = format!(
+                "{name} = {:.4e}",
+                lambdas.get(i).copied().unwrap_or(f64::NAN)
+            );
             chart
                 .draw_series(DashedLineSeries::new(
                     vec![(xv, y_lo), (xv, y_hi)],
@@ -106,7 +113,9 @@ pub fn cv_curve_svg(
                 ))
                 .map_err(plot_err)?
                 .label(label)
-                .legend(move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 22, y)], 5, 3, style));
+                .legend(move |(x, y)| {
+                    DashedPathElement::new(vec![(x, y), (x + 22, y)], 5, 3, style)
+                });
         }
         legend(&mut chart, SeriesLabelPosition::UpperRight)
     })

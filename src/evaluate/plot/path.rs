@@ -21,7 +21,9 @@ pub fn coefficient_paths_svg(
     let x: Vec<f64> = lambdas.iter().map(|l| l.ln()).collect();
     let (mut x_lo, mut x_hi) = x
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
     if !(x_lo.is_finite() && x_hi.is_finite()) {
         (x_lo, x_hi) = (-1.0, 0.0);
     }
