@@ -154,9 +154,9 @@ pub fn run(args: &CvArgs) -> Result<ExitStatus> {
                 &sequence,
                 &cv.curve.cvm,
                 &cv.curve.cvsd,
-                min,
-                one_se,
+                (min, one_se),
                 metric.as_str(),
+                metric.higher_is_better(),
             )
             .map_err(|e| e.at(path))?;
             let mut out = Output::create(path, &[data_path, args.output.as_str()])?;

@@ -8,14 +8,16 @@ use plotters::prelude::*;
 use super::{legend, plot_err, svg, PlotError, CURVE, FONT, GRID, MARK, REFERENCE, SECOND};
 
 /// The curve: `lambdas` (descending, > 0), `cvm` and `cvsd` per lambda, the indices of the two
-/// choices, and the metric's name for the axis.
+/// choices, the metric's name for the axis, and whether higher is better (which puts the
+/// legend in the corner the curve leaves empty: a loss rises towards large lambdas, a score
+/// falls).
 pub fn cv_curve_svg(
     lambdas: &[f64],
     cvm: &[f64],
     cvsd: &[f64],
-    min: usize,
-    one_se: usize,
+    (min, one_se): (usize, usize),
     metric: &str,
+    higher_is_better: bool,
 ) -> Result<String, PlotError> {
     let x: Vec<f64> = lambdas.iter().map(|l| l.ln()).collect();
     let (mut x_lo, mut x_hi) = x
@@ -117,7 +119,12 @@ pub fn cv_curve_svg(
                     DashedPathElement::new(vec![(x, y), (x + 22, y)], 5, 3, style)
                 });
         }
-        legend(&mut chart, SeriesLabelPosition::UpperRight)
+        let corner = if higher_is_better {
+            SeriesLabelPosition::UpperRight
+        } else {
+            SeriesLabelPosition::LowerRight
+        };
+        legend(&mut chart, corner)
     })
 }
 
@@ -130,7 +137,7 @@ mod tests {
         let lambdas = [0.2, 0.1, 0.05, 0.01];
         let cvm = [1.3, 1.1, 1.0, 1.02];
         let cvsd = [0.05, 0.04, 0.03, 0.03];
-        let svg = cv_curve_svg(&lambdas, &cvm, &cvsd, 2, 1, "deviance").unwrap();
+        let svg = cv_curve_svg(&lambdas, &cvm, &cvsd, (2, 1), "deviance", false).unwrap();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         for want in [
             "Cross-validation: deviance",
