@@ -28,6 +28,9 @@ pub struct CrossValidation {
     pub curve: CvCurve,
 }
 
+/// Each fold's result slot: its metric per lambda and its held-out weight, once it has run.
+type FoldSlots = Mutex<Vec<Option<Result<(Vec<f64>, f64)>>>>;
+
 /// Progress of one fold: `(fold, lambdas done, lambdas)`.
 pub type FoldProgress<'a> = dyn Fn(usize, usize, usize) + Sync + 'a;
 
@@ -48,8 +51,7 @@ pub fn cross_validate(
         early_stop: false,
         ..options.clone()
     };
-    let results: Mutex<Vec<Option<Result<(Vec<f64>, f64)>>>> =
-        Mutex::new((0..k).map(|_| None).collect());
+    let results: FoldSlots = Mutex::new((0..k).map(|_| None).collect());
     let next = AtomicUsize::new(0);
     let work = || loop {
         let f = next.fetch_add(1, Ordering::Relaxed);
