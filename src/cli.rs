@@ -47,7 +47,7 @@ pub enum Command {
 /// Solvers for `--solver`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SolverArg {
-    /// Limited-memory BFGS with a Wolfe line search (default)
+    /// Limited-memory BFGS with a Wolfe line search (default without --l1)
     Lbfgs,
     /// Full-batch gradient descent with backtracking and momentum
     Gd,
@@ -55,6 +55,8 @@ pub enum SolverArg {
     Newton,
     /// Delegate to linfa-logistic
     Linfa,
+    /// Coordinate descent inside proximal Newton, for --l1 (default with --l1 > 0)
+    Cd,
 }
 
 /// Missing-value policies for `--missing`.

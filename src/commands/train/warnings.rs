@@ -27,7 +27,7 @@ fn active_rows(data: &TrainingData, weights: &SampleWeights) -> Option<(Array2<f
 
 /// Single features that separate the classes (binary) or a class from the rest (multiclass:
 /// then the multinomial and every OvR estimate fail to exist as well), on the raw columns, so
-/// that the warning shows values in the data's own units. Called only with `--l2 0`.
+/// that the warning shows values in the data's own units. Called only with `--l2 0 --l1 0`.
 pub fn separation_before_fit(
     config: &TrainConfig,
     data: &TrainingData,
@@ -70,7 +70,9 @@ pub fn fit_warnings(
     fitted: &Fitted,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
-    if config.l2 == 0.0 {
+    // Any penalty gives a finite optimum (with --l1 the lasso's, which is unique in its
+    // predictions even where the coefficients are not): no separation to warn about.
+    if config.l2 == 0.0 && config.l1 == 0.0 {
         warnings.extend(separation_warning(data, separating, fitted));
         warnings.extend(identifiability_warnings(config, data, weights, fitted));
     }
@@ -84,9 +86,15 @@ pub fn fit_warnings(
             FittedKind::Multinomial => " (multinomial fit)".to_string(),
             FittedKind::Binary => String::new(),
         };
+        let advice = if config.l1 > 0.0 {
+            // cd is the one solver that fits an L1 term.
+            "try a larger --max-iter or --tol"
+        } else {
+            "try --max-iter, another --solver, or --l2 > 0"
+        };
         warnings.push(format!(
             "the {} solver did not converge{which} ({}): after {} iterations the gradient norm is {:.3e} > tol {:.1e}; \
-             try --max-iter, another --solver, or --l2 > 0",
+             {advice}",
             r.solver,
             match r.stop_reason {
                 StopReason::MaxIterations => "iteration limit reached",
