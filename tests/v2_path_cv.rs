@@ -506,5 +506,8 @@ fn cv_weights_of_zero_leave_the_curve_unchanged_and_a_constant_weight_changes_no
     assert_eq!(a["lambda_min"], b["lambda_min"]);
     assert_eq!(a["lambda_1se"], b["lambda_1se"]);
     // Fold weights are the held-out weight sums: twice the row counts.
-    assert_eq!(numbers(&b["fold_weights"]), vec![150.0, 150.0, 148.0, 148.0, 148.0]);
+    assert_eq!(
+        numbers(&b["fold_weights"]),
+        vec![150.0, 150.0, 148.0, 148.0, 148.0]
+    );
 }

@@ -156,7 +156,7 @@ pub fn run(args: &CvArgs) -> Result<ExitStatus> {
         chosen,
         l1,
         l2,
-        model_nonzero: report::model_nonzero(&model),
+        model_nonzero: model.nonzero_coefficients(),
     };
     // The chart is staged before the model is written and renamed into place after it.
     let chart = match &args.plot {

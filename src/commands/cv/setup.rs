@@ -160,7 +160,10 @@ pub fn data_notes(data: &TrainingData) -> Vec<String> {
 
 /// A warning when some fits of a path stopped before reaching the tolerance.
 pub fn unconverged_note(points: &[PathPoint], what: &str) -> Option<String> {
-    let stopped: Vec<&PathPoint> = points.iter().filter(|pt| !pt.fit.report.converged).collect();
+    let stopped: Vec<&PathPoint> = points
+        .iter()
+        .filter(|pt| !pt.fit.report.converged)
+        .collect();
     let first = stopped.first()?;
     Some(format!(
         "{} of the {} fits of the {what} stopped before reaching the tolerance (the first at \
