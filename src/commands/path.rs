@@ -53,7 +53,7 @@ pub fn run(args: &PathArgs) -> Result<ExitStatus> {
     };
     let progress = PathProgress::new(config.quiet, "path", 1);
     let points = fit_path(&objective, &sequence, &options, &mut |done, total| {
-        progress.update(0, done, total)
+        progress.update(0, done + 1, total)
     })?;
     progress.finish();
     if let Some(note) = setup::unconverged_note(&points, "path") {

@@ -36,7 +36,7 @@ type FoldResult = (Vec<f64>, f64, usize);
 /// Each fold's result slot: its metric per lambda and its held-out weight, once it has run.
 type FoldSlots = Mutex<Vec<Option<Result<FoldResult>>>>;
 
-/// Progress of one fold: `(fold, lambdas done, lambdas)`.
+/// Progress of one fold: `(fold, lambdas fitted so far, lambdas)`.
 pub type FoldProgress<'a> = dyn Fn(usize, usize, usize) + Sync + 'a;
 
 /// Cross-validates `problem` over `lambdas` (descending) with `folds`. `threads`: worker
@@ -141,7 +141,7 @@ fn one_fold(
         });
     }
     let points = fit_path(&objective, lambdas, options, &mut |done, total| {
-        progress(f, done, total)
+        progress(f, done + 1, total)
     })
     .map_err(|e| Error::Usage(format!("fold {name:?}: {e}")))?;
     let y: Vec<f64> = test.iter().map(|&i| problem.y[i]).collect();

@@ -101,7 +101,7 @@ pub fn run(args: &CvArgs) -> Result<ExitStatus> {
         // cv.glmnet's first step: the full-data path fixes the lambdas (after an early stop) and
         // gives the model size at each.
         let full = fit_path(&objective, &sequence, &options, &mut |done, total| {
-            progress.update(0, done, total)
+            progress.update(0, done + 1, total)
         })?;
         if let Some(note) = setup::unconverged_note(&full, "full-data path") {
             console::warning(note);
