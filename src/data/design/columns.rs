@@ -348,8 +348,34 @@ kernel_copies!(fn dot_model_m_copies(x: &[f64], r: &[f64], a: &[f64], d: &[f64],
 #[inline(always)]
 fn dot_model_m_kernel(x: &[f64], r: &[f64], a: &[f64], d: &[f64], m: &[f64]) -> f64 {
     let n = x.len();
-    let (r, a, d, m) = (&r[..n], &a[..n], &d[..n], &m[..n]);
-    lane_sum(n, |i| x[i] * (r[i] - a[i] * (d[i] - m[i])))
+    let mut acc = [0.0; LANES];
+    let xc = x.chunks_exact(LANES);
+    let rc = r[..n].chunks_exact(LANES);
+    let ac = a[..n].chunks_exact(LANES);
+    let dc = d[..n].chunks_exact(LANES);
+    let mc = m[..n].chunks_exact(LANES);
+    let tails = (
+        xc.remainder(),
+        rc.remainder(),
+        ac.remainder(),
+        dc.remainder(),
+        mc.remainder(),
+    );
+    for ((((xs, rs), as_), ds), ms) in xc.zip(rc).zip(ac).zip(dc).zip(mc) {
+        let xs: &[f64; LANES] = xs.try_into().expect("exact chunk");
+        let rs: &[f64; LANES] = rs.try_into().expect("exact chunk");
+        let as_: &[f64; LANES] = as_.try_into().expect("exact chunk");
+        let ds: &[f64; LANES] = ds.try_into().expect("exact chunk");
+        let ms: &[f64; LANES] = ms.try_into().expect("exact chunk");
+        for l in 0..LANES {
+            acc[l] += xs[l] * (rs[l] - as_[l] * (ds[l] - ms[l]));
+        }
+    }
+    let (xt, rt, at, dt, mt) = tails;
+    for l in 0..xt.len() {
+        acc[l] += xt[l] * (rt[l] - at[l] * (dt[l] - mt[l]));
+    }
+    sum_lanes(acc)
 }
 
 #[cfg(test)]

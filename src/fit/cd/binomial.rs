@@ -68,7 +68,7 @@ pub(crate) fn descend_centred(
             }
             let (xv, c, h) = moments[t];
             let denom = h + problem.l2;
-            if !(denom > 0.0) {
+            if denom.is_nan() || denom <= 0.0 {
                 continue;
             }
             let sum_rho = total_r - vd - beta * total_v;

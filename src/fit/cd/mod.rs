@@ -378,7 +378,7 @@ pub(crate) fn solve(
             delta += l1 * change;
         }
         let slack = VALUE_SLACK_RTOL * st.value.abs();
-        if inner.u == st.theta || !(delta <= slack) {
+        if inner.u == st.theta || delta.is_nan() || delta > slack {
             // The model sees no descent at this accuracy: refresh the point exactly and retry
             // once, then give up.
             stalls += 1;

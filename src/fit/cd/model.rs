@@ -296,7 +296,7 @@ pub(crate) fn descend(
                 }
                 let hjj = diag[c][t];
                 let denom = hjj + problem.l2;
-                if !(denom > 0.0) {
+                if denom.is_nan() || denom <= 0.0 {
                     continue;
                 }
                 let mm = if problem.multinomial {
