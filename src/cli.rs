@@ -9,6 +9,9 @@ use crate::data::schema::ClassWeight;
 use crate::evaluate::metrics::gate_names;
 use crate::evaluate::threshold::{Grid, PickRule};
 
+mod select;
+pub use select::*;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "logit",
@@ -34,6 +37,10 @@ pub enum Command {
     Threshold(ThresholdArgs),
     /// Print a model's coefficient table: standard errors, z, p-values, intervals, odds ratios, fit statistics
     Summary(SummaryArgs),
+    /// Fit the regularisation path (lasso / elastic net) over a sequence of lambdas and print it
+    Path(PathArgs),
+    /// Choose lambda by K-fold cross-validation, refit it on all rows and write the model
+    Cv(CvArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the manual page (roff), generated from the command-line definitions

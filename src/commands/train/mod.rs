@@ -93,6 +93,7 @@ impl TrainConfig {
             positive: self.positive.as_deref(),
             missing: self.missing,
             markers: self.markers.clone(),
+            fold: None,
         }
     }
 
