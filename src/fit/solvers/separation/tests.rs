@@ -90,7 +90,11 @@ fn assert_separation_quickly(x: &Array2<f64>, y: &Array1<f64>, intercept: bool, 
         // Stopped by the monitor, well before the iteration cap (no wall-clock bound: timed
         // tests are flaky on shared machines).
         let cap = FitOptions::with_solver(kind).effective_max_iter();
-        assert!(f.report.iterations < cap / 2, "{what}, {kind}: {:?}", f.report);
+        assert!(
+            f.report.iterations < cap / 2,
+            "{what}, {kind}: {:?}",
+            f.report
+        );
         assert!(f.theta.iter().all(|v| v.is_finite()));
     }
 }
