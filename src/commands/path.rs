@@ -85,7 +85,15 @@ pub fn run(args: &PathArgs) -> Result<ExitStatus> {
         s.push('\n');
         s
     } else {
-        table(&points, alpha, sequence.len())
+        if !config.quiet {
+            // A title, not data: stderr, so stdout is the table alone.
+            console::eprint(format!(
+                "regularisation path, l1-ratio {alpha}: {} of {} lambdas fitted\n",
+                points.len(),
+                sequence.len()
+            ));
+        }
+        table(&points)
     };
     console::print(text)?;
     if let (Some(path), false) = (&args.plot, config.quiet) {
@@ -170,12 +178,9 @@ fn standardized_paths(
     (coefficients, names)
 }
 
-/// The text table: one row per fitted lambda.
-fn table(points: &[PathPoint], alpha: f64, asked: usize) -> String {
-    let mut out = format!(
-        "regularisation path, l1-ratio {alpha}: {} of {asked} lambdas fitted\n",
-        points.len()
-    );
+/// The text table: a header, then one row per fitted lambda.
+fn table(points: &[PathPoint]) -> String {
+    let mut out = String::new();
     out.push_str(&format!(
         "{:>12}  {:>7}  {:>12}  {:>9}  {:>12}\n",
         "lambda", "nonzero", "deviance", "dev_ratio", "objective"
