@@ -23,8 +23,11 @@ import pandas as pd
 def logit_fits(doc, features):
     """(lambda, intercept, coefficient vector in `features` order, reported objective)."""
     out = []
+    order = [doc["features"].index(f) for f in features] if "features" in doc else None
     for fit in doc["fits"]:
         coef = fit["coefficients"]
+        if order is not None and coef and not isinstance(coef[0], dict):
+            coef = [coef[j] for j in order]
         if coef and isinstance(coef[0], dict):  # [{name, coefficient}] form
             by = {c["name"]: c["coefficient"] for c in coef}
             coef = [by.get(f, 0.0) for f in features]
