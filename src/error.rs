@@ -152,6 +152,11 @@ pub enum DataErrorKind {
     PositiveMulticlass { classes: Vec<String> },
     /// A label in eval's data that is not one of a multiclass model's classes.
     UnknownClass { value: String, classes: Vec<String> },
+    // Issue 10, cross-validation.
+    /// A `--fold-column` cell that is empty or a missing-value marker.
+    MissingFold { found: String },
+    /// The `--fold-column` names fewer than two folds.
+    OneFold { fold: String },
 }
 
 /// Advice for a cell that looks like a number written with a decimal comma or thousands
@@ -400,6 +405,18 @@ impl fmt::Display for DataErrorKind {
                 "the linear score is beyond the range of a 64-bit float (|z| > 1.8e308): the \
                  terms of {} are too large; check these values",
                 quoted_list(columns)
+            ),
+            MissingFold { found } => write!(
+                f,
+                "expected a fold name, found {}; every row needs its fold (folds are never \
+                 guessed or dropped)",
+                shown(found)
+            ),
+            OneFold { fold } => write!(
+                f,
+                "every row is in fold {}; cross-validation needs at least two folds (each \
+                 fold is scored by a fit on the others)",
+                shown(fold)
             ),
             BadWeight { value, why } => write!(
                 f,

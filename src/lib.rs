@@ -9,6 +9,8 @@
 //! - [`model`]: the model file, the inference statistics stored in it, and the row scorer;
 //! - [`evaluate`]: metrics, thresholds, calibration, gates, charts and text reports;
 //! - [`inference`]: the statistical summary of a model;
+//! - [`select`]: choosing the penalty: cross-validation folds, held-out metrics, the CV curve
+//!   and cv.glmnet's lambda_min / lambda_1se;
 //! - [`commands`]: one module per subcommand, wiring the above together; [`cli`] defines the
 //!   arguments. [`console`], [`error`] and [`exit`] are shared by all.
 //!
@@ -24,6 +26,14 @@
 //!               -> evaluate::gate -> evaluate::report
 //! summary  MODEL -> model (log-likelihood + covariance stored by train) -> inference::summary
 //!               -> table | JSON
+//! path     DATA -> train's reader (commands::train::read_training_data) -> select::problem
+//!               (standardised on all rows) -> fit::path (lambda_max, sequence, warm-started
+//!               cd fits) -> table | JSON; --plot -> evaluate::plot::coefficient_paths_svg
+//! cv       DATA (+ fold column) -> train's reader -> full-data fit::path (the lambdas)
+//!               -> select::folds -> select::cv (per fold, in threads: standardise on its
+//!               training rows, fit::path, select::metric on its held-out rows)
+//!               -> select::stats (cvm, cvsd, lambda_min, lambda_1se)
+//!               -> commands::train::train_on_data at the chosen lambda -> model (atomic write)
 //! ```
 
 // stdout and stderr are written through `console` only: the std print macros panic when a
@@ -40,3 +50,4 @@ pub mod exit;
 pub mod fit;
 pub mod inference;
 pub mod model;
+pub mod select;

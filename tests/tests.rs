@@ -20,6 +20,8 @@ mod train;
 mod util;
 mod v2_core;
 mod v2_eval;
+mod v2_l1_core;
+mod v2_path_cv;
 mod v2_predict;
 mod v2_summary;
 mod v2_train;

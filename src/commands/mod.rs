@@ -3,7 +3,9 @@
 //! and print; code below them never sees clap.
 
 pub mod completions;
+pub mod cv;
 pub mod eval;
+pub mod path;
 pub mod predict;
 pub mod progress;
 pub mod summary;
@@ -24,5 +26,7 @@ pub fn run(command: &Command) -> Result<ExitStatus> {
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
         Command::Summary(args) => summary::run(args),
+        Command::Path(args) => path::run(args),
+        Command::Cv(args) => cv::run(args),
     }
 }

@@ -6,6 +6,8 @@
 //! so there is nothing for `NO_COLOR` to turn off. The line is cleared before `train` prints its
 //! report or any warning. A run of several fits (`--multiclass ovr`: one per class) shows which
 //! fit is running: a new fit starts when the iteration count goes back down.
+//!
+//! `logit path` and `logit cv` get [`PathProgress`]: lambda i of n, the fold, the elapsed time.
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -103,6 +105,100 @@ impl TrainingProgress {
 }
 
 impl Drop for TrainingProgress {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// The progress line of `logit path` and `logit cv`: which lambda of how many, which fold (cv:
+/// the folds done and the one last heard from, as folds run in parallel), and the elapsed time.
+/// Same rules as [`TrainingProgress`]: a terminal only, not with `--quiet`, after [`DELAY`].
+/// Shared by the fold threads, so the state sits behind a mutex.
+pub struct PathProgress {
+    start: Instant,
+    enabled: bool,
+    what: &'static str,
+    state: std::sync::Mutex<PathState>,
+}
+
+#[derive(Default)]
+struct PathState {
+    bar: Option<ProgressBar>,
+    last_update: Option<Instant>,
+    /// Lambdas done per fold (cv), or one entry (path).
+    done: Vec<usize>,
+}
+
+impl PathProgress {
+    /// `what` names the run ("path", "cv"); `parts` is 1 for a path and K + 1 for cv (the
+    /// full-data path, then K folds).
+    pub fn new(quiet: bool, what: &'static str, parts: usize) -> Self {
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        PathProgress {
+            start: Instant::now(),
+            enabled: !quiet && !dumb && std::io::stderr().is_terminal(),
+            what,
+            state: std::sync::Mutex::new(PathState {
+                done: vec![0; parts.max(1)],
+                ..PathState::default()
+            }),
+        }
+    }
+
+    /// Part `part` (0 = the full-data path; cv folds 1 ..= K) has fitted `done` of `total`
+    /// lambdas.
+    pub fn update(&self, part: usize, done: usize, total: usize) {
+        if !self.enabled {
+            return;
+        }
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        if let Some(d) = state.done.get_mut(part) {
+            *d = done;
+        }
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.start);
+        if elapsed < DELAY
+            || state
+                .last_update
+                .is_some_and(|t| now.duration_since(t) < REFRESH)
+        {
+            return;
+        }
+        state.last_update = Some(now);
+        let folds = state.done.len() - 1;
+        let message = if folds == 0 || part == 0 {
+            format!("lambda {done} of {total}")
+        } else {
+            let finished = state.done[1..].iter().filter(|&&d| d >= total).count();
+            format!("fold {part} of {folds}: lambda {done} of {total} ({finished} folds done)")
+        };
+        let what = self.what;
+        let bar = state.bar.get_or_insert_with(|| {
+            let style = ProgressStyle::with_template("{spinner} {prefix}: {msg}, {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+                .with_style(style)
+                .with_prefix(what)
+                .with_elapsed(elapsed);
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        bar.set_message(message);
+    }
+
+    /// Clears the line (before anything else is printed).
+    pub fn finish(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            if let Some(bar) = state.bar.take() {
+                bar.finish_and_clear();
+            }
+        }
+    }
+}
+
+impl Drop for PathProgress {
     fn drop(&mut self) {
         self.finish();
     }

@@ -46,6 +46,8 @@ pub enum GiveUp {
     Header,
     /// A line longer than [`MAX_RECORD_BYTES`] (the csv path reports it).
     LongLine,
+    /// A `--fold-column` (`logit cv`): its names and checks are the csv path's.
+    FoldColumn,
 }
 
 /// Reads `path` with the fast path when the file is large and simple enough; `Ok(None)` means
@@ -348,6 +350,9 @@ fn read(
     let Some((header_len, header)) = header(file, path, delimiter)? else {
         return Ok(Err(GiveUp::Header));
     };
+    if selection.fold.is_some() {
+        return Ok(Err(GiveUp::FoldColumn));
+    }
     if selection.missing.imputes() {
         // Fill values are learned by the csv path (this one never sees a missing cell, but
         // the model must still record them).
@@ -501,6 +506,7 @@ fn read(
         labels: classes.labels,
         class_counts: classes.class_counts,
         weight_column: selection.weight.map(str::to_string),
+        folds: None,
         weights: weighted.then(|| Array1::from(weights)),
         rows_dropped: 0,
         warnings: Vec::new(),

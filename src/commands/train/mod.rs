@@ -51,6 +51,8 @@ pub struct TrainConfig {
     pub data: String,
     pub target: String,
     pub output: String,
+    /// `--l1`: weight of `sum |W|` in the objective (standardised scale); 0 = no L1 term.
+    pub l1: f64,
     pub l2: f64,
     pub fit: FitOptions,
     pub features: Option<Vec<String>>,
@@ -81,6 +83,20 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// The columns and rows DATA contributes, as [`read_training_data`] takes them.
+    pub fn selection(&self) -> TrainingSelection<'_> {
+        TrainingSelection {
+            target: &self.target,
+            weight: self.weight.as_deref(),
+            features: self.features.as_deref(),
+            exclude: &self.exclude,
+            positive: self.positive.as_deref(),
+            missing: self.missing,
+            markers: self.markers.clone(),
+            fold: None,
+        }
+    }
+
     /// The configuration `logit train DATA --target TARGET -o OUTPUT` gets: every other option
     /// at its command-line default (for library users and tests).
     pub fn new(data: &str, target: &str, output: &str) -> Result<TrainConfig> {
@@ -97,11 +113,18 @@ impl TrainConfig {
 
     pub fn from_args(args: &TrainArgs) -> Result<TrainConfig> {
         let solver = match args.solver {
-            SolverArg::Lbfgs => SolverKind::Lbfgs,
-            SolverArg::Gd => SolverKind::Gd,
-            SolverArg::Newton => SolverKind::Newton,
-            SolverArg::Linfa => SolverKind::Linfa,
+            Some(SolverArg::Lbfgs) => SolverKind::Lbfgs,
+            Some(SolverArg::Gd) => SolverKind::Gd,
+            Some(SolverArg::Newton) => SolverKind::Newton,
+            Some(SolverArg::Linfa) => SolverKind::Linfa,
+            None => SolverKind::Lbfgs,
         };
+        if args.l1 > 0.0 {
+            // Until the coordinate-descent solver lands (issue 10, l1-core-api).
+            return Err(Error::Usage(
+                "--l1 needs --solver cd, which this build does not have yet".to_string(),
+            ));
+        }
         if args.learning_rate.is_some() && solver != SolverKind::Gd {
             return Err(Error::Usage(format!(
                 "--learning-rate applies only to --solver gd (the {solver} solver chooses its own steps)"
@@ -118,6 +141,7 @@ impl TrainConfig {
             data: args.data.clone(),
             target: args.target.clone(),
             output: args.output.clone(),
+            l1: args.l1,
             l2: args.l2,
             fit,
             features: args.features.clone(),
@@ -261,31 +285,33 @@ pub fn train_observed(
         }
         check_destination(plot, &plot_inputs(config))?;
     }
-    let selection = TrainingSelection {
-        target: &config.target,
-        weight: config.weight.as_deref(),
-        features: config.features.as_deref(),
-        exclude: &config.exclude,
-        positive: config.positive.as_deref(),
-        missing: config.missing,
-        markers: config.markers.clone(),
-    };
-    let mut data = read_data(config, &selection)?;
+    let data = read_training_data(config, &config.selection())?;
+    train_on_data(config, data, observer)
+}
+
+/// Everything `train` does after reading: weights, scaler, fit, warnings, model. Writes no file
+/// (`logit cv` refits its chosen lambda through it, so that its model is train's bit for bit).
+pub fn train_on_data(
+    config: &TrainConfig,
+    mut data: TrainingData,
+    observer: &mut dyn FnMut(&solvers::Iteration),
+) -> Result<(Model, Vec<String>, Option<solvers::linfa::CrossCheck>)> {
     let multiclass = check_multiclass(config, &data)?;
-    let mut warnings = std::mem::take(&mut data.warnings);
+    let mut warnings = Vec::new();
+    if data.rows_dropped > 0 {
+        // Reported as a warning, not hidden in the report: rows vanished from the fit.
+        warnings.push(format!(
+            "--missing drop left out {} of {} rows with a missing cell",
+            data.rows_dropped,
+            data.rows_dropped + data.y.len()
+        ));
+    }
+    warnings.append(&mut data.warnings);
     if let (None, Some(m)) = (multiclass, config.multiclass) {
         warnings.push(format!(
             "--multiclass {} has no effect: the target has two classes, so the model is the \
              binary one (as in scikit-learn)",
             m.as_str()
-        ));
-    }
-    if data.rows_dropped > 0 {
-        // Reported as a warning, not hidden in the report: rows vanished from the fit.
-        console::warning(format_args!(
-            "--missing drop left out {} of {} rows with a missing cell",
-            data.rows_dropped,
-            data.rows_dropped + data.y.len()
         ));
     }
     let weights = data.sample_weights(config.class_weight.as_ref())?;
@@ -347,10 +373,13 @@ fn check_multiclass(config: &TrainConfig, data: &TrainingData) -> Result<Option<
     Ok(Some(config.multiclass.unwrap_or(Multiclass::Multinomial)))
 }
 
-/// Reads the training data: large plain numeric files through the fast parallel reader, and
-/// everything else (or anything it is unsure of) through the csv crate. The input is opened
-/// once: a FIFO or stdin cannot be opened or read a second time.
-fn read_data(config: &TrainConfig, selection: &TrainingSelection) -> Result<TrainingData> {
+/// Reads DATA as train does, without fitting: large plain numeric files through the fast
+/// parallel reader, and everything else (or anything it is unsure of) through the csv crate.
+/// The input is opened once: a FIFO or stdin cannot be opened or read a second time.
+pub fn read_training_data(
+    config: &TrainConfig,
+    selection: &TrainingSelection,
+) -> Result<TrainingData> {
     let source = Source::open(&config.data)?;
     #[cfg(unix)]
     if let Some((file, len)) = source.regular_file() {

@@ -11,9 +11,11 @@ use std::ops::Range;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
+pub mod columns;
 mod dense;
 pub mod kernel;
 
+pub use columns::{Columns, DenseColumns};
 pub use dense::DenseDesign;
 pub use kernel::Kernel;
 

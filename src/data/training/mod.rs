@@ -12,6 +12,7 @@
 //! The target's labels become classes in [`labels`]; the `--weight` column's cells are checked
 //! in [`weights`], which also combines row and class weights.
 
+pub mod fold_column;
 pub mod labels;
 pub mod weights;
 
@@ -29,6 +30,8 @@ use super::lines::Tracked;
 use super::missing::{mean_of_present, median_of_present, mode_of_present, Markers, MissingPolicy};
 use super::schema::{select_features, Labels};
 use crate::error::{looks_separated, shown, DataError, DataErrorKind, Error, Location, Result};
+use fold_column::FoldCodes;
+pub use fold_column::FoldColumn;
 use labels::LabelCodes;
 pub use weights::{parse_weight, SampleWeights};
 
@@ -56,6 +59,8 @@ pub struct TrainingData {
     /// The `--weight` column, and its value per row (finite, >= 0).
     pub weight_column: Option<String>,
     pub weights: Option<Array1<f64>>,
+    /// The `--fold-column` (`logit cv`): each kept row's fold.
+    pub folds: Option<FoldColumn>,
     /// Rows left out by `--missing drop`.
     pub rows_dropped: usize,
     /// Notes for the user (cells filled by `--missing mean|median`, ID-like columns), printed
@@ -74,6 +79,8 @@ pub struct TrainingSelection<'a> {
     pub positive: Option<&'a str>,
     pub missing: MissingPolicy,
     pub markers: Markers,
+    /// `--fold-column COL` (`logit cv`): each row's fold (not a feature).
+    pub fold: Option<&'a str>,
 }
 
 /// Code of a missing categorical cell while reading.
@@ -151,14 +158,22 @@ pub fn read_training_from<R: Read>(
 ) -> Result<TrainingData> {
     let header = read_tracked_header(file, reader)?;
     let target = selection.target;
+    let exclude = fold_excluded(selection)?;
     let selected = select_features(
         file,
         &header,
         target,
         selection.weight,
         selection.features,
-        selection.exclude,
+        &exclude,
     )?;
+    let fold_index = selection.fold.map(|f| {
+        header
+            .iter()
+            .position(|h| h == f)
+            .expect("checked by select_features")
+    });
+    let mut fold_codes = FoldCodes::default();
     let target_index = header
         .iter()
         .position(|h| h == target)
@@ -189,7 +204,12 @@ pub fn read_training_from<R: Read>(
         let at = |column: &str, kind: DataErrorKind| -> DataError {
             DataError::new(Location::cell(file, line, column), kind)
         };
-        for &col in selected.iter().chain([&target_index]).chain(&weight_index) {
+        for &col in selected
+            .iter()
+            .chain([&target_index])
+            .chain(&weight_index)
+            .chain(&fold_index)
+        {
             let bytes = record[col].len();
             if bytes > MAX_CELL_BYTES {
                 let kind = DataErrorKind::CellTooLong {
@@ -205,6 +225,15 @@ pub fn read_training_from<R: Read>(
             Some(col) => {
                 Some(parse_weight(&record[col], markers).map_err(|k| at(&header[col], k))?)
             }
+            None => None,
+        };
+        // Likewise a fold.
+        let fold = match fold_index {
+            Some(col) => Some(
+                fold_codes
+                    .code(&record[col], markers)
+                    .map_err(|k| at(&header[col], k))?,
+            ),
             None => None,
         };
         let label_cell = &record[target_index];
@@ -296,6 +325,9 @@ pub fn read_training_from<R: Read>(
 
         label_codes.push(label).map_err(|k| at(target, k))?;
         row_weights.extend(weight);
+        if let Some(code) = fold {
+            fold_codes.push(code);
+        }
         for ((column, cell), &col) in values.iter_mut().zip(&row).zip(&selected) {
             match (column, *cell) {
                 (ColumnValues::Undecided { missing }, _) => *missing += 1,
@@ -369,6 +401,17 @@ pub fn read_training_from<R: Read>(
     };
     let classes = labels::resolve(&label_codes.seen, &label_codes.codes, selection.positive)
         .map_err(|kind| DataError::new(target_location, kind))?;
+    let folds = match selection.fold {
+        Some(column) => Some(fold_codes.finish(column).map_err(|kind| {
+            let location = Location {
+                file: file.to_string(),
+                line: None,
+                column: Some(column.to_string()),
+            };
+            Error::from(DataError::new(location, kind))
+        })?),
+        None => None,
+    };
     drop(label_codes);
 
     // Columns in file order; categorical levels sorted so the model does not depend on row
@@ -506,9 +549,40 @@ pub fn read_training_from<R: Read>(
         class_counts: classes.class_counts,
         weight_column: selection.weight.map(str::to_string),
         weights: weight_index.map(|_| Array1::from(row_weights)),
+        folds,
         rows_dropped,
         warnings,
     })
+}
+
+/// `--exclude` plus the fold column (which is not a feature), after refusing a fold column that
+/// is the target, the weight or one of `--features`.
+pub(crate) fn fold_excluded(selection: &TrainingSelection) -> Result<Vec<String>> {
+    let mut exclude = selection.exclude.to_vec();
+    let Some(fold) = selection.fold else {
+        return Ok(exclude);
+    };
+    let refuse = |what: &str| {
+        Err(Error::Usage(format!(
+            "--fold-column names {what} {fold:?}; the folds must be a column of their own"
+        )))
+    };
+    if fold == selection.target {
+        return refuse("the target column");
+    }
+    if selection.weight == Some(fold) {
+        return refuse("the weight column");
+    }
+    if selection
+        .features
+        .is_some_and(|f| f.iter().any(|c| c == fold))
+    {
+        return Err(Error::Usage(format!(
+            "--features lists the fold column {fold:?}; a fold is not a feature"
+        )));
+    }
+    exclude.push(fold.to_string());
+    Ok(exclude)
 }
 
 /// Warnings for categorical columns with many levels for their rows (an ID, a date, free

@@ -26,7 +26,12 @@ use crate::evaluate::calibration::Calibration;
 use crate::evaluate::threshold::ThresholdPoint;
 use crate::fit::solvers::Iteration;
 
+mod cv;
 mod multiclass;
+mod path;
+
+pub use cv::cv_curve_svg;
+pub use path::coefficient_paths_svg;
 
 pub use multiclass::{multiclass_calibration_svg, ovr_roc_svg, RocCurve};
 

@@ -21,7 +21,7 @@ const MORE: [RGBColor; 8] = [
 ];
 
 /// The colour of curve `i`, cycling through ten.
-fn colour(i: usize) -> RGBColor {
+pub(super) fn colour(i: usize) -> RGBColor {
     match i % 10 {
         0 => CURVE,
         1 => SECOND,
@@ -38,7 +38,7 @@ pub struct RocCurve {
 }
 
 /// `label` for the chart: ASCII only (plotters' built-in metrics), at most 24 characters.
-fn ascii_label(label: &str) -> String {
+pub(super) fn ascii_label(label: &str) -> String {
     let mut s: String = label
         .chars()
         .map(|c| {

@@ -29,6 +29,8 @@ pub enum FitError {
     Linfa(String),
     /// linfa-logistic cannot fit this problem at all (it has no sample weights).
     LinfaUnavailable(String),
+    /// An L1 penalty was asked of a solver that needs a differentiable objective.
+    L1NotSupported { solver: super::SolverKind },
     /// `--solver newton` would need a Hessian larger than [`super::NEWTON_MAX_HESSIAN_BYTES`].
     NewtonHessianTooLarge {
         n_params: usize,
@@ -59,6 +61,11 @@ impl fmt::Display for FitError {
                  {name} <= {limit} or another --solver"
             ),
             FitError::InvalidData(msg) => write!(f, "cannot fit: {msg}"),
+            FitError::L1NotSupported { solver } => write!(
+                f,
+                "--solver {solver} cannot fit an --l1 penalty (it is not differentiable at 0); use \
+                 --solver cd, the default with --l1"
+            ),
             FitError::Linfa(msg) => write!(f, "linfa-logistic failed: {msg}"),
             FitError::LinfaUnavailable(msg) => write!(f, "linfa-logistic is not available: {msg}"),
             FitError::NewtonHessianTooLarge {

@@ -87,15 +87,19 @@ pub enum SolverKind {
     Newton,
     /// linfa-logistic 0.8.1 (argmin's L-BFGS with a Moré-Thuente line search).
     Linfa,
+    /// Coordinate descent in a proximal-Newton outer loop ([`crate::fit::cd`]): the solver for
+    /// L1 and elastic-net penalties (the only one that accepts `l1 > 0`).
+    Cd,
 }
 
 impl SolverKind {
     /// Every solver, in a stable order.
-    pub const ALL: [SolverKind; 4] = [
+    pub const ALL: [SolverKind; 5] = [
         SolverKind::Lbfgs,
         SolverKind::Gd,
         SolverKind::Newton,
         SolverKind::Linfa,
+        SolverKind::Cd,
     ];
 
     /// The name used on the command line and in reports.
@@ -105,6 +109,7 @@ impl SolverKind {
             SolverKind::Gd => "gd",
             SolverKind::Newton => "newton",
             SolverKind::Linfa => "linfa",
+            SolverKind::Cd => "cd",
         }
     }
 
@@ -130,6 +135,9 @@ impl SolverKind {
             SolverKind::Gd => 20_000,
             SolverKind::Newton => 100,
             SolverKind::Linfa => 1000,
+            // Outer (proximal Newton) iterations: a handful near the optimum, more from far away
+            // or on multinomial problems.
+            SolverKind::Cd => 500,
         }
     }
 }
@@ -150,7 +158,7 @@ impl FromStr for SolverKind {
             .ok_or_else(|| FitError::InvalidOption {
                 name: "--solver",
                 value: s.to_string(),
-                expected: "one of lbfgs, gd, newton, linfa",
+                expected: "one of lbfgs, gd, newton, linfa, cd",
             })
     }
 }
@@ -334,6 +342,7 @@ fn fit_with_limits(
 ) -> Result<Fit, FitError> {
     options.validate()?;
     check_problem(objective)?;
+    check_l1_support(objective, options.solver)?;
     let k = objective.n_params();
     let max_iter = options.effective_max_iter();
     if options.solver == SolverKind::Newton && objective.hessian_bytes() > newton_max_bytes {
@@ -371,6 +380,7 @@ fn fit_with_limits(
             observer,
         ),
         SolverKind::Newton => run_observed(objective, newton::Newton::new(), options, observer),
+        SolverKind::Cd => crate::fit::cd::fit_cd(objective, options, &vec![0.0; k], observer),
         SolverKind::Linfa => linfa::fit_linfa(objective, options).map(|(mut theta, iterations)| {
             centre(objective, &mut theta);
             let start = Point::at(objective, vec![0.0; k]);
@@ -402,9 +412,77 @@ fn fit_with_limits(
     }
 }
 
-fn check_problem(objective: &Objective) -> Result<(), FitError> {
+/// The smooth solvers cannot fit an L1 penalty (it is not differentiable at 0).
+fn check_l1_support(objective: &Objective, solver: SolverKind) -> Result<(), FitError> {
+    if objective.l1 > 0.0 && solver != SolverKind::Cd {
+        return Err(FitError::L1NotSupported { solver });
+    }
+    Ok(())
+}
+
+/// [`fit_observed`] for `--solver cd` from a warm start `start` (in the objective's layout),
+/// for regularisation paths and cross-validation; `options.solver` is ignored (always cd).
+pub fn fit_from(
+    objective: &Objective,
+    options: &FitOptions,
+    start: &[f64],
+    observer: &mut dyn FnMut(&Iteration),
+) -> Result<Fit, FitError> {
+    let options = FitOptions {
+        solver: SolverKind::Cd,
+        ..options.clone()
+    };
+    options.validate()?;
+    check_problem(objective)?;
+    let k = objective.n_params();
+    if start.len() != k {
+        return Err(FitError::InvalidData(format!(
+            "the starting point has {} parameters, the problem {k}",
+            start.len()
+        )));
+    }
+    if let Some(v) = start.iter().find(|v| !v.is_finite()) {
+        return Err(FitError::InvalidData(format!(
+            "the starting point holds {v}, not a finite number"
+        )));
+    }
+    if k == 0 || (objective.fit_intercept && separation::missing_class(objective)) {
+        return Ok(trivial_fit(objective, &options, start.to_vec(), k != 0));
+    }
+    crate::fit::cd::fit_cd(objective, &options, start, observer)
+}
+
+/// The report at `theta` without iterating: nothing to fit (converged), or a class without rows
+/// (`separated`: no finite minimiser).
+pub(crate) fn trivial_fit(
+    objective: &Objective,
+    options: &FitOptions,
+    theta: Vec<f64>,
+    separated: bool,
+) -> Fit {
+    let point = Point::at(objective, theta);
+    let reason = if separated {
+        StopReason::Separation
+    } else {
+        StopReason::Converged
+    };
+    let mut f = finish(options, reason, 0, point);
+    let grad = objective.gradient(&f.theta);
+    f.report.gradient_norm =
+        objective.subgradient_norm(&f.theta, grad.as_slice().expect("contiguous"));
+    f
+}
+
+pub(crate) fn check_problem(objective: &Objective) -> Result<(), FitError> {
     if objective.n_rows() == 0 {
         return Err(FitError::InvalidData("there are no training rows".into()));
+    }
+    if !(objective.l1.is_finite() && objective.l1 >= 0.0) {
+        return Err(FitError::InvalidOption {
+            name: "--l1",
+            value: objective.l1.to_string(),
+            expected: "a finite number >= 0",
+        });
     }
     if !(objective.l2.is_finite() && objective.l2 >= 0.0) {
         return Err(FitError::InvalidOption {
