@@ -530,6 +530,10 @@ def main():
     ap.add_argument("--task", choices=["L"],
                     help="run task L (issue 10: lasso path and cv against R's glmnet and "
                          "scikit-learn's saga) instead of the others; see README 'Task L'")
+    ap.add_argument("--l1-cap", action="append", default=[], metavar="KEY=SECONDS",
+                    help="task L: kill that run after SECONDS and report it as not finished "
+                         "(KEY: logit-path, logit-path-tol, logit-cv, logit-cv-tol, sklearn-cv, "
+                         "glmnet-path, glmnet-cv); repeatable")
     ap.add_argument("--l1-equal-tol", type=float, default=None,
                     help="task L: also run logit at this --tol (default: l1task.EQUAL_TOL; "
                          "0 = leave that variant out)")
@@ -704,7 +708,8 @@ def main_l1(a):
     equal_tol = l1task.EQUAL_TOL if a.l1_equal_tol is None else a.l1_equal_tol
     skip = {s.strip().lower() for s in a.skip.split(",") if s.strip()}
     res = l1task.run_task(helpers, data, a.rounds or (1 if a.quick else 3), a.slow, skip,
-                          equal_tol, 10_000 if a.quick else l1task.L_ROWS)
+                          equal_tol, 10_000 if a.quick else l1task.L_ROWS,
+                          {k: int(v) for k, v in (c.split("=") for c in a.l1_cap)})
     meta = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
             "machine": machine_info(), "git": logit_info,
             "peers": peer_versions(None).split(", LIBLINEAR")[0],
