@@ -458,3 +458,56 @@ fn multinomial_paths_start_at_zero_and_cv_scores_them() {
     let model: Value = serde_json::from_str(&dir.read("m.json")).unwrap();
     assert_eq!(model["classes"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn cv_weights_of_zero_leave_the_curve_unchanged_and_a_constant_weight_changes_nothing() {
+    let dir = Dir::new();
+    l1_fixture(&dir, "pima_train_folds.csv");
+    let text = dir.read("pima_train_folds.csv");
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    // Every row with weight 2, plus junk rows of weight 0 spread over the folds.
+    let mut weighted = format!("{header},w\n");
+    for r in &rows {
+        weighted.push_str(&format!("{r},2\n"));
+    }
+    for (i, r) in rows.iter().take(25).enumerate() {
+        let cells: Vec<&str> = r.split(',').collect();
+        let label = if i % 2 == 0 { "Yes" } else { "No" };
+        weighted.push_str(&format!(
+            "{},{},{},{},{},{},{},{label},{},0\n",
+            i * 3,
+            400 - i,
+            5,
+            90,
+            70.5,
+            3.0,
+            99,
+            cells[8]
+        ));
+    }
+    dir.write("weighted.csv", weighted);
+    let exp = expected();
+    let config = &exp["cv"][0];
+    let lambdas = list(&numbers(&config["lambdas"]));
+    let mut plain = cv_args(config, "1", &lambdas);
+    plain.extend(["-o", "a.json", "--json", "-q"]);
+    let a = json_stdout(&dir, &plain);
+    let mut args: Vec<&str> = cv_args(config, "1", &lambdas);
+    args[1] = "weighted.csv";
+    args.extend(["--weight", "w", "-o", "b.json", "--json", "-q"]);
+    let b = json_stdout(&dir, &args);
+    for key in ["cvm", "cvsd"] {
+        for (x, y) in numbers(&a[key]).iter().zip(numbers(&b[key])) {
+            assert!((x / y - 1.0).abs() < 1e-9, "{key}: {x} vs {y}");
+        }
+    }
+    assert_eq!(a["lambda_min"], b["lambda_min"]);
+    assert_eq!(a["lambda_1se"], b["lambda_1se"]);
+    // Fold weights are the held-out weight sums: twice the row counts.
+    assert_eq!(
+        numbers(&b["fold_weights"]),
+        vec![150.0, 150.0, 148.0, 148.0, 148.0]
+    );
+}

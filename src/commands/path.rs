@@ -53,9 +53,12 @@ pub fn run(args: &PathArgs) -> Result<ExitStatus> {
     };
     let progress = PathProgress::new(config.quiet, "path", 1);
     let points = fit_path(&objective, &sequence, &options, &mut |done, total| {
-        progress.update(0, done, total)
+        progress.update(0, done + 1, total)
     })?;
     progress.finish();
+    if let Some(note) = setup::unconverged_note(&points, "path") {
+        console::warning(note);
+    }
     let n_scores = family.n_scores();
     let p = data.feature_names.len();
     if let Some(path) = &args.plot {
@@ -86,9 +89,7 @@ pub fn run(args: &PathArgs) -> Result<ExitStatus> {
     };
     console::print(text)?;
     if let (Some(path), false) = (&args.plot, config.quiet) {
-        if path != "-" {
-            console::eprint(format!("coefficient paths written to {path}\n"));
-        }
+        console::eprint(format!("coefficient paths written to {path}\n"));
     }
     Ok(ExitStatus::Success)
 }

@@ -21,6 +21,7 @@ const WIDTH: usize = 120;
 
 pub fn run(args: &SummaryArgs) -> Result<ExitStatus> {
     let model = Model::load(&args.model)?;
+    refuse_lasso(&args.model, &model, "summary", None)?;
     check_multinomial_inference(&args.model, &model)?;
     let Some(summary) = ModelSummary::of(&model) else {
         return Err(Error::Usage(format!(
@@ -44,6 +45,38 @@ pub fn run(args: &SummaryArgs) -> Result<ExitStatus> {
     super::eval::warn_about_fit(&args.model, &model);
     console::print(text)?;
     Ok(ExitStatus::Success)
+}
+
+/// A model fitted with `--l1` has no classical summary: the lasso chose which coefficients are
+/// non-zero and shrank the rest towards 0 on the same data, so Wald standard errors, z,
+/// p-values and intervals computed as if the selected model had been fixed in advance are
+/// biased and overconfident (post-selection inference; Hastie, Tibshirani, Wainwright,
+/// *Statistical Learning with Sparsity*, 2015, ch. 6). The way out, said in the message, is an
+/// unpenalised refit of the selected columns. `what` names the command or flag, `data` the
+/// training file in the suggested command when known.
+pub fn refuse_lasso(path: &str, model: &Model, what: &str, data: Option<&str>) -> Result<()> {
+    if !model.is_lasso() {
+        return Ok(());
+    }
+    let selected = model.selected_columns();
+    let refit = if selected.is_empty() {
+        "every coefficient is 0, so there is nothing to test".to_string()
+    } else {
+        format!(
+            "for a table, refit the {} selected feature column(s) without --l1: logit train {} \
+             --target {} --features {}",
+            selected.len(),
+            data.unwrap_or("DATA"),
+            model.target,
+            selected.join(",")
+        )
+    };
+    Err(Error::Usage(format!(
+        "{path}: {what} shows classical standard errors, z, p-values and intervals, which do \
+         not apply to a model fitted with --l1 {} (the lasso selected and shrank its \
+         coefficients on the same data, which biases them); {refit}",
+        model.objective.l1
+    )))
 }
 
 /// `Model::load` checks a binary model's stored inference; a multinomial one's blocks are

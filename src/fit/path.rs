@@ -185,6 +185,7 @@ pub fn fit_path(
     let mut problem = cd::problem(&base, &cols);
     let mut theta = start;
     let mut previous: Option<(f64, f64, Vec<f64>)> = None;
+    let mut scores: Option<Vec<f64>> = None;
     let mut points: Vec<PathPoint> = Vec::with_capacity(lambdas.len());
     for (index, &lambda) in lambdas.iter().enumerate() {
         let (l1, l2) = (alpha * lambda, (1.0 - alpha) * lambda);
@@ -213,10 +214,12 @@ pub fn fit_path(
                 &problem,
                 &fit_options,
                 &theta,
+                scores.take(),
                 screen.as_deref(),
                 &mut |_| {},
             );
             previous = Some((lambda, l2, done.grad.clone()));
+            scores = Some(done.scores);
             (done.fit, done.loss)
         };
         theta.clone_from(&fit.theta);

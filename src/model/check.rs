@@ -58,6 +58,12 @@ impl Model {
                 self.objective.l2
             )));
         }
+        if !(self.objective.l1.is_finite() && self.objective.l1 >= 0.0) {
+            return Err(bad(format!(
+                "l1 {} is not a finite number >= 0",
+                self.objective.l1
+            )));
+        }
         for fit in std::iter::once(&self.fit).chain(&self.fits) {
             if !fit.objective.is_finite() || !fit.gradient_norm.is_finite() {
                 return Err(bad("the fit report has non-finite numbers".into()));
@@ -396,14 +402,11 @@ impl Model {
             // -log_likelihood / S plus the penalty on the fit-scale coefficients (binary or
             // multinomial; one-vs-rest's fit is the sum of K fits with no one likelihood).
             let fit = &self.fit;
-            let penalty: f64 = self
-                .coefficients_standardized
-                .iter()
-                .flatten()
-                .map(|w| w.powi(2))
-                .sum::<f64>()
-                * self.objective.l2
-                / 2.0;
+            let w = || self.coefficients_standardized.iter().flatten();
+            let mut penalty: f64 = w().map(|w| w.powi(2)).sum::<f64>() * self.objective.l2 / 2.0;
+            if self.objective.l1 > 0.0 {
+                penalty += self.objective.l1 * w().map(|w| w.abs()).sum::<f64>();
+            }
             let mean_loss = -inference.log_likelihood / self.training.weight_sum;
             let expected = mean_loss + penalty;
             let scale = mean_loss.abs() + penalty + fit.objective.abs();
@@ -415,7 +418,7 @@ impl Model {
                 };
                 return Err(format!(
                     "fit.objective {} does not match -inference.log_likelihood / {divisor} \
-                     + (l2/2) sum(coefficient_standardized^2) = {expected}",
+                     + the penalty on coefficient_standardized = {expected}",
                     fit.objective
                 ));
             }

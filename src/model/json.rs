@@ -12,6 +12,10 @@
 //!   `intercepts_standardized`, `training.class_counts` (K), and `fit` (multinomial) or `fits`
 //!   (one-vs-rest: one binary fit report per class).
 //!
+//! * Issue 10 adds, to both shapes, `objective.l1` (the L1 weight; read as 0 when absent) and
+//!   `nonzero_coefficients` (entries of the coefficients that are not exactly 0; written for
+//!   readers, recomputed from the coefficients on reading).
+//!
 //! Fields are written in a fixed order and numbers in their shortest round-trip form, so the
 //! same model gives the same bytes. Unknown fields are skipped (never stored), so a reader of
 //! this version reads a file a later one annotated.
@@ -112,6 +116,11 @@ struct BinaryV2 {
     features: Vec<BinaryFeature>,
     intercept: f64,
     intercept_standardized: f64,
+    /// Coefficients (not the intercept) that are not exactly 0 (absent before issue 10).
+    /// Written for readers; on reading, the count is taken from the coefficients themselves,
+    /// so a file whose coefficients were edited by hand stays usable.
+    #[serde(default)]
+    nonzero_coefficients: Option<usize>,
     training: BinaryTraining,
     fit: FitReport,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,6 +151,9 @@ struct MultiV2 {
     coefficients_standardized: Vec<Vec<f64>>,
     intercepts: Vec<f64>,
     intercepts_standardized: Vec<f64>,
+    /// Entries of the K x p coefficients that are not exactly 0 (absent before issue 10).
+    #[serde(default)]
+    nonzero_coefficients: Option<usize>,
     training: MultiTraining,
     /// Multinomial: the one fit's report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -185,6 +197,7 @@ pub(super) fn to_json(model: &Model) -> String {
                     .collect(),
                 intercept: model.intercepts[0],
                 intercept_standardized: model.intercepts_standardized[0],
+                nonzero_coefficients: Some(model.nonzero_coefficients()),
                 training: BinaryTraining {
                     n_rows: model.training.n_rows,
                     n_positive,
@@ -218,6 +231,7 @@ pub(super) fn to_json(model: &Model) -> String {
                 coefficients_standardized: model.coefficients_standardized.clone(),
                 intercepts: model.intercepts.clone(),
                 intercepts_standardized: model.intercepts_standardized.clone(),
+                nonzero_coefficients: Some(model.nonzero_coefficients()),
                 training: MultiTraining {
                     n_rows: model.training.n_rows,
                     class_counts: model.training.class_counts.clone(),
@@ -355,6 +369,7 @@ fn from_v1(file: FileV1) -> Model {
         objective: ObjectiveSpec {
             definition: file.objective.definition,
             family: LossFamily::Binomial,
+            l1: 0.0,
             l2: file.objective.l2,
             fit_intercept: file.objective.fit_intercept,
             standardize: file.objective.standardize,

@@ -91,6 +91,10 @@ pub struct ObjectiveSpec {
     pub definition: String,
     /// Binomial for binary and one-vs-rest models, multinomial for softmax models.
     pub family: LossFamily,
+    /// Weight of the lasso term `l1 * sum |W|` (standardised scale); 0 in files written before
+    /// issue 10 (read as 0), and whenever `--l1` was not given.
+    #[serde(default)]
+    pub l1: f64,
     pub l2: f64,
     pub fit_intercept: bool,
     pub standardize: bool,
@@ -106,12 +110,40 @@ impl ObjectiveSpec {
         self.weight.is_some() || self.class_weight.is_some()
     }
 
-    /// The definition text for a family, with or without weights.
+    /// The definition text for a family, with or without weights, without an L1 term.
     pub fn definition_for(family: LossFamily, weighted: bool) -> &'static str {
         match (family, weighted) {
             (LossFamily::Binomial, false) => OBJECTIVE_DEFINITION,
             (LossFamily::Binomial, true) => WEIGHTED_OBJECTIVE_DEFINITION,
             (LossFamily::Multinomial, _) => MULTINOMIAL_OBJECTIVE_DEFINITION,
+        }
+    }
+
+    /// The definition text of a fit: [`ObjectiveSpec::definition_for`] when `l1` is 0 (so
+    /// such models say exactly what they said before issue 10), else the same with the lasso
+    /// term `l1 ||w||_1` (multinomial: elementwise, and W not centred, since centring would
+    /// change the L1 term).
+    pub fn definition_with(family: LossFamily, weighted: bool, l1: f64) -> String {
+        let base = Self::definition_for(family, weighted);
+        if l1 == 0.0 {
+            return base.to_string();
+        }
+        match family {
+            LossFamily::Binomial => {
+                base.replacen(" + (l2/2) ||w||^2", " + l1 ||w||_1 + (l2/2) ||w||^2", 1)
+            }
+            LossFamily::Multinomial => base
+                .replacen(
+                    " + (l2/2) ||W||^2",
+                    " + l1 sum_kj |W_kj| + (l2/2) ||W||^2",
+                    1,
+                )
+                .replacen(
+                    "one row per class, centred over classes; intercepts b unpenalised",
+                    "one row per class, not centred (centring would change the L1 term); \
+                     intercepts b unpenalised and centred",
+                    1,
+                ),
         }
     }
 }
@@ -224,6 +256,38 @@ pub fn class_order(labels: &mut [String]) {
 }
 
 impl Model {
+    /// Coefficients (entries of W, intercepts not counted) that are not exactly 0, over every
+    /// score row: at most `n_scores x p`. The lasso's zeros are exact, so this is its model size.
+    pub fn nonzero_coefficients(&self) -> usize {
+        self.coefficients_standardized
+            .iter()
+            .flatten()
+            .filter(|w| **w != 0.0)
+            .count()
+    }
+
+    /// The input columns with at least one non-zero coefficient (any level of a one-hot column,
+    /// any class), in model order: the features an L1 fit selected.
+    pub fn selected_columns(&self) -> Vec<&str> {
+        let mut j = 0;
+        let mut selected = Vec::new();
+        for column in &self.columns {
+            let width = column.design_names().len();
+            let used =
+                (j..j + width).any(|c| self.coefficients_standardized.iter().any(|w| w[c] != 0.0));
+            if used {
+                selected.push(column.name.as_str());
+            }
+            j += width;
+        }
+        selected
+    }
+
+    /// Whether the fit had an L1 (lasso or elastic-net) term.
+    pub fn is_lasso(&self) -> bool {
+        self.objective.l1 > 0.0
+    }
+
     /// K, the number of classes (2 for a binary model).
     pub fn n_classes(&self) -> usize {
         self.classes.len()

@@ -26,12 +26,17 @@ pub struct CrossValidation {
     /// `N_k`: the held-out weight of each fold (rows when unweighted).
     pub fold_weights: Vec<f64>,
     pub curve: CvCurve,
+    /// Fold fits (fold x lambda) that stopped before the tolerance.
+    pub unconverged: usize,
 }
 
-/// Each fold's result slot: its metric per lambda and its held-out weight, once it has run.
-type FoldSlots = Mutex<Vec<Option<Result<(Vec<f64>, f64)>>>>;
+/// One fold's metric per lambda, held-out weight and unconverged fits.
+type FoldResult = (Vec<f64>, f64, usize);
 
-/// Progress of one fold: `(fold, lambdas done, lambdas)`.
+/// Each fold's result slot: its metric per lambda and its held-out weight, once it has run.
+type FoldSlots = Mutex<Vec<Option<Result<FoldResult>>>>;
+
+/// Progress of one fold: `(fold, lambdas fitted so far, lambdas)`.
 pub type FoldProgress<'a> = dyn Fn(usize, usize, usize) + Sync + 'a;
 
 /// Cross-validates `problem` over `lambdas` (descending) with `folds`. `threads`: worker
@@ -81,16 +86,19 @@ pub fn cross_validate(
     }
     let mut fold_values = Vec::with_capacity(k);
     let mut fold_weights = Vec::with_capacity(k);
+    let mut unconverged = 0;
     for result in results.into_inner().expect("no worker panics") {
-        let (values, weight) = result.expect("every fold ran")?;
+        let (values, weight, stopped) = result.expect("every fold ran")?;
         fold_values.push(values);
         fold_weights.push(weight);
+        unconverged += stopped;
     }
     let curve = curve(&fold_values, &fold_weights);
     Ok(CrossValidation {
         fold_values,
         fold_weights,
         curve,
+        unconverged,
     })
 }
 
@@ -105,7 +113,7 @@ fn one_fold(
     metric: Metric,
     single_threaded: bool,
     progress: &FoldProgress,
-) -> Result<(Vec<f64>, f64)> {
+) -> Result<FoldResult> {
     let name = &folds.names[f];
     let (test, train) = folds.split(f);
     let weight_of = |rows: &[usize]| -> f64 {
@@ -133,7 +141,7 @@ fn one_fold(
         });
     }
     let points = fit_path(&objective, lambdas, options, &mut |done, total| {
-        progress(f, done, total)
+        progress(f, done + 1, total)
     })
     .map_err(|e| Error::Usage(format!("fold {name:?}: {e}")))?;
     let y: Vec<f64> = test.iter().map(|&i| problem.y[i]).collect();
@@ -167,5 +175,6 @@ fn one_fold(
             lambdas.len()
         )));
     }
-    Ok((values, fold_weight))
+    let unconverged = points.iter().filter(|pt| !pt.fit.report.converged).count();
+    Ok((values, fold_weight, unconverged))
 }

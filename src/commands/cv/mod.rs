@@ -101,8 +101,11 @@ pub fn run(args: &CvArgs) -> Result<ExitStatus> {
         // cv.glmnet's first step: the full-data path fixes the lambdas (after an early stop) and
         // gives the model size at each.
         let full = fit_path(&objective, &sequence, &options, &mut |done, total| {
-            progress.update(0, done, total)
+            progress.update(0, done + 1, total)
         })?;
+        if let Some(note) = setup::unconverged_note(&full, "full-data path") {
+            console::warning(note);
+        }
         let sequence: Vec<f64> = full.iter().map(|pt| pt.lambda).collect();
         let nonzero: Vec<usize> = full.iter().map(|pt| pt.nonzero).collect();
         let threads = Exec::from_env()
@@ -120,6 +123,14 @@ pub fn run(args: &CvArgs) -> Result<ExitStatus> {
         (sequence, nonzero, cv)
     };
     progress.finish();
+    if cv.unconverged > 0 {
+        console::warning(format_args!(
+            "{} of the {} fold fits stopped before reaching the tolerance (see --max-iter, \
+             --tol); their held-out scores are from the last iterate",
+            cv.unconverged,
+            k * sequence.len()
+        ));
+    }
     let (min, one_se) = choose(&sequence, &cv.curve, metric.higher_is_better());
     let chosen = match args.choose {
         ChooseArg::Min => min,
@@ -145,7 +156,7 @@ pub fn run(args: &CvArgs) -> Result<ExitStatus> {
         chosen,
         l1,
         l2,
-        model_nonzero: report::model_nonzero(&model),
+        model_nonzero: model.nonzero_coefficients(),
     };
     // The chart is staged before the model is written and renamed into place after it.
     let chart = match &args.plot {

@@ -8,7 +8,6 @@
 
 use serde_json::json;
 
-use crate::model::Model;
 use crate::select::cv::CrossValidation;
 use crate::select::{Folds, Metric};
 
@@ -26,17 +25,8 @@ pub struct CvSummary<'a> {
     pub chosen: usize,
     pub l1: f64,
     pub l2: f64,
+    /// The written model's coefficients that are not exactly 0.
     pub model_nonzero: usize,
-}
-
-/// Coefficients of the model that are not exactly 0 (intercepts not counted).
-pub fn model_nonzero(model: &Model) -> usize {
-    model
-        .coefficients_standardized
-        .iter()
-        .flatten()
-        .filter(|w| **w != 0.0)
-        .count()
 }
 
 impl CvSummary<'_> {

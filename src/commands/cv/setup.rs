@@ -9,7 +9,7 @@ use crate::commands::train::{Multiclass, TrainConfig};
 use crate::data::encode::TrainingData;
 use crate::error::{Error, Result};
 use crate::fit::objective::{Family, Objective};
-use crate::fit::path::{default_lambda_min_ratio, lambda_max, lambda_sequence};
+use crate::fit::path::{default_lambda_min_ratio, lambda_max, lambda_sequence, PathPoint};
 use crate::fit::solvers::{FitOptions, SolverKind};
 use crate::select::problem::Problem;
 
@@ -156,6 +156,23 @@ pub fn data_notes(data: &TrainingData) -> Vec<String> {
     }
     notes.extend(data.warnings.iter().cloned());
     notes
+}
+
+/// A warning when some fits of a path stopped before reaching the tolerance.
+pub fn unconverged_note(points: &[PathPoint], what: &str) -> Option<String> {
+    let stopped: Vec<&PathPoint> = points
+        .iter()
+        .filter(|pt| !pt.fit.report.converged)
+        .collect();
+    let first = stopped.first()?;
+    Some(format!(
+        "{} of the {} fits of the {what} stopped before reaching the tolerance (the first at \
+         lambda {}: {}); raise --max-iter or loosen --tol",
+        stopped.len(),
+        points.len(),
+        first.lambda,
+        first.fit.report.stop_reason
+    ))
 }
 
 /// The problem of `data` with sample weights `s`.

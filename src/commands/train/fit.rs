@@ -92,14 +92,17 @@ pub fn fit_all(
 ) -> Result<Fitted> {
     let x = data.x.view();
     let s = weights.s.as_ref().map(|s| s.view());
-    let (l2, intercept) = (config.l2, config.fit_intercept);
+    let (l1, l2, intercept) = (config.l1, config.l2, config.fit_intercept);
     let mut warnings = Vec::new();
     match multiclass {
         None => {
-            let objective = weighted(Objective::new(x, data.y.view(), l2, intercept), s);
+            let objective = weighted(
+                Objective::new(x, data.y.view(), l2, intercept).with_penalty(l1, l2),
+                s,
+            );
             let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
             let cross = cross_check(config, &objective, &fit, None, &mut warnings)?;
-            let inference = inference(&objective, &fit, scaler, data);
+            let inference = inference(config.l1, &objective, &fit, scaler, data);
             Ok(Fitted {
                 kind: FittedKind::Binary,
                 fits: vec![fit],
@@ -111,12 +114,12 @@ pub fn fit_all(
         Some(Multiclass::Multinomial) => {
             let k = data.classes.len();
             let objective = weighted(
-                Objective::multinomial(x, data.y.view(), k, l2, intercept),
+                Objective::multinomial(x, data.y.view(), k, l2, intercept).with_penalty(l1, l2),
                 s,
             );
             let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
             let cross = cross_check(config, &objective, &fit, None, &mut warnings)?;
-            let inference = inference(&objective, &fit, scaler, data);
+            let inference = inference(config.l1, &objective, &fit, scaler, data);
             Ok(Fitted {
                 kind: FittedKind::Multinomial,
                 fits: vec![fit],
@@ -131,8 +134,10 @@ pub fn fit_all(
             for (c, class) in data.classes.iter().enumerate() {
                 let y_c: Array1<f64> = data.y.mapv(|v| f64::from(u8::from(v == c as f64)));
                 let s = weights.s.as_ref().map(|s| s.view());
-                let objective =
-                    weighted(Objective::new(data.x.view(), y_c.view(), l2, intercept), s);
+                let objective = weighted(
+                    Objective::new(data.x.view(), y_c.view(), l2, intercept).with_penalty(l1, l2),
+                    s,
+                );
                 let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
                 if let Some(cc) = cross_check(config, &objective, &fit, Some(class), &mut warnings)?
                 {
@@ -158,13 +163,18 @@ pub fn fit_all(
 }
 
 /// The statistics `logit summary` reads, computed while the objective is at hand (one-vs-rest
-/// models have none: summary refuses them).
+/// models have none: summary refuses them; nor have L1 fits, whose classical standard errors do
+/// not apply, see `commands::summary::refuse_lasso`).
 fn inference(
+    l1: f64,
     objective: &Objective,
     fit: &Fit,
     scaler: &Scaler,
     data: &TrainingData,
 ) -> Option<Inference> {
+    if l1 > 0.0 {
+        return None;
+    }
     // Row weights are frequency weights (statsmodels GLM freq_weights); a multinomial fit gets
     // statsmodels MNLogit's view (contrasts against the first class).
     Some(crate::inference::summary::compute_inference(

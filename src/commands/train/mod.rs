@@ -117,13 +117,22 @@ impl TrainConfig {
             Some(SolverArg::Gd) => SolverKind::Gd,
             Some(SolverArg::Newton) => SolverKind::Newton,
             Some(SolverArg::Linfa) => SolverKind::Linfa,
+            Some(SolverArg::Cd) => SolverKind::Cd,
+            // Only coordinate descent handles the L1 term; without one, L-BFGS as before.
+            None if args.l1 > 0.0 => SolverKind::Cd,
             None => SolverKind::Lbfgs,
         };
-        if args.l1 > 0.0 {
-            // Until the coordinate-descent solver lands (issue 10, l1-core-api).
-            return Err(Error::Usage(
-                "--l1 needs --solver cd, which this build does not have yet".to_string(),
-            ));
+        if args.l1 > 0.0 && solver != SolverKind::Cd {
+            // Refused before reading the data (the fit would refuse it too).
+            return Err(solvers::FitError::L1NotSupported { solver }.into());
+        }
+        if args.l1 > 0.0 && args.cross_check {
+            // As --weight is refused: linfa cannot fit the problem, so nothing is compared.
+            return Err(Error::Usage(format!(
+                "--cross-check refits with linfa-logistic, which has no L1 penalty, so it cannot \
+                 check a fit with --l1 {}; leave out --cross-check",
+                args.l1
+            )));
         }
         if args.learning_rate.is_some() && solver != SolverKind::Gd {
             return Err(Error::Usage(format!(
@@ -190,6 +199,11 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
         }
     })?;
     progress.finish();
+    if args.summary {
+        // Refused as `logit summary` refuses it, naming the columns the fit selected; before
+        // the report, and before anything is written.
+        super::summary::refuse_lasso(&config.data, &model, "--summary", Some(&config.data))?;
+    }
     let mut choice = None;
     if let (Some(rule), Some(validation)) = (config.pick_threshold, &config.validation) {
         let chosen =
@@ -228,7 +242,6 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
         }
     }
     if args.summary {
-        // Refused as `logit summary` refuses it (this build's summary is binary only).
         model.require_binary(&config.data, "--summary")?;
         // Asked for explicitly, so printed even with --quiet; stderr, as stdout may carry the model.
         match crate::inference::summary::ModelSummary::of(&model) {
@@ -316,7 +329,7 @@ pub fn train_on_data(
     }
     let weights = data.sample_weights(config.class_weight.as_ref())?;
     // Found on the raw columns, so that the warning shows values in the data's own units.
-    let separating = if config.l2 == 0.0 {
+    let separating = if config.l2 == 0.0 && config.l1 == 0.0 {
         warnings::separation_before_fit(config, &data, &weights, multiclass)
     } else {
         Vec::new()

@@ -3,7 +3,8 @@
 //!
 //! Back to original units per score row k: `w_kj = w'_kj / std_j` and
 //! `b_k = b'_k - sum_j w'_kj mean_j / std_j` (the scaler's `to_original`), so every linear score,
-//! and so every probability, is the same in both scales.
+//! and so every probability, is the same in both scales. An L1 zero (`w'_kj = 0`) stays exactly
+//! 0 in both.
 
 use super::fit::{Fitted, FittedKind};
 use super::{TrainConfig, DEFAULT_THRESHOLD};
@@ -24,7 +25,14 @@ pub fn build(
     fitted: &Fitted,
 ) -> Model {
     let p = data.feature_names.len();
-    let (w_std, b_std) = fitted.standardized(p, config.fit_intercept);
+    let (mut w_std, b_std) = fitted.standardized(p, config.fit_intercept);
+    if config.l1 > 0.0 {
+        // A lasso zero is stored as 0.0 whatever sign the solver's soft-threshold left on it
+        // (-0.0 + 0.0 is +0.0); `to_original` then keeps it exactly 0 (0 / std).
+        for w in w_std.iter_mut().flatten() {
+            *w += 0.0;
+        }
+    }
     let (coefficients, intercepts): (Vec<Vec<f64>>, Vec<f64>) = w_std
         .iter()
         .zip(&b_std)
@@ -75,8 +83,9 @@ pub fn build(
         classes: data.classes.clone(),
         kind,
         objective: ObjectiveSpec {
-            definition: ObjectiveSpec::definition_for(family, weighted).to_string(),
+            definition: ObjectiveSpec::definition_with(family, weighted, config.l1),
             family,
+            l1: config.l1,
             l2: config.l2,
             fit_intercept: config.fit_intercept,
             standardize: config.standardize,

@@ -27,7 +27,7 @@ fn active_rows(data: &TrainingData, weights: &SampleWeights) -> Option<(Array2<f
 
 /// Single features that separate the classes (binary) or a class from the rest (multiclass:
 /// then the multinomial and every OvR estimate fail to exist as well), on the raw columns, so
-/// that the warning shows values in the data's own units. Called only with `--l2 0`.
+/// that the warning shows values in the data's own units. Called only with `--l2 0 --l1 0`.
 pub fn separation_before_fit(
     config: &TrainConfig,
     data: &TrainingData,
@@ -70,8 +70,14 @@ pub fn fit_warnings(
     fitted: &Fitted,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
-    if config.l2 == 0.0 {
+    // Any penalty gives a finite optimum (with --l1 the lasso's, which is unique in its
+    // predictions even where the coefficients are not): no separation to warn about.
+    if config.l2 == 0.0 && config.l1 == 0.0 {
         warnings.extend(separation_warning(data, separating, fitted));
+    }
+    if config.l2 == 0.0 {
+        // A pure lasso is not unique on identical columns or all-level one-hot blocks either
+        // (an equal split of their effect has the same L1 norm); the elastic net is.
         warnings.extend(identifiability_warnings(config, data, weights, fitted));
     }
     for (k, fit) in fitted.fits.iter().enumerate() {
@@ -84,9 +90,15 @@ pub fn fit_warnings(
             FittedKind::Multinomial => " (multinomial fit)".to_string(),
             FittedKind::Binary => String::new(),
         };
+        let advice = if config.l1 > 0.0 {
+            // cd is the one solver that fits an L1 term.
+            "try a larger --max-iter or --tol"
+        } else {
+            "try --max-iter, another --solver, or --l2 > 0"
+        };
         warnings.push(format!(
             "the {} solver did not converge{which} ({}): after {} iterations the gradient norm is {:.3e} > tol {:.1e}; \
-             try --max-iter, another --solver, or --l2 > 0",
+             {advice}",
             r.solver,
             match r.stop_reason {
                 StopReason::MaxIterations => "iteration limit reached",
@@ -182,13 +194,20 @@ fn identifiability_warnings(
         None => data.x.view(),
     };
     let (n, p) = x.dim();
+    let lasso = config.l1 > 0.0;
+    let with = if lasso {
+        "with --l1 and --l2 0 (a pure lasso)"
+    } else {
+        "with --l2 0"
+    };
     // Identified parameters: the multinomial's K x (p + 1) have K - 1 free rows.
     let per_fit = p + usize::from(config.fit_intercept);
     let n_params = match fitted.kind {
         FittedKind::Multinomial => (data.classes.len() - 1) * per_fit,
         FittedKind::Binary | FittedKind::Ovr => per_fit,
     };
-    if n_params > n {
+    // The lasso is made for more parameters than rows (at most n are non-zero).
+    if n_params > n && !lasso {
         warnings.push(format!(
             "ill-posed: {n_params} parameters but only {n} rows{}, so the coefficients are not unique with --l2 0; use --l2 > 0",
             if active.is_some() { " of weight > 0" } else { "" }
@@ -234,7 +253,7 @@ fn identifiability_warnings(
     }
     if !duplicates.is_empty() {
         warnings.push(format!(
-            "ill-posed: feature columns identical{} ({}); with --l2 0 only a combination of their coefficients is determined",
+            "ill-posed: feature columns identical{} ({}); {with} only a combination of their coefficients is determined",
             if config.standardize { " after standardisation" } else { "" },
             duplicates.join(", ")
         ));
@@ -247,10 +266,14 @@ fn identifiability_warnings(
             .map(|c| format!("{:?}", c.name))
             .collect();
         if !all_levels.is_empty() {
+            let why = if lasso {
+                "are not unique (splits of their effect that differ have the same L1 norm)"
+            } else {
+                "are determined only up to a shared constant"
+            };
             warnings.push(format!(
-                "one-hot column(s) {} encode every level alongside the intercept, so with --l2 0 their \
-                 coefficients are determined only up to a shared constant (predictions are unaffected); \
-                 use --l2 > 0 for unique coefficients",
+                "one-hot column(s) {} encode every level alongside the intercept, so {with} their \
+                 coefficients {why} (predictions are unaffected); use --l2 > 0 for unique coefficients",
                 all_levels.join(", ")
             ));
         }

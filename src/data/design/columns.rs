@@ -32,6 +32,23 @@ pub trait Columns: Sync + Debug {
     /// `sum_i h_i x_ij^2`.
     fn weighted_sq(&self, kernel: Kernel, j: usize, h: &[f64]) -> f64;
 
+    /// `(sum_i h_i x_ij, sum_i h_i x_ij^2)` in one pass.
+    fn weighted_moments(&self, kernel: Kernel, j: usize, h: &[f64]) -> (f64, f64);
+
+    /// `d += alpha x_k` (when `pending = Some((k, alpha))`), then `sum_i x_ij (r_i - a_i d_i)`
+    /// at the updated `d`, in one pass: a coordinate step fused with the next coordinate's
+    /// gradient (the same operations per element as [`Columns::axpy`] then
+    /// [`Columns::dot_model`], so the same bits).
+    fn step_then_dot_model(
+        &self,
+        kernel: Kernel,
+        pending: Option<(usize, f64)>,
+        j: usize,
+        r: &[f64],
+        a: &[f64],
+        d: &mut [f64],
+    ) -> f64;
+
     /// `sum_i x_ij (r_i - a_i (d_i - m_i))` (`m = 0` when `None`): the gradient of a quadratic
     /// model of the loss along column `j` (see `fit::cd`), in one pass.
     fn dot_model(
@@ -111,6 +128,27 @@ impl Columns for DenseColumns {
         weighted_sq_copies(kernel, self.column(j), h)
     }
 
+    fn weighted_moments(&self, kernel: Kernel, j: usize, h: &[f64]) -> (f64, f64) {
+        moments_copies(kernel, self.column(j), h)
+    }
+
+    fn step_then_dot_model(
+        &self,
+        kernel: Kernel,
+        pending: Option<(usize, f64)>,
+        j: usize,
+        r: &[f64],
+        a: &[f64],
+        d: &mut [f64],
+    ) -> f64 {
+        match pending {
+            None => dot_model_copies(kernel, self.column(j), r, a, d),
+            Some((k, alpha)) => {
+                fused_copies(kernel, self.column(k), alpha, self.column(j), r, a, d)
+            }
+        }
+    }
+
     fn dot_model(
         &self,
         kernel: Kernel,
@@ -168,8 +206,20 @@ kernel_copies!(pub fn dot_copies(x: &[f64], v: &[f64]) -> f64 = dot_kernel);
 #[inline(always)]
 fn dot_kernel(x: &[f64], v: &[f64]) -> f64 {
     let n = x.len().min(v.len());
-    let (x, v) = (&x[..n], &v[..n]);
-    lane_sum(n, |i| x[i] * v[i])
+    let mut acc = [0.0; LANES];
+    let (xc, vc) = (x[..n].chunks_exact(LANES), v[..n].chunks_exact(LANES));
+    let (xt, vt) = (xc.remainder(), vc.remainder());
+    for (xs, vs) in xc.zip(vc) {
+        let xs: &[f64; LANES] = xs.try_into().expect("exact chunk");
+        let vs: &[f64; LANES] = vs.try_into().expect("exact chunk");
+        for l in 0..LANES {
+            acc[l] += xs[l] * vs[l];
+        }
+    }
+    for (l, (a, b)) in xt.iter().zip(vt).enumerate() {
+        acc[l] += a * b;
+    }
+    sum_lanes(acc)
 }
 
 kernel_copies!(fn axpy_copies(alpha: f64, x: &[f64], v: &mut [f64]) = axpy_kernel);
@@ -194,9 +244,33 @@ kernel_copies!(fn weighted_sq_copies(x: &[f64], h: &[f64]) -> f64 = weighted_sq_
 
 #[inline(always)]
 fn weighted_sq_kernel(x: &[f64], h: &[f64]) -> f64 {
+    moments_kernel(x, h).1
+}
+
+kernel_copies!(fn moments_copies(x: &[f64], h: &[f64]) -> (f64, f64) = moments_kernel);
+
+#[inline(always)]
+fn moments_kernel(x: &[f64], h: &[f64]) -> (f64, f64) {
     let n = x.len().min(h.len());
-    let (x, h) = (&x[..n], &h[..n]);
-    lane_sum(n, |i| h[i] * (x[i] * x[i]))
+    let mut first = [0.0; LANES];
+    let mut second = [0.0; LANES];
+    let (xc, hc) = (x[..n].chunks_exact(LANES), h[..n].chunks_exact(LANES));
+    let (xt, ht) = (xc.remainder(), hc.remainder());
+    for (xs, hs) in xc.zip(hc) {
+        let xs: &[f64; LANES] = xs.try_into().expect("exact chunk");
+        let hs: &[f64; LANES] = hs.try_into().expect("exact chunk");
+        for l in 0..LANES {
+            let hx = hs[l] * xs[l];
+            first[l] += hx;
+            second[l] += hx * xs[l];
+        }
+    }
+    for (l, (xi, hi)) in xt.iter().zip(ht).enumerate() {
+        let hx = hi * xi;
+        first[l] += hx;
+        second[l] += hx * xi;
+    }
+    (sum_lanes(first), sum_lanes(second))
 }
 
 kernel_copies!(fn dot_model_copies(x: &[f64], r: &[f64], a: &[f64], d: &[f64]) -> f64 = dot_model_kernel);
@@ -204,8 +278,69 @@ kernel_copies!(fn dot_model_copies(x: &[f64], r: &[f64], a: &[f64], d: &[f64]) -
 #[inline(always)]
 fn dot_model_kernel(x: &[f64], r: &[f64], a: &[f64], d: &[f64]) -> f64 {
     let n = x.len();
-    let (r, a, d) = (&r[..n], &a[..n], &d[..n]);
-    lane_sum(n, |i| x[i] * (r[i] - a[i] * d[i]))
+    let mut acc = [0.0; LANES];
+    let xc = x.chunks_exact(LANES);
+    let rc = r[..n].chunks_exact(LANES);
+    let ac = a[..n].chunks_exact(LANES);
+    let dc = d[..n].chunks_exact(LANES);
+    let tails = (
+        xc.remainder(),
+        rc.remainder(),
+        ac.remainder(),
+        dc.remainder(),
+    );
+    for (((xs, rs), as_), ds) in xc.zip(rc).zip(ac).zip(dc) {
+        let xs: &[f64; LANES] = xs.try_into().expect("exact chunk");
+        let rs: &[f64; LANES] = rs.try_into().expect("exact chunk");
+        let as_: &[f64; LANES] = as_.try_into().expect("exact chunk");
+        let ds: &[f64; LANES] = ds.try_into().expect("exact chunk");
+        for l in 0..LANES {
+            acc[l] += xs[l] * (rs[l] - as_[l] * ds[l]);
+        }
+    }
+    let (xt, rt, at, dt) = tails;
+    for l in 0..xt.len() {
+        acc[l] += xt[l] * (rt[l] - at[l] * dt[l]);
+    }
+    sum_lanes(acc)
+}
+
+kernel_copies!(fn fused_copies(xk: &[f64], alpha: f64, x: &[f64], r: &[f64], a: &[f64], d: &mut [f64]) -> f64 = fused_kernel);
+
+#[inline(always)]
+fn fused_kernel(xk: &[f64], alpha: f64, x: &[f64], r: &[f64], a: &[f64], d: &mut [f64]) -> f64 {
+    let n = x.len();
+    let mut acc = [0.0; LANES];
+    let kc = xk[..n].chunks_exact(LANES);
+    let xc = x.chunks_exact(LANES);
+    let rc = r[..n].chunks_exact(LANES);
+    let ac = a[..n].chunks_exact(LANES);
+    let tails = (
+        kc.remainder(),
+        xc.remainder(),
+        rc.remainder(),
+        ac.remainder(),
+    );
+    let mut dc = d[..n].chunks_exact_mut(LANES);
+    for ((((ks, xs), rs), as_), ds) in kc.zip(xc).zip(rc).zip(ac).zip(&mut dc) {
+        let ks: &[f64; LANES] = ks.try_into().expect("exact chunk");
+        let xs: &[f64; LANES] = xs.try_into().expect("exact chunk");
+        let rs: &[f64; LANES] = rs.try_into().expect("exact chunk");
+        let as_: &[f64; LANES] = as_.try_into().expect("exact chunk");
+        let ds: &mut [f64; LANES] = ds.try_into().expect("exact chunk");
+        for l in 0..LANES {
+            let di = ds[l] + alpha * ks[l];
+            ds[l] = di;
+            acc[l] += xs[l] * (rs[l] - as_[l] * di);
+        }
+    }
+    let (kt, xt, rt, at) = tails;
+    for (l, dl) in dc.into_remainder().iter_mut().enumerate() {
+        let di = *dl + alpha * kt[l];
+        *dl = di;
+        acc[l] += xt[l] * (rt[l] - at[l] * di);
+    }
+    sum_lanes(acc)
 }
 
 kernel_copies!(fn dot_model_m_copies(x: &[f64], r: &[f64], a: &[f64], d: &[f64], m: &[f64]) -> f64 = dot_model_m_kernel);
@@ -236,10 +371,20 @@ mod tests {
                 assert!((cols.dot(kernel, j, &v) - dot).abs() < 1e-12);
                 let sq: f64 = col.iter().zip(&h).map(|(a, b)| a * a * b).sum();
                 assert!((cols.weighted_sq(kernel, j, &h) - sq).abs() < 1e-10);
+                let first: f64 = col.iter().zip(&h).map(|(a, b)| a * b).sum();
+                let (m1, m2) = cols.weighted_moments(kernel, j, &h);
+                assert!((m1 - first).abs() < 1e-10 && (m2 - sq).abs() < 1e-10);
                 let model: f64 = (0..n).map(|i| col[i] * (v[i] - h[i] * (v[i] - 1.0))).sum();
                 let ones = vec![1.0; n];
                 let got = cols.dot_model(kernel, j, &v, &h, &v, Some(&ones));
                 assert!((got - model).abs() < 1e-10);
+                let mut d1 = h.clone();
+                cols.axpy(kernel, (j + 1) % p, 0.5, &mut d1);
+                let want = cols.dot_model(kernel, j, &v, &h, &d1, None);
+                let mut d2 = h.clone();
+                let got =
+                    cols.step_then_dot_model(kernel, Some(((j + 1) % p, 0.5)), j, &v, &h, &mut d2);
+                assert_eq!((got.to_bits(), &d2), (want.to_bits(), &d1));
                 let mut out = v.clone();
                 cols.axpy_scaled(kernel, j, 2.0, &h, &mut out);
                 for i in 0..n {

@@ -7,8 +7,39 @@
 
 use std::collections::HashMap;
 
+use super::TrainingSelection;
 use crate::data::missing::Markers;
-use crate::error::DataErrorKind;
+use crate::error::{DataErrorKind, Error, Result};
+
+/// `--exclude` plus the fold column (which is not a feature), after refusing a fold column that
+/// is the target, the weight or one of `--features`.
+pub(super) fn fold_excluded(selection: &TrainingSelection) -> Result<Vec<String>> {
+    let mut exclude = selection.exclude.to_vec();
+    let Some(fold) = selection.fold else {
+        return Ok(exclude);
+    };
+    let refuse = |what: &str| {
+        Err(Error::Usage(format!(
+            "--fold-column names {what} {fold:?}; the folds must be a column of their own"
+        )))
+    };
+    if fold == selection.target {
+        return refuse("the target column");
+    }
+    if selection.weight == Some(fold) {
+        return refuse("the weight column");
+    }
+    if selection
+        .features
+        .is_some_and(|f| f.iter().any(|c| c == fold))
+    {
+        return Err(Error::Usage(format!(
+            "--features lists the fold column {fold:?}; a fold is not a feature"
+        )));
+    }
+    exclude.push(fold.to_string());
+    Ok(exclude)
+}
 
 /// Each kept row's fold: `codes[i]` indexes `names` (ordered as in the module doc).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,8 +30,8 @@ use super::lines::Tracked;
 use super::missing::{mean_of_present, median_of_present, mode_of_present, Markers, MissingPolicy};
 use super::schema::{select_features, Labels};
 use crate::error::{looks_separated, shown, DataError, DataErrorKind, Error, Location, Result};
-use fold_column::FoldCodes;
 pub use fold_column::FoldColumn;
+use fold_column::{fold_excluded, FoldCodes};
 use labels::LabelCodes;
 pub use weights::{parse_weight, SampleWeights};
 
@@ -553,36 +553,6 @@ pub fn read_training_from<R: Read>(
         rows_dropped,
         warnings,
     })
-}
-
-/// `--exclude` plus the fold column (which is not a feature), after refusing a fold column that
-/// is the target, the weight or one of `--features`.
-pub(crate) fn fold_excluded(selection: &TrainingSelection) -> Result<Vec<String>> {
-    let mut exclude = selection.exclude.to_vec();
-    let Some(fold) = selection.fold else {
-        return Ok(exclude);
-    };
-    let refuse = |what: &str| {
-        Err(Error::Usage(format!(
-            "--fold-column names {what} {fold:?}; the folds must be a column of their own"
-        )))
-    };
-    if fold == selection.target {
-        return refuse("the target column");
-    }
-    if selection.weight == Some(fold) {
-        return refuse("the weight column");
-    }
-    if selection
-        .features
-        .is_some_and(|f| f.iter().any(|c| c == fold))
-    {
-        return Err(Error::Usage(format!(
-            "--features lists the fold column {fold:?}; a fold is not a feature"
-        )));
-    }
-    exclude.push(fold.to_string());
-    Ok(exclude)
 }
 
 /// Warnings for categorical columns with many levels for their rows (an ID, a date, free

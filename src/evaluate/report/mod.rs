@@ -67,8 +67,8 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
     }
     let _ = writeln!(
         s,
-        "objective: mean log loss + ({}/2)||w||^2 on {} features{}",
-        model.objective.l2,
+        "objective: mean log loss + {} on {} features{}",
+        training::penalty_terms(model, "w"),
         if model.objective.standardize {
             "standardised"
         } else {
@@ -80,13 +80,21 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
             ", no intercept"
         }
     );
+    if let Some(line) = training::penalty_line(model) {
+        let _ = writeln!(s, "{line}");
+    }
     let _ = writeln!(
         s,
-        "solver {}: {} after {} iterations, objective {:.10}, gradient max-norm {:.2e} (tol {:.0e})",
+        "solver {}: {} after {} iterations, objective {:.10}, {} max-norm {:.2e} (tol {:.0e})",
         fit.solver,
-        if fit.converged { "converged" } else { "NOT converged" },
+        if fit.converged {
+            "converged"
+        } else {
+            "NOT converged"
+        },
         fit.iterations,
         fit.objective,
+        training::gradient_name(model),
         fit.gradient_norm,
         fit.tol
     );
@@ -174,12 +182,22 @@ pub fn fit_warning(model: &Model) -> Option<String> {
             fit.solver
         )
     } else {
+        // cd is the one solver for an L1 term, so another --solver is no advice there.
+        let advice = if model.is_lasso() {
+            "a larger --max-iter or --tol"
+        } else {
+            "a larger --max-iter, another --solver or --l2 > 0"
+        };
         format!(
             "the model did not converge (its fit report says stop_reason \"{}\": the {} solver \
-             stopped after {} iterations with gradient max-norm {:.2e} > tol {:.0e}): its \
-             coefficients are where the solver stopped; retrain with a larger --max-iter, another \
-             --solver or --l2 > 0",
-            fit.stop_reason, fit.solver, fit.iterations, fit.gradient_norm, fit.tol
+             stopped after {} iterations with {} max-norm {:.2e} > tol {:.0e}): its \
+             coefficients are where the solver stopped; retrain with {advice}",
+            fit.stop_reason,
+            fit.solver,
+            fit.iterations,
+            training::gradient_name(model),
+            fit.gradient_norm,
+            fit.tol
         )
     })
 }

@@ -9,10 +9,19 @@ use crate::fit::solvers::linfa::CrossCheck;
 use crate::fit::solvers::FitReport;
 use crate::model::{ClassWeightMode, Model, ModelKind};
 
+/// What a fit's `gradient_norm` measures: with an L1 term, the minimum-norm subgradient.
+pub(super) fn gradient_name(model: &Model) -> &'static str {
+    if model.objective.l1 > 0.0 {
+        "min-norm subgradient"
+    } else {
+        "gradient"
+    }
+}
+
 /// One solver report in one line.
-fn solver_line(fit: &FitReport) -> String {
+fn solver_line(fit: &FitReport, gradient: &str) -> String {
     format!(
-        "{}: {} after {} iterations, objective {:.10}, gradient max-norm {:.2e} (tol {:.0e})",
+        "{}: {} after {} iterations, objective {:.10}, {gradient} max-norm {:.2e} (tol {:.0e})",
         fit.solver,
         if fit.converged {
             "converged"
@@ -24,6 +33,39 @@ fn solver_line(fit: &FitReport) -> String {
         fit.gradient_norm,
         fit.tol
     )
+}
+
+/// The penalty terms of the objective line: `(l2/2)||w||^2` (as before issue 10), `l1 ||w||_1`
+/// for the lasso, both for the elastic net (`w` is the coefficient symbol, `w` or `W`).
+pub(super) fn penalty_terms(model: &Model, w: &str) -> String {
+    let o = &model.objective;
+    let l2 = format!("({}/2)||{w}||^2", o.l2);
+    match (o.l1 > 0.0, o.l2 > 0.0) {
+        (true, true) => format!("{} ||{w}||_1 + {l2}", o.l1),
+        (true, false) => format!("{} ||{w}||_1", o.l1),
+        (false, _) => l2,
+    }
+}
+
+/// With an L1 term: the two penalties and the model's size, `k of p coefficients are non-zero`
+/// (multiclass: of K x p).
+pub(super) fn penalty_line(model: &Model) -> Option<String> {
+    let o = &model.objective;
+    if o.l1 == 0.0 {
+        return None;
+    }
+    let p = model.features.len();
+    let of = if model.n_scores() == 1 {
+        format!("{p}")
+    } else {
+        format!("{} x {p} = {}", model.n_scores(), model.n_scores() * p)
+    };
+    Some(format!(
+        "penalty: l1 = {}, l2 = {}; {} of {of} coefficients are non-zero",
+        o.l1,
+        o.l2,
+        model.nonzero_coefficients()
+    ))
 }
 
 /// The weights line, when the fit was weighted.
@@ -92,8 +134,8 @@ pub fn multiclass_training_report(model: &Model, cross: Option<&CrossCheck>) -> 
     };
     let _ = writeln!(
         s,
-        "objective: {loss} + ({}/2)||W||^2 on {} features{}",
-        o.l2,
+        "objective: {loss} + {} on {} features{}",
+        penalty_terms(model, "W"),
         if o.standardize { "standardised" } else { "raw" },
         if o.fit_intercept {
             ", intercepts unpenalised"
@@ -101,10 +143,22 @@ pub fn multiclass_training_report(model: &Model, cross: Option<&CrossCheck>) -> 
             ", no intercepts"
         }
     );
-    let _ = writeln!(s, "solver {}", solver_line(&model.fit));
+    if let Some(line) = penalty_line(model) {
+        let _ = writeln!(s, "{line}");
+    }
+    let _ = writeln!(
+        s,
+        "solver {}",
+        solver_line(&model.fit, gradient_name(model))
+    );
     if matches!(model.kind, ModelKind::Ovr) {
         for (c, fit) in model.classes.iter().zip(&model.fits) {
-            let _ = writeln!(s, "  class {:?}: {}", display_name(c), solver_line(fit));
+            let _ = writeln!(
+                s,
+                "  class {:?}: {}",
+                display_name(c),
+                solver_line(fit, gradient_name(model))
+            );
         }
     }
     if let Some(c) = cross {
@@ -259,5 +313,24 @@ mod tests {
         ] {
             assert!(text.contains(want), "{want:?} missing from\n{text}");
         }
+    }
+
+    #[test]
+    fn an_l1_report_names_both_penalties_and_counts_the_non_zeros_of_k_by_p() {
+        let mut m = iris_model(0, false);
+        m.objective.l1 = 0.02;
+        m.coefficients[1][2] = 0.0;
+        m.coefficients_standardized[1][2] = 0.0;
+        let text = multiclass_training_report(&m, None);
+        for want in [
+            "(softmax over 3 classes) + 0.02 ||W||_1 + (0.01/2)||W||^2 on standardised features",
+            "penalty: l1 = 0.02, l2 = 0.01; 11 of 3 x 4 = 12 coefficients are non-zero\n",
+            "min-norm subgradient max-norm",
+        ] {
+            assert!(text.contains(want), "{want:?} missing from\n{text}");
+        }
+        m.objective.l2 = 0.0;
+        let text = multiclass_training_report(&m, None);
+        assert!(text.contains("+ 0.02 ||W||_1 on standardised"), "{text}");
     }
 }

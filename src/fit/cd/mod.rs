@@ -33,6 +33,7 @@ use crate::fit::solvers::{
     separation, FitError, FitOptions, FitReport, Iteration, Point, StopReason,
 };
 
+mod binomial;
 pub(crate) mod model;
 
 use model::{descend, Model, Problem};
@@ -41,6 +42,8 @@ use model::{descend, Model, Problem};
 const SIGMA: f64 = 0.01;
 /// Step halvings before the line search gives up.
 const MAX_HALVINGS: usize = 50;
+/// The inner tolerance never goes below this fraction of `tol`.
+const INNER_TOL_FLOOR: f64 = 0.25;
 /// Cap on coordinate-descent sweeps per outer iteration.
 const MAX_SWEEPS: usize = 10_000;
 /// Relative rounding slack on the objective value (as the other solvers' line searches).
@@ -53,6 +56,8 @@ pub(crate) struct CdFit {
     pub grad: Vec<f64>,
     /// Mean loss at the returned point (no penalty).
     pub loss: f64,
+    /// Scores at the returned point, class-major (the next fit of a path starts from them).
+    pub scores: Vec<f64>,
 }
 
 /// The column-major copy of `objective`'s design.
@@ -96,7 +101,7 @@ pub(crate) fn fit_cd(
 ) -> Result<Fit, FitError> {
     let cols = columns(objective);
     let problem = problem(objective, &cols);
-    Ok(solve(objective, &problem, options, start, None, observer).fit)
+    Ok(solve(objective, &problem, options, start, None, None, observer).fit)
 }
 
 /// Scores `eta = X W' + b`, class-major `k x n`, from the non-zero coefficients.
@@ -188,6 +193,11 @@ struct State {
 impl State {
     fn at(problem: &Problem, theta: Vec<f64>, z: &mut Vec<f64>) -> State {
         let eta = scores(problem, &theta);
+        State::with_scores(problem, theta, eta, z)
+    }
+
+    /// The state at `theta` whose scores `eta` are known (a path's previous fit).
+    fn with_scores(problem: &Problem, theta: Vec<f64>, eta: Vec<f64>, z: &mut Vec<f64>) -> State {
         let model = Model::at(problem, &eta, z);
         let value = model.loss + problem.penalty(&theta[..problem.kp()]);
         State {
@@ -207,6 +217,7 @@ pub(crate) fn solve(
     problem: &Problem,
     options: &FitOptions,
     start: &[f64],
+    start_scores: Option<Vec<f64>>,
     screen: Option<&[bool]>,
     observer: &mut dyn FnMut(&Iteration),
 ) -> CdFit {
@@ -216,7 +227,10 @@ pub(crate) fn solve(
     let tol = options.tol;
     let max_iter = options.effective_max_iter();
     let mut z = Vec::new();
-    let mut st = State::at(problem, start.to_vec(), &mut z);
+    let mut st = match start_scores {
+        Some(eta) => State::with_scores(problem, start.to_vec(), eta, &mut z),
+        None => State::at(problem, start.to_vec(), &mut z),
+    };
     let mut in_set = vec![false; kp];
     for (f, &t) in in_set.iter_mut().zip(&st.theta) {
         *f = t != 0.0;
@@ -305,10 +319,6 @@ pub(crate) fn solve(
             }
         }
         if sg <= tol {
-            if !st.exact {
-                st = State::at(problem, std::mem::take(&mut st.theta), &mut z);
-                continue;
-            }
             let g = full_gradient(problem, &st.model, &st.theta);
             let mut added = false;
             for idx in 0..kp {
@@ -345,8 +355,12 @@ pub(crate) fn solve(
             break StopReason::MaxIterations;
         }
         // Inner tolerance: a fraction of the subgradient, quadratically smaller near the optimum.
-        let eps = (0.1 * sg * sg.min(1.0)).max(0.1 * tol);
-        let inner = descend(problem, &st.model, &st.theta, &set, eps, MAX_SWEEPS);
+        let eps = (0.1 * sg * sg.min(1.0)).max(INNER_TOL_FLOOR * tol);
+        let inner = if problem.intercept && !problem.multinomial {
+            binomial::descend_centred(problem, &st.model, &st.theta, &set[0], eps, MAX_SWEEPS)
+        } else {
+            descend(problem, &st.model, &st.theta, &set, eps, MAX_SWEEPS)
+        };
         let mut delta = 0.0;
         for &(idx, g) in &grad_set {
             delta += g * (inner.u[idx] - st.theta[idx]);
@@ -420,12 +434,13 @@ pub(crate) fn solve(
             gradient_norm: sg,
         });
     };
-    // The reported point: exact scores, centred, and its full gradient.
+    // The reported point: centred, and its full gradient (scores afresh unless converged, where
+    // the scores updated along the steps are what the convergence test saw).
     let mut theta = std::mem::take(&mut st.theta);
     if reason != StopReason::Converged {
         centre(objective, problem, &mut theta);
     }
-    let st = if st.exact && reason == StopReason::Converged {
+    let st = if reason == StopReason::Converged {
         State { theta, ..st }
     } else {
         State::at(problem, theta, &mut z)
@@ -483,6 +498,7 @@ pub(crate) fn solve(
         },
         grad,
         loss: st.model.loss,
+        scores: st.eta,
     }
 }
 

@@ -219,7 +219,6 @@ pub(crate) fn soft_threshold(z: f64, l: f64) -> f64 {
 pub(crate) struct Inner {
     pub u: Vec<f64>,
     pub deta: Vec<f64>,
-    pub sweeps: usize,
 }
 
 /// Cyclic coordinate descent on the model over the working set `set[c]` (column indices per
@@ -331,5 +330,5 @@ pub(crate) fn descend(
             whole = false;
         }
     }
-    Inner { u, deta, sweeps }
+    Inner { u, deta }
 }
