@@ -523,7 +523,9 @@ def main():
                     help="a peer whose first round of a task took longer than this many seconds "
                          "is not run again in later rounds (default 100)")
     ap.add_argument("--skip", default="",
-                    help="comma-separated tools to leave out (logit is always run), e.g. linfa")
+                    help="comma-separated tools to leave out (logit is always run), e.g. linfa; "
+                         "task L: sklearn, or a run's key (logit-path, logit-cv, ...; see "
+                         "--l1-cap)")
     ap.add_argument("--report", type=Path, metavar="RESULTS.json",
                     help="only re-render the tables from a saved results-latest.json "
                          "(or results-l1-latest.json)")

@@ -128,6 +128,7 @@ def run_task(b, data, rounds, slow, skip, equal_tol, rows=L_ROWS, caps=None):
                                  "--lambdas", saga_lam_file, "--every", 1, "--tol", SAGA_TOL,
                                  "--max-iter", SAGA_MAX_ITER], [folds_csv], "sklearn-cv"))
 
+    tools = [t for t in tools if t[4] not in skip]   # --skip logit-path etc. (output keys)
     results = {(t, name): [] for t, name, *_ in tools}
     outputs = {}
     for r in range(1, rounds + 1):
