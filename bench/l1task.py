@@ -18,6 +18,8 @@ REF_THRESH = 1e-14          # the untimed reference path (glmnet at a far tighte
 # see RESULTS.md "issue 10"; --l1-equal-tol overrides it, 0 leaves the variant out).
 EQUAL_TOL = 3e-5
 SAGA_EVERY, SAGA_TOL, SAGA_MAX_ITER = 10, 1e-4, 100   # scikit-learn's cap (see README)
+# Time caps (seconds) on runs that may not finish in reasonable time; --l1-cap overrides.
+DEFAULT_CAPS = {"logit-path": 900, "logit-cv": 600}
 PATH_GOAL, CV_GOAL = 1.0, 1.0   # logit / glmnet wall-time ratios the issue asks for
 
 
@@ -76,7 +78,7 @@ def run_task(b, data, rounds, slow, skip, equal_tol, rows=L_ROWS, caps=None):
 
     caps: {output key: seconds}: such a run is killed (GNU `timeout`) after that long and
     reported as not finished, with the cap as a lower bound of its time."""
-    caps = caps or {}
+    caps = {**DEFAULT_CAPS, **(caps or {})}
     r_version = ensure_r(b)
     if r_version is None:
         raise SystemExit("bench: task L needs R with glmnet and data.table "
