@@ -523,10 +523,30 @@ def main():
                     help="a peer whose first round of a task took longer than this many seconds "
                          "is not run again in later rounds (default 100)")
     ap.add_argument("--skip", default="",
-                    help="comma-separated tools to leave out (logit is always run), e.g. linfa")
+                    help="comma-separated tools to leave out (logit is always run), e.g. linfa; "
+                         "task L: sklearn, or a run's key (logit-path, logit-cv, ...; see "
+                         "--l1-cap)")
     ap.add_argument("--report", type=Path, metavar="RESULTS.json",
-                    help="only re-render the tables from a saved results-latest.json")
+                    help="only re-render the tables from a saved results-latest.json "
+                         "(or results-l1-latest.json)")
+    ap.add_argument("--task", choices=["L"],
+                    help="run task L (issue 10: lasso path and cv against R's glmnet and "
+                         "scikit-learn's saga) instead of the others; see README 'Task L'")
+    ap.add_argument("--l1-cap", action="append", default=[], metavar="KEY=SECONDS",
+                    help="task L: kill that run after SECONDS and report it as not finished "
+                         "(KEY: logit-path, logit-path-tol, logit-cv, logit-cv-tol, sklearn-cv, "
+                         "glmnet-path, glmnet-cv); repeatable")
+    ap.add_argument("--l1-equal-tol", type=float, default=None,
+                    help="task L: also run logit at this --tol (default: l1task.EQUAL_TOL; "
+                         "0 = leave that variant out)")
     a = ap.parse_args()
+    if a.report and a.task == "L":
+        import l1task
+        saved = json.loads(a.report.read_text())
+        print(l1task.markdown(saved["meta"], saved["l1"])[0])
+        return
+    if a.task == "L":
+        return main_l1(a)
     if a.report:
         saved = json.loads(a.report.read_text())
         rows = summarise(saved["raw"], saved["objectives"])
@@ -668,6 +688,41 @@ def main():
         {"meta": meta, "rows": rows, "sigmoid": sig, "objectives": objectives,
          "raw": results}, indent=1) + "\n")
     log(f"written {BENCH / 'results-latest.md'} and results-latest.json")
+
+
+def main_l1(a):
+    """Task L (issue 10), on its own: setup, the rounds, the report (bench/l1task.py)."""
+    import l1task
+    started, load_before = time.perf_counter(), loadavg()
+    if not os.access(TIME, os.X_OK):
+        apt_install("time")
+    if not os.access(TIME, os.X_OK):
+        sys.exit("bench: needs GNU time at /usr/bin/time (Debian package `time`)")
+    if not ensure_logit():
+        sys.exit("bench: target/release/logit could not be built")
+    ensure_venv()
+    data = a.data.resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    logit_info = git_info(snapshot_logit(data))
+    helpers = l1task.Bench(measure=measure, warm=warm, log=log, run=run,
+                           apt_install=apt_install, LOGIT_RUN=LOGIT_RUN, VPY=VPY, PY=PY,
+                           BENCH=BENCH)
+    equal_tol = l1task.EQUAL_TOL if a.l1_equal_tol is None else a.l1_equal_tol
+    skip = {s.strip().lower() for s in a.skip.split(",") if s.strip()}
+    res = l1task.run_task(helpers, data, a.rounds or (1 if a.quick else 3), a.slow, skip,
+                          equal_tol, 10_000 if a.quick else l1task.L_ROWS,
+                          {k: int(v) for k, v in (c.split("=") for c in a.l1_cap)})
+    meta = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "machine": machine_info(), "git": logit_info,
+            "peers": peer_versions(None).split(", LIBLINEAR")[0],
+            "rounds": a.rounds or (1 if a.quick else 3), "load_before": load_before,
+            "load_after": loadavg(), "duration_min": (time.perf_counter() - started) / 60}
+    md, rows = l1task.markdown(meta, res)
+    print("\n" + md)
+    (BENCH / "results-l1-latest.md").write_text(md + "\n")
+    (BENCH / "results-l1-latest.json").write_text(
+        json.dumps({"meta": meta, "l1": res, "rows": rows}, indent=1) + "\n")
+    log(f"written {BENCH / 'results-l1-latest.md'} and results-l1-latest.json")
 
 
 if __name__ == "__main__":
