@@ -103,5 +103,5 @@ pub(crate) fn descend_centred(
         }
     }
     d.iter_mut().for_each(|x| *x += beta);
-    Inner { u, deta: d }
+    Inner { u, deta: d, sweeps }
 }

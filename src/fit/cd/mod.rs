@@ -26,6 +26,8 @@
 //! watches the iterates as in the other solvers; with `l1 > 0` the optimum is finite and no
 //! separation logic runs.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::data::design::{Columns, DenseColumns};
 use crate::fit::objective::{Family, Objective};
 use crate::fit::solvers::Fit;
@@ -34,9 +36,10 @@ use crate::fit::solvers::{
 };
 
 mod binomial;
+mod gram;
 pub(crate) mod model;
 
-use model::{descend, Model, Problem};
+use model::{descend, InnerMode, Model, Problem};
 
 /// Sufficient-decrease constant of the line search (newGLMNET's sigma).
 const SIGMA: f64 = 0.01;
@@ -66,19 +69,25 @@ pub(crate) fn columns(objective: &Objective) -> DenseColumns {
 }
 
 /// Builds the coordinate-descent view of `objective` on `cols`.
-pub(crate) fn problem<'a>(objective: &Objective, cols: &'a dyn Columns) -> Problem<'a> {
+pub(crate) fn problem<'a>(objective: &'a Objective, cols: &'a dyn Columns) -> Problem<'a> {
     let y = objective.y.iter().copied().collect();
     let s = objective.weights().map(|s| s.iter().copied().collect());
     let (k, multinomial) = match objective.family() {
         Family::Binomial => (1, false),
         Family::Multinomial { classes } => (classes, true),
     };
+    let q = objective.n_features() + 1;
     Problem {
         cols,
+        design: objective.design(),
         kernel: objective.exec.kernel,
         threads: objective
             .exec
             .threads_for(objective.n_rows() * objective.n_features()),
+        gram_threads: objective.exec.threads_for(objective.n_rows() * q * q / 2),
+        block_rows: objective.exec.block_rows,
+        inner: InnerMode::from_env(),
+        last_sweeps: AtomicUsize::new(0),
         n: objective.n_rows(),
         p: objective.n_features(),
         k,
@@ -154,6 +163,25 @@ fn full_gradient(problem: &Problem, model: &Model, theta: &[f64]) -> Vec<f64> {
         }
     }
     grad
+}
+
+/// Whether the next binomial inner solve over `set_len` columns goes through the Gram matrix.
+///
+/// Naive sweeps cost about `3 n |S|` (a fused dot product, an axpy and the skipped ones' share),
+/// the Gram `n q^2 / 2` with `q = p + 1` (the design's kernel forms the full matrix) plus
+/// `O(|S|^2)` per sweep. So `auto` takes the Gram when the previous inner solve (on a path, the
+/// previous lambda's last) needed more than `q^2 / (6 |S|)` sweeps (about 34 with every one of
+/// 200 columns in the set): the sweeps of one outer iteration are a good estimate of the next's.
+fn use_gram(problem: &Problem, set_len: usize) -> bool {
+    match problem.inner {
+        InnerMode::Naive => false,
+        InnerMode::Gram => true,
+        InnerMode::Auto => {
+            let q = problem.p + 1;
+            let sweeps = problem.last_sweeps.load(Ordering::Relaxed);
+            set_len > 0 && sweeps * 6 * set_len > q * q
+        }
+    }
 }
 
 /// Minimum-norm subgradient magnitude of one coordinate (`penalised` = a `W` entry).
@@ -356,11 +384,17 @@ pub(crate) fn solve(
         }
         // Inner tolerance: a fraction of the subgradient, quadratically smaller near the optimum.
         let eps = (0.1 * sg * sg.min(1.0)).max(INNER_TOL_FLOOR * tol);
-        let inner = if problem.intercept && !problem.multinomial {
-            binomial::descend_centred(problem, &st.model, &st.theta, &set[0], eps, MAX_SWEEPS)
-        } else {
-            descend(problem, &st.model, &st.theta, &set, eps, MAX_SWEEPS)
+        let gram = (!problem.multinomial && use_gram(problem, set[0].len()))
+            .then(|| gram::descend_gram(problem, &st.model, &st.theta, &set[0], eps, MAX_SWEEPS))
+            .flatten();
+        let inner = match gram {
+            Some(inner) => inner,
+            None if problem.intercept && !problem.multinomial => {
+                binomial::descend_centred(problem, &st.model, &st.theta, &set[0], eps, MAX_SWEEPS)
+            }
+            None => descend(problem, &st.model, &st.theta, &set, eps, MAX_SWEEPS),
         };
+        problem.last_sweeps.store(inner.sweeps, Ordering::Relaxed);
         let mut delta = 0.0;
         for &(idx, g) in &grad_set {
             delta += g * (inner.u[idx] - st.theta[idx]);

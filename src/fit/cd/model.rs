@@ -20,15 +20,26 @@
 //! coordinates with `x = 1`.
 
 use crate::data::design::columns::lane_sum;
-use crate::data::design::{Columns, Kernel};
+use std::sync::atomic::AtomicUsize;
+
+use crate::data::design::{Columns, Design, Kernel};
 use crate::fit::loss;
 use crate::fit::numerics;
 
 /// The problem as coordinate descent sees it: columns, labels, weights and penalties.
 pub(crate) struct Problem<'a> {
     pub cols: &'a dyn Columns,
+    /// The row-major design (the Gram inner solve's blocked kernel reads it).
+    pub design: &'a dyn Design,
     pub kernel: Kernel,
     pub threads: usize,
+    /// Threads for the Gram matrix, and its row-block size (fixed: the sums' order).
+    pub gram_threads: usize,
+    pub block_rows: usize,
+    /// Which inner solve runs ([`InnerMode`]).
+    pub inner: InnerMode,
+    /// Sweeps the last inner solve needed (the cost estimate of the next; carried along a path).
+    pub last_sweeps: AtomicUsize,
     pub n: usize,
     pub p: usize,
     /// Score columns (1 binomial, `K` multinomial).
@@ -118,6 +129,27 @@ impl Problem<'_> {
             }
         };
         sum * self.inv_s
+    }
+}
+
+/// The inner solve: naive sweeps over the columns, sweeps through the Gram matrix
+/// ([`super::gram`]), or whichever is estimated cheaper per outer iteration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InnerMode {
+    Naive,
+    Gram,
+    Auto,
+}
+
+impl InnerMode {
+    /// The hidden knob `LOGIT_CD_INNER=naive|gram|auto` (default `auto`), for tests and
+    /// benchmarks.
+    pub fn from_env() -> InnerMode {
+        match std::env::var("LOGIT_CD_INNER").as_deref() {
+            Ok("naive") => InnerMode::Naive,
+            Ok("gram") => InnerMode::Gram,
+            _ => InnerMode::Auto,
+        }
     }
 }
 
@@ -219,6 +251,8 @@ pub(crate) fn soft_threshold(z: f64, l: f64) -> f64 {
 pub(crate) struct Inner {
     pub u: Vec<f64>,
     pub deta: Vec<f64>,
+    /// Sweeps taken.
+    pub sweeps: usize,
 }
 
 /// Cyclic coordinate descent on the model over the working set `set[c]` (column indices per
@@ -330,5 +364,5 @@ pub(crate) fn descend(
             whole = false;
         }
     }
-    Inner { u, deta }
+    Inner { u, deta, sweeps }
 }

@@ -104,3 +104,74 @@ fn multinomial_centring_rules() {
         assert!(s.abs() < 1e-12, "feature {j}: {s}");
     }
 }
+
+/// The Gram sweeps minimise the same model as the centred (and, without an intercept, the
+/// plain) naive sweeps.
+#[test]
+fn gram_and_naive_sweeps_reach_the_same_model_minimiser() {
+    let d = test_data::pima();
+    for intercept in [true, false] {
+        let mut obj = d.objective(0.0).with_penalty(0.01, 0.002);
+        obj.fit_intercept = intercept;
+        let cols = columns(&obj);
+        let problem = problem(&obj, &cols);
+        let theta = vec![0.0; obj.n_params()];
+        let mut z = Vec::new();
+        let eta = scores(&problem, &theta);
+        let model = Model::at(&problem, &eta, &mut z);
+        let set: Vec<usize> = (0..problem.p).collect();
+        let naive = if intercept {
+            binomial::descend_centred(&problem, &model, &theta, &set, 1e-15, 10_000)
+        } else {
+            descend(
+                &problem,
+                &model,
+                &theta,
+                std::slice::from_ref(&set),
+                1e-15,
+                10_000,
+            )
+        };
+        let gram = gram::descend_gram(&problem, &model, &theta, &set, 1e-15, 10_000).unwrap();
+        for (a, b) in naive.u.iter().zip(&gram.u) {
+            assert!((a - b).abs() < 1e-10, "{:?} {:?}", naive.u, gram.u);
+        }
+        for (a, b) in naive.deta.iter().zip(&gram.deta) {
+            assert!((a - b).abs() < 1e-9);
+        }
+    }
+}
+
+/// Binomial fits converge to the optimality conditions through every inner solve, and the
+/// Gram path's result does not depend on the thread count.
+#[test]
+fn every_inner_mode_converges_to_the_kkt_point() {
+    let d = test_data::breast_cancer();
+    for (l1, l2) in [(1e-3, 0.0), (0.02, 0.01), (0.0, 0.05)] {
+        let mut thetas = Vec::new();
+        for mode in [InnerMode::Naive, InnerMode::Gram, InnerMode::Auto] {
+            for threads in [1, 2] {
+                let mut obj = d.objective(0.0).with_penalty(l1, l2);
+                obj.exec.threads = Some(threads);
+                let cols = columns(&obj);
+                let mut problem = problem(&obj, &cols);
+                problem.inner = mode;
+                let start = vec![0.0; obj.n_params()];
+                let f = solve(&obj, &problem, &cd(), &start, None, None, &mut |_| {});
+                assert!(f.fit.report.converged, "{mode:?} {:?}", f.fit.report);
+                let g = obj.gradient(&f.fit.theta);
+                let sg = obj.subgradient_norm(&f.fit.theta, g.as_slice().unwrap());
+                assert!(sg <= 1e-9, "{mode:?} l1 {l1}: {sg}");
+                thetas.push((mode, threads, f.fit.theta));
+            }
+        }
+        for pair in thetas.chunks(2) {
+            assert_eq!(pair[0].2, pair[1].2, "{:?} across threads", pair[0].0);
+        }
+        for (mode, _, theta) in &thetas {
+            for (a, b) in theta.iter().zip(&thetas[0].2) {
+                assert!((a - b).abs() < 1e-6, "{mode:?}: {a} vs {b}");
+            }
+        }
+    }
+}

@@ -22,7 +22,7 @@ mod exec;
 #[cfg(test)]
 mod tests;
 
-use exec::for_each_unit;
+pub(crate) use exec::for_each_unit;
 pub use exec::{Exec, BLOCK_ROWS};
 
 /// The loss family of an objective.
