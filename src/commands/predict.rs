@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use crate::cli::PredictArgs;
-use crate::data::input::{delimiter_for, missing_columns, Output, Source};
+use crate::data::input::{delimiter_for, missing_columns, read_error, Output, Source};
 use crate::data::limits::MAX_RECORD_BYTES;
 use crate::data::records::{self, Records};
 use crate::error::{Error, Result};
@@ -88,7 +88,7 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
         )));
     }
     let source = Source::open(&config.data)?;
-    let mut out = Output::create(&config.output, &[&config.data, &config.model])?;
+    let mut out = Output::create_data(&config.output, &[&config.data, &config.model])?;
     let out_name = out.name().to_string();
     let write_err = |e: std::io::Error| Error::io(&out_name, "write it", e);
     let (file, input) = source.into_reader();
@@ -98,7 +98,7 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
     write_header(&mut out, &ctx, &header).map_err(write_err)?;
     // `pending` starts at a line start, on physical line `next_line`.
     let (mut pending, mut input, mut next_line) = records.into_raw()?;
-    let read_err = |e: std::io::Error| Error::io(&file, "read it", e);
+    let read_err = |e: std::io::Error| read_error(&file, e);
 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut rows = 0u64;

@@ -1,5 +1,6 @@
 //! Reading CSV data: inputs and outputs, column roles, encoding and standardisation.
 
+pub mod compress;
 pub mod design;
 pub mod encode;
 #[cfg(unix)]

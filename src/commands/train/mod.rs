@@ -388,24 +388,42 @@ fn check_multiclass(config: &TrainConfig, data: &TrainingData) -> Result<Option<
 
 /// Reads DATA as train does, without fitting: large plain numeric files through the fast
 /// parallel reader, and everything else (or anything it is unsure of) through the csv crate.
-/// The input is opened once: a FIFO or stdin cannot be opened or read a second time.
+/// The input is opened once: a FIFO or stdin cannot be opened or read a second time. A gzip or
+/// zstd regular file is decompressed into memory for the fast reader; when that declines, the
+/// text is dropped and the csv path decodes the file again as a stream (time for memory: the
+/// csv path is the slow one anyway).
 pub fn read_training_data(
     config: &TrainConfig,
     selection: &TrainingSelection,
 ) -> Result<TrainingData> {
     let source = Source::open(&config.data)?;
     #[cfg(unix)]
-    if let Some((file, len)) = source.regular_file() {
-        let fast = crate::data::fast::read_training_fast_file(
-            file,
-            len,
-            &source.name,
-            config.delimiter,
-            selection,
-            crate::data::fast::MIN_FAST_BYTES,
-        )?;
-        if let Some(data) = fast {
-            return Ok(data);
+    {
+        use crate::data::fast;
+        if let Some((file, len)) = source.regular_file() {
+            let data = fast::read_training_fast_file(
+                file,
+                len,
+                &source.name,
+                config.delimiter,
+                selection,
+                fast::MIN_FAST_BYTES,
+            )?;
+            if let Some(data) = data {
+                return Ok(data);
+            }
+        }
+        if let Some(text) = source.decompress_whole() {
+            let data = fast::read_training_fast_bytes(
+                &text?,
+                &source.name,
+                config.delimiter,
+                selection,
+                fast::MIN_FAST_BYTES,
+            )?;
+            if let Some(data) = data {
+                return Ok(data);
+            }
         }
     }
     read_training(source, config.delimiter, selection)
