@@ -8,6 +8,7 @@ use std::io::{self, Read, Seek};
 use std::path::Path;
 
 use super::compress::{self, Codec};
+use super::format::{detect_format, InputFormat};
 use super::limits::SNIFF_BYTES;
 use super::lines::{RecordTooLong, Tracked, CSV_BUFFER_BYTES};
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
@@ -24,10 +25,15 @@ pub const STDIN_NAME: &str = "<stdin>";
 /// reader) before handing it to the csv path from its start; anything else is a stream whose
 /// first bytes, sniffed to recognise compressed or binary input, are put back in front of it.
 /// Compressed input (gzip, zstd) is sniffed twice: the compressed bytes say which decoder to
-/// use, and the first decoded bytes must look like text, as plain input must.
+/// use, and the first decoded bytes are the prefix that tells the format and must look like
+/// text for the CSV readers, as plain input's must.
 pub struct Source {
     pub name: String,
     input: Input,
+    /// The first bytes (at most [`SNIFF_BYTES`]) of the decompressed text, which tell the format.
+    prefix: Vec<u8>,
+    /// The input's compression, if any.
+    codec: Option<Codec>,
 }
 
 enum Input {
@@ -36,16 +42,26 @@ enum Input {
     /// A regular file of gzip or zstd data, positioned at its start, and its (compressed)
     /// length: decoded from its start by whichever reader reads it.
     Compressed { file: File, len: u64, codec: Codec },
-    /// Standard input, a FIFO or a device, with the sniffed bytes chained in front.
+    /// Standard input, a FIFO or a device, with the sniffed bytes chained in front (decoded
+    /// when compressed).
     Stream(Box<dyn Read>),
 }
 
 impl Source {
-    /// Opens `path`, or standard input for `-`. Fails on a directory and on input whose first
-    /// bytes (after decompression) show a binary format.
+    /// Opens `path`, or standard input for `-`, as CSV. Fails on a directory and on input whose
+    /// first bytes (after decompression) show a binary format.
     pub fn open(path: &str) -> Result<Source> {
+        let source = Source::open_any(path)?;
+        source.check_csv()?;
+        Ok(source)
+    }
+
+    /// Opens `path`, or standard input for `-`, whatever its format (see [`Source::format`]);
+    /// fails on a directory and on a compressed stream broken within its first bytes. Call
+    /// [`Source::check_csv`] before reading it as CSV.
+    pub fn open_any(path: &str) -> Result<Source> {
         if path == "-" {
-            return Source::from_stream(STDIN_NAME, Box::new(io::stdin().lock()));
+            return Source::from_stream_any(STDIN_NAME, Box::new(io::stdin().lock()));
         }
         if Path::new(path).is_dir() {
             return Err(Error::io(
@@ -60,7 +76,7 @@ impl Source {
         let mut file = File::open(path).map_err(|e| Error::io(path, "open it", e))?;
         let meta = file.metadata().map_err(|e| Error::io(path, "read it", e))?;
         if !meta.is_file() {
-            return Source::from_stream(path, Box::new(file));
+            return Source::from_stream_any(path, Box::new(file));
         }
         let mut prefix = Vec::with_capacity(SNIFF_BYTES);
         (&mut file)
@@ -71,10 +87,9 @@ impl Source {
         if let Some(codec) = Codec::sniff(&prefix) {
             let decoded = codec
                 .decoder(Box::new(&file))
-                .and_then(|d| read_prefix(d))
+                .and_then(read_prefix)
                 .and_then(|(p, _)| (&file).rewind().map(|()| p))
                 .map_err(|e| read_error(path, e))?;
-            check_decoded(path, codec, &decoded)?;
             return Ok(Source {
                 name: path.to_string(),
                 input: Input::Compressed {
@@ -82,47 +97,91 @@ impl Source {
                     len: meta.len(),
                     codec,
                 },
+                prefix: decoded,
+                codec: Some(codec),
             });
         }
-        check_format(path, &prefix)?;
         Ok(Source {
             name: path.to_string(),
             input: Input::File {
                 file,
                 len: meta.len(),
             },
+            prefix,
+            codec: None,
         })
     }
 
-    /// A source over any stream (the first bytes are sniffed and put back; compressed data is
-    /// decoded).
+    /// A CSV source over any stream (the first bytes are sniffed and put back).
     pub fn from_stream(name: &str, stream: Box<dyn Read>) -> Result<Source> {
+        let source = Source::from_stream_any(name, stream)?;
+        source.check_csv()?;
+        Ok(source)
+    }
+
+    /// [`Source::from_stream`] without the CSV check (compressed data is decoded).
+    pub fn from_stream_any(name: &str, stream: Box<dyn Read>) -> Result<Source> {
         let (prefix, stream) = read_prefix(stream).map_err(|e| Error::io(name, "read it", e))?;
-        let stream = match Codec::sniff(&prefix) {
-            Some(codec) => {
-                let (decoded, stream) = codec
-                    .decoder(stream)
-                    .and_then(read_prefix)
-                    .map_err(|e| read_error(name, e))?;
-                check_decoded(name, codec, &decoded)?;
-                stream
-            }
-            None => {
-                check_format(name, &prefix)?;
-                stream
-            }
+        let codec = Codec::sniff(&prefix);
+        let (prefix, stream) = match codec {
+            Some(codec) => codec
+                .decoder(stream)
+                .and_then(read_prefix)
+                .map_err(|e| read_error(name, e))?,
+            None => (prefix, stream),
         };
         Ok(Source {
             name: name.to_string(),
             input: Input::Stream(stream),
+            prefix,
+            codec,
         })
     }
 
-    /// The compression of the input when it is a regular file (a stream's is not kept).
+    /// The input's format: `flag` when given, else from the name and the first (decompressed)
+    /// bytes ([`detect_format`]).
+    pub fn format(&self, flag: Option<InputFormat>) -> InputFormat {
+        detect_format(&self.name, flag, &self.prefix)
+    }
+
+    /// The first bytes of the input's text (at most [`SNIFF_BYTES`], decompressed).
+    pub fn prefix(&self) -> &[u8] {
+        &self.prefix
+    }
+
+    /// The input's compression (gzip, zstd), if any.
     pub fn compression(&self) -> Option<Codec> {
+        self.codec
+    }
+
+    /// Refuses input whose first bytes show a compressed or binary format that the CSV
+    /// readers cannot take (after decompression: compressed twice is named).
+    pub fn check_csv(&self) -> Result<()> {
+        if let (Some(outer), Some(inner)) = (self.codec, Codec::sniff(&self.prefix)) {
+            let format = match (outer, inner) {
+                (Codec::Gzip, Codec::Gzip) => "gzip data compressed again with gzip",
+                (Codec::Gzip, Codec::Zstd) => "zstd data compressed again with gzip",
+                (Codec::Zstd, Codec::Gzip) => "gzip data compressed again with zstd",
+                (Codec::Zstd, Codec::Zstd) => "zstd data compressed again with zstd",
+            };
+            return Err(DataError::new(
+                Location::file(&self.name),
+                DataErrorKind::NotCsv {
+                    format,
+                    advice: "decompress it once first".to_string(),
+                },
+            )
+            .into());
+        }
+        check_format(&self.name, &self.prefix)
+    }
+
+    /// The open regular file and its length, when the source is an uncompressed one (for
+    /// readers that read by offset); the csv path still reads it from the start afterwards.
+    pub fn regular_file(&self) -> Option<(&File, u64)> {
         match &self.input {
-            Input::Compressed { codec, .. } => Some(*codec),
-            Input::File { .. } | Input::Stream(_) => None,
+            Input::File { file, len } => Some((file, *len)),
+            Input::Compressed { .. } | Input::Stream(_) => None,
         }
     }
 
@@ -140,15 +199,6 @@ impl Source {
             .and_then(|d| compress::read_all(d, *len))
             .and_then(|bytes| file.rewind().map(|()| bytes));
         Some(whole.map_err(|e| read_error(&self.name, e)))
-    }
-
-    /// The open regular file and its length, when the source is one (for readers that read
-    /// by offset); the csv path still reads it from the start afterwards.
-    pub fn regular_file(&self) -> Option<(&File, u64)> {
-        match &self.input {
-            Input::File { file, len } => Some((file, *len)),
-            Input::Compressed { .. } | Input::Stream(_) => None,
-        }
     }
 
     /// The byte stream (decompressed).
@@ -179,27 +229,6 @@ fn read_prefix<'a>(mut stream: Box<dyn Read + 'a>) -> io::Result<(Vec<u8>, Box<d
         .read_to_end(&mut prefix)?;
     let put_back = io::Cursor::new(prefix.clone()).chain(stream);
     Ok((prefix, Box::new(put_back)))
-}
-
-/// [`check_format`] on the first decoded bytes of `codec` data; compressed twice is named.
-fn check_decoded(name: &str, codec: Codec, decoded: &[u8]) -> Result<()> {
-    if let Some(inner) = Codec::sniff(decoded) {
-        let format = match (codec, inner) {
-            (Codec::Gzip, Codec::Gzip) => "gzip data compressed again with gzip",
-            (Codec::Gzip, Codec::Zstd) => "zstd data compressed again with gzip",
-            (Codec::Zstd, Codec::Gzip) => "gzip data compressed again with zstd",
-            (Codec::Zstd, Codec::Zstd) => "zstd data compressed again with zstd",
-        };
-        return Err(DataError::new(
-            Location::file(name),
-            DataErrorKind::NotCsv {
-                format,
-                advice: "decompress it once first".to_string(),
-            },
-        )
-        .into());
-    }
-    check_format(name, decoded)
 }
 
 /// The error for a failed read of input `file`: a gzip/zstd stream that cannot be decoded is
