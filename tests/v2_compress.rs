@@ -57,10 +57,7 @@ fn big_numeric() -> Vec<u8> {
         let x: Vec<f64> = (0..4).map(|_| next() * 20.0 - 10.0).collect();
         let score = 0.3 * x[0] - 0.2 * x[1] + 0.05 * x[2] + 2.0 * (next() - 0.5);
         let label = u8::from(score > 0.0);
-        text += &format!(
-            "{:.6},{:.5},{:.7},{:.4},{label}\n",
-            x[0], x[1], x[2], x[3]
-        );
+        text += &format!("{:.6},{:.5},{:.7},{:.4},{label}\n", x[0], x[1], x[2], x[3]);
     }
     assert!(text.len() > 1 << 20);
     text.into_bytes()
@@ -110,7 +107,12 @@ fn compressed_standard_input_gives_the_same_model() {
 fn concatenated_gzip_members_and_zstd_frames_are_one_text() {
     let dir = Dir::new();
     let text = pima();
-    let cut = text.len() / 2 + text[text.len() / 2..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let cut = text.len() / 2
+        + text[text.len() / 2..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap()
+        + 1;
     let (head, tail) = text.split_at(cut);
     dir.write("d.csv", &text)
         .write("two.csv.gz", [gzip(head), gzip(tail)].concat())
@@ -130,7 +132,8 @@ fn predict_eval_and_cv_read_compressed_input() {
         .write("d.csv.gz", gzip(&text))
         .write("d.zst", zstd(&text));
     train(&dir, "d.csv", "type", "m.json");
-    dir.run(&["predict", "m.json", "d.csv", "-o", "plain.csv"]).ok();
+    dir.run(&["predict", "m.json", "d.csv", "-o", "plain.csv"])
+        .ok();
     let plain_eval = dir.run(&["eval", "m.json", "d.csv", "--json"]);
     plain_eval.ok();
     for name in ["d.csv.gz", "d.zst"] {
@@ -155,9 +158,11 @@ fn predict_writes_gzip_or_zstd_when_the_output_name_says_so() {
     let text = pima();
     dir.write("d.csv", &text);
     train(&dir, "d.csv", "type", "m.json");
-    dir.run(&["predict", "m.json", "d.csv", "-o", "plain.csv"]).ok();
+    dir.run(&["predict", "m.json", "d.csv", "-o", "plain.csv"])
+        .ok();
     let plain = dir.read_bytes("plain.csv");
-    dir.run(&["predict", "m.json", "d.csv", "-o", "p.csv.gz"]).ok();
+    dir.run(&["predict", "m.json", "d.csv", "-o", "p.csv.gz"])
+        .ok();
     let gz = dir.read_bytes("p.csv.gz");
     assert_eq!(&gz[..2], b"\x1f\x8b");
     assert_eq!(gunzip(&gz), plain);
@@ -208,14 +213,33 @@ fn truncated_or_corrupt_streams_are_one_line_naming_the_file_and_format() {
         let mut bad_zst = zst.clone();
         *bad_zst.last_mut().unwrap() ^= 1;
         let cases: [(&str, Vec<u8>, &str, &str); 6] = [
-            ("cut.csv.gz", gz[..gz.len() / 2].to_vec(), "gzip", "truncated"),
-            ("tail.csv.gz", gz[..gz.len() - 4].to_vec(), "gzip", "truncated"),
-            ("cut.csv.zst", zst[..zst.len() / 2].to_vec(), "zstd", "truncated"),
+            (
+                "cut.csv.gz",
+                gz[..gz.len() / 2].to_vec(),
+                "gzip",
+                "truncated",
+            ),
+            (
+                "tail.csv.gz",
+                gz[..gz.len() - 4].to_vec(),
+                "gzip",
+                "truncated",
+            ),
+            (
+                "cut.csv.zst",
+                zst[..zst.len() / 2].to_vec(),
+                "zstd",
+                "truncated",
+            ),
             ("header.zst", zst[..6].to_vec(), "zstd", "truncated"),
             ("bad.csv.gz", bad_gz, "gzip", "corrupt"),
             ("bad.csv.zst", bad_zst, "zstd", "corrupt"),
         ];
-        let target = if text.len() > 1 << 20 { "label" } else { "type" };
+        let target = if text.len() > 1 << 20 {
+            "label"
+        } else {
+            "type"
+        };
         dir.write("d.csv", &text);
         train(&dir, "d.csv", target, "m.json");
         for (name, bytes, format, word) in cases {
@@ -230,9 +254,12 @@ fn truncated_or_corrupt_streams_are_one_line_naming_the_file_and_format() {
             dir.run(&["eval", "m.json", name])
                 .expect_code(2)
                 .stderr_has(&words);
-            dir.run_with_stdin(&["train", "-", "--target", target, "-o", "out.json"], Some(&bytes))
-                .expect_code(2)
-                .stderr_has(&["<stdin>", &format!("the {format} stream"), word]);
+            dir.run_with_stdin(
+                &["train", "-", "--target", target, "-o", "out.json"],
+                Some(&bytes),
+            )
+            .expect_code(2)
+            .stderr_has(&["<stdin>", &format!("the {format} stream"), word]);
             assert!(!dir.exists("out.json") && !dir.exists("out.csv"), "{name}");
         }
     }
@@ -280,10 +307,9 @@ fn the_fast_reader_on_decompressed_text_equals_the_file_reader() {
     let from_file = logit::data::fast::read_training_fast(&path, b',', &selection, 0)
         .unwrap()
         .expect("a plain numeric file takes the fast path");
-    let from_bytes =
-        logit::data::fast::read_training_fast_bytes(&text, &path, b',', &selection, 0)
-            .unwrap()
-            .expect("the same text in memory takes the fast path");
+    let from_bytes = logit::data::fast::read_training_fast_bytes(&text, &path, b',', &selection, 0)
+        .unwrap()
+        .expect("the same text in memory takes the fast path");
     // Debug prints every f64 exactly (shortest round trip), so equal text is equal bits.
     assert_eq!(format!("{:?}", from_bytes.x), format!("{:?}", from_file.x));
     assert_eq!(from_bytes.y, from_file.y);

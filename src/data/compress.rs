@@ -53,10 +53,9 @@ impl Codec {
     /// `zcat` and `zstdcat` do.
     pub fn decoder<'a>(self, raw: Box<dyn Read + 'a>) -> io::Result<Box<dyn Read + 'a>> {
         let inner: Box<dyn Read + 'a> = match self {
-            Codec::Gzip => Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(
-                RAW_BUFFER_BYTES,
-                raw,
-            ))),
+            Codec::Gzip => Box::new(flate2::read::MultiGzDecoder::new(
+                io::BufReader::with_capacity(RAW_BUFFER_BYTES, raw),
+            )),
             Codec::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(
                 io::BufReader::with_capacity(RAW_BUFFER_BYTES, raw),
             )?),
@@ -84,15 +83,15 @@ impl fmt::Display for StreamError {
         if self.truncated {
             write!(
                 f,
-                "the {format} stream ends early ({}): the file is truncated (an interrupted \
+                "the {format} stream ends early ({}): the input is truncated (an interrupted \
                  download or copy?)",
                 self.detail
             )
         } else {
             write!(
                 f,
-                "the {format} stream is corrupt ({}): the file is damaged, or not {format} data \
-                 after its first bytes",
+                "the {format} stream is corrupt ({}): the input is damaged, or not {format} \
+                 data after its first bytes",
                 self.detail
             )
         }

@@ -331,7 +331,9 @@ fn located(file: &str, err: csv::Error, line: Option<u64>) -> DataError {
             // Where in the decompressed text the stream broke says nothing useful.
             line = None;
             DataErrorKind::Compressed {
-                message: compress::stream_error(e).map(|s| s.to_string()).unwrap_or_default(),
+                message: compress::stream_error(e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
             }
         }
         csv::ErrorKind::Io(e) => {
