@@ -70,7 +70,12 @@ fn train(dir: &Dir, data: &str, target: &str, out: &str) {
 
 #[test]
 fn csv_gzip_and_zstd_give_identical_models_whatever_the_file_name() {
-    for (text, target) in [(pima(), "type"), (big_numeric(), "label")] {
+    let computers = std::fs::read(crate::util::fixtures().join("computers_train.csv")).unwrap();
+    for (text, target) in [
+        (pima(), "type"),
+        (big_numeric(), "label"),
+        (computers, "premium"),
+    ] {
         let dir = Dir::new();
         dir.write("d.csv", &text)
             .write("d.csv.gz", gzip(&text))
@@ -326,4 +331,27 @@ fn the_fast_reader_on_decompressed_text_equals_the_file_reader() {
             .unwrap()
             .expect("CRLF text takes the fast path");
     assert_eq!(format!("{:?}", again.x), format!("{:?}", from_file.x));
+}
+
+#[test]
+fn a_compressed_file_is_held_in_memory_only_when_its_first_lines_suit_the_fast_reader() {
+    use logit::data::fast::may_take;
+    let selection = logit::data::encode::TrainingSelection {
+        target: "label",
+        ..Default::default()
+    };
+    let numeric = big_numeric();
+    let head = &numeric[..1 << 16];
+    assert!(may_take(head, "d", b',', &selection).unwrap());
+    // One class so far, or no complete data line yet: only the whole text can tell.
+    assert!(may_take(b"u,label\n1,1\n2,1\n3,1\n", "d", b',', &selection).unwrap());
+    assert!(may_take(b"u,label\n1,", "d", b',', &selection).unwrap());
+    // A text cell, a quote, a missing cell: the csv path reads it, streaming.
+    for text in [
+        &b"u,label\n1,1\nred,0\n3,1\n"[..],
+        b"u,label\n\"1\",1\n2,0\n",
+        b"u,label\n1,1\n,0\n3,1\n",
+    ] {
+        assert!(!may_take(text, "d", b',', &selection).unwrap(), "{text:?}");
+    }
 }

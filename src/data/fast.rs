@@ -138,6 +138,31 @@ pub fn read_training_fast(
     read_training_fast_file(&file, len, path, delimiter, selection, min_bytes)
 }
 
+/// Decompressed bytes [`may_take`] looks at before a compressed file is decompressed whole.
+pub const PROBE_BYTES: u64 = 1 << 22;
+
+/// Whether text that begins with `head` may be taken by the fast reader: false when the complete
+/// lines of `head` already make it give up (quotes, text or missing cells, a bad header...), so
+/// a large compressed file the csv path will read anyway is not first decompressed into memory.
+/// Labels are not judged (the head may hold one class only).
+pub fn may_take(
+    head: &[u8],
+    path: &str,
+    delimiter: u8,
+    selection: &TrainingSelection,
+) -> Result<bool> {
+    let end = memchr::memrchr(b'\n', head).map_or(0, |i| i + 1);
+    if memchr::memchr_iter(b'\n', &head[..end]).count() < 2 {
+        // No complete data line yet: only the whole text can tell.
+        return Ok(true);
+    }
+    let head = &head[..end];
+    Ok(match read(head, end as u64, path, delimiter, selection) {
+        Ok(Ok(_)) | Ok(Err(GiveUp::Labels)) => true,
+        Ok(Err(_)) | Err(_) => false,
+    })
+}
+
 /// [`read_training_fast`] on the whole text of an input already in memory (a decompressed
 /// gzip/zstd file), named `path` in messages.
 pub fn read_training_fast_bytes(

@@ -185,6 +185,24 @@ impl Source {
         }
     }
 
+    /// The first `limit` bytes (fewer at the end) of the decompressed text of a compressed
+    /// regular file; `None` for any other input. The file is left at its start.
+    pub fn decompress_head(&self, limit: u64) -> Option<Result<Vec<u8>>> {
+        let Input::Compressed { file, codec, .. } = &self.input else {
+            return None;
+        };
+        let mut file: &File = file;
+        let head = file
+            .rewind()
+            .and_then(|()| codec.decoder(Box::new(file)))
+            .and_then(|d| {
+                let mut head = Vec::new();
+                d.take(limit).read_to_end(&mut head).map(|_| head)
+            })
+            .and_then(|head| file.rewind().map(|()| head));
+        Some(head.map_err(|e| read_error(&self.name, e)))
+    }
+
     /// The whole decompressed text of a compressed regular file, for readers that parse it in
     /// place (the fast training reader); `None` for any other input. The file is left at its
     /// start, so the stream from [`Self::into_reader`] decodes it again from the beginning.

@@ -408,9 +408,9 @@ fn check_multiclass(config: &TrainConfig, data: &TrainingData) -> Result<Option<
 /// Reads DATA as train does, without fitting: large plain numeric files through the fast
 /// parallel reader, and everything else (or anything it is unsure of) through the csv crate.
 /// The input is opened once: a FIFO or stdin cannot be opened or read a second time. A gzip or
-/// zstd regular file is decompressed into memory for the fast reader; when that declines, the
-/// text is dropped and the csv path decodes the file again as a stream (time for memory: the
-/// csv path is the slow one anyway).
+/// zstd regular file whose first 4 MiB of text suit the fast reader is decompressed into memory
+/// for it; when that declines, the text is dropped and the csv path decodes the file again as a
+/// stream (time for memory: the csv path is the slow one anyway).
 pub fn read_training_data(
     config: &TrainConfig,
     selection: &TrainingSelection,
@@ -458,16 +458,23 @@ fn read_training_csv(
                 return Ok(data);
             }
         }
-        if let Some(text) = source.decompress_whole() {
-            let data = fast::read_training_fast_bytes(
-                &text?,
-                &source.name,
-                config.delimiter,
-                selection,
-                fast::MIN_FAST_BYTES,
-            )?;
-            if let Some(data) = data {
-                return Ok(data);
+        // A compressed file is held in memory only when its first lines suit the fast reader.
+        let suits = match source.decompress_head(fast::PROBE_BYTES) {
+            Some(head) => fast::may_take(&head?, &source.name, config.delimiter, selection)?,
+            None => false,
+        };
+        if suits {
+            if let Some(text) = source.decompress_whole() {
+                let data = fast::read_training_fast_bytes(
+                    &text?,
+                    &source.name,
+                    config.delimiter,
+                    selection,
+                    fast::MIN_FAST_BYTES,
+                )?;
+                if let Some(data) = data {
+                    return Ok(data);
+                }
             }
         }
     }
