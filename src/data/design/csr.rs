@@ -16,6 +16,8 @@
 
 use std::ops::Range;
 
+use ndarray::Array2;
+
 use super::columns::{dot_copies, sum_lanes, LANES};
 use super::kernel::{kernel_copies, Kernel};
 use super::sparse::CsrMatrix;
@@ -324,9 +326,32 @@ impl Design for CsrDesign<'_> {
         None
     }
 
+    /// At least `4 p / (stored entries per row)` rows, so that the `O(k p)` work per block (the
+    /// shift folds here, the partial gradient of the objective) stays a fraction of the
+    /// block's `O(k nnz)`.
+    fn block_rows(&self, requested: usize) -> usize {
+        let (n, p, nnz) = (self.x.n_rows, self.x.n_cols, self.x.nnz().max(1));
+        let wide = (4 * p as u128 * n as u128).div_ceil(nnz as u128);
+        let wide = usize::try_from(wide).unwrap_or(usize::MAX);
+        requested.max(wide.min(n.max(1)))
+    }
+
     fn as_sparse(&self) -> Option<(&CsrMatrix, &[f64])> {
         Some((self.x, &self.shift))
     }
+}
+
+/// The dense matrix of any design, row by row (linfa-logistic, and small problems that need
+/// one).
+pub fn dense_copy(design: &dyn Design) -> Array2<f64> {
+    if let Some(x) = design.as_dense() {
+        return x.to_owned();
+    }
+    let mut x = Array2::zeros((design.n_rows(), design.n_cols()));
+    for (i, mut row) in x.rows_mut().into_iter().enumerate() {
+        design.row_into(i, row.as_slice_mut().expect("rows of a new array are contiguous"));
+    }
+    x
 }
 
 /// `sum_i r[i k + c]` over the block's rows, with [`LANES`] interleaved partial sums (a fixed
