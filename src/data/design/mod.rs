@@ -11,19 +11,23 @@ use std::ops::Range;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
+mod choice;
+pub mod columns;
 mod csc;
 pub(crate) mod csr;
-pub mod columns;
 mod dense;
 pub mod kernel;
+mod matrix;
 mod scale_sparse;
 pub mod sparse;
 
+pub use choice::DesignChoice;
 pub use columns::{Columns, DenseColumns};
 pub use csc::{columns_of, CscColumns};
 pub use csr::{dense_copy, CsrDesign};
 pub use dense::DenseDesign;
 pub use kernel::Kernel;
+pub use matrix::Matrix;
 pub use sparse::CsrMatrix;
 
 /// A design matrix as the objective and the solvers see it: a few block operations over a range

@@ -60,7 +60,9 @@ impl CsrMatrix {
             let row = &indices[start..end];
             if let Some(&last) = row.last() {
                 if last as usize >= n_cols {
-                    return Err(format!("row {i} has column {last}, beyond {n_cols} columns"));
+                    return Err(format!(
+                        "row {i} has column {last}, beyond {n_cols} columns"
+                    ));
                 }
             }
             if row.windows(2).any(|w| w[0] >= w[1]) {
@@ -212,6 +214,9 @@ mod tests {
         assert!(CsrMatrix::new(1, 2, vec![1, 1], vec![], vec![]).is_err());
         assert!(CsrMatrix::new(1, 2, vec![0, 1], vec![0], vec![]).is_err());
         assert!(CsrMatrix::new(2, 2, vec![0, 1, 0], vec![0], vec![1.0]).is_err());
-        assert_eq!(CsrMatrix::zeros(2, 3).to_dense(), Array2::<f64>::zeros((2, 3)));
+        assert_eq!(
+            CsrMatrix::zeros(2, 3).to_dense(),
+            Array2::<f64>::zeros((2, 3))
+        );
     }
 }
