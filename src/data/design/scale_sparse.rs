@@ -117,7 +117,11 @@ impl Scaler {
     /// `mean_j / std_j`: the centring that [`super::CsrDesign`] folds in (all zeros when the
     /// means are).
     pub fn shift(&self) -> Vec<f64> {
-        self.mean.iter().zip(&self.std).map(|(m, s)| m / s).collect()
+        self.mean
+            .iter()
+            .zip(&self.std)
+            .map(|(m, s)| m / s)
+            .collect()
     }
 }
 
@@ -185,7 +189,7 @@ fn constant_columns(x: &CsrMatrix, weights: Option<ArrayView1<f64>>) -> Vec<Opti
             match first[j] {
                 None => Some(0.0),
                 Some(v) if seen[j] == counting.len() => Some(v),
-                Some(v) if v == 0.0 => Some(0.0),
+                Some(0.0) => Some(0.0),
                 Some(_) => None,
             }
         })
