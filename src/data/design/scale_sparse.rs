@@ -4,6 +4,10 @@
 //! term), and scaling that touches only the stored values. Centring is not applied to the
 //! values (it would fill the matrix): [`Scaler::shift`] gives the per-column shift that
 //! [`super::CsrDesign`] folds into every operation instead.
+//!
+//! Without an intercept nothing is centred (as on the dense path: centring would smuggle an
+//! intercept in), so the sparse design is exactly `x_ij / rms_j` with no shift at all, and every
+//! operation is purely sparse.
 
 use ndarray::ArrayView1;
 

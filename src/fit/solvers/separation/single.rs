@@ -236,6 +236,46 @@ mod tests {
     use ndarray::array;
 
     #[test]
+    fn the_sparse_scan_finds_what_the_dense_one_does() {
+        use crate::data::design::csr::tests::sample;
+        use crate::data::design::{dense_copy, CsrDesign, Scaler};
+        let x = sample(120, 7, 4);
+        let mut csr = CsrMatrix::from_dense(x.view());
+        let mut found = 0;
+        for center in [true, false] {
+            let scaler = Scaler::fit_weighted_sparse(&csr, center, None);
+            let mut scaled = csr.clone();
+            scaler.apply_sparse(&mut scaled);
+            let shift = scaler.shift();
+            let dense = dense_copy(&CsrDesign::new(&scaled, shift.clone()));
+            // Labels split by column 2 (complete), then by the sign of column 4 (quasi, with
+            // the implicit zeros on the cut), then unrelated ones.
+            let by = |j: usize, cut: f64| {
+                ndarray::Array1::from_iter(dense.column(j).iter().map(|&v| f64::from(v > cut)))
+            };
+            let labels = [by(2, dense[[0, 2]]), by(4, -shift[4]), by(5, 0.3)];
+            for y in labels {
+                for intercept in [true, false] {
+                    let want = single_feature_separation(dense.view(), y.view(), intercept);
+                    let got =
+                        single_feature_separation_sparse(&scaled, &shift, y.view(), intercept);
+                    assert_eq!(got, want, "center {center} intercept {intercept}");
+                    found += want.len();
+                }
+            }
+        }
+        assert!(found > 0, "some labels are separated");
+        csr.values[0] = f64::NAN;
+        let y = ndarray::Array1::from_iter((0..120).map(|i| f64::from(i % 2 == 0)));
+        let shift = vec![0.0; 7];
+        let dense = csr.to_dense();
+        assert_eq!(
+            single_feature_separation_sparse(&csr, &shift, y.view(), true),
+            single_feature_separation(dense.view(), y.view(), true)
+        );
+    }
+
+    #[test]
     fn single_columns_that_separate() {
         let x = array![
             [0.0, 5.0, 1.0],
