@@ -44,7 +44,8 @@ pub fn run(args: &PathArgs) -> Result<ExitStatus> {
     let weights = data.sample_weights(config.class_weight.as_ref())?;
     let problem = setup::problem(&config, &data, weights.s.as_ref(), family);
     let rows = problem.standardized(None);
-    let objective = rows.objective();
+    let design = rows.design();
+    let objective = rows.objective(design.as_ref());
     let sequence = lambdas.sequence(&objective, alpha)?;
     let options = PathOptions {
         alpha,

@@ -91,7 +91,8 @@ pub fn run(args: &CvArgs) -> Result<ExitStatus> {
     let (sequence, nonzero, cv) = {
         let problem = setup::problem(&reading, &data, weights.s.as_ref(), family);
         let rows = problem.standardized(None);
-        let objective = rows.objective();
+        let design = rows.design();
+        let objective = rows.objective(design.as_ref());
         let sequence = lambdas.sequence(&objective, alpha)?;
         let options = PathOptions {
             alpha,

@@ -183,7 +183,7 @@ pub fn problem<'a>(
     family: Family,
 ) -> Problem<'a> {
     Problem {
-        x: data.x.view(),
+        x: &data.x,
         y: data.y.view(),
         s: s.map(|s| s.view()),
         family,

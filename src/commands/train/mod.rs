@@ -6,13 +6,15 @@
 //! against the rest (`ovr`), see [`fit`]. Warnings (separation, non-convergence,
 //! identifiability) are in [`warnings`]; the model is assembled in [`model`].
 
+pub mod design;
 mod fit;
 mod model;
+mod sparse_checks;
 mod warnings;
 
 use crate::cli::{MissingArg, MulticlassArg, SolverArg, TrainArgs};
 use crate::console;
-use crate::data::design::Scaler;
+use crate::data::design::{Matrix, Scaler};
 use crate::data::encode::{read_training, TrainingData, TrainingSelection};
 use crate::data::input::{check_destination, delimiter_for, Source};
 use crate::data::missing::{Markers, MissingPolicy};
@@ -335,12 +337,28 @@ pub fn train_on_data(
         Vec::new()
     };
     let s = weights.s.as_ref().map(|s| s.view());
-    let scaler = if config.standardize {
-        Scaler::fit_weighted(data.x.view(), config.fit_intercept, s)
-    } else {
-        Scaler::identity(data.x.ncols())
+    // A sparse design is only scaled (zeros stay zeros); its centring is folded into the
+    // objective by `CsrDesign` (see `fit::fit_all`), the same matrix as the dense one's.
+    let scaler = match &mut data.x {
+        Matrix::Dense(x) => {
+            let scaler = if config.standardize {
+                Scaler::fit_weighted(x.view(), config.fit_intercept, s)
+            } else {
+                Scaler::identity(x.ncols())
+            };
+            scaler.apply(x);
+            scaler
+        }
+        Matrix::Sparse(x) => {
+            let scaler = if config.standardize {
+                Scaler::fit_weighted_sparse(x, config.fit_intercept, s)
+            } else {
+                Scaler::identity(x.n_cols)
+            };
+            scaler.apply_sparse(x);
+            scaler
+        }
     };
-    scaler.apply(&mut data.x);
 
     let fitted = fit::fit_all(config, &data, &weights, &scaler, multiclass, observer)?;
     warnings.extend(fitted.warnings.iter().cloned());
@@ -348,6 +366,7 @@ pub fn train_on_data(
         config,
         &data,
         &weights,
+        &scaler,
         &separating,
         &fitted,
     ));
