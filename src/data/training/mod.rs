@@ -12,6 +12,7 @@
 //! The target's labels become classes in [`labels`]; the `--weight` column's cells are checked
 //! in [`weights`], which also combines row and class weights.
 
+mod assemble;
 pub mod fold_column;
 pub mod labels;
 pub mod weights;
@@ -19,8 +20,9 @@ pub mod weights;
 use std::collections::HashMap;
 use std::io::Read;
 
-use ndarray::{Array1, Array2};
+use ndarray::Array1;
 
+use super::design::{CsrMatrix, DesignChoice, Matrix};
 use super::encode::{parse_number, ColumnKind, ColumnSpec};
 use super::input::{next_record, read_tracked_header, Source};
 use super::limits::{
@@ -45,8 +47,9 @@ pub struct TrainingData {
     pub columns: Vec<ColumnSpec>,
     /// Design column names, `column` or `column=level`, in design order.
     pub feature_names: Vec<String>,
-    /// `n_rows x n_features`, row-major, original units, missing cells already filled.
-    pub x: Array2<f64>,
+    /// `n_rows x n_features`, original units, missing cells already filled: dense, or CSR when
+    /// the `--design` choice says so (built from the columns, never through the dense matrix).
+    pub x: Matrix,
     /// Binary: 1.0 for the positive label, 0.0 for the negative. More classes: the class index
     /// in model order (0.0, 1.0, ..., K - 1).
     pub y: Array1<f64>,
@@ -66,6 +69,22 @@ pub struct TrainingData {
     /// Notes for the user (cells filled by `--missing mean|median`, ID-like columns), printed
     /// by `train` as warnings.
     pub warnings: Vec<String>,
+}
+
+impl TrainingData {
+    /// This data on the design `choice` resolves to, for readers that build a dense matrix
+    /// first (the fast numeric reader): converted to CSR when the choice is sparse, or `auto`
+    /// and the matrix is mostly zeros and large; otherwise unchanged.
+    pub fn into_design(mut self, choice: DesignChoice) -> TrainingData {
+        if let Matrix::Dense(x) = &self.x {
+            let (n, p) = x.dim();
+            let nnz = x.iter().filter(|v| **v != 0.0).count();
+            if choice.resolve(n, p, nnz) {
+                self.x = Matrix::Sparse(CsrMatrix::from_dense(x.view()));
+            }
+        }
+        self
+    }
 }
 
 /// What the user asked for when choosing columns, labels and missing-value handling.
@@ -508,7 +527,10 @@ pub fn read_training_from<R: Read>(
         });
         encoded.push(column);
     }
-    let mut warnings = level_checks(file, &columns, n_rows)?;
+    let n_features: usize = columns.iter().map(ColumnSpec::width).sum();
+    let nnz = assemble::nnz(&encoded);
+    let sparse = selection.design.resolve(n_rows, n_features, nnz);
+    let mut warnings = level_checks(file, &columns, n_rows, !sparse)?;
     if !filled.is_empty() {
         warnings.push(format!(
             "--missing {} filled {}",
@@ -517,25 +539,24 @@ pub fn read_training_from<R: Read>(
         ));
     }
     let feature_names: Vec<String> = columns.iter().flat_map(ColumnSpec::design_names).collect();
-    let n_features = feature_names.len();
-    let mut x = Array2::<f64>::zeros((n_rows, n_features));
-    let mut offset = 0;
-    for (spec, column) in columns.iter().zip(&encoded) {
-        match column {
-            ColumnValues::Numeric(v) => {
-                for (i, &value) in v.iter().enumerate() {
-                    x[[i, offset]] = value;
-                }
-            }
-            ColumnValues::Categorical { codes, .. } => {
-                for (i, &code) in codes.iter().enumerate() {
-                    x[[i, offset + code as usize]] = 1.0;
-                }
-            }
-            ColumnValues::Undecided { .. } => unreachable!("rejected above"),
+    let x = if sparse {
+        if u32::try_from(n_features).is_err() {
+            let kind = DataErrorKind::TooManyLevels {
+                levels: n_features,
+                rows: n_rows,
+                why: format!("a sparse design holds at most {} columns", u32::MAX),
+            };
+            return Err(DataError::new(Location::file(file), kind).into());
         }
-        offset += spec.width();
-    }
+        let parts = assemble::csr(&columns, &encoded, n_rows, nnz);
+        Matrix::Sparse(
+            CsrMatrix::new(n_rows, parts.n_cols, parts.indptr, parts.indices, parts.values)
+                .expect("rows assembled in column order"),
+        )
+    } else {
+        Matrix::Dense(assemble::dense(&columns, &encoded, n_rows))
+    };
+    drop(encoded);
 
     Ok(TrainingData {
         source: file.to_string(),
@@ -556,9 +577,15 @@ pub fn read_training_from<R: Read>(
 }
 
 /// Warnings for categorical columns with many levels for their rows (an ID, a date, free
-/// text), and the refusal of columns beyond [`MAX_LEVELS`] or a one-hot block beyond
-/// [`MAX_ONE_HOT_BYTES`], decided before the design matrix is allocated.
-fn level_checks(file: &str, columns: &[ColumnSpec], n_rows: usize) -> Result<Vec<String>> {
+/// text), and, for a dense design (`dense`), the refusal of columns beyond [`MAX_LEVELS`] or a
+/// one-hot block beyond [`MAX_ONE_HOT_BYTES`], decided before the matrix is allocated. A sparse
+/// design stores one entry per row and column, whatever the levels, so it has no such limit.
+fn level_checks(
+    file: &str,
+    columns: &[ColumnSpec],
+    n_rows: usize,
+    dense: bool,
+) -> Result<Vec<String>> {
     let categorical = || {
         columns.iter().filter_map(|c| match &c.kind {
             ColumnKind::Categorical { levels, .. } => Some((c, levels.len())),
@@ -574,17 +601,18 @@ fn level_checks(file: &str, columns: &[ColumnSpec], n_rows: usize) -> Result<Vec
         let kind = DataErrorKind::TooManyLevels {
             levels,
             rows: n_rows,
-            why,
+            why: format!("{why}; --design sparse has no such limit"),
         };
         DataError::new(location, kind).into()
     };
-    if let Some((column, levels)) = categorical().find(|&(_, n)| n > MAX_LEVELS) {
-        let why = format!("the limit is {MAX_LEVELS} levels per column");
+    let too_many = categorical().find(|&(_, n)| n > MAX_LEVELS);
+    if let (true, Some((column, levels))) = (dense, too_many) {
+        let why = format!("the limit is {MAX_LEVELS} levels per column of a dense design");
         return Err(refuse(column, levels, why));
     }
     let one_hot: u64 = categorical().map(|(_, n)| n as u64).sum();
     let bytes = one_hot.saturating_mul(n_rows as u64).saturating_mul(8);
-    if bytes > MAX_ONE_HOT_BYTES {
+    if dense && bytes > MAX_ONE_HOT_BYTES {
         let (column, levels) = categorical()
             .max_by_key(|&(_, n)| n)
             .expect("one-hot columns exist");
