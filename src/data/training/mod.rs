@@ -20,7 +20,7 @@ pub mod weights;
 use std::collections::HashMap;
 use std::io::Read;
 
-use ndarray::Array1;
+use ndarray::{Array1, Array2};
 
 use super::design::{CsrMatrix, DesignChoice, Matrix};
 use super::encode::{parse_number, ColumnKind, ColumnSpec};
@@ -72,6 +72,16 @@ pub struct TrainingData {
 }
 
 impl TrainingData {
+    /// The design matrix when it is dense (for tests of the dense readers).
+    ///
+    /// # Panics
+    /// On a sparse design.
+    pub fn dense_x(&self) -> &Array2<f64> {
+        self.x
+            .as_dense()
+            .expect("a dense design (this data was read with --design dense or small)")
+    }
+
     /// This data on the design `choice` resolves to, for readers that build a dense matrix
     /// first (the fast numeric reader): converted to CSR when the choice is sparse, or `auto`
     /// and the matrix is mostly zeros and large; otherwise unchanged.
@@ -100,6 +110,8 @@ pub struct TrainingSelection<'a> {
     pub markers: Markers,
     /// `--fold-column COL` (`logit cv`): each row's fold (not a feature).
     pub fold: Option<&'a str>,
+    /// `--design`: the storage of the design matrix.
+    pub design: DesignChoice,
 }
 
 /// Code of a missing categorical cell while reading.
@@ -563,7 +575,7 @@ pub fn read_training_from<R: Read>(
         target: target.to_string(),
         columns,
         feature_names,
-        x,
+        x: Matrix::Dense(x),
         y: classes.y,
         classes: classes.classes,
         labels: classes.labels,
