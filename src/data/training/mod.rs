@@ -575,7 +575,7 @@ pub fn read_training_from<R: Read>(
         target: target.to_string(),
         columns,
         feature_names,
-        x: Matrix::Dense(x),
+        x,
         y: classes.y,
         classes: classes.classes,
         labels: classes.labels,
