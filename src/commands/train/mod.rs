@@ -393,6 +393,10 @@ pub fn read_training_data(
     config: &TrainConfig,
     selection: &TrainingSelection,
 ) -> Result<TrainingData> {
+    // Temporary until the api-11 dispatch on InputFormat arrives.
+    if config.data.ends_with(".parquet") {
+        return crate::data::parquet::read_training(&config.data, selection);
+    }
     let source = Source::open(&config.data)?;
     #[cfg(unix)]
     if let Some((file, len)) = source.regular_file() {

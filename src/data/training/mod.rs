@@ -12,6 +12,7 @@
 //! The target's labels become classes in [`labels`]; the `--weight` column's cells are checked
 //! in [`weights`], which also combines row and class weights.
 
+pub mod columns;
 pub mod fold_column;
 pub mod labels;
 pub mod weights;
