@@ -345,3 +345,21 @@ fn bad_cells_and_types_are_one_line_naming_row_group_row_and_column() {
         .expect_code(2)
         .stderr_has(&["bad.parquet", "\"nope\""]);
 }
+
+#[test]
+fn files_written_by_pyarrow_give_the_csv_model() {
+    // fixtures/*.parquet were written by pyarrow (another implementation than the one read
+    // here), in row groups of 128 rows.
+    let dir = Dir::new();
+    for (name, args) in [
+        ("pima_train", vec!["--target", "type", "--l2", "0.0001"]),
+        ("computers_train", vec!["--target", "premium", "--positive", "yes"]),
+        ("pima_with_missing", vec!["--target", "type", "--missing", "median"]),
+        ("pima_with_missing", vec!["--target", "type", "--missing", "drop"]),
+    ] {
+        let (csv, pq) = (format!("{name}.csv"), format!("{name}.parquet"));
+        dir.fixture(&csv).fixture(&pq);
+        let want = model(&dir, &csv, &args, "csv.json");
+        assert_eq!(model(&dir, &pq, &args, "pq.json"), want, "{name} {args:?}");
+    }
+}

@@ -299,3 +299,72 @@ pub fn label_texts(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::builder::StringDictionaryBuilder;
+    use arrow_array::{BooleanArray, Float64Array, Int64Array, StringArray};
+
+    use super::*;
+
+    #[test]
+    fn numbers_read_nulls_as_nan_and_refuse_infinities() {
+        let floats = Floats::new(&Markers::default());
+        let mut out = Vec::new();
+        let ints = Int64Array::from(vec![Some(3), None, Some(-(1 << 60))]);
+        numbers(&ints, floats, &mut out).unwrap();
+        let bools = BooleanArray::from(vec![Some(true), Some(false), None]);
+        numbers(&bools, floats, &mut out).unwrap();
+        let f = Float64Array::from(vec![0.5, f64::NAN]);
+        numbers(&f, floats, &mut out).unwrap();
+        let want = [3.0, f64::NAN, -(2f64.powi(60)), 1.0, 0.0, f64::NAN, 0.5, f64::NAN];
+        assert_eq!(out.len(), want.len());
+        for (a, b) in out.iter().zip(&want) {
+            assert!(a == b || (a.is_nan() && b.is_nan()), "{out:?}");
+        }
+        let inf = Float64Array::from(vec![1.0, f64::NEG_INFINITY]);
+        let err = numbers(&inf, floats, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.0, 1);
+        // Without the NaN marker a NaN is refused too.
+        let strict = Floats::new(&Markers::new(vec![]));
+        assert_eq!(numbers(&f, strict, &mut Vec::new()).unwrap_err().0, 1);
+    }
+
+    #[test]
+    fn texts_trim_apply_markers_and_map_dictionary_keys() {
+        let markers = Markers::default();
+        let mut levels = Levels::default();
+        let mut codes = Vec::new();
+        let plain = StringArray::from(vec![Some(" a "), None, Some("NA"), Some("b"), Some("a")]);
+        texts(&plain, &markers, &mut levels, &mut codes).unwrap();
+        let mut d = StringDictionaryBuilder::<Int32Type>::new();
+        for v in ["b", "c", "b"] {
+            d.append_value(v);
+        }
+        d.append_null();
+        let dict: Arc<dyn Array> = Arc::new(d.finish());
+        texts(dict.as_ref(), &markers, &mut levels, &mut codes).unwrap();
+        let m = MISSING_CODE;
+        assert_eq!(codes, [0, m, m, 1, 0, 1, 2, 1, m]);
+        assert_eq!(levels.levels, ["a", "b", "c"]);
+        assert_eq!(kind(dict.data_type()), Kind::Text);
+        assert_eq!(kind(&DataType::Date32), Kind::Unsupported);
+    }
+
+    #[test]
+    fn cells_print_as_text_that_parses_back_to_the_same_value() {
+        let f = Float64Array::from(vec![0.1 + 0.2, 1e300, 32.0]);
+        for i in 0..f.len() {
+            let mut s = String::new();
+            cell_text(&f, i, true, &mut s);
+            assert_eq!(s.parse::<f64>().unwrap(), f.value(i), "{s}");
+        }
+        let b = BooleanArray::from(vec![true]);
+        let (mut n, mut t) = (String::new(), String::new());
+        cell_text(&b, 0, true, &mut n);
+        cell_text(&b, 0, false, &mut t);
+        assert_eq!((n.as_str(), t.as_str()), ("1", "true"));
+    }
+}
