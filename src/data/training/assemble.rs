@@ -1,55 +1,28 @@
-//! The design matrix from the typed columns, dense or CSR. The CSR design is built straight from
-//! the numeric values and the one-hot codes (one pass, arrays sized from an exact count first),
+//! The CSR design from the encoded columns ([`super::columns`]): built straight from the
+//! numeric values and the one-hot codes (one pass, arrays sized from an exact count first),
 //! never through the dense matrix, which is what makes a 50,000-level column over 60,000 rows
-//! trainable: its dense one-hot block would take 24 GB, its CSR form under 2 MB.
+//! trainable: its dense one-hot block would take 24 GB, its CSR form about 1 MB.
 
-use ndarray::Array2;
-
-use super::ColumnValues;
+use super::columns::FeatureValues;
 use crate::data::encode::ColumnSpec;
 
 /// Entries a CSR design of these columns stores: a numeric column's non-zero cells and one per
 /// categorical cell (each row has exactly one level once missing cells are filled or dropped).
-pub(super) fn nnz(encoded: &[ColumnValues]) -> usize {
+pub(super) fn nnz(encoded: &[FeatureValues]) -> usize {
     encoded
         .iter()
         .map(|column| match column {
-            ColumnValues::Numeric(v) => v.iter().filter(|&&x| x != 0.0).count(),
-            ColumnValues::Categorical { codes, .. } => codes.len(),
-            ColumnValues::Undecided { .. } => 0,
+            FeatureValues::Numeric(v) => v.iter().filter(|&&x| x != 0.0).count(),
+            FeatureValues::Categorical { codes, .. } => codes.len(),
+            FeatureValues::Empty => 0,
         })
         .sum()
 }
 
-/// The dense `n_rows x n_features` design: numeric columns as they are, one-hot blocks of 0/1.
-pub(super) fn dense(columns: &[ColumnSpec], encoded: &[ColumnValues], n_rows: usize) -> Array2<f64> {
-    let n_features: usize = columns.iter().map(ColumnSpec::width).sum();
-    let mut x = Array2::<f64>::zeros((n_rows, n_features));
-    let mut offset = 0;
-    for (spec, column) in columns.iter().zip(encoded) {
-        match column {
-            ColumnValues::Numeric(v) => {
-                for (i, &value) in v.iter().enumerate() {
-                    x[[i, offset]] = value;
-                }
-            }
-            ColumnValues::Categorical { codes, .. } => {
-                for (i, &code) in codes.iter().enumerate() {
-                    x[[i, offset + code as usize]] = 1.0;
-                }
-            }
-            ColumnValues::Undecided { .. } => unreachable!("rejected before assembly"),
-        }
-        offset += spec.width();
-    }
-    x
-}
-
-/// The raw CSR arrays of the same matrix as [`dense`]: per row, the columns in design order
-/// (so the indices are strictly increasing), zeros not stored, one-hot entries 1.0.
+/// The raw CSR arrays of the design: per row, the columns in design order (so the indices are
+/// strictly increasing), zeros not stored, one-hot entries 1.0.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct CsrParts {
-    pub n_cols: usize,
     pub indptr: Vec<usize>,
     pub indices: Vec<u32>,
     pub values: Vec<f64>,
@@ -59,7 +32,7 @@ pub(super) struct CsrParts {
 /// The caller has checked that every design column index fits in a `u32`.
 pub(super) fn csr(
     columns: &[ColumnSpec],
-    encoded: &[ColumnValues],
+    encoded: &[FeatureValues],
     n_rows: usize,
     nnz: usize,
 ) -> CsrParts {
@@ -71,7 +44,6 @@ pub(super) fn csr(
             Some(u32::try_from(start).expect("design columns fit in u32 (checked)"))
         })
         .collect();
-    let n_cols: usize = columns.iter().map(ColumnSpec::width).sum();
     let mut indptr = Vec::with_capacity(n_rows + 1);
     let mut indices = Vec::with_capacity(nnz);
     let mut values = Vec::with_capacity(nnz);
@@ -79,24 +51,23 @@ pub(super) fn csr(
     for i in 0..n_rows {
         for (column, &offset) in encoded.iter().zip(&offsets) {
             match column {
-                ColumnValues::Numeric(v) => {
+                FeatureValues::Numeric(v) => {
                     if v[i] != 0.0 {
                         indices.push(offset);
                         values.push(v[i]);
                     }
                 }
-                ColumnValues::Categorical { codes, .. } => {
+                FeatureValues::Categorical { codes, .. } => {
                     indices.push(offset + codes[i]);
                     values.push(1.0);
                 }
-                ColumnValues::Undecided { .. } => unreachable!("rejected before assembly"),
+                FeatureValues::Empty => unreachable!("rejected before assembly"),
             }
         }
         indptr.push(indices.len());
     }
     debug_assert_eq!(indices.len(), nnz);
     CsrParts {
-        n_cols,
         indptr,
         indices,
         values,
