@@ -25,5 +25,6 @@ mod v2_l1_train;
 mod v2_parquet;
 mod v2_path_cv;
 mod v2_predict;
+mod v2_sparse_cli;
 mod v2_summary;
 mod v2_train;

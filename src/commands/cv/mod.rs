@@ -86,6 +86,9 @@ pub fn run(args: &CvArgs) -> Result<ExitStatus> {
             Folds::stratified(&classes, data.classes.len(), k, args.seed)
         }
     };
+    if !reading.quiet {
+        console::eprint(super::train::design::note(reading.design, &data.x));
+    }
     let k = folds.k();
     let progress = PathProgress::new(reading.quiet, "cv", k + 1);
     let (sequence, nonzero, cv) = {

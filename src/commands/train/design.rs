@@ -8,11 +8,11 @@ use crate::data::design::{DesignChoice, Matrix};
 pub fn note(choice: DesignChoice, x: &Matrix) -> String {
     let (n, p, nnz) = (x.n_rows(), x.n_cols(), x.nnz());
     let cells = n as f64 * p as f64;
-    let density = x.density();
+    let density = shown_density(x.density());
     let what = if x.is_sparse() {
-        format!("sparse (CSR), {n} rows x {p} columns, {nnz} stored entries (density {density:.2e})")
+        format!("sparse (CSR), {n} rows x {p} columns, {nnz} stored entries (density {density})")
     } else {
-        format!("dense, {n} rows x {p} columns (density {density:.2e})")
+        format!("dense, {n} rows x {p} columns (density {density})")
     };
     let auto_sparse = DesignChoice::Auto.resolve(n, p, nnz);
     let why = match choice {
@@ -31,12 +31,22 @@ pub fn note(choice: DesignChoice, x: &Matrix) -> String {
              sparse design is considered"
         ),
         DesignChoice::Auto => format!(
-            "--design auto chose it: density {density:.2} is not below {AUTO_DENSITY}"
+            "--design auto chose it: density {density} is not below {AUTO_DENSITY}"
         ),
     };
     format!("design: {what}; {why}\n")
 }
 
-/// `--design auto`'s rule, as [`DesignChoice::resolve`] applies it (for the words only).
+/// `--design auto`'s rule, as [`DesignChoice::resolve`] applies it (data/design/choice.rs's
+/// constants, private there; repeated for the words only).
 const AUTO_DENSITY: f64 = 0.25;
 const AUTO_MIN_CELLS: f64 = 1_000_000.0;
+
+/// A density in three significant digits: `0.818`, `3.33e-5`.
+fn shown_density(density: f64) -> String {
+    if density >= 1e-3 {
+        format!("{density:.3}")
+    } else {
+        format!("{density:.2e}")
+    }
+}

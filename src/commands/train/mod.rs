@@ -202,7 +202,9 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
     let mut progress =
         super::progress::TrainingProgress::new(config.quiet, config.fit.solver.as_str());
     let mut history = Vec::new();
-    let (mut model, warnings, cross) = train_observed(&config, &mut |it| {
+    let data = read_checked(&config)?;
+    let design_note = design::note(config.design, &data.x);
+    let (mut model, warnings, cross) = train_on_data(&config, data, &mut |it| {
         progress.update(it);
         if config.plot.is_some() {
             history.push(*it);
@@ -254,6 +256,7 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
         console::warning(w);
     }
     if !config.quiet {
+        console::eprint(design_note);
         console::eprint(report::training_report(&model, cross.as_ref()));
         if let Some(choice) = &choice {
             console::eprint(choice);
@@ -303,6 +306,12 @@ pub fn train_observed(
     config: &TrainConfig,
     observer: &mut dyn FnMut(&solvers::Iteration),
 ) -> Result<(Model, Vec<String>, Option<solvers::linfa::CrossCheck>)> {
+    let data = read_checked(config)?;
+    train_on_data(config, data, observer)
+}
+
+/// Checks the destinations (`-o`, `--plot`), then reads DATA.
+fn read_checked(config: &TrainConfig) -> Result<TrainingData> {
     // Fail on a bad -o or --plot before reading a possibly large input.
     let mut inputs = vec![config.data.as_str()];
     inputs.extend(config.validation.as_deref());
@@ -316,8 +325,7 @@ pub fn train_observed(
         }
         check_destination(plot, &plot_inputs(config))?;
     }
-    let data = read_training_data(config, &config.selection())?;
-    train_on_data(config, data, observer)
+    read_training_data(config, &config.selection())
 }
 
 /// Everything `train` does after reading: weights, scaler, fit, warnings, model. Writes no file
