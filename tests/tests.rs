@@ -26,5 +26,6 @@ mod v2_parquet;
 mod v2_path_cv;
 mod v2_predict;
 mod v2_sparse_cli;
+mod v2_sparse_core;
 mod v2_summary;
 mod v2_train;

@@ -182,7 +182,7 @@ pub fn fit_path(
     let null_deviance = base.deviance(&start);
     let separated = base.fit_intercept && solvers::separation::missing_class(&base);
     let cols = cd::columns(&base);
-    let mut problem = cd::problem(&base, &cols);
+    let mut problem = cd::problem(&base, &*cols);
     let mut theta = start;
     let mut previous: Option<(f64, f64, Vec<f64>)> = None;
     let mut scores: Option<Vec<f64>> = None;

@@ -13,13 +13,18 @@ use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
 mod choice;
 pub mod columns;
+mod csc;
+pub(crate) mod csr;
 mod dense;
 pub mod kernel;
 mod matrix;
+mod scale_sparse;
 pub mod sparse;
 
 pub use choice::DesignChoice;
 pub use columns::{Columns, DenseColumns};
+pub use csc::{columns_of, CscColumns};
+pub use csr::{dense_copy, CsrDesign};
 pub use dense::DenseDesign;
 pub use kernel::Kernel;
 pub use matrix::Matrix;
@@ -27,7 +32,7 @@ pub use sparse::CsrMatrix;
 
 /// A design matrix as the objective and the solvers see it: a few block operations over a range
 /// of rows, each compiled per [`Kernel`] by the implementation so the loops stay vectorised.
-/// Nothing outside the implementation assumes a storage layout (a sparse CSR design is next).
+/// Nothing outside the implementation assumes a storage layout ([`DenseDesign`], [`CsrDesign`]).
 ///
 /// Conventions: `rows` is a range of row indices; `k` score columns per row are stored row-major
 /// (`z[(i - rows.start) * k + c]`); coefficients `w` are `k x n_cols` row-major. Every operation
@@ -70,6 +75,18 @@ pub trait Design: Sync + Debug {
 
     /// The matrix itself, when it is stored dense (summaries and linfa need one).
     fn as_dense(&self) -> Option<ArrayView2<'_, f64>> {
+        None
+    }
+
+    /// Rows per block for the row passes, given the `requested` (`exec.block_rows`): a
+    /// function of the shape only, never of the threads, so the sums stay deterministic.
+    fn block_rows(&self, requested: usize) -> usize {
+        requested
+    }
+
+    /// The stored (scaled) values and the implicit column shift, when the design is a
+    /// [`CsrDesign`] (coordinate descent builds its column copy from them).
+    fn as_sparse(&self) -> Option<(&CsrMatrix, &[f64])> {
         None
     }
 }

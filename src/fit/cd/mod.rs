@@ -20,15 +20,15 @@
 //!    subgradient ([`Objective::subgradient_norm`]'s definition); `converged` iff it is `<= tol`.
 //!    Violators found there join the working set and the loop goes on.
 //!
-//! The design is read through a column-major copy ([`Columns`]) built once per fit (once per
-//! path). Multinomial fits store centred intercepts; `W` is centred only when `l1 = 0` (the L1
+//! The design is read through a column copy ([`Columns`]: column-major, or compressed sparse
+//! columns for a sparse design) built once per fit (once per path). Multinomial fits store centred intercepts; `W` is centred only when `l1 = 0` (the L1
 //! term is not invariant under centring). With `l1 = l2 = 0` the shared separation monitor
 //! watches the iterates as in the other solvers; with `l1 > 0` the optimum is finite and no
 //! separation logic runs.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::data::design::{Columns, DenseColumns};
+use crate::data::design::{columns_of, Columns};
 use crate::fit::objective::{Family, Objective};
 use crate::fit::solvers::Fit;
 use crate::fit::solvers::{
@@ -63,9 +63,10 @@ pub(crate) struct CdFit {
     pub scores: Vec<f64>,
 }
 
-/// The column-major copy of `objective`'s design.
-pub(crate) fn columns(objective: &Objective) -> DenseColumns {
-    DenseColumns::from_design(objective.design())
+/// The column copy of `objective`'s design: column-major for a dense design, compressed
+/// sparse columns (with the same implicit centring) for a sparse one.
+pub(crate) fn columns(objective: &Objective) -> Box<dyn Columns> {
+    columns_of(objective.design())
 }
 
 /// Builds the coordinate-descent view of `objective` on `cols`.
@@ -109,7 +110,7 @@ pub(crate) fn fit_cd(
     observer: &mut dyn FnMut(&Iteration),
 ) -> Result<Fit, FitError> {
     let cols = columns(objective);
-    let problem = problem(objective, &cols);
+    let problem = problem(objective, &*cols);
     Ok(solve(objective, &problem, options, start, None, None, observer).fit)
 }
 

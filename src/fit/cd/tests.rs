@@ -26,7 +26,7 @@ fn centred_and_plain_sweeps_reach_the_same_model_minimiser() {
     let d = test_data::pima();
     let obj = d.objective(0.0).with_penalty(0.01, 0.002);
     let cols = columns(&obj);
-    let problem = problem(&obj, &cols);
+    let problem = problem(&obj, &*cols);
     let theta = vec![0.0; obj.n_params()];
     let mut z = Vec::new();
     let eta = scores(&problem, &theta);
@@ -114,7 +114,7 @@ fn gram_and_naive_sweeps_reach_the_same_model_minimiser() {
         let mut obj = d.objective(0.0).with_penalty(0.01, 0.002);
         obj.fit_intercept = intercept;
         let cols = columns(&obj);
-        let problem = problem(&obj, &cols);
+        let problem = problem(&obj, &*cols);
         let theta = vec![0.0; obj.n_params()];
         let mut z = Vec::new();
         let eta = scores(&problem, &theta);
@@ -154,7 +154,7 @@ fn every_inner_mode_converges_to_the_kkt_point() {
                 let mut obj = d.objective(0.0).with_penalty(l1, l2);
                 obj.exec.threads = Some(threads);
                 let cols = columns(&obj);
-                let mut problem = problem(&obj, &cols);
+                let mut problem = problem(&obj, &*cols);
                 problem.inner = mode;
                 let start = vec![0.0; obj.n_params()];
                 let f = solve(&obj, &problem, &cd(), &start, None, None, &mut |_| {});

@@ -235,6 +235,13 @@ impl<'a> Objective<'a> {
         self.design.get().as_dense()
     }
 
+    /// Rows per block of the passes: `exec.block_rows`, or more for a sparse design whose
+    /// per-block `O(k p)` bookkeeping would otherwise outweigh its stored entries
+    /// ([`Design::block_rows`]).
+    fn block_rows(&self) -> usize {
+        self.design.get().block_rows(self.exec.block_rows).max(1)
+    }
+
     /// `(W, b)` of `theta`: `W` row-major `n_scores x p`, `b` the intercepts (zeros without).
     fn split<'t>(&self, theta: &'t [f64]) -> (&'t [f64], Vec<f64>) {
         assert_eq!(theta.len(), self.n_params(), "theta has the wrong length");
@@ -252,7 +259,7 @@ impl<'a> Objective<'a> {
         let (w, b) = self.split(theta);
         let n = self.n_rows();
         let k = self.n_scores();
-        let rows = self.exec.block_rows;
+        let rows = self.block_rows();
         let mut z = Array2::zeros((n, k));
         let out = z.as_slice_mut().expect("new arrays are contiguous");
         let design = self.design.get();
@@ -361,7 +368,7 @@ impl<'a> Objective<'a> {
         let p = self.n_features();
         let k = self.n_scores();
         let kp = k * p;
-        let rows = self.exec.block_rows;
+        let rows = self.block_rows();
         let n_blocks = n.div_ceil(rows);
         // Per block: [loss, grad_W (k x p), grad_b (k)].
         let width = 1 + kp + k;
@@ -464,7 +471,7 @@ impl<'a> Objective<'a> {
         let pairs = k * (k + 1) / 2;
         let s = self.weights.as_ref().map(|s| s.as_standard_layout());
         let s = s.as_ref().map(|s| s.as_slice().expect("contiguous"));
-        let rows = self.exec.block_rows;
+        let rows = self.block_rows();
         let kernel = self.exec.kernel;
         let n_blocks = n.div_ceil(rows);
         let cells = pairs * q * q;

@@ -55,9 +55,14 @@ use ndarray::{Array1, Array2};
 use serde::Serialize;
 
 use super::{Fit, FitError, FitOptions, FitReport, SolverKind};
+use crate::data::design::dense_copy;
 use crate::fit::objective::{Family, Objective};
 
 /// Fixed part of the time allowed for one linfa run.
+/// Largest dense copy of a sparse design made for linfa-logistic (it has no sparse input).
+const LINFA_MAX_DENSE_BYTES: f64 = 2.0 * GIB;
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
 const TIMEOUT_BASE: Duration = Duration::from_secs(10);
 /// Time allowed per unit of `rows x parameters x iteration cap` (generous: ~20 evaluations of
 /// value and gradient per iteration at a pessimistic 1 GFLOP/s).
@@ -194,9 +199,25 @@ pub(crate) fn fit_linfa(
     objective: &Objective,
     options: &FitOptions,
 ) -> Result<(Vec<f64>, usize), FitError> {
-    let x = objective
-        .dense()
-        .ok_or_else(|| FitError::LinfaUnavailable("it needs a dense design matrix".into()))?;
+    let copy;
+    let x = match objective.dense() {
+        Some(x) => x,
+        None => {
+            // linfa-logistic takes a dense matrix: densify a sparse design when it is small.
+            let (n, p) = (objective.n_rows(), objective.n_features());
+            let bytes = n as f64 * p as f64 * 8.0;
+            if bytes > LINFA_MAX_DENSE_BYTES {
+                return Err(FitError::LinfaUnavailable(format!(
+                    "it needs a dense design matrix, and this sparse {n} x {p} one would take \
+                     {:.1} GiB dense (at most {:.0} GiB); use another --solver",
+                    bytes / GIB,
+                    LINFA_MAX_DENSE_BYTES / GIB
+                )));
+            }
+            copy = dense_copy(objective.design());
+            copy.view()
+        }
+    };
     let keep: Option<Vec<usize>> = match objective.weights() {
         None => None,
         Some(s) => {

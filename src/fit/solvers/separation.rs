@@ -48,10 +48,14 @@ use ndarray::{Array1, Array2};
 
 use super::linalg::{norm2, symmetric_eigen};
 use super::{centre, Point};
+use crate::data::design::CsrMatrix;
 use crate::fit::objective::{scatter_pair_grams, Family, Objective};
 
 mod single;
-pub use single::{separating_features, single_feature_separation, SingleFeatureSeparation};
+pub use single::{
+    separating_features, single_feature_separation, single_feature_separation_sparse,
+    SingleFeatureSeparation,
+};
 
 /// Whether all labels are equal (including no rows).
 #[cfg(test)]
@@ -152,6 +156,9 @@ pub(crate) fn margins(objective: &Objective, theta: &[f64]) -> Vec<f64> {
 const MARGIN_THRESHOLDS: [f64; 8] = [3.0, 5.0, 8.0, 12.0, 17.0, 23.0, 30.0, 36.0];
 /// Eigenvalues of the overlap Gram matrix below this fraction of the largest count as zero.
 const NULL_RTOL: f64 = 1e-11;
+/// Largest Gram matrix the quasi-complete probe forms (step 2 is skipped beyond it: about
+/// 11,500 parameters, as Newton's Hessian limit).
+const MAX_PROBE_GRAM_BYTES: f64 = 1024.0 * 1024.0 * 1024.0;
 /// A candidate direction may lower a margin by at most this fraction of the largest increase.
 const CERTIFICATE_RTOL: f64 = 1e-6;
 /// First iteration at which the (more expensive) quasi-separation probe runs; later probes
@@ -275,6 +282,11 @@ impl Monitor {
         m: &[f64],
     ) -> Option<Certificate> {
         let n = m.len();
+        if objective.hessian_bytes() > MAX_PROBE_GRAM_BYTES {
+            // A wide (sparse) design: the Gram of the overlap rows would not fit; the
+            // complete-separation and single-column certificates still run.
+            return None;
+        }
         let max_margin = m.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         if max_margin.is_nan() || max_margin <= MARGIN_THRESHOLDS[0] {
             return None;
@@ -419,6 +431,9 @@ fn single_column_certificate(objective: &Objective) -> Option<Vec<f64>> {
     let weights = objective.weights();
     let design = objective.design();
     let all_count = weights.is_none_or(|s| s.iter().all(|&v| v != 0.0));
+    if let Some((x, shift)) = design.as_sparse() {
+        return sparse_certificate(objective, x, shift);
+    }
     // The rows that count: the design itself when it is dense and every row counts (no copy),
     // otherwise a dense copy of those rows.
     let copy;
@@ -448,6 +463,41 @@ fn single_column_certificate(objective: &Objective) -> Option<Vec<f64>> {
             let labels =
                 Array1::from_iter(y.iter().map(|&v| f64::from(u8::from(v == class as f64))));
             let s = *single_feature_separation(x, labels.view(), intercept).first()?;
+            let binary = s.direction(p + usize::from(intercept));
+            let mut d = vec![0.0; objective.n_params()];
+            d[class * p..(class + 1) * p].copy_from_slice(&binary[..p]);
+            if intercept {
+                d[k * p + class] = binary[p];
+            }
+            centre(objective, &mut d);
+            Some(d)
+        }),
+    }
+}
+
+/// [`single_column_certificate`] on a sparse design (no dense copy): the rows of weight 0 are
+/// left out by selecting the others.
+fn sparse_certificate(objective: &Objective, x: &CsrMatrix, shift: &[f64]) -> Option<Vec<f64>> {
+    let weights = objective.weights();
+    let keep: Option<Vec<usize>> = weights
+        .filter(|s| s.iter().any(|&v| v == 0.0))
+        .map(|s| (0..s.len()).filter(|&i| s[i] != 0.0).collect());
+    let selected;
+    let (x, y): (&CsrMatrix, Array1<f64>) = match &keep {
+        None => (x, objective.y.to_owned()),
+        Some(rows) => {
+            selected = x.select_rows(rows);
+            (&selected, rows.iter().map(|&i| objective.y[i]).collect())
+        }
+    };
+    let (p, intercept) = (objective.n_features(), objective.fit_intercept);
+    match objective.family() {
+        Family::Binomial => single_feature_separation_sparse(x, shift, y.view(), intercept)
+            .first()
+            .map(|s| s.direction(objective.n_params())),
+        Family::Multinomial { classes: k } => (0..k).find_map(|class| {
+            let labels = y.mapv(|v| f64::from(u8::from(v == class as f64)));
+            let s = *single_feature_separation_sparse(x, shift, labels.view(), intercept).first()?;
             let binary = s.direction(p + usize::from(intercept));
             let mut d = vec![0.0; objective.n_params()];
             d[class * p..(class + 1) * p].copy_from_slice(&binary[..p]);

@@ -16,7 +16,7 @@
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
-use crate::data::design::Design;
+use crate::data::design::{CsrMatrix, Design};
 use crate::fit::objective::{Family, Objective};
 use crate::fit::solvers::{FitReport, StopReason};
 use crate::model::inference::{
@@ -116,6 +116,10 @@ fn design_column_sd(design: &dyn Design, weights: Option<ArrayView1<f64>>) -> Ve
     if let Some(x) = design.as_dense() {
         return column_sd(x, weights);
     }
+    if let Some((x, _)) = design.as_sparse() {
+        // A shift does not change a spread: the stored values' columns, implicit zeros included.
+        return sparse_column_sd(x, weights);
+    }
     let (n, p) = (design.n_rows(), design.n_cols());
     let mut x = Array2::<f64>::zeros((n, p));
     for (i, mut row) in x.axis_iter_mut(Axis(0)).enumerate() {
@@ -153,6 +157,41 @@ pub(crate) fn column_sd(x: ArrayView2<f64>, weights: Option<ArrayView1<f64>>) ->
         }
     }
     var.into_iter().map(|v| (v / total).sqrt()).collect()
+}
+
+/// [`column_sd`] of a sparse matrix without densifying it: the stored entries' two passes, plus
+/// the implicit zeros' share `mean^2 (S - stored weight)`.
+fn sparse_column_sd(x: &CsrMatrix, weights: Option<ArrayView1<f64>>) -> Vec<f64> {
+    let weight = |i: usize| weights.map_or(1.0, |s| s[i]);
+    let total: f64 = (0..x.n_rows).map(weight).sum();
+    let mut mean = vec![0.0; x.n_cols];
+    for i in 0..x.n_rows {
+        let (idx, val) = x.row(i);
+        let s = weight(i);
+        for (&j, &v) in idx.iter().zip(val) {
+            mean[j as usize] += s * v;
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= total);
+    let mut var = vec![0.0; x.n_cols];
+    let mut stored = vec![0.0; x.n_cols];
+    for i in 0..x.n_rows {
+        let s = weight(i);
+        if s == 0.0 {
+            continue;
+        }
+        let (idx, val) = x.row(i);
+        for (&j, &v) in idx.iter().zip(val) {
+            let (j, m) = (j as usize, mean[j as usize]);
+            var[j] += s * (v - m) * (v - m);
+            stored[j] += s;
+        }
+    }
+    var.iter()
+        .zip(&stored)
+        .zip(&mean)
+        .map(|((v, st), m)| ((v + m * m * (total - st).max(0.0)) / total).sqrt())
+        .collect()
 }
 
 /// Equations the summary reports: 1 (binary) or `K - 1` (contrasts against the first class).

@@ -4,6 +4,8 @@
 
 use ndarray::{ArrayView1, ArrayView2, Axis};
 
+use crate::data::design::CsrMatrix;
+
 /// A column that separates the classes by itself: every row of one class (the *upper* one) has a
 /// value at or above every row of the other. With an intercept that makes the MLE nonexistent
 /// (`d = s (e_j - c e_b)` is a direction of recession for a cut `c` between the classes, `s` the
@@ -115,6 +117,67 @@ pub fn single_feature_separation(
     }
     let n_pos = y.iter().filter(|&&v| v > 0.5).count();
     let n_neg = y.len() - n_pos;
+    from_ranges(&pos, &neg, &finite, n_pos, n_neg, fit_intercept)
+}
+
+/// [`single_feature_separation`] of a sparse design's matrix `x_ij - shift_j` (stored values
+/// `x`, see `data::design::CsrDesign`), without densifying it: the implicit entries of a
+/// column are `-shift_j`. One pass over the stored entries.
+pub fn single_feature_separation_sparse(
+    x: &CsrMatrix,
+    shift: &[f64],
+    y: ArrayView1<f64>,
+    fit_intercept: bool,
+) -> Vec<SingleFeatureSeparation> {
+    assert_eq!(x.n_rows, y.len(), "design matrix and labels disagree on the number of rows");
+    let p = x.n_cols;
+    let mut pos = vec![(f64::INFINITY, f64::NEG_INFINITY); p];
+    let mut neg = vec![(f64::INFINITY, f64::NEG_INFINITY); p];
+    let mut finite: Vec<bool> = shift.iter().map(|s| s.is_finite()).collect();
+    // Stored entries per class and column: a class with fewer has implicit entries too.
+    let mut stored = vec![(0usize, 0usize); p];
+    for (i, &label) in y.iter().enumerate() {
+        let positive = label > 0.5;
+        let range = if positive { &mut pos } else { &mut neg };
+        let (idx, val) = x.row(i);
+        for (&j, &v) in idx.iter().zip(val) {
+            let j = j as usize;
+            let v = v - shift[j];
+            finite[j] &= v.is_finite();
+            range[j].0 = range[j].0.min(v);
+            range[j].1 = range[j].1.max(v);
+            if positive {
+                stored[j].0 += 1;
+            } else {
+                stored[j].1 += 1;
+            }
+        }
+    }
+    let n_pos = y.iter().filter(|&&v| v > 0.5).count();
+    let n_neg = y.len() - n_pos;
+    for j in 0..p {
+        let v = -shift[j];
+        if stored[j].0 < n_pos {
+            pos[j] = (pos[j].0.min(v), pos[j].1.max(v));
+        }
+        if stored[j].1 < n_neg {
+            neg[j] = (neg[j].0.min(v), neg[j].1.max(v));
+        }
+    }
+    from_ranges(&pos, &neg, &finite, n_pos, n_neg, fit_intercept)
+}
+
+/// The separating columns, from each column's `(min, max)` over the positive and the negative
+/// rows.
+fn from_ranges(
+    pos: &[(f64, f64)],
+    neg: &[(f64, f64)],
+    finite: &[bool],
+    n_pos: usize,
+    n_neg: usize,
+    fit_intercept: bool,
+) -> Vec<SingleFeatureSeparation> {
+    let p = pos.len();
     if fit_intercept && (n_pos == 0 || n_neg == 0) {
         return Vec::new();
     }
