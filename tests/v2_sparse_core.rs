@@ -16,7 +16,9 @@ use ndarray::{Array1, Array2};
 /// The reference data sets: the shared pima / breast_cancer training sets (dense, stored as
 /// CSR) and a one-hot heavy table (sparse for real).
 fn read_csv(name: &str) -> (Array2<f64>, Array1<f64>) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/l1").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/l1")
+        .join(name);
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let p = lines.next().unwrap().split(',').count() - 1;
@@ -28,8 +30,14 @@ fn read_csv(name: &str) -> (Array2<f64>, Array1<f64>) {
     }
     // The first label seen is the negative class (pima: 0/1, breast cancer: its two labels).
     let first = labels[0].clone();
-    let y = labels.iter().map(|l| f64::from(u8::from(*l != first))).collect();
-    (Array2::from_shape_vec((labels.len(), p), values).unwrap(), y)
+    let y = labels
+        .iter()
+        .map(|l| f64::from(u8::from(*l != first)))
+        .collect();
+    (
+        Array2::from_shape_vec((labels.len(), p), values).unwrap(),
+        y,
+    )
 }
 
 /// 640 rows: a 40-level one-hot column, a 12-level one, two numeric columns (one of them with
@@ -158,16 +166,34 @@ fn check(p: &Pair, s: Setting, what: &str) -> Vec<f64> {
     let fd = fit(&od, &opts).unwrap_or_else(|e| panic!("{what}: dense: {e}"));
     let fs = fit(&os, &opts).unwrap_or_else(|e| panic!("{what}: sparse: {e}"));
     if s.solver != SolverKind::Linfa {
-        assert!(fd.report.converged, "{what}: dense {:?}", fd.report.stop_reason);
-        assert!(fs.report.converged, "{what}: sparse {:?}", fs.report.stop_reason);
+        assert!(
+            fd.report.converged,
+            "{what}: dense {:?}",
+            fd.report.stop_reason
+        );
+        assert!(
+            fs.report.converged,
+            "{what}: sparse {:?}",
+            fs.report.stop_reason
+        );
     }
     // The same function: equal values at the same point.
     let (vd, vs) = (od.value(&fd.theta), os.value(&fd.theta));
-    assert!((vd - vs).abs() <= 1e-14 * vd.abs(), "{what}: objective at one point {vd} vs {vs}");
+    assert!(
+        (vd - vs).abs() <= 1e-14 * vd.abs(),
+        "{what}: objective at one point {vd} vs {vs}"
+    );
     // The same minimiser.
     let (vd, vs) = (od.value(&fd.theta), os.value(&fs.theta));
-    let rtol = if s.solver == SolverKind::Linfa { 1e-12 } else { 1e-14 };
-    assert!((vd - vs).abs() <= rtol * vd.abs(), "{what}: objective {vd} vs {vs}");
+    let rtol = if s.solver == SolverKind::Linfa {
+        1e-12
+    } else {
+        1e-14
+    };
+    assert!(
+        (vd - vs).abs() <= rtol * vd.abs(),
+        "{what}: objective {vd} vs {vs}"
+    );
     let (pd, ps) = (probabilities(&od, &fd.theta), probabilities(&os, &fs.theta));
     // Newton and cd converge quadratically: both fits reach the optimum to rounding. The
     // first-order solvers stop anywhere within `tol` of it, and rounding sends the two runs to
@@ -177,7 +203,11 @@ fn check(p: &Pair, s: Setting, what: &str) -> Vec<f64> {
         SolverKind::Lbfgs | SolverKind::Gd => 1e-9,
         SolverKind::Linfa => 1e-7,
     };
-    let worst = pd.iter().zip(&ps).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    let worst = pd
+        .iter()
+        .zip(&ps)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
     assert!(worst <= ptol, "{what}: probabilities differ by {worst:e}");
     fs.theta
 }
@@ -338,8 +368,15 @@ fn regularisation_paths_agree() {
     let obj = objective(&sd, &p, s);
     for (u, v) in a.iter().zip(&b) {
         assert!((u.deviance - v.deviance).abs() <= 1e-13 * u.deviance);
-        let (pu, pv) = (probabilities(&obj, &u.fit.theta), probabilities(&obj, &v.fit.theta));
-        let worst = pu.iter().zip(&pv).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let (pu, pv) = (
+            probabilities(&obj, &u.fit.theta),
+            probabilities(&obj, &v.fit.theta),
+        );
+        let worst = pu
+            .iter()
+            .zip(&pv)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
         assert!(worst <= 1e-12, "lambda {}: {worst:e}", u.lambda);
     }
 }
@@ -361,7 +398,10 @@ fn linfa_refuses_a_sparse_design_too_large_to_densify() {
     let obj = Objective::with_design(&design, y.view(), Family::Binomial, 1.0, true);
     match fit(&obj, &FitOptions::with_solver(SolverKind::Linfa)) {
         Err(FitError::LinfaUnavailable(msg)) => {
-            assert!(msg.contains("GiB dense") && msg.contains("--solver"), "{msg}")
+            assert!(
+                msg.contains("GiB dense") && msg.contains("--solver"),
+                "{msg}"
+            )
         }
         other => panic!("expected a refusal, got {:?}", other.map(|f| f.report)),
     }

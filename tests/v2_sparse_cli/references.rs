@@ -22,7 +22,11 @@ fn copy(dir: &Dir, from: &Path, files: &[&str]) {
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().map(|s| s.as_str().expect("string").to_string()).collect())
+        .map(|a| {
+            a.iter()
+                .map(|s| s.as_str().expect("string").to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -41,15 +45,32 @@ fn reference_probabilities(fit: &Value) -> Vec<Vec<f64>> {
 
 /// Trains one fit both ways, checks dense against sparse and both against the reference's
 /// probabilities (`tolerance`). Returns the largest coefficient difference.
-fn check(dir: &Dir, args: &[String], test: &str, want: &[Vec<f64>], tolerance: f64, what: &str) -> f64 {
+fn check(
+    dir: &Dir,
+    args: &[String],
+    test: &str,
+    want: &[Vec<f64>],
+    tolerance: f64,
+    what: &str,
+) -> f64 {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let dense = train(dir, &args, "dense", "dense.json");
     let sparse = train(dir, &args, "sparse", "sparse.json");
     let worst = assert_models_agree(&dense, &sparse, what);
     let p_dense = probabilities(dir, "dense.json", test);
     let p_sparse = probabilities(dir, "sparse.json", test);
-    assert_close(&p_sparse, &p_dense, 1e-12, &format!("{what}: sparse vs dense"));
-    assert_close(&p_sparse, want, tolerance, &format!("{what}: sparse vs reference"));
+    assert_close(
+        &p_sparse,
+        &p_dense,
+        1e-12,
+        &format!("{what}: sparse vs dense"),
+    );
+    assert_close(
+        &p_sparse,
+        want,
+        tolerance,
+        &format!("{what}: sparse vs reference"),
+    );
     worst
 }
 
@@ -63,17 +84,30 @@ fn binary_reference_cases_on_the_sparse_design_equal_the_dense_fits_and_the_refe
     let mut worst = 0.0f64;
     for name in ["pima", "spector", "computers", "breast_cancer"] {
         let case = read_json(&fixtures().join(format!("{name}.expected.json")));
-        let (train_file, test_file) = (case["train_file"].as_str().unwrap(), case["test_file"].as_str().unwrap());
+        let (train_file, test_file) = (
+            case["train_file"].as_str().unwrap(),
+            case["test_file"].as_str().unwrap(),
+        );
         copy(&dir, &fixtures(), &[train_file, test_file]);
         for fit in case["fits"].as_array().unwrap() {
             let l2 = lambda(fit, "lambda");
             let mut args: Vec<String> = vec![train_file.into(), "--target".into()];
             args.push(case["target"].as_str().unwrap().into());
-            args.extend(["--positive".into(), case["positive"].as_str().unwrap().into()]);
+            args.extend([
+                "--positive".into(),
+                case["positive"].as_str().unwrap().into(),
+            ]);
             args.extend(["--l2".into(), l2.clone()]);
             args.extend(TIGHT.map(String::from));
             let what = format!("{name} l2={l2}");
-            let w = check(&dir, &args, test_file, &reference_probabilities(fit), 1e-6, &what);
+            let w = check(
+                &dir,
+                &args,
+                test_file,
+                &reference_probabilities(fit),
+                1e-6,
+                &what,
+            );
             worst = worst.max(w);
         }
     }
@@ -86,7 +120,10 @@ fn multiclass_and_weighted_reference_cases_on_the_sparse_design_equal_the_dense_
     let base: PathBuf = fixtures().join("multi");
     for name in ["iris", "wine", "iris_sl", "esoph", "pima_w"] {
         let case = read_json(&base.join(format!("{name}.expected.json")));
-        let (train_file, test_file) = (case["train_file"].as_str().unwrap(), case["test_file"].as_str().unwrap());
+        let (train_file, test_file) = (
+            case["train_file"].as_str().unwrap(),
+            case["test_file"].as_str().unwrap(),
+        );
         copy(&dir, &base, &[train_file, test_file]);
         let multiclass = case["kind"] == "multiclass";
         for fit in case["fits"].as_array().unwrap() {
@@ -103,7 +140,10 @@ fn multiclass_and_weighted_reference_cases_on_the_sparse_design_equal_the_dense_
                 args.extend(["--class-weight".into(), c.into()]);
             }
             if !multiclass {
-                args.extend(["--positive".into(), case["positive"].as_str().unwrap().into()]);
+                args.extend([
+                    "--positive".into(),
+                    case["positive"].as_str().unwrap().into(),
+                ]);
             }
             args.extend(["--l2".into(), l2.clone()]);
             args.extend(strings(&case["train_args"]));
@@ -135,15 +175,37 @@ fn lasso_and_elastic_net_references_on_the_sparse_design_equal_the_dense_fits() 
             let (l1, l2) = (lambda(fit, "l1"), lambda(fit, "l2"));
             let mut args: Vec<String> = vec![train_file.clone(), "--target".into()];
             args.push(case["target"].as_str().unwrap().into());
-            args.extend(["--positive".into(), case["positive"].as_str().unwrap().into()]);
+            args.extend([
+                "--positive".into(),
+                case["positive"].as_str().unwrap().into(),
+            ]);
             args.extend(["--l1".into(), l1.clone(), "--l2".into(), l2.clone()]);
             let what = format!("{name} l1={l1} l2={l2}");
-            let dense = train(&dir, &args.iter().map(String::as_str).collect::<Vec<_>>(), "dense", "dense.json");
-            let sparse = train(&dir, &args.iter().map(String::as_str).collect::<Vec<_>>(), "sparse", "sparse.json");
+            let dense = train(
+                &dir,
+                &args.iter().map(String::as_str).collect::<Vec<_>>(),
+                "dense",
+                "dense.json",
+            );
+            let sparse = train(
+                &dir,
+                &args.iter().map(String::as_str).collect::<Vec<_>>(),
+                "sparse",
+                "sparse.json",
+            );
             assert_models_agree(&dense, &sparse, &what);
             // Exact zeros where the dense fit has them.
-            for (d, s) in dense["features"].as_array().unwrap().iter().zip(sparse["features"].as_array().unwrap()) {
-                assert_eq!(d["coefficient"] == 0.0, s["coefficient"] == 0.0, "{what}: {d} vs {s}");
+            for (d, s) in dense["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(sparse["features"].as_array().unwrap())
+            {
+                assert_eq!(
+                    d["coefficient"] == 0.0,
+                    s["coefficient"] == 0.0,
+                    "{what}: {d} vs {s}"
+                );
             }
             let p = probabilities(&dir, "sparse.json", &test_file);
             let p_dense = probabilities(&dir, "dense.json", &test_file);
@@ -166,10 +228,24 @@ fn path_and_cv_on_the_sparse_design_equal_the_dense_ones() {
         r.ok();
         serde_json::from_str(&r.stdout()).expect("json")
     };
-    let path = ["path", "pima_train_folds.csv", "--exclude", "fold", "--l1-ratio", "0.5"];
+    let path = [
+        "path",
+        "pima_train_folds.csv",
+        "--exclude",
+        "fold",
+        "--l1-ratio",
+        "0.5",
+    ];
     let (dense, sparse) = (run(&path, "dense"), run(&path, "sparse"));
     assert_models_agree(&dense, &sparse, "path");
-    let cv = ["cv", "pima_train_folds.csv", "--fold-column", "fold", "--l1-ratio", "1"];
+    let cv = [
+        "cv",
+        "pima_train_folds.csv",
+        "--fold-column",
+        "fold",
+        "--l1-ratio",
+        "1",
+    ];
     let mut with_model = cv.to_vec();
     with_model.extend(["-o", "cv_dense.json"]);
     let dense = run(&with_model, "dense");

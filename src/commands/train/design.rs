@@ -30,9 +30,9 @@ pub fn note(choice: DesignChoice, x: &Matrix) -> String {
             "--design auto chose it: {cells} cells, fewer than the {AUTO_MIN_CELLS} from which a \
              sparse design is considered"
         ),
-        DesignChoice::Auto => format!(
-            "--design auto chose it: density {density} is not below {AUTO_DENSITY}"
-        ),
+        DesignChoice::Auto => {
+            format!("--design auto chose it: density {density} is not below {AUTO_DENSITY}")
+        }
     };
     format!("design: {what}; {why}\n")
 }

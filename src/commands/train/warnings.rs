@@ -103,7 +103,9 @@ pub fn fit_warnings(
     if config.l2 == 0.0 {
         // A pure lasso is not unique on identical columns or all-level one-hot blocks either
         // (an equal split of their effect has the same L1 norm); the elastic net is.
-        warnings.extend(identifiability_warnings(config, data, weights, scaler, fitted));
+        warnings.extend(identifiability_warnings(
+            config, data, weights, scaler, fitted,
+        ));
     }
     for (k, fit) in fitted.fits.iter().enumerate() {
         let r = &fit.report;

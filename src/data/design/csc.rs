@@ -68,7 +68,11 @@ impl CscColumns {
     /// The stored part of column `j`: row indices and values.
     fn column(&self, j: usize) -> (&[u32], &[f64], f64) {
         let range = self.colptr[j]..self.colptr[j + 1];
-        (&self.rows[range.clone()], &self.values[range], self.shift[j])
+        (
+            &self.rows[range.clone()],
+            &self.values[range],
+            self.shift[j],
+        )
     }
 }
 

@@ -349,7 +349,11 @@ pub fn dense_copy(design: &dyn Design) -> Array2<f64> {
     }
     let mut x = Array2::zeros((design.n_rows(), design.n_cols()));
     for (i, mut row) in x.rows_mut().into_iter().enumerate() {
-        design.row_into(i, row.as_slice_mut().expect("rows of a new array are contiguous"));
+        design.row_into(
+            i,
+            row.as_slice_mut()
+                .expect("rows of a new array are contiguous"),
+        );
     }
     x
 }

@@ -117,7 +117,11 @@ impl Scaler {
     /// `mean_j / std_j`: the centring that [`super::CsrDesign`] folds in (all zeros when the
     /// means are).
     pub fn shift(&self) -> Vec<f64> {
-        self.mean.iter().zip(&self.std).map(|(m, s)| m / s).collect()
+        self.mean
+            .iter()
+            .zip(&self.std)
+            .map(|(m, s)| m / s)
+            .collect()
     }
 }
 

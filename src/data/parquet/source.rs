@@ -209,10 +209,7 @@ impl ParquetFile {
         columns: &[usize],
         batch: usize,
     ) -> Result<ParquetRecordBatchReader> {
-        let mask = ProjectionMask::roots(
-            self.metadata.parquet_schema(),
-            columns.iter().copied(),
-        );
+        let mask = ProjectionMask::roots(self.metadata.parquet_schema(), columns.iter().copied());
         ParquetRecordBatchReaderBuilder::new_with_metadata(
             self.input.clone(),
             self.metadata.clone(),
@@ -234,7 +231,10 @@ impl ParquetFile {
     /// Where row `row` (counted from 0 over the file) is, for messages: the file name
     /// followed by `row R (row group G)`, in a [`Location`] without a line.
     pub fn row_location(&self, row: u64, column: &str) -> Location {
-        let g = self.row_starts.partition_point(|&s| s <= row).saturating_sub(1);
+        let g = self
+            .row_starts
+            .partition_point(|&s| s <= row)
+            .saturating_sub(1);
         Location {
             file: format!("{}: row {row} (row group {g})", self.name),
             line: None,

@@ -12,9 +12,7 @@ use super::source::{file_error, ParquetFile};
 use crate::data::encode::{TrainingData, TrainingSelection};
 use crate::data::missing::{Markers, MissingPolicy};
 use crate::data::schema::select_features;
-use crate::data::training::columns::{
-    self, column_location, FeatureValues, Folds, MISSING_CODE,
-};
+use crate::data::training::columns::{self, column_location, FeatureValues, Folds, MISSING_CODE};
 use crate::data::training::labels;
 use crate::data::training::weights::parse_weight;
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
@@ -205,7 +203,8 @@ pub fn read_training(path: &str, selection: &TrainingSelection) -> Result<Traini
             }
         }
         _ => {
-            let hint = "every training row needs a label; use --missing drop to leave such rows out";
+            let hint =
+                "every training row needs a label; use --missing drop to leave such rows out";
             let first_label = label.first_missing();
             let first_feature = if policy == MissingPolicy::Error {
                 selected
@@ -291,7 +290,12 @@ pub fn read_training(path: &str, selection: &TrainingSelection) -> Result<Traini
     };
     let weights = weights.map(|w| {
         let kept: Vec<f64> = match &kept {
-            Some(k) => w.iter().zip(k).filter(|(_, &k)| k).map(|(&v, _)| v).collect(),
+            Some(k) => w
+                .iter()
+                .zip(k)
+                .filter(|(_, &k)| k)
+                .map(|(&v, _)| v)
+                .collect(),
             None => w,
         };
         Array1::from(kept)
@@ -362,7 +366,12 @@ fn weights(cells: &Cells, markers: &Markers) -> std::result::Result<Vec<f64>, Ce
 fn feature_values(cells: Cells, kept: Option<&[bool]>) -> FeatureValues {
     match cells {
         Cells::Numbers(v) => FeatureValues::Numeric(match kept {
-            Some(k) => v.iter().zip(k).filter(|(_, &k)| k).map(|(&x, _)| x).collect(),
+            Some(k) => v
+                .iter()
+                .zip(k)
+                .filter(|(_, &k)| k)
+                .map(|(&x, _)| x)
+                .collect(),
             None => v,
         }),
         Cells::Text { codes, levels } => {
@@ -527,7 +536,13 @@ fn append(whole: &mut Cells, piece: Cells, markers: &Markers) {
                 all.append(&mut v);
             }
         }
-        (Cells::Text { codes, levels }, Cells::Text { codes: c, levels: l }) => {
+        (
+            Cells::Text { codes, levels },
+            Cells::Text {
+                codes: c,
+                levels: l,
+            },
+        ) => {
             let remap: Vec<u32> = l
                 .levels
                 .iter()

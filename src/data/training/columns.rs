@@ -34,7 +34,10 @@ pub enum FeatureValues {
     /// Numbers; `NaN` marks a missing cell.
     Numeric(Vec<f64>),
     /// Codes into `levels` (any order, each level once); [`MISSING_CODE`] marks a missing cell.
-    Categorical { codes: Vec<u32>, levels: Vec<String> },
+    Categorical {
+        codes: Vec<u32>,
+        levels: Vec<String>,
+    },
 }
 
 /// The encoded columns: specs in column order, design names, matrix and notes for the user.
@@ -158,8 +161,14 @@ pub fn encode(
         }
         let parts = assemble::csr(&columns, &encoded, n_rows, nnz);
         Matrix::Sparse(
-            CsrMatrix::new(n_rows, n_features, parts.indptr, parts.indices, parts.values)
-                .expect("rows assembled in column order"),
+            CsrMatrix::new(
+                n_rows,
+                n_features,
+                parts.indptr,
+                parts.indices,
+                parts.values,
+            )
+            .expect("rows assembled in column order"),
         )
     } else {
         Matrix::Dense(dense(&columns, &encoded, n_rows))
@@ -253,7 +262,15 @@ mod tests {
                 levels: vec!["b".into(), "a".into()],
             },
         ];
-        let e = encode("f", &names, values, MissingPolicy::Mean, 3, DesignChoice::Dense).unwrap();
+        let e = encode(
+            "f",
+            &names,
+            values,
+            MissingPolicy::Mean,
+            3,
+            DesignChoice::Dense,
+        )
+        .unwrap();
         assert_eq!(e.feature_names, ["x", "c=a", "c=b"]);
         // c's tie between a and b goes to the first level in sorted order, "a".
         let expect = [[1.0, 0.0, 1.0], [2.0, 1.0, 0.0], [3.0, 1.0, 0.0]];

@@ -34,13 +34,17 @@ fn level_limits_are_checked_from_the_level_counts() {
             fill: None,
         },
     };
-    assert!(level_checks("f", &[column(20)], 40, true).unwrap().is_empty());
+    assert!(level_checks("f", &[column(20)], 40, true)
+        .unwrap()
+        .is_empty());
     let warned = level_checks("f", &[column(30)], 100, true).unwrap();
     assert!(
         warned[0].contains("30 distinct values over 100 rows"),
         "{warned:?}"
     );
-    assert!(level_checks("f", &[column(30)], 1000, true).unwrap().is_empty());
+    assert!(level_checks("f", &[column(30)], 1000, true)
+        .unwrap()
+        .is_empty());
     let err = level_checks("f", &[column(MAX_LEVELS + 1)], 20_000, true).unwrap_err();
     assert!(err.to_string().contains("limit is 10000 levels"), "{err}");
     // 4,000 levels x 70,000 rows x 8 bytes = 2.1 GiB.
@@ -246,7 +250,11 @@ fn the_sparse_design_is_the_dense_one_stored_by_rows() {
     // dropped), a level seen only in a dropped row, a column that is all zeros.
     let text = "a,colour,b,zero,y\n1,red,0,0,1\n0,blue,2.5,0,0\n,red,0,0,1\n3,,1,0,0\n\
                 0,green,-0.5,0,1\n2,teal,,0,0\n0,red,4,0,1\n";
-    for policy in [MissingPolicy::Mean, MissingPolicy::Median, MissingPolicy::Drop] {
+    for policy in [
+        MissingPolicy::Mean,
+        MissingPolicy::Median,
+        MissingPolicy::Drop,
+    ] {
         let dense = read_design(text, policy, DesignChoice::Dense);
         let sparse = read_design(text, policy, DesignChoice::Sparse);
         let (Matrix::Dense(d), Matrix::Sparse(s)) = (&dense.x, &sparse.x) else {
@@ -257,7 +265,10 @@ fn the_sparse_design_is_the_dense_one_stored_by_rows() {
         assert_eq!(s.nnz(), d.iter().filter(|v| **v != 0.0).count());
         for i in 0..s.n_rows {
             let (indices, _) = s.row(i);
-            assert!(indices.windows(2).all(|w| w[0] < w[1]), "row {i}: {indices:?}");
+            assert!(
+                indices.windows(2).all(|w| w[0] < w[1]),
+                "row {i}: {indices:?}"
+            );
         }
         assert_eq!(dense.feature_names, sparse.feature_names);
         assert_eq!(dense.y, sparse.y);
@@ -282,7 +293,10 @@ fn auto_keeps_small_data_dense_and_takes_large_mostly_zero_data_sparse() {
     }
     let data = read_design(&large, MissingPolicy::Error, DesignChoice::Auto);
     assert!(data.x.is_sparse());
-    assert_eq!((data.x.n_rows(), data.x.n_cols(), data.x.nnz()), (1000, 1000, 1000));
+    assert_eq!(
+        (data.x.n_rows(), data.x.n_cols(), data.x.nnz()),
+        (1000, 1000, 1000)
+    );
     let forced = read_design(&large, MissingPolicy::Error, DesignChoice::Dense);
     assert!(!forced.x.is_sparse());
 }

@@ -497,7 +497,8 @@ fn sparse_certificate(objective: &Objective, x: &CsrMatrix, shift: &[f64]) -> Op
             .map(|s| s.direction(objective.n_params())),
         Family::Multinomial { classes: k } => (0..k).find_map(|class| {
             let labels = y.mapv(|v| f64::from(u8::from(v == class as f64)));
-            let s = *single_feature_separation_sparse(x, shift, labels.view(), intercept).first()?;
+            let s =
+                *single_feature_separation_sparse(x, shift, labels.view(), intercept).first()?;
             let binary = s.direction(p + usize::from(intercept));
             let mut d = vec![0.0; objective.n_params()];
             d[class * p..(class + 1) * p].copy_from_slice(&binary[..p]);

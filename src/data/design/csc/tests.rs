@@ -56,7 +56,10 @@ fn column_operations_equal_the_dense_ones() {
                 let (mut a, mut b) = (v.clone(), v.clone());
                 sparse.axpy_scaled(kernel, j, -1.3, &h, &mut a);
                 reference.axpy_scaled(kernel, j, -1.3, &h, &mut b);
-                assert!(a.iter().zip(&b).all(|(x, y)| close(*x, *y)), "axpy_scaled {j}");
+                assert!(
+                    a.iter().zip(&b).all(|(x, y)| close(*x, *y)),
+                    "axpy_scaled {j}"
+                );
                 let (mut a, mut b) = (m.clone(), m.clone());
                 let k = (j + 2) % p;
                 let ga = sparse.step_then_dot_model(kernel, Some((k, 0.4)), j, &v, &h, &mut a);
@@ -84,7 +87,10 @@ fn dense_designs_get_the_dense_copy() {
     let reference = DenseColumns::from_design(&x);
     let v: Vec<f64> = (0..20).map(|i| i as f64).collect();
     for j in 0..4 {
-        let (a, b) = (cols.dot(Kernel::Scalar, j, &v), reference.dot(Kernel::Scalar, j, &v));
+        let (a, b) = (
+            cols.dot(Kernel::Scalar, j, &v),
+            reference.dot(Kernel::Scalar, j, &v),
+        );
         assert_eq!(a.to_bits(), b.to_bits());
     }
 }

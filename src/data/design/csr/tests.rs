@@ -77,7 +77,10 @@ fn sparse_scaler_has_the_dense_statistics() {
     y[[0, 3]] = 1e300;
     let big = CsrMatrix::from_dense(y.view());
     let a = Scaler::fit_weighted_sparse(&big, true, Some(s.view()));
-    assert_eq!(a.mean, Scaler::fit_weighted(y.view(), true, Some(s.view())).mean);
+    assert_eq!(
+        a.mean,
+        Scaler::fit_weighted(y.view(), true, Some(s.view())).mean
+    );
     assert!(a.std.iter().all(|v| v.is_finite()));
 }
 
@@ -118,9 +121,13 @@ fn scores_and_gradients_equal_the_dense_ones() {
         let sparse = CsrDesign::new(&csr, shift);
         let dd = DenseDesign::new(dense.view());
         for k in [1usize, 3] {
-            let w: Vec<f64> = (0..k * p).map(|t| ((t * 5) % 7) as f64 * 0.3 - 0.8).collect();
+            let w: Vec<f64> = (0..k * p)
+                .map(|t| ((t * 5) % 7) as f64 * 0.3 - 0.8)
+                .collect();
             let b: Vec<f64> = (0..k).map(|c| 0.2 * c as f64 - 0.1).collect();
-            let r: Vec<f64> = (0..n * k).map(|t| ((t * 3) % 11) as f64 * 0.1 - 0.5).collect();
+            let r: Vec<f64> = (0..n * k)
+                .map(|t| ((t * 3) % 11) as f64 * 0.1 - 0.5)
+                .collect();
             for rows in [64usize, 1, 203, 50] {
                 let mut reference: Option<(Vec<f64>, Vec<f64>)> = None;
                 for kernel in kernels() {
@@ -158,7 +165,13 @@ fn gram_blocks_equal_the_dense_ones() {
         for m in [1usize, 3] {
             // Some rows of weight exactly 0.
             let d: Vec<f64> = (0..n * m)
-                .map(|t| if t % 5 == 0 { 0.0 } else { 0.05 + (t % 9) as f64 * 0.02 })
+                .map(|t| {
+                    if t % 5 == 0 {
+                        0.0
+                    } else {
+                        0.05 + (t % 9) as f64 * 0.02
+                    }
+                })
                 .collect();
             for intercept in [true, false] {
                 let q = p + usize::from(intercept);

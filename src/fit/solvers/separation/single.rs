@@ -129,7 +129,11 @@ pub fn single_feature_separation_sparse(
     y: ArrayView1<f64>,
     fit_intercept: bool,
 ) -> Vec<SingleFeatureSeparation> {
-    assert_eq!(x.n_rows, y.len(), "design matrix and labels disagree on the number of rows");
+    assert_eq!(
+        x.n_rows,
+        y.len(),
+        "design matrix and labels disagree on the number of rows"
+    );
     let p = x.n_cols;
     let mut pos = vec![(f64::INFINITY, f64::NEG_INFINITY); p];
     let mut neg = vec![(f64::INFINITY, f64::NEG_INFINITY); p];
