@@ -70,6 +70,9 @@ pub struct Degenerate {
     pub duplicates: Vec<(usize, usize)>,
 }
 
+/// A column's canonical form: its first row's value bits, and `(row, bits)` where it differs.
+type Form = (u64, Vec<(u32, u64)>);
+
 /// Constant and identical columns of the standardised design `x~_ij = x_ij - shift_j` (stored
 /// values of `x` already divided by std; unstored cells are `-shift_j`) over `rows` (all for
 /// `None`). Each column is compared in a canonical form: its value in the first row, and the
@@ -115,7 +118,7 @@ pub fn degenerate_columns(x: &CsrMatrix, shift: &[f64], rows: Option<&[usize]>) 
     let mut constant = Vec::new();
     let mut duplicates = Vec::new();
     let mut by_hash: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
-    let mut forms: Vec<Option<(u64, Vec<(u32, u64)>)>> = vec![None; p];
+    let mut forms: Vec<Option<Form>> = vec![None; p];
     for j in 0..p {
         let entries = ptr[j]..ptr[j + 1];
         let unstored = key(-shift[j]);
