@@ -41,10 +41,14 @@ pub fn run(args: &PathArgs) -> Result<ExitStatus> {
     for note in setup::data_notes(&data).iter().chain(&notes) {
         console::warning(note);
     }
+    if !config.quiet {
+        console::eprint(super::train::design::note(config.design, &data.x));
+    }
     let weights = data.sample_weights(config.class_weight.as_ref())?;
     let problem = setup::problem(&config, &data, weights.s.as_ref(), family);
     let rows = problem.standardized(None);
-    let objective = rows.objective();
+    let design = rows.design();
+    let objective = rows.objective(design.as_ref());
     let sequence = lambdas.sequence(&objective, alpha)?;
     let options = PathOptions {
         alpha,

@@ -11,13 +11,15 @@ pub const MAX_RECORD_BYTES: usize = 16 << 20;
 /// Longest cell that a command uses (feature, target or kept column), in bytes.
 pub const MAX_CELL_BYTES: usize = 1 << 20;
 
-/// Most levels a categorical column may have: beyond this, one-hot encoding is refused (the
-/// dense design matrix, its Hessian and the inference table grow with the level count; a
-/// sparse design is future work). Such a column is nearly always an ID, a date or free text.
+/// Most levels a categorical column may have in a dense design: beyond this, one-hot encoding
+/// into a dense matrix is refused (the matrix, its Hessian and the inference table grow with the
+/// level count). Such a column is nearly always an ID, a date or free text. A sparse design
+/// (`--design sparse`, or `auto` on mostly-zero data) has no level limit: it stores one entry
+/// per row and categorical column, whatever the levels.
 pub const MAX_LEVELS: usize = 10_000;
 
-/// Largest dense one-hot block (rows x one-hot columns x 8 bytes) train builds; checked before
-/// the design matrix is allocated.
+/// Largest dense one-hot block (rows x one-hot columns x 8 bytes) train builds, checked before
+/// the matrix is allocated; for the dense design only (see [`MAX_LEVELS`]).
 pub const MAX_ONE_HOT_BYTES: u64 = 2 << 30;
 
 /// A categorical column gets a warning (ID-like or date-like) when it has more levels than this

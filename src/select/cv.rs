@@ -133,7 +133,8 @@ fn one_fold(
         )));
     }
     let rows = problem.standardized(Some(&train));
-    let mut objective = rows.objective();
+    let design = rows.design();
+    let mut objective = rows.objective(design.as_ref());
     if single_threaded {
         objective = objective.with_exec(Exec {
             threads: Some(1),

@@ -86,12 +86,16 @@ pub fn run(args: &CvArgs) -> Result<ExitStatus> {
             Folds::stratified(&classes, data.classes.len(), k, args.seed)
         }
     };
+    if !reading.quiet {
+        console::eprint(super::train::design::note(reading.design, &data.x));
+    }
     let k = folds.k();
     let progress = PathProgress::new(reading.quiet, "cv", k + 1);
     let (sequence, nonzero, cv) = {
         let problem = setup::problem(&reading, &data, weights.s.as_ref(), family);
         let rows = problem.standardized(None);
-        let objective = rows.objective();
+        let design = rows.design();
+        let objective = rows.objective(design.as_ref());
         let sequence = lambdas.sequence(&objective, alpha)?;
         let options = PathOptions {
             alpha,

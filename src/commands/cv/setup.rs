@@ -185,7 +185,7 @@ pub fn problem<'a>(
     family: Family,
 ) -> Problem<'a> {
     Problem {
-        x: data.dense_x().view(),
+        x: &data.x,
         y: data.y.view(),
         s: s.map(|s| s.view()),
         family,

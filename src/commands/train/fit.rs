@@ -5,10 +5,10 @@
 use ndarray::{Array1, ArrayView1};
 
 use super::{Multiclass, TrainConfig};
-use crate::data::design::Scaler;
+use crate::data::design::{CsrDesign, DenseDesign, Design, Matrix, Scaler};
 use crate::data::encode::{SampleWeights, TrainingData};
 use crate::error::{Error, Result};
-use crate::fit::objective::Objective;
+use crate::fit::objective::{Family, Objective};
 use crate::fit::solvers::{self, linfa::CrossCheck, Fit, StopReason};
 use crate::model::inference::Inference;
 
@@ -81,7 +81,8 @@ fn weighted<'a>(objective: Objective<'a>, s: Option<ArrayView1<'a, f64>>) -> Obj
     }
 }
 
-/// Runs the fits of `data` (already standardised by `scaler`).
+/// Runs the fits of `data` (already standardised by `scaler`: a dense matrix centred and
+/// scaled, a sparse one scaled, its centring folded in by [`CsrDesign`]).
 pub fn fit_all(
     config: &TrainConfig,
     data: &TrainingData,
@@ -90,14 +91,26 @@ pub fn fit_all(
     multiclass: Option<Multiclass>,
     observer: &mut dyn FnMut(&solvers::Iteration),
 ) -> Result<Fitted> {
-    let x = data.dense_x().view();
+    let dense;
+    let sparse;
+    let x: &dyn Design = match &data.x {
+        Matrix::Dense(x) => {
+            dense = DenseDesign::new(x.view());
+            &dense
+        }
+        Matrix::Sparse(x) => {
+            sparse = CsrDesign::new(x, scaler.shift());
+            &sparse
+        }
+    };
     let s = weights.s.as_ref().map(|s| s.view());
     let (l1, l2, intercept) = (config.l1, config.l2, config.fit_intercept);
     let mut warnings = Vec::new();
     match multiclass {
         None => {
             let objective = weighted(
-                Objective::new(x, data.y.view(), l2, intercept).with_penalty(l1, l2),
+                Objective::with_design(x, data.y.view(), Family::Binomial, l2, intercept)
+                    .with_penalty(l1, l2),
                 s,
             );
             let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
@@ -112,9 +125,11 @@ pub fn fit_all(
             })
         }
         Some(Multiclass::Multinomial) => {
-            let k = data.classes.len();
+            let classes = data.classes.len();
+            let family = Family::Multinomial { classes };
             let objective = weighted(
-                Objective::multinomial(x, data.y.view(), k, l2, intercept).with_penalty(l1, l2),
+                Objective::with_design(x, data.y.view(), family, l2, intercept)
+                    .with_penalty(l1, l2),
                 s,
             );
             let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
@@ -135,7 +150,7 @@ pub fn fit_all(
                 let y_c: Array1<f64> = data.y.mapv(|v| f64::from(u8::from(v == c as f64)));
                 let s = weights.s.as_ref().map(|s| s.view());
                 let objective = weighted(
-                    Objective::new(data.dense_x().view(), y_c.view(), l2, intercept)
+                    Objective::with_design(x, y_c.view(), Family::Binomial, l2, intercept)
                         .with_penalty(l1, l2),
                     s,
                 );

@@ -6,8 +6,10 @@
 //! against the rest (`ovr`), see [`fit`]. Warnings (separation, non-convergence,
 //! identifiability) are in [`warnings`]; the model is assembled in [`model`].
 
+pub mod design;
 mod fit;
 mod model;
+mod sparse_checks;
 mod warnings;
 
 use crate::cli::{MissingArg, MulticlassArg, SolverArg, TrainArgs};
@@ -200,7 +202,9 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
     let mut progress =
         super::progress::TrainingProgress::new(config.quiet, config.fit.solver.as_str());
     let mut history = Vec::new();
-    let (mut model, warnings, cross) = train_observed(&config, &mut |it| {
+    let data = read_checked(&config)?;
+    let design_note = design::note(config.design, &data.x);
+    let (mut model, warnings, cross) = train_on_data(&config, data, &mut |it| {
         progress.update(it);
         if config.plot.is_some() {
             history.push(*it);
@@ -252,6 +256,7 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
         console::warning(w);
     }
     if !config.quiet {
+        console::eprint(design_note);
         console::eprint(report::training_report(&model, cross.as_ref()));
         if let Some(choice) = &choice {
             console::eprint(choice);
@@ -301,6 +306,12 @@ pub fn train_observed(
     config: &TrainConfig,
     observer: &mut dyn FnMut(&solvers::Iteration),
 ) -> Result<(Model, Vec<String>, Option<solvers::linfa::CrossCheck>)> {
+    let data = read_checked(config)?;
+    train_on_data(config, data, observer)
+}
+
+/// Checks the destinations (`-o`, `--plot`), then reads DATA.
+fn read_checked(config: &TrainConfig) -> Result<TrainingData> {
     // Fail on a bad -o or --plot before reading a possibly large input.
     let mut inputs = vec![config.data.as_str()];
     inputs.extend(config.validation.as_deref());
@@ -314,8 +325,7 @@ pub fn train_observed(
         }
         check_destination(plot, &plot_inputs(config))?;
     }
-    let data = read_training_data(config, &config.selection())?;
-    train_on_data(config, data, observer)
+    read_training_data(config, &config.selection())
 }
 
 /// Everything `train` does after reading: weights, scaler, fit, warnings, model. Writes no file
@@ -351,15 +361,28 @@ pub fn train_on_data(
         Vec::new()
     };
     let s = weights.s.as_ref().map(|s| s.view());
-    let scaler = if config.standardize {
-        Scaler::fit_weighted(data.dense_x().view(), config.fit_intercept, s)
-    } else {
-        Scaler::identity(data.x.n_cols())
+    // A sparse design is only scaled (zeros stay zeros); its centring is folded into the
+    // objective by `CsrDesign` (see `fit::fit_all`), the same matrix as the dense one's.
+    let scaler = match &mut data.x {
+        Matrix::Dense(x) => {
+            let scaler = if config.standardize {
+                Scaler::fit_weighted(x.view(), config.fit_intercept, s)
+            } else {
+                Scaler::identity(x.ncols())
+            };
+            scaler.apply(x);
+            scaler
+        }
+        Matrix::Sparse(x) => {
+            let scaler = if config.standardize {
+                Scaler::fit_weighted_sparse(x, config.fit_intercept, s)
+            } else {
+                Scaler::identity(x.n_cols)
+            };
+            scaler.apply_sparse(x);
+            scaler
+        }
     };
-    match &mut data.x {
-        Matrix::Dense(x) => scaler.apply(x),
-        Matrix::Sparse(_) => unreachable!("read_training_data refuses sparse designs"),
-    }
 
     let fitted = fit::fit_all(config, &data, &weights, &scaler, multiclass, observer)?;
     warnings.extend(fitted.warnings.iter().cloned());
@@ -367,6 +390,7 @@ pub fn train_on_data(
         config,
         &data,
         &weights,
+        &scaler,
         &separating,
         &fitted,
     ));
@@ -426,12 +450,6 @@ pub fn read_training_data(
             )))
         }
     };
-    if data.x.is_sparse() {
-        return Err(Error::Usage(format!(
-            "{}: training on a sparse design is not built yet (issue 11); use --design dense",
-            data.source
-        )));
-    }
     Ok(data)
 }
 
@@ -455,7 +473,9 @@ fn read_training_csv(
                 fast::MIN_FAST_BYTES,
             )?;
             if let Some(data) = data {
-                return Ok(data);
+                // The fast reader builds the dense matrix of a numeric table; mostly zeros, or
+                // --design sparse, make it CSR.
+                return Ok(data.into_design(selection.design));
             }
         }
         // A compressed file is held in memory only when its first lines suit the fast reader.
@@ -473,7 +493,7 @@ fn read_training_csv(
                     fast::MIN_FAST_BYTES,
                 )?;
                 if let Some(data) = data {
-                    return Ok(data);
+                    return Ok(data.into_design(selection.design));
                 }
             }
         }

@@ -3,10 +3,12 @@
 //! intercept). Never silent: each is a warning line on stderr, and the fit reports are in the
 //! model. Only rows with a weight > 0 take part in the fit, so only they are examined.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{ArrayView1, ArrayView2, Axis};
 
 use super::fit::{Fitted, FittedKind};
+use super::sparse_checks::{self, Degenerate};
 use super::{Multiclass, TrainConfig};
+use crate::data::design::{Matrix, Scaler};
 use crate::data::encode::{ColumnKind, SampleWeights, TrainingData};
 use crate::fit::solvers::separation::{self, SingleFeatureSeparation};
 use crate::fit::solvers::StopReason;
@@ -18,14 +20,10 @@ pub struct Separating {
     pub separation: SingleFeatureSeparation,
 }
 
-/// The rows with s_i > 0 when some have weight 0 (a copy), else `None` (use all rows).
-fn active_rows(data: &TrainingData, weights: &SampleWeights) -> Option<(Array2<f64>, Array1<f64>)> {
+/// The rows with s_i > 0 when some have weight 0, else `None` (use all rows).
+fn active_rows(weights: &SampleWeights) -> Option<Vec<usize>> {
     let s = weights.s.as_ref().filter(|_| weights.n_zero_weight > 0)?;
-    let keep: Vec<usize> = (0..s.len()).filter(|&i| s[i] > 0.0).collect();
-    Some((
-        data.dense_x().select(Axis(0), &keep),
-        data.y.select(Axis(0), &keep),
-    ))
+    Some((0..s.len()).filter(|&i| s[i] > 0.0).collect())
 }
 
 /// Single features that separate the classes (binary) or a class from the rest (multiclass:
@@ -37,28 +35,51 @@ pub fn separation_before_fit(
     weights: &SampleWeights,
     multiclass: Option<Multiclass>,
 ) -> Vec<Separating> {
-    let active = active_rows(data, weights);
-    let (x, y): (ArrayView2<f64>, ArrayView1<f64>) = match &active {
-        Some((x, y)) => (x.view(), y.view()),
-        None => (data.dense_x().view(), data.y.view()),
+    let active = active_rows(weights);
+    let classes: Vec<Option<usize>> = match multiclass {
+        None => vec![None],
+        Some(_) => (0..data.classes.len()).map(Some).collect(),
     };
-    match multiclass {
-        None => separation::single_feature_separation(x, y, config.fit_intercept)
+    let intercept = config.fit_intercept;
+    let found = |class: Option<usize>, found: Vec<SingleFeatureSeparation>| {
+        found
             .into_iter()
-            .map(|separation| Separating {
-                class: None,
-                separation,
-            })
-            .collect(),
-        Some(_) => (0..data.classes.len())
-            .flat_map(|c| {
-                let y_c = y.mapv(|v| f64::from(u8::from(v == c as f64)));
-                separation::single_feature_separation(x, y_c.view(), config.fit_intercept)
-                    .into_iter()
-                    .map(move |separation| Separating {
-                        class: Some(c),
-                        separation,
-                    })
+            .map(move |separation| Separating { class, separation })
+    };
+    match &data.x {
+        Matrix::Dense(x) => {
+            let copy = active
+                .as_ref()
+                .map(|keep| (x.select(Axis(0), keep), data.y.select(Axis(0), keep)));
+            let (x, y): (ArrayView2<f64>, ArrayView1<f64>) = match &copy {
+                Some((x, y)) => (x.view(), y.view()),
+                None => (x.view(), data.y.view()),
+            };
+            classes
+                .into_iter()
+                .flat_map(|class| {
+                    let separations = match class {
+                        None => separation::single_feature_separation(x, y, intercept),
+                        Some(c) => {
+                            let y_c = y.mapv(|v| f64::from(u8::from(v == c as f64)));
+                            separation::single_feature_separation(x, y_c.view(), intercept)
+                        }
+                    };
+                    found(class, separations)
+                })
+                .collect()
+        }
+        Matrix::Sparse(m) => classes
+            .into_iter()
+            .flat_map(|class| {
+                let positive = |i: usize| match class {
+                    None => data.y[i] > 0.5,
+                    Some(c) => data.y[i] == c as f64,
+                };
+                found(
+                    class,
+                    sparse_checks::separation(m, active.as_deref(), positive, intercept),
+                )
             })
             .collect(),
     }
@@ -69,6 +90,7 @@ pub fn fit_warnings(
     config: &TrainConfig,
     data: &TrainingData,
     weights: &SampleWeights,
+    scaler: &Scaler,
     separating: &[Separating],
     fitted: &Fitted,
 ) -> Vec<String> {
@@ -81,7 +103,9 @@ pub fn fit_warnings(
     if config.l2 == 0.0 {
         // A pure lasso is not unique on identical columns or all-level one-hot blocks either
         // (an equal split of their effect has the same L1 norm); the elastic net is.
-        warnings.extend(identifiability_warnings(config, data, weights, fitted));
+        warnings.extend(identifiability_warnings(
+            config, data, weights, scaler, fitted,
+        ));
     }
     for (k, fit) in fitted.fits.iter().enumerate() {
         let r = &fit.report;
@@ -183,20 +207,19 @@ fn separation_warning(
 
 /// Reasons the unpenalised coefficients are not uniquely determined (the fit still runs; the
 /// predictions are fine, individual coefficients are not interpretable). `data.x` is the
-/// design matrix as fitted.
+/// design matrix as fitted (a sparse one with the centring `scaler.mean / scaler.std` held
+/// apart, see [`sparse_checks::degenerate_columns`]).
 fn identifiability_warnings(
     config: &TrainConfig,
     data: &TrainingData,
     weights: &SampleWeights,
+    scaler: &Scaler,
     fitted: &Fitted,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
-    let active = active_rows(data, weights);
-    let x = match &active {
-        Some((x, _)) => x.view(),
-        None => data.dense_x().view(),
-    };
-    let (n, p) = x.dim();
+    let active = active_rows(weights);
+    let n = active.as_ref().map_or(data.y.len(), Vec::len);
+    let p = data.feature_names.len();
     let lasso = config.l1 > 0.0;
     let with = if lasso {
         "with --l1 and --l2 0 (a pure lasso)"
@@ -219,30 +242,31 @@ fn identifiability_warnings(
     if n == 0 {
         return warnings;
     }
-    // Group columns by a hash of their bits, then confirm equality, without copying the data.
-    let bits = |j: usize| x.column(j).into_iter().map(|v| (v + 0.0).to_bits());
-    let mut constant = Vec::new();
-    let mut by_hash: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
-    let mut duplicates = Vec::new();
-    for j in 0..p {
-        let first = (x[[0, j]] + 0.0).to_bits();
-        if bits(j).all(|b| b == first) {
-            constant.push(format!("{:?}", data.feature_names[j]));
-            continue;
+    let degenerate = match &data.x {
+        Matrix::Dense(x) => match &active {
+            Some(keep) => dense_degenerate(x.select(Axis(0), keep).view()),
+            None => dense_degenerate(x.view()),
+        },
+        Matrix::Sparse(m) => {
+            let shift: Vec<f64> = scaler
+                .mean
+                .iter()
+                .zip(&scaler.std)
+                .map(|(m, s)| m / s)
+                .collect();
+            sparse_checks::degenerate_columns(m, &shift, active.as_deref())
         }
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        bits(j).for_each(|b| std::hash::Hash::hash(&b, &mut hasher));
-        let group = by_hash
-            .entry(std::hash::Hasher::finish(&hasher))
-            .or_default();
-        match group.iter().find(|&&i| bits(i).eq(bits(j))) {
-            Some(&i) => duplicates.push(format!(
-                "{:?} = {:?}",
-                data.feature_names[j], data.feature_names[i]
-            )),
-            None => group.push(j),
-        }
-    }
+    };
+    let constant: Vec<String> = degenerate
+        .constant
+        .iter()
+        .map(|&j| format!("{:?}", data.feature_names[j]))
+        .collect();
+    let duplicates: Vec<String> = degenerate
+        .duplicates
+        .iter()
+        .map(|&(j, i)| format!("{:?} = {:?}", data.feature_names[j], data.feature_names[i]))
+        .collect();
     if !constant.is_empty() {
         warnings.push(format!(
             "constant feature(s) {}{}: no information about the label; the coefficient stays 0",
@@ -282,4 +306,33 @@ fn identifiability_warnings(
         }
     }
     warnings
+}
+
+/// Constant and identical columns of a dense design (bits compared, `-0` as `+0`); grouped by
+/// a hash of their bits, then confirmed equal, without copying the data.
+fn dense_degenerate(x: ArrayView2<f64>) -> Degenerate {
+    let (n, p) = x.dim();
+    let bits = |j: usize| x.column(j).into_iter().map(|v| (v + 0.0).to_bits());
+    let mut degenerate = Degenerate {
+        n,
+        ..Degenerate::default()
+    };
+    let mut by_hash: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
+    for j in 0..p {
+        let first = (x[[0, j]] + 0.0).to_bits();
+        if bits(j).all(|b| b == first) {
+            degenerate.constant.push(j);
+            continue;
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        bits(j).for_each(|b| std::hash::Hash::hash(&b, &mut hasher));
+        let group = by_hash
+            .entry(std::hash::Hasher::finish(&hasher))
+            .or_default();
+        match group.iter().find(|&&i| bits(i).eq(bits(j))) {
+            Some(&i) => degenerate.duplicates.push((j, i)),
+            None => group.push(j),
+        }
+    }
+    degenerate
 }

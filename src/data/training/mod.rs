@@ -12,6 +12,8 @@
 //! The target's labels become classes in [`labels`]; the `--weight` column's cells are checked
 //! in [`weights`], which also combines row and class weights.
 
+mod assemble;
+pub mod columns;
 pub mod fold_column;
 pub mod labels;
 pub mod weights;
@@ -21,16 +23,17 @@ use std::io::Read;
 
 use ndarray::{Array1, Array2};
 
-use super::design::{DesignChoice, Matrix};
+use super::design::{CsrMatrix, DesignChoice, Matrix};
 use super::encode::{parse_number, ColumnKind, ColumnSpec};
 use super::input::{next_record, read_tracked_header, Source};
 use super::limits::{
     LEVELS_WARNING, MAX_CELL_BYTES, MAX_LEVELS, MAX_ONE_HOT_BYTES, ROWS_PER_LEVEL_WARNING,
 };
 use super::lines::Tracked;
-use super::missing::{mean_of_present, median_of_present, mode_of_present, Markers, MissingPolicy};
+use super::missing::{Markers, MissingPolicy};
 use super::schema::{select_features, Labels};
 use crate::error::{looks_separated, shown, DataError, DataErrorKind, Error, Location, Result};
+use columns::FeatureValues;
 pub use fold_column::FoldColumn;
 use fold_column::{fold_excluded, FoldCodes};
 use labels::LabelCodes;
@@ -46,8 +49,8 @@ pub struct TrainingData {
     pub columns: Vec<ColumnSpec>,
     /// Design column names, `column` or `column=level`, in design order.
     pub feature_names: Vec<String>,
-    /// `n_rows x n_features`, original units, missing cells already filled; dense or sparse
-    /// as `TrainingSelection::design` resolved.
+    /// `n_rows x n_features`, original units, missing cells already filled: dense, or CSR when
+    /// the `--design` choice says so (built from the columns, never through the dense matrix).
     pub x: Matrix,
     /// Binary: 1.0 for the positive label, 0.0 for the negative. More classes: the class index
     /// in model order (0.0, 1.0, ..., K - 1).
@@ -71,15 +74,28 @@ pub struct TrainingData {
 }
 
 impl TrainingData {
-    /// The design matrix when it is dense.
+    /// The design matrix when it is dense (for tests of the dense readers).
     ///
     /// # Panics
-    /// On a sparse design: `commands::train::read_training_data` refuses those until every
-    /// consumer takes a [`Matrix`] (issue 11, in progress).
+    /// On a sparse design.
     pub fn dense_x(&self) -> &Array2<f64> {
         self.x
             .as_dense()
-            .expect("read_training_data refuses sparse designs")
+            .expect("a dense design (this data was read with --design dense or small)")
+    }
+
+    /// This data on the design `choice` resolves to, for readers that build a dense matrix
+    /// first (the fast numeric reader): converted to CSR when the choice is sparse, or `auto`
+    /// and the matrix is mostly zeros and large; otherwise unchanged.
+    pub fn into_design(mut self, choice: DesignChoice) -> TrainingData {
+        if let Matrix::Dense(x) = &self.x {
+            let (n, p) = x.dim();
+            let nnz = x.iter().filter(|v| **v != 0.0).count();
+            if choice.resolve(n, p, nnz) {
+                self.x = Matrix::Sparse(CsrMatrix::from_dense(x.view()));
+            }
+        }
+        self
     }
 }
 
@@ -100,8 +116,8 @@ pub struct TrainingSelection<'a> {
     pub design: DesignChoice,
 }
 
-/// Code of a missing categorical cell while reading.
-const MISSING_CODE: u32 = u32::MAX;
+// Code of a missing categorical cell while reading (shared with the other readers).
+use columns::MISSING_CODE;
 
 /// Values of one feature column while reading; missing cells are `NaN` / `MISSING_CODE`.
 enum ColumnValues {
@@ -431,135 +447,32 @@ pub fn read_training_from<R: Read>(
     };
     drop(label_codes);
 
-    // Columns in file order; categorical levels sorted so the model does not depend on row
-    // order; missing cells filled with the statistic the policy names.
-    let mut columns = Vec::with_capacity(selected.len());
-    let mut encoded: Vec<ColumnValues> = Vec::with_capacity(selected.len());
-    let mut filled: Vec<String> = Vec::new();
-    for (column, &col) in values.into_iter().zip(&selected) {
-        let name = &header[col];
-        let no_values = || -> Error {
-            DataError::new(
-                Location {
-                    file: file.to_string(),
-                    line: None,
-                    column: Some(name.clone()),
-                },
-                DataErrorKind::NoValues,
-            )
-            .into()
-        };
-        let (kind, column) = match column {
-            ColumnValues::Undecided { .. } => return Err(no_values()),
-            ColumnValues::Numeric(mut v) => {
-                let fill = match policy {
-                    MissingPolicy::Mean => Some(mean_of_present(&v).ok_or_else(no_values)?),
-                    MissingPolicy::Median => Some(median_of_present(&v).ok_or_else(no_values)?),
-                    MissingPolicy::Error | MissingPolicy::Drop => None,
-                };
-                if let Some(f) = fill {
-                    let n = v.iter().filter(|x| x.is_nan()).count();
-                    if n > 0 {
-                        filled.push(format!("{} cell(s) of {} with {f}", n, shown(name)));
-                    }
-                    v.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = f);
-                }
-                (ColumnKind::Numeric { fill }, ColumnValues::Numeric(v))
-            }
+    // Columns in file order, encoded as every reader's are (levels sorted, missing cells
+    // filled, level counts checked).
+    let names: Vec<String> = selected.iter().map(|&col| header[col].clone()).collect();
+    let values: Vec<FeatureValues> = values
+        .into_iter()
+        .map(|column| match column {
+            ColumnValues::Undecided { .. } => FeatureValues::Empty,
+            ColumnValues::Numeric(v) => FeatureValues::Numeric(v),
             ColumnValues::Categorical { codes, levels, .. } => {
-                let mut order: Vec<u32> = (0..levels.len() as u32).collect();
-                order.sort_by(|&a, &b| levels[a as usize].cmp(&levels[b as usize]));
-                let mut remap = vec![0u32; levels.len()];
-                for (new, &old) in order.iter().enumerate() {
-                    remap[old as usize] = new as u32;
-                }
-                let mut codes: Vec<u32> = codes
-                    .into_iter()
-                    .map(|c| {
-                        if c == MISSING_CODE {
-                            c
-                        } else {
-                            remap[c as usize]
-                        }
-                    })
-                    .collect();
-                let sorted: Vec<String> =
-                    order.iter().map(|&o| levels[o as usize].clone()).collect();
-                let fill = if policy.imputes() {
-                    let mode = mode_of_present(&codes, sorted.len()).ok_or_else(no_values)?;
-                    let n = codes.iter().filter(|c| **c == MISSING_CODE).count();
-                    if n > 0 {
-                        filled.push(format!(
-                            "{n} cell(s) of {} with the most frequent level {}",
-                            shown(name),
-                            shown(&sorted[mode as usize])
-                        ));
-                    }
-                    codes
-                        .iter_mut()
-                        .filter(|c| **c == MISSING_CODE)
-                        .for_each(|c| *c = mode);
-                    Some(sorted[mode as usize].clone())
-                } else {
-                    None
-                };
-                (
-                    ColumnKind::Categorical {
-                        levels: sorted,
-                        fill,
-                    },
-                    ColumnValues::Categorical {
-                        codes,
-                        levels: Vec::new(),
-                        index: HashMap::new(),
-                        present: 0,
-                        number_like: 0,
-                        first_bad: None,
-                    },
-                )
+                FeatureValues::Categorical { codes, levels }
             }
-        };
-        columns.push(ColumnSpec {
-            name: name.clone(),
-            kind,
-        });
-        encoded.push(column);
-    }
-    let mut warnings = level_checks(file, &columns, n_rows)?;
-    if !filled.is_empty() {
-        warnings.push(format!(
-            "--missing {} filled {}",
-            policy.name(),
-            filled.join(", ")
-        ));
-    }
-    let feature_names: Vec<String> = columns.iter().flat_map(ColumnSpec::design_names).collect();
-    let n_features = feature_names.len();
-    let mut x = Array2::<f64>::zeros((n_rows, n_features));
-    let mut offset = 0;
-    for (spec, column) in columns.iter().zip(&encoded) {
-        match column {
-            ColumnValues::Numeric(v) => {
-                for (i, &value) in v.iter().enumerate() {
-                    x[[i, offset]] = value;
-                }
-            }
-            ColumnValues::Categorical { codes, .. } => {
-                for (i, &code) in codes.iter().enumerate() {
-                    x[[i, offset + code as usize]] = 1.0;
-                }
-            }
-            ColumnValues::Undecided { .. } => unreachable!("rejected above"),
-        }
-        offset += spec.width();
-    }
+        })
+        .collect();
+    let columns::Encoded {
+        columns,
+        feature_names,
+        x,
+        warnings,
+    } = columns::encode(file, &names, values, policy, n_rows, selection.design)?;
 
     Ok(TrainingData {
         source: file.to_string(),
         target: target.to_string(),
         columns,
         feature_names,
-        x: Matrix::Dense(x),
+        x,
         y: classes.y,
         classes: classes.classes,
         labels: classes.labels,
@@ -573,9 +486,15 @@ pub fn read_training_from<R: Read>(
 }
 
 /// Warnings for categorical columns with many levels for their rows (an ID, a date, free
-/// text), and the refusal of columns beyond [`MAX_LEVELS`] or a one-hot block beyond
-/// [`MAX_ONE_HOT_BYTES`], decided before the design matrix is allocated.
-fn level_checks(file: &str, columns: &[ColumnSpec], n_rows: usize) -> Result<Vec<String>> {
+/// text), and, for a dense design (`dense`), the refusal of columns beyond [`MAX_LEVELS`] or a
+/// one-hot block beyond [`MAX_ONE_HOT_BYTES`], decided before the matrix is allocated. A sparse
+/// design stores one entry per row and column, whatever the levels, so it has no such limit.
+fn level_checks(
+    file: &str,
+    columns: &[ColumnSpec],
+    n_rows: usize,
+    dense: bool,
+) -> Result<Vec<String>> {
     let categorical = || {
         columns.iter().filter_map(|c| match &c.kind {
             ColumnKind::Categorical { levels, .. } => Some((c, levels.len())),
@@ -591,17 +510,18 @@ fn level_checks(file: &str, columns: &[ColumnSpec], n_rows: usize) -> Result<Vec
         let kind = DataErrorKind::TooManyLevels {
             levels,
             rows: n_rows,
-            why,
+            why: format!("{why}; --design sparse has no such limit"),
         };
         DataError::new(location, kind).into()
     };
-    if let Some((column, levels)) = categorical().find(|&(_, n)| n > MAX_LEVELS) {
-        let why = format!("the limit is {MAX_LEVELS} levels per column");
+    let too_many = categorical().find(|&(_, n)| n > MAX_LEVELS);
+    if let (true, Some((column, levels))) = (dense, too_many) {
+        let why = format!("the limit is {MAX_LEVELS} levels per column of a dense design");
         return Err(refuse(column, levels, why));
     }
     let one_hot: u64 = categorical().map(|(_, n)| n as u64).sum();
     let bytes = one_hot.saturating_mul(n_rows as u64).saturating_mul(8);
-    if bytes > MAX_ONE_HOT_BYTES {
+    if dense && bytes > MAX_ONE_HOT_BYTES {
         let (column, levels) = categorical()
             .max_by_key(|&(_, n)| n)
             .expect("one-hot columns exist");

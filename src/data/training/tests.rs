@@ -1,6 +1,7 @@
 //! Unit tests of the csv training reader.
 
 use super::*;
+use crate::data::design::DesignChoice;
 
 #[test]
 fn number_like_cells_are_told_from_text() {
@@ -33,18 +34,27 @@ fn level_limits_are_checked_from_the_level_counts() {
             fill: None,
         },
     };
-    assert!(level_checks("f", &[column(20)], 40).unwrap().is_empty());
-    let warned = level_checks("f", &[column(30)], 100).unwrap();
+    assert!(level_checks("f", &[column(20)], 40, true)
+        .unwrap()
+        .is_empty());
+    let warned = level_checks("f", &[column(30)], 100, true).unwrap();
     assert!(
         warned[0].contains("30 distinct values over 100 rows"),
         "{warned:?}"
     );
-    assert!(level_checks("f", &[column(30)], 1000).unwrap().is_empty());
-    let err = level_checks("f", &[column(MAX_LEVELS + 1)], 20_000).unwrap_err();
+    assert!(level_checks("f", &[column(30)], 1000, true)
+        .unwrap()
+        .is_empty());
+    let err = level_checks("f", &[column(MAX_LEVELS + 1)], 20_000, true).unwrap_err();
     assert!(err.to_string().contains("limit is 10000 levels"), "{err}");
     // 4,000 levels x 70,000 rows x 8 bytes = 2.1 GiB.
-    let err = level_checks("f", &[column(4000)], 70_000).unwrap_err();
+    let err = level_checks("f", &[column(4000)], 70_000, true).unwrap_err();
     assert!(err.to_string().contains("2.1 GiB"), "{err}");
+    assert!(err.to_string().contains("--design sparse"), "{err}");
+    // The limits are the dense design's: a sparse one keeps the warnings only.
+    let warned = level_checks("f", &[column(MAX_LEVELS + 1)], 20_000, false).unwrap();
+    assert!(warned[0].contains("10001 distinct values"), "{warned:?}");
+    assert!(level_checks("f", &[column(4000)], 70_000, false).is_ok());
 }
 
 fn read(csv_text: &str, selection: &TrainingSelection) -> Result<TrainingData> {
@@ -221,4 +231,72 @@ fn weights_stay_aligned_with_the_rows_that_missing_drop_keeps() {
     assert_eq!(data.dense_x().column(0).to_vec(), vec![1.0, 6.0]);
     assert_eq!(data.weights.unwrap().to_vec(), vec![2.0, 7.0]);
     assert_eq!(data.rows_dropped, 2);
+}
+
+/// The training data of `text` on the design `design` (missing cells by `policy`).
+fn read_design(text: &str, policy: MissingPolicy, design: DesignChoice) -> TrainingData {
+    let selection = TrainingSelection {
+        target: "y",
+        missing: policy,
+        design,
+        ..Default::default()
+    };
+    read(text, &selection).expect("valid data")
+}
+
+#[test]
+fn the_sparse_design_is_the_dense_one_stored_by_rows() {
+    // Numeric zeros (not stored), a missing numeric and a missing text cell (filled or the row
+    // dropped), a level seen only in a dropped row, a column that is all zeros.
+    let text = "a,colour,b,zero,y\n1,red,0,0,1\n0,blue,2.5,0,0\n,red,0,0,1\n3,,1,0,0\n\
+                0,green,-0.5,0,1\n2,teal,,0,0\n0,red,4,0,1\n";
+    for policy in [
+        MissingPolicy::Mean,
+        MissingPolicy::Median,
+        MissingPolicy::Drop,
+    ] {
+        let dense = read_design(text, policy, DesignChoice::Dense);
+        let sparse = read_design(text, policy, DesignChoice::Sparse);
+        let (Matrix::Dense(d), Matrix::Sparse(s)) = (&dense.x, &sparse.x) else {
+            panic!("{policy:?}: designs {:?} and {:?}", dense.x, sparse.x);
+        };
+        assert_eq!(s, &CsrMatrix::from_dense(d.view()), "{policy:?}");
+        assert_eq!(&s.to_dense(), d, "{policy:?}");
+        assert_eq!(s.nnz(), d.iter().filter(|v| **v != 0.0).count());
+        for i in 0..s.n_rows {
+            let (indices, _) = s.row(i);
+            assert!(
+                indices.windows(2).all(|w| w[0] < w[1]),
+                "row {i}: {indices:?}"
+            );
+        }
+        assert_eq!(dense.feature_names, sparse.feature_names);
+        assert_eq!(dense.y, sparse.y);
+        assert_eq!(dense.warnings, sparse.warnings);
+        assert_eq!(dense.rows_dropped, sparse.rows_dropped);
+    }
+}
+
+#[test]
+fn auto_keeps_small_data_dense_and_takes_large_mostly_zero_data_sparse() {
+    // 30 rows x 4 columns: dense whatever the zeros.
+    let mut small = String::from("id,y\n");
+    for i in 0..30 {
+        small.push_str(&format!("l{},{}\n", i % 4, i % 2));
+    }
+    let data = read_design(&small, MissingPolicy::Error, DesignChoice::Auto);
+    assert!(!data.x.is_sparse());
+    // 1,000 rows x 1,000 levels: 10^6 cells at density 10^-3.
+    let mut large = String::from("id,y\n");
+    for i in 0..1000 {
+        large.push_str(&format!("l{i:04},{}\n", i % 2));
+    }
+    let data = read_design(&large, MissingPolicy::Error, DesignChoice::Auto);
+    assert!(data.x.is_sparse());
+    assert_eq!(
+        (data.x.n_rows(), data.x.n_cols(), data.x.nnz()),
+        (1000, 1000, 1000)
+    );
+    let forced = read_design(&large, MissingPolicy::Error, DesignChoice::Dense);
+    assert!(!forced.x.is_sparse());
 }
