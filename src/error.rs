@@ -157,6 +157,11 @@ pub enum DataErrorKind {
     MissingFold { found: String },
     /// The `--fold-column` names fewer than two folds.
     OneFold { fold: String },
+    // Issue 11, svmlight input.
+    /// A token of an svmlight line that the format does not allow (`problem` says why).
+    SvmlightToken { token: String, problem: String },
+    /// An svmlight input with no row (only blank or comment lines).
+    NoSvmlightRows,
 }
 
 /// Advice for a cell that looks like a number written with a decimal comma or thousands
@@ -453,6 +458,12 @@ impl fmt::Display for DataErrorKind {
                 "label {} is not one of the model's classes {}",
                 shown(value),
                 quoted_list(classes)
+            ),
+            SvmlightToken { token, problem } => write!(f, "token {}: {problem}", shown(token)),
+            NoSvmlightRows => write!(
+                f,
+                "no data rows: expected svmlight lines `label idx:value ...` (blank lines and \
+                 `#` comments are skipped)"
             ),
         }
     }

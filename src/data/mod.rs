@@ -12,4 +12,5 @@ pub mod output;
 pub mod records;
 pub mod schema;
 pub mod sniff;
+pub mod svmlight;
 pub mod training;
