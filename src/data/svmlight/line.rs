@@ -181,17 +181,18 @@ pub fn parse_line<'a>(
 
 /// The error for `index` given twice on `line`: names its second token.
 fn duplicate(line: &[u8], index: u32) -> TokenError {
-    let mut seen = false;
-    for token in tokens(line).skip(1) {
+    let token = feature_tokens(line, index)
+        .nth(1)
+        .expect("the index appears twice on the line");
+    TokenError::new(token, Problem::Duplicate)
+}
+
+/// The feature tokens of `line` with 1-based `index` (for messages about a parsed row).
+pub fn feature_tokens(line: &[u8], index: u32) -> impl Iterator<Item = &[u8]> {
+    tokens(line).skip(1).filter(move |token| {
         let idx = token.split(|&b| b == b':').next().unwrap_or(token);
-        if parse_index(idx) == Ok(index) {
-            if seen {
-                return TokenError::new(token, Problem::Duplicate);
-            }
-            seen = true;
-        }
-    }
-    unreachable!("the index appears twice on the line")
+        parse_index(idx) == Ok(index)
+    })
 }
 
 #[cfg(test)]
