@@ -128,6 +128,20 @@ fn parse_value(text: &[u8]) -> Result<f64, Problem> {
     }
 }
 
+/// One feature token: `Some((index, value))`, `None` for a `qid:` token, or its problem.
+fn feature(token: &[u8]) -> Result<Option<(u32, f64)>, TokenError> {
+    let colon =
+        memchr::memchr(b':', token).ok_or_else(|| TokenError::new(token, Problem::NoColon))?;
+    let (idx, value) = (&token[..colon], &token[colon + 1..]);
+    if idx == b"qid" {
+        return Ok(None);
+    }
+    let at = |problem| TokenError::new(token, problem);
+    let index = parse_index(idx).map_err(at)?;
+    let value = parse_value(value).map_err(at)?;
+    Ok(Some((index, value)))
+}
+
 /// Parses one line (without its `\n`) into its label and `pairs`, the `(index, value)` pairs
 /// sorted by index with zero values left out. `max_index` is raised to the largest index seen
 /// (zero values included). `Ok(None)` for a line without tokens (blank or comment only).
@@ -137,10 +151,18 @@ pub fn parse_line<'a>(
     max_index: &mut u32,
 ) -> Result<Option<&'a str>, TokenError> {
     pairs.clear();
-    let mut tokens = tokens(line);
-    let Some(label) = tokens.next() else {
+    let content = match memchr::memchr(b'#', line) {
+        Some(hash) => &line[..hash],
+        None => line,
+    };
+    let Some(start) = content.iter().position(|&b| !is_separator(b)) else {
         return Ok(None);
     };
+    let end = content[start..]
+        .iter()
+        .position(|&b| is_separator(b))
+        .map_or(content.len(), |n| start + n);
+    let (label, content) = (&content[start..end], &content[end..]);
     if memchr::memchr(b':', label).is_some() {
         return Err(TokenError::new(label, Problem::NoLabel));
     }
@@ -149,16 +171,52 @@ pub fn parse_line<'a>(
     let mut sorted = true;
     let mut last = 0u32;
     let mut zeros = false;
-    for token in tokens {
-        let colon =
-            memchr::memchr(b':', token).ok_or_else(|| TokenError::new(token, Problem::NoColon))?;
-        let (idx, value) = (&token[..colon], &token[colon + 1..]);
-        if idx == b"qid" {
+    let mut pos = 0;
+    while pos < content.len() {
+        if is_separator(content[pos]) {
+            pos += 1;
             continue;
         }
-        let at = |problem| TokenError::new(token, problem);
-        let index = parse_index(idx).map_err(at)?;
-        let value = parse_value(value).map_err(at)?;
+        // The common token in one pass: digits, ':', a number, then a separator or the end.
+        let start = pos;
+        let mut index = 0u64;
+        while pos < content.len() && content[pos].is_ascii_digit() && pos - start < 10 {
+            index = index * 10 + u64::from(content[pos] - b'0');
+            pos += 1;
+        }
+        let plain = pos > start
+            && content.get(pos) == Some(&b':')
+            && (1..=u64::from(MAX_FEATURES)).contains(&index);
+        let parsed = if plain {
+            fast_float2::parse_partial::<f64, _>(&content[pos + 1..])
+                .ok()
+                .filter(|&(v, used)| {
+                    v.is_finite()
+                        && content
+                            .get(pos + 1 + used)
+                            .is_none_or(|&b| is_separator(b))
+                })
+        } else {
+            None
+        };
+        let (index, value) = match parsed {
+            Some((value, used)) => {
+                pos += 1 + used;
+                (index as u32, value)
+            }
+            None => {
+                // Anything else (qid, or a bad token) goes through the token rules.
+                let end = content[start..]
+                    .iter()
+                    .position(|&b| is_separator(b))
+                    .map_or(content.len(), |n| start + n);
+                pos = end;
+                match feature(&content[start..end])? {
+                    Some(pair) => pair,
+                    None => continue,
+                }
+            }
+        };
         if index <= last {
             sorted = false;
         }
@@ -270,5 +328,59 @@ mod tests {
         assert_eq!(e.problem, Problem::LabelNotUtf8);
         let e = parse("1 2:abc").unwrap_err();
         assert_eq!(e.problem.to_string(), "expected a number after the ':'");
+    }
+
+    /// The token rules alone, token by token (what the one-pass scanner must agree with).
+    fn by_tokens(line: &[u8]) -> Result<Option<Vec<(u32, f64)>>, TokenError> {
+        let mut tokens = tokens(line);
+        if tokens.next().is_none() {
+            return Ok(None);
+        }
+        let mut pairs: Vec<(u32, f64)> = Vec::new();
+        for token in tokens {
+            pairs.extend(feature(token)?);
+        }
+        pairs.sort_by_key(|p| p.0);
+        pairs.retain(|p| p.1 != 0.0);
+        Ok(Some(pairs))
+    }
+
+    #[test]
+    fn the_one_pass_scanner_agrees_with_the_token_rules() {
+        let pieces = [
+            "1:2", "3:-0.5", "10:1e-5", "0:1", "007:3", "1000000:1", "1000001:1",
+            "12345678901:1", "2:", ":3", "4:1.5x", "5:1e400", "6:nan", "7:inf", "8:+.5",
+            "9:5.", "qid:3", "qid:", "x:1", "11:0", "12:-0", "13:1e", "14:0x10", "15:1_0",
+            "16:1,5", "17:1:2", "18::2", "19:1#c", "#", "20:\t", "21:1e-400",
+        ];
+        let mut rng = 12345u64;
+        let mut next = |n: usize| {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (rng >> 33) as usize % n
+        };
+        for _ in 0..20_000 {
+            let mut line = String::from("+1");
+            for _ in 0..next(4) {
+                line.push(if next(3) == 0 { '\t' } else { ' ' });
+                line.push_str(pieces[next(pieces.len())]);
+            }
+            let mut pairs = Vec::new();
+            let mut max = 0;
+            let got = parse_line(line.as_bytes(), &mut pairs, &mut max).map(|l| l.map(|_| pairs));
+            let want = by_tokens(line.as_bytes());
+            // Duplicates: the scanner refuses them; the reference keeps both.
+            if let Err(TokenError { problem: Problem::Duplicate, .. }) = got {
+                continue;
+            }
+            match (&got, &want) {
+                (Ok(Some(a)), Ok(Some(b))) => {
+                    let bits = |v: &[(u32, f64)]| -> Vec<(u32, u64)> {
+                        v.iter().map(|p| (p.0, p.1.to_bits())).collect()
+                    };
+                    assert_eq!(bits(a), bits(b), "{line:?}");
+                }
+                _ => assert_eq!(got, want, "{line:?}"),
+            }
+        }
     }
 }
