@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use crate::cli::PredictArgs;
+use crate::data::format::InputFormat;
 use crate::data::input::{delimiter_for, missing_columns, Output, Source};
 use crate::data::limits::MAX_RECORD_BYTES;
 use crate::data::records::{self, Records};
@@ -31,6 +32,8 @@ pub struct PredictConfig {
     pub threshold: Option<f64>,
     pub keep: Vec<String>,
     pub delimiter: u8,
+    /// `--format` (`None`: detected from the name and first bytes).
+    pub format: Option<InputFormat>,
 }
 
 impl PredictConfig {
@@ -42,6 +45,7 @@ impl PredictConfig {
             threshold: args.threshold,
             keep: args.keep.clone(),
             delimiter: delimiter_for(&args.data, args.delimiter),
+            format: args.format.map(InputFormat::from),
         }
     }
 }
@@ -87,7 +91,20 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
             model.describe()
         )));
     }
-    let source = Source::open(&config.data)?;
+    let source = Source::open_any(&config.data)?;
+    match source.format(config.format) {
+        InputFormat::Csv => predict_csv(config, model, source),
+        other => Err(Error::Usage(format!(
+            "{}: reading {} data is not built yet (issue 11)",
+            source.name,
+            other.name()
+        ))),
+    }
+}
+
+/// [`predict_with`] for CSV input.
+fn predict_csv(config: &PredictConfig, model: &Model, source: Source) -> Result<u64> {
+    source.check_csv()?;
     let mut out = Output::create(&config.output, &[&config.data, &config.model])?;
     let out_name = out.name().to_string();
     let write_err = |e: std::io::Error| Error::io(&out_name, "write it", e);
