@@ -12,8 +12,10 @@
 //! given a weight silently.
 
 use crate::data::encode::ColumnKind;
+use crate::data::svmlight::chunks::{lines, ChunkError};
+use crate::data::svmlight::line::{feature_tokens, parse_line};
 use crate::data::svmlight::{feature_index, feature_name};
-use crate::error::{DataError, DataErrorKind, Error, Location, Result};
+use crate::error::{DataErrorKind, Error, Result};
 
 use super::Model;
 
@@ -23,7 +25,6 @@ const NONE: u32 = u32::MAX;
 /// See the module doc. Built once per input from the model.
 #[derive(Debug)]
 pub struct PairScorer {
-    file: String,
     /// The design position of each 1-based index (`NONE` when the model lacks it).
     position: Vec<u32>,
     n_scores: usize,
@@ -42,8 +43,8 @@ const SCALE_UP: f64 = f64::from_bits((1023 + 550) << 52);
 
 impl PairScorer {
     /// The scorer of `model` for the svmlight input `file`; refuses a model with a column that
-    /// is not a numeric `f<idx>` feature (`model_path` names it).
-    pub fn new(model: &Model, model_path: &str, file: &str) -> Result<PairScorer> {
+    /// is not a numeric `f<idx>` feature.
+    pub fn new(model: &Model, file: &str) -> Result<PairScorer> {
         let mut position = Vec::new();
         for (j, column) in model.columns.iter().enumerate() {
             let index = match (&column.kind, feature_index(&column.name)) {
@@ -53,15 +54,12 @@ impl PairScorer {
                         ColumnKind::Numeric { .. } => "numeric",
                         ColumnKind::Categorical { .. } => "categorical",
                     };
-                    return Err(Error::Model {
-                        path: model_path.to_string(),
-                        message: format!(
-                            "cannot score svmlight input {file}: the model's {kind} column {:?} \
-                             is not a feature f<idx> (svmlight features are named f1, f2, ...); \
-                             score a CSV with the model's columns instead",
-                            column.name
-                        ),
-                    });
+                    return Err(Error::Usage(format!(
+                        "{file}: cannot score svmlight data with this model: its {kind} column \
+                         {:?} is not a feature f<idx> (svmlight features are named f1, f2, \
+                         ...); score a CSV with the model's columns instead",
+                        column.name
+                    )));
                 }
             };
             if position.len() <= index {
@@ -78,7 +76,6 @@ impl PairScorer {
             weights.extend(model.coefficients.iter().map(|row| row[j]));
         }
         Ok(PairScorer {
-            file: file.to_string(),
             position,
             n_scores,
             weights,
@@ -103,9 +100,9 @@ impl PairScorer {
         pairs.iter().try_for_each(|&(i, _)| self.at(i).map(|_| ()))
     }
 
-    /// The `n_scores` linear scores of the row `pairs` (checked by [`PairScorer::check`]) on
-    /// physical line `line` into `out`; an overflowing score is rescaled or refused.
-    pub fn score_into(&self, pairs: &[(u32, f64)], line: u64, out: &mut [f64]) -> Result<()> {
+    /// The `n_scores` linear scores of the row `pairs` (checked by [`PairScorer::check`]) into
+    /// `out`; an overflowing score is rescaled or refused (the caller adds the line).
+    pub fn score_into(&self, pairs: &[(u32, f64)], out: &mut [f64]) -> Result<(), DataErrorKind> {
         let n = self.n_scores;
         let out = &mut out[..n];
         out.copy_from_slice(&self.intercepts);
@@ -117,7 +114,7 @@ impl PairScorer {
         }
         for (k, z) in out.iter_mut().enumerate() {
             if !z.is_finite() {
-                *z = self.score_beyond_range(pairs, line, k)?;
+                *z = self.score_beyond_range(pairs, k)?;
             }
         }
         Ok(())
@@ -125,7 +122,7 @@ impl PairScorer {
 
     /// [`super::scorer::RowScorer`]'s rescaled sum for score `k` of a row whose plain sum
     /// overflowed.
-    fn score_beyond_range(&self, pairs: &[(u32, f64)], line: u64, k: usize) -> Result<f64> {
+    fn score_beyond_range(&self, pairs: &[(u32, f64)], k: usize) -> Result<f64, DataErrorKind> {
         let scaled = |w: f64, x: f64| {
             let t = w * x;
             if t.is_finite() {
@@ -159,12 +156,39 @@ impl PairScorer {
             .filter(|s| s.1 > 0.0 && s.1 >= largest / 16.0)
             .map(|s| feature_name(s.0))
             .collect();
-        let kind = if known_sign {
+        Err(if known_sign {
             DataErrorKind::ScoreOutOfRange { columns }
         } else {
             DataErrorKind::ScoreUndefined { columns }
-        };
-        Err(DataError::new(Location::line(&self.file, line), kind).into())
+        })
+    }
+
+    /// Calls `each(line, label, pairs)` for every row of a chunk of svmlight lines (`line`
+    /// 0-based within the chunk), once the model is known to have every index of the row.
+    pub fn for_each_row(
+        &self,
+        chunk: &[u8],
+        mut each: impl FnMut(u64, &str, &[(u32, f64)]) -> Result<(), DataErrorKind>,
+    ) -> Result<(), ChunkError> {
+        let mut pairs = Vec::new();
+        let mut max_index = 0;
+        lines(chunk, |line, at| {
+            let label = parse_line(line, &mut pairs, &mut max_index).map_err(|e| {
+                DataErrorKind::SvmlightToken {
+                    token: e.token_text(),
+                    problem: e.problem.to_string(),
+                }
+            })?;
+            let Some(label) = label else {
+                return Ok(());
+            };
+            if let Err(unknown) = self.check(&pairs) {
+                // Its one token (an index given twice is refused by the parser).
+                let token = feature_tokens(line, unknown.0).next().unwrap_or_default();
+                return Err(self.unknown(unknown, &String::from_utf8_lossy(token)));
+            }
+            each(at, label, &pairs)
+        })
     }
 
     /// The message for an index the model lacks (`token` is the row's token for it).
@@ -191,6 +215,7 @@ impl PairScorer {
 mod tests {
     use super::*;
     use crate::data::encode::ColumnSpec;
+    use crate::error::{DataError, Location};
 
     /// A binary model over features f1..f<p> with these weights (original units).
     fn model(weights: &[f64], intercept: f64) -> Model {
@@ -220,10 +245,12 @@ mod tests {
     }
 
     fn pair_score(model: &Model, pairs: &[(u32, f64)]) -> Result<f64> {
-        let scorer = PairScorer::new(model, "m.json", "d.svm")?;
+        let scorer = PairScorer::new(model, "d.svm")?;
         scorer.check(pairs).unwrap();
         let mut z = [0.0];
-        scorer.score_into(pairs, 7, &mut z)?;
+        scorer
+            .score_into(pairs, &mut z)
+            .map_err(|kind| DataError::new(Location::line("d.svm", 7), kind))?;
         Ok(z[0])
     }
 
@@ -256,7 +283,7 @@ mod tests {
     #[test]
     fn an_index_the_model_lacks_is_refused_and_other_models_are_refused_whole() {
         let m = model(&[1.0, 2.0], 0.0);
-        let scorer = PairScorer::new(&m, "m.json", "d.svm").unwrap();
+        let scorer = PairScorer::new(&m, "d.svm").unwrap();
         assert_eq!(scorer.check(&[(1, 1.0), (3, 1.0)]), Err(UnknownIndex(3)));
         assert_eq!(
             scorer.unknown(UnknownIndex(3), "3:1").to_string(),
@@ -265,8 +292,8 @@ mod tests {
         );
         let v1 = include_bytes!("../../tests/fixtures/v1/computers_v1.json");
         let computers = Model::from_slice("computers_v1.json", v1).unwrap();
-        let err = PairScorer::new(&computers, "m.json", "d.svm").unwrap_err().to_string();
-        assert!(err.starts_with("m.json: cannot score svmlight input d.svm: the model's"), "{err}");
+        let err = PairScorer::new(&computers, "d.svm").unwrap_err().to_string();
+        assert!(err.starts_with("d.svm: cannot score svmlight data with this model: its"), "{err}");
         assert!(err.contains("is not a feature f<idx>"), "{err}");
     }
 }

@@ -15,6 +15,7 @@
 
 pub mod chunks;
 pub mod line;
+mod training;
 
 use std::io::Read;
 
@@ -24,6 +25,7 @@ use super::training::labels::{self, check_new_label};
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
 use chunks::{for_each_chunk, lines, ChunkError};
 use line::{parse_line, TokenError};
+pub use training::{read_training, MAX_DENSE_BYTES};
 
 /// The name of the target of svmlight data (each line's first token).
 pub const TARGET: &str = "label";
