@@ -459,6 +459,8 @@ impl fmt::Display for DataErrorKind {
                 shown(value),
                 quoted_list(classes)
             ),
+            // No token: a problem of the whole file.
+            SvmlightToken { token, problem } if token.is_empty() => write!(f, "{problem}"),
             SvmlightToken { token, problem } => write!(f, "token {}: {problem}", shown(token)),
             NoSvmlightRows => write!(
                 f,

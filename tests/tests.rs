@@ -25,4 +25,5 @@ mod v2_l1_train;
 mod v2_path_cv;
 mod v2_predict;
 mod v2_summary;
+mod v2_svmlight;
 mod v2_train;

@@ -180,6 +180,9 @@ pub fn read_rows<R: Read>(file: &str, input: R) -> Result<SvmlightRows> {
             let located = |at: u64, kind| -> Error {
                 DataError::new(Location::line(file, first_line + at), kind).into()
             };
+            let label_error = |at: u64, kind| -> Error {
+                DataError::new(Location::cell(file, first_line + at, TARGET), kind).into()
+            };
             // The chunk's labels into the labels seen so far, checked in order of first
             // appearance as the csv reader checks them.
             let mut remap = Vec::with_capacity(rows.labels.len());
@@ -187,15 +190,19 @@ pub fn read_rows<R: Read>(file: &str, input: R) -> Result<SvmlightRows> {
                 let code = match out.seen.iter().position(|s| *s == label) {
                     Some(c) => c,
                     None => {
-                        check_new_label(&out.seen, &label).map_err(|kind| located(at, kind))?;
+                        check_new_label(&out.seen, &label).map_err(|kind| label_error(at, kind))?;
                         out.seen.push(label);
                         out.seen.len() - 1
                     }
                 };
                 remap.push(code as u32);
             }
-            if let Some((at, kind)) = rows.stop {
-                return Err(located(at, kind));
+            match rows.stop {
+                Some((at, kind @ DataErrorKind::TooManyLabels { .. })) => {
+                    return Err(label_error(at, kind))
+                }
+                Some((at, kind)) => return Err(located(at, kind)),
+                None => {}
             }
             out.codes.extend(rows.codes.iter().map(|&c| remap[c as usize]));
             let mut end = *out.indptr.last().expect("indptr starts with 0");

@@ -63,7 +63,8 @@ fn errors_name_the_file_line_and_token() {
 fn labels_are_checked_as_the_csv_reader_checks_them() {
     let text = "yes 1:1\nno 1:2\nYes 1:3\n";
     assert!(
-        error(text.as_bytes()).starts_with("t.svm: line 3: the labels \"yes\" and \"Yes\" differ"),
+        error(text.as_bytes())
+            .starts_with("t.svm: line 3, column \"label\": the labels \"yes\" and \"Yes\" differ"),
         "{}",
         error(text.as_bytes())
     );
@@ -124,7 +125,7 @@ fn a_label_problem_before_a_token_problem_in_the_same_chunk_is_reported_first() 
     let mut text = many_lines(1000, |i| if i == 600 { "A".into() } else { ["a", "b"][i % 2].into() });
     text.extend_from_slice(b"a 1:oops\n");
     let err = error(&text);
-    assert!(err.starts_with("t.svm: line 601: the labels \"a\" and \"A\""), "{err}");
+    assert!(err.starts_with("t.svm: line 601, column \"label\": the labels \"a\" and \"A\""), "{err}");
 }
 
 #[test]
@@ -133,12 +134,14 @@ fn too_many_labels_are_refused_at_the_first_label_beyond_the_limit() {
     let err = error(&text);
     let line = MAX_CLASSES + 1;
     assert!(
-        err.starts_with(&format!("t.svm: line {line}: the target has more than {MAX_CLASSES}")),
+        err.starts_with(&format!(
+            "t.svm: line {line}, column \"label\": the target has more than {MAX_CLASSES}"
+        )),
         "{err}"
     );
     // The same when the labels beyond the limit are spread over chunks.
     let text = many_lines(3 * CHUNK_BYTES / 20, |i| format!("L{}", i / 100));
     let err = error(&text);
     let line = 100 * MAX_CLASSES + 1;
-    assert!(err.starts_with(&format!("t.svm: line {line}: the target has more")), "{err}");
+    assert!(err.starts_with(&format!("t.svm: line {line}, column \"label\": the target")), "{err}");
 }
