@@ -78,6 +78,17 @@ fn worst_difference(a: &[f64], b: &[f64]) -> f64 {
 }
 
 #[test]
+fn the_readme_svmlight_fixtures_are_the_pima_csv_files_converted() {
+    for part in ["train", "test"] {
+        let (svm, _) = convert(&format!("pima_{part}.csv"), "type", false);
+        let fixture = std::fs::read_to_string(fixtures().join(format!("pima_{part}.svm"))).unwrap();
+        let (comment, rows) = fixture.split_once('\n').unwrap();
+        assert!(comment.starts_with("# fixtures/pima_"), "{comment}");
+        assert!(rows == svm, "fixtures/pima_{part}.svm");
+    }
+}
+
+#[test]
 fn binary_svmlight_data_trains_the_csv_model_byte_for_byte_and_predicts_the_reference() {
     for (case, target, positive, l2) in [
         ("pima", "type", "Yes", "0.01"),
