@@ -26,7 +26,10 @@ fn convert(csv: &str, target: &str, messy: bool) -> (String, String) {
     }
     for (row, line) in lines.enumerate() {
         let cells: Vec<&str> = line.split(',').collect();
-        let features: Vec<&str> = (0..cells.len()).filter(|&c| c != t).map(|c| cells[c]).collect();
+        let features: Vec<&str> = (0..cells.len())
+            .filter(|&c| c != t)
+            .map(|c| cells[c])
+            .collect();
         f_csv.push_str(&features.join(","));
         f_csv.push(',');
         f_csv.push_str(cells[t]);
@@ -74,7 +77,10 @@ fn json(text: &str) -> Value {
 
 fn worst_difference(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
 }
 
 #[test]
@@ -100,9 +106,25 @@ fn binary_svmlight_data_trains_the_csv_model_byte_for_byte_and_predicts_the_refe
         let args = ["--positive", positive, "--l2", l2];
         dir.run(&[&["train", "train.svm", "-o", "svm.json"][..], &args].concat())
             .ok();
-        dir.run(&[&["train", "train_f.csv", "--target", "label", "-o", "csv.json"][..], &args].concat())
-            .ok();
-        assert!(dir.read("svm.json") == dir.read("csv.json"), "{case}: models differ");
+        dir.run(
+            &[
+                &[
+                    "train",
+                    "train_f.csv",
+                    "--target",
+                    "label",
+                    "-o",
+                    "csv.json",
+                ][..],
+                &args,
+            ]
+            .concat(),
+        )
+        .ok();
+        assert!(
+            dir.read("svm.json") == dir.read("csv.json"),
+            "{case}: models differ"
+        );
         let model = json(&dir.read("svm.json"));
         assert_eq!(model["target"], "label");
         assert_eq!(model["features"][0]["name"], "f1");
@@ -133,19 +155,44 @@ fn multiclass_svmlight_data_trains_the_csv_model_and_predicts_the_reference() {
                 .unwrap(),
         );
         let dir = Dir::new();
-        write_pair(&dir, &format!("multi/{case}_train.csv"), target, "train", true);
-        write_pair(&dir, &format!("multi/{case}_test.csv"), target, "test", false);
+        write_pair(
+            &dir,
+            &format!("multi/{case}_train.csv"),
+            target,
+            "train",
+            true,
+        );
+        write_pair(
+            &dir,
+            &format!("multi/{case}_test.csv"),
+            target,
+            "test",
+            false,
+        );
         for fit in reference["fits"].as_array().unwrap() {
             let (mode, l2) = (fit["mode"].as_str().unwrap(), fit["lambda"].to_string());
             let args = ["--multiclass", mode, "--l2", &l2];
             dir.run(&[&["train", "train.svm", "-o", "svm.json"][..], &args].concat())
                 .ok();
             dir.run(
-                &[&["train", "train_f.csv", "--target", "label", "-o", "csv.json"][..], &args]
-                    .concat(),
+                &[
+                    &[
+                        "train",
+                        "train_f.csv",
+                        "--target",
+                        "label",
+                        "-o",
+                        "csv.json",
+                    ][..],
+                    &args,
+                ]
+                .concat(),
             )
             .ok();
-            assert!(dir.read("svm.json") == dir.read("csv.json"), "{case} {mode} {l2}");
+            assert!(
+                dir.read("svm.json") == dir.read("csv.json"),
+                "{case} {mode} {l2}"
+            );
             let svm = dir.run(&["predict", "svm.json", "test.svm", "--keep", "label"]);
             svm.ok();
             let csv = dir.run(&["predict", "svm.json", "test_f.csv", "--keep", "label"]);
@@ -225,32 +272,60 @@ fn synthetic(n: usize) -> (String, String) {
 fn a_file_of_many_chunks_and_stdin_train_the_csv_model() {
     let dir = Dir::new();
     let (svm, csv) = synthetic(170_000);
-    assert!(svm.len() > 8 << 20, "more than two 4 MiB chunks: {}", svm.len());
+    assert!(
+        svm.len() > 8 << 20,
+        "more than two 4 MiB chunks: {}",
+        svm.len()
+    );
     dir.write("big.svm", &svm);
     dir.write("big.csv", csv);
     let args = ["--l2", "0.001", "--multiclass", "ovr", "--design", "dense"];
     dir.run(&[&["train", "big.svm", "-o", "svm.json"][..], &args].concat())
         .ok();
-    dir.run(&[&["train", "big.csv", "--target", "label", "-o", "csv.json"][..], &args].concat())
-        .ok();
-    assert!(dir.read("svm.json") == dir.read("csv.json"), "models differ");
+    dir.run(
+        &[
+            &["train", "big.csv", "--target", "label", "-o", "csv.json"][..],
+            &args,
+        ]
+        .concat(),
+    )
+    .ok();
+    assert!(
+        dir.read("svm.json") == dir.read("csv.json"),
+        "models differ"
+    );
     let run = dir.run_with_stdin(
-        &[&["train", "-", "--format", "svmlight", "-o", "stdin.json"][..], &args].concat(),
+        &[
+            &["train", "-", "--format", "svmlight", "-o", "stdin.json"][..],
+            &args,
+        ]
+        .concat(),
         Some(svm.as_bytes()),
     );
     run.ok();
-    assert!(dir.read("stdin.json") == dir.read("csv.json"), "stdin model differs");
+    assert!(
+        dir.read("stdin.json") == dir.read("csv.json"),
+        "stdin model differs"
+    );
     let svm = dir.run(&["predict", "svm.json", "big.svm", "-o", "p_svm.csv"]);
     svm.ok();
-    dir.run(&["predict", "svm.json", "big.csv", "-o", "p_csv.csv"]).ok();
-    assert!(dir.read("p_svm.csv") == dir.read("p_csv.csv"), "predictions differ");
+    dir.run(&["predict", "svm.json", "big.csv", "-o", "p_csv.csv"])
+        .ok();
+    assert!(
+        dir.read("p_svm.csv") == dir.read("p_csv.csv"),
+        "predictions differ"
+    );
 }
 
 /// Runs `logit ARGS` and expects exit 2 with one error line equal to `message`.
 fn refused(dir: &Dir, args: &[&str], message: &str) {
     let run = dir.run(args);
     run.expect_code(2);
-    assert_eq!(run.stderr().trim_end(), format!("logit: error: {message}"), "{args:?}");
+    assert_eq!(
+        run.stderr().trim_end(),
+        format!("logit: error: {message}"),
+        "{args:?}"
+    );
 }
 
 #[test]
@@ -314,7 +389,8 @@ fn options_naming_columns_are_refused_for_svmlight_data_saying_why() {
          called \"label\"; leave out --target \"y\"",
     );
     // --target label is what svmlight data has anyway.
-    dir.run(&["train", "d.svm", "--target", "label", "-o", "m.json"]).ok();
+    dir.run(&["train", "d.svm", "--target", "label", "-o", "m.json"])
+        .ok();
     refused(
         &dir,
         &["train", "d.svm", "--weight", "w"],
@@ -323,9 +399,11 @@ fn options_naming_columns_are_refused_for_svmlight_data_saying_why() {
          column to weight rows (--class-weight works)",
     );
     let run = dir.run(&["train", "d.svm", "--exclude", "f1"]);
-    run.expect_code(2).stderr_has(&["--exclude is not available for svmlight data"]);
+    run.expect_code(2)
+        .stderr_has(&["--exclude is not available for svmlight data"]);
     let run = dir.run(&["cv", "d.svm", "--fold-column", "g", "-o", "cv.json"]);
-    run.expect_code(2).stderr_has(&["--fold-column \"g\" is not available for svmlight data"]);
+    run.expect_code(2)
+        .stderr_has(&["--fold-column \"g\" is not available for svmlight data"]);
     refused(
         &dir,
         &["train", "d.csv"],
@@ -365,10 +443,14 @@ fn predict_and_eval_refuse_features_the_model_never_saw_unless_their_value_is_ze
     let run = dir.run(&["predict", "m.json", "zero.svm"]);
     run.ok();
     dir.write("zero.csv", "f1,f2\n1,0\n0,1\n");
-    assert_eq!(run.stdout(), dir.run(&["predict", "m.json", "zero.csv"]).stdout());
+    assert_eq!(
+        run.stdout(),
+        dir.run(&["predict", "m.json", "zero.csv"]).stdout()
+    );
     // A model with other columns cannot read svmlight rows.
     dir.write("c.csv", "age,label\n1,1\n2,0\n3,1\n1,0\n");
-    dir.run(&["train", "c.csv", "--target", "label", "-o", "c.json"]).ok();
+    dir.run(&["train", "c.csv", "--target", "label", "-o", "c.json"])
+        .ok();
     refused(
         &dir,
         &["predict", "c.json", "zero.svm"],
@@ -393,18 +475,64 @@ fn path_cv_and_pick_threshold_read_svmlight_data_as_the_csv() {
     let csv = dir.run(&[&["path", "train_f.csv", "--target", "label"][..], &path].concat());
     csv.ok();
     assert_eq!(svm.stdout(), csv.stdout());
-    let cv = ["--positive", "Yes", "--folds", "4", "--n-lambda", "8", "--json"];
+    let cv = [
+        "--positive",
+        "Yes",
+        "--folds",
+        "4",
+        "--n-lambda",
+        "8",
+        "--json",
+    ];
     let svm = dir.run(&[&["cv", "train.svm", "-o", "cv_svm.json"][..], &cv].concat());
     svm.ok();
-    let csv =
-        dir.run(&[&["cv", "train_f.csv", "--target", "label", "-o", "cv_csv.json"][..], &cv].concat());
+    let csv = dir.run(
+        &[
+            &[
+                "cv",
+                "train_f.csv",
+                "--target",
+                "label",
+                "-o",
+                "cv_csv.json",
+            ][..],
+            &cv,
+        ]
+        .concat(),
+    );
     csv.ok();
     assert_eq!(svm.stdout(), csv.stdout());
     assert!(dir.read("cv_svm.json") == dir.read("cv_csv.json"));
     let pick = ["--positive", "Yes", "--pick-threshold", "f1"];
-    dir.run(&[&["train", "train.svm", "-o", "a.json", "--validation", "test.svm"][..], &pick].concat())
-        .ok();
-    dir.run(&[&["train", "train.svm", "-o", "b.json", "--validation", "test_f.csv"][..], &pick].concat())
-        .ok();
+    dir.run(
+        &[
+            &[
+                "train",
+                "train.svm",
+                "-o",
+                "a.json",
+                "--validation",
+                "test.svm",
+            ][..],
+            &pick,
+        ]
+        .concat(),
+    )
+    .ok();
+    dir.run(
+        &[
+            &[
+                "train",
+                "train.svm",
+                "-o",
+                "b.json",
+                "--validation",
+                "test_f.csv",
+            ][..],
+            &pick,
+        ]
+        .concat(),
+    )
+    .ok();
     assert!(dir.read("a.json") == dir.read("b.json"));
 }

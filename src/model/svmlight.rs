@@ -263,12 +263,19 @@ mod tests {
             vec![(1, 1.1), (2, -0.2), (3, 123.456), (4, 1e-7), (5, 9.0)],
         ] {
             let z = pair_score(&m, &pairs).unwrap();
-            assert_eq!(z.to_bits(), csv_score(&m, &pairs).unwrap().to_bits(), "{pairs:?}");
+            assert_eq!(
+                z.to_bits(),
+                csv_score(&m, &pairs).unwrap().to_bits(),
+                "{pairs:?}"
+            );
         }
         // Overflowing sums: rescaled to the same value, or refused alike.
         let m = model(&[1.0, 1.0, 1.0, 10.0, 10.0], 0.0);
         let pairs = [(1, 1e308), (2, 1e308), (3, -1.5e308)];
-        assert_eq!(pair_score(&m, &pairs).unwrap(), csv_score(&m, &pairs).unwrap());
+        assert_eq!(
+            pair_score(&m, &pairs).unwrap(),
+            csv_score(&m, &pairs).unwrap()
+        );
         let pairs = [(4, 1e308), (5, -1e308)];
         let (a, b) = (pair_score(&m, &pairs), csv_score(&m, &pairs));
         let a = a.unwrap_err().to_string();
@@ -277,7 +284,12 @@ mod tests {
             b.unwrap_err().to_string(),
             "the same message but for the file"
         );
-        assert!(a.starts_with("d.svm: line 7: the linear score is undefined: the terms of \"f4\", \"f5\""), "{a}");
+        assert!(
+            a.starts_with(
+                "d.svm: line 7: the linear score is undefined: the terms of \"f4\", \"f5\""
+            ),
+            "{a}"
+        );
     }
 
     #[test]
@@ -292,8 +304,13 @@ mod tests {
         );
         let v1 = include_bytes!("../../tests/fixtures/v1/computers_v1.json");
         let computers = Model::from_slice("computers_v1.json", v1).unwrap();
-        let err = PairScorer::new(&computers, "d.svm").unwrap_err().to_string();
-        assert!(err.starts_with("d.svm: cannot score svmlight data with this model: its"), "{err}");
+        let err = PairScorer::new(&computers, "d.svm")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("d.svm: cannot score svmlight data with this model: its"),
+            "{err}"
+        );
         assert!(err.contains("is not a feature f<idx>"), "{err}");
     }
 }

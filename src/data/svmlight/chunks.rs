@@ -107,11 +107,15 @@ pub fn for_each_chunk<R: Read, T: Send>(
 
 /// Calls `each` with every line of a chunk (without `\n` and a trailing `\r`) and its 0-based
 /// line number within the chunk.
-pub fn lines(chunk: &[u8], mut each: impl FnMut(&[u8], u64) -> Result<(), DataErrorKind>) -> Result<(), ChunkError> {
+pub fn lines(
+    chunk: &[u8],
+    mut each: impl FnMut(&[u8], u64) -> Result<(), DataErrorKind>,
+) -> Result<(), ChunkError> {
     let mut start = 0;
-    let mut at = 0u64;
-    for end in memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len())) {
-        if start > chunk.len() || (end == chunk.len() && start == end) {
+    let ends = memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len()));
+    for (at, end) in (0u64..).zip(ends) {
+        // The input's end right after a `\n` starts no line.
+        if end == chunk.len() && start == end {
             break;
         }
         let mut line = &chunk[start..end];
@@ -120,7 +124,6 @@ pub fn lines(chunk: &[u8], mut each: impl FnMut(&[u8], u64) -> Result<(), DataEr
         }
         each(line, at).map_err(|kind| (at, kind))?;
         start = end + 1;
-        at += 1;
     }
     Ok(())
 }
@@ -202,7 +205,11 @@ mod tests {
     fn an_error_names_its_physical_line_and_the_first_one_wins() {
         let mut input = Vec::new();
         for i in 0..3 * CHUNK_BYTES / 8 {
-            input.extend_from_slice(if i == 400_000 || i == 500_000 { b"bad\n" } else { b"ok 1\n" });
+            input.extend_from_slice(if i == 400_000 || i == 500_000 {
+                b"bad\n"
+            } else {
+                b"ok 1\n"
+            });
         }
         let err = for_each_chunk(
             "t.svm",
@@ -223,8 +230,12 @@ mod tests {
     fn an_endless_line_is_refused_at_its_line() {
         let mut input = b"1 1:1\n2 1:2\n".to_vec();
         input.resize(input.len() + MAX_RECORD_BYTES + 10, b'7');
-        let err = for_each_chunk("t.svm", input.as_slice(), |_| Ok(()), |(), _| Ok(()))
-            .unwrap_err();
-        assert!(err.to_string().starts_with("t.svm: line 3: a record longer"), "{err}");
+        let err =
+            for_each_chunk("t.svm", input.as_slice(), |_| Ok(()), |(), _| Ok(())).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("t.svm: line 3: a record longer"),
+            "{err}"
+        );
     }
 }

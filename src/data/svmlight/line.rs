@@ -191,10 +191,7 @@ pub fn parse_line<'a>(
             fast_float2::parse_partial::<f64, _>(&content[pos + 1..])
                 .ok()
                 .filter(|&(v, used)| {
-                    v.is_finite()
-                        && content
-                            .get(pos + 1 + used)
-                            .is_none_or(|&b| is_separator(b))
+                    v.is_finite() && content.get(pos + 1 + used).is_none_or(|&b| is_separator(b))
                 })
         } else {
             None
@@ -257,7 +254,10 @@ pub fn feature_tokens(line: &[u8], index: u32) -> impl Iterator<Item = &[u8]> {
 mod tests {
     use super::*;
 
-    fn parse(line: &str) -> Result<Option<(String, Vec<(u32, f64)>, u32)>, TokenError> {
+    /// A parsed line: label, pairs and the largest index.
+    type Parsed = (String, Vec<(u32, f64)>, u32);
+
+    fn parse(line: &str) -> Result<Option<Parsed>, TokenError> {
         let mut pairs = Vec::new();
         let mut max = 0;
         let label = parse_line(line.as_bytes(), &mut pairs, &mut max)?;
@@ -285,9 +285,20 @@ mod tests {
 
     #[test]
     fn values_equal_str_parse_bit_for_bit() {
-        for v in ["0.1", "1e-310", "123456789.123456789", "-7.25E+2", ".5", "5."] {
+        for v in [
+            "0.1",
+            "1e-310",
+            "123456789.123456789",
+            "-7.25E+2",
+            ".5",
+            "5.",
+        ] {
             let (_, pairs, _) = parse(&format!("1 1:{v}")).unwrap().unwrap();
-            assert_eq!(pairs[0].1.to_bits(), v.parse::<f64>().unwrap().to_bits(), "{v}");
+            assert_eq!(
+                pairs[0].1.to_bits(),
+                v.parse::<f64>().unwrap().to_bits(),
+                "{v}"
+            );
         }
     }
 
@@ -320,10 +331,7 @@ mod tests {
         assert_eq!(problem("1 2:nan"), ("2:nan".into(), Problem::NotFinite));
         assert_eq!(problem("1 2:1e400"), ("2:1e400".into(), Problem::NotFinite));
         assert_eq!(problem("1 2:1 2:1"), ("2:1".into(), Problem::Duplicate));
-        assert_eq!(
-            problem("1 5:1 2:3 5:0"),
-            ("5:0".into(), Problem::Duplicate)
-        );
+        assert_eq!(problem("1 5:1 2:3 5:0"), ("5:0".into(), Problem::Duplicate));
         let e = parse_line(b"\xffx 1:1", &mut Vec::new(), &mut 0).unwrap_err();
         assert_eq!(e.problem, Problem::LabelNotUtf8);
         let e = parse("1 2:abc").unwrap_err();
@@ -348,14 +356,43 @@ mod tests {
     #[test]
     fn the_one_pass_scanner_agrees_with_the_token_rules() {
         let pieces = [
-            "1:2", "3:-0.5", "10:1e-5", "0:1", "007:3", "1000000:1", "1000001:1",
-            "12345678901:1", "2:", ":3", "4:1.5x", "5:1e400", "6:nan", "7:inf", "8:+.5",
-            "9:5.", "qid:3", "qid:", "x:1", "11:0", "12:-0", "13:1e", "14:0x10", "15:1_0",
-            "16:1,5", "17:1:2", "18::2", "19:1#c", "#", "20:\t", "21:1e-400",
+            "1:2",
+            "3:-0.5",
+            "10:1e-5",
+            "0:1",
+            "007:3",
+            "1000000:1",
+            "1000001:1",
+            "12345678901:1",
+            "2:",
+            ":3",
+            "4:1.5x",
+            "5:1e400",
+            "6:nan",
+            "7:inf",
+            "8:+.5",
+            "9:5.",
+            "qid:3",
+            "qid:",
+            "x:1",
+            "11:0",
+            "12:-0",
+            "13:1e",
+            "14:0x10",
+            "15:1_0",
+            "16:1,5",
+            "17:1:2",
+            "18::2",
+            "19:1#c",
+            "#",
+            "20:\t",
+            "21:1e-400",
         ];
         let mut rng = 12345u64;
         let mut next = |n: usize| {
-            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (rng >> 33) as usize % n
         };
         for _ in 0..20_000 {
@@ -369,7 +406,11 @@ mod tests {
             let got = parse_line(line.as_bytes(), &mut pairs, &mut max).map(|l| l.map(|_| pairs));
             let want = by_tokens(line.as_bytes());
             // Duplicates: the scanner refuses them; the reference keeps both.
-            if let Err(TokenError { problem: Problem::Duplicate, .. }) = got {
+            if let Err(TokenError {
+                problem: Problem::Duplicate,
+                ..
+            }) = got
+            {
                 continue;
             }
             match (&got, &want) {

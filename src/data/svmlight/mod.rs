@@ -43,8 +43,7 @@ pub fn feature_name(idx: u32) -> String {
 /// The 1-based index of a design column named `f<idx>` (no sign, no leading zero), else `None`.
 pub fn feature_index(name: &str) -> Option<u32> {
     let digits = name.strip_prefix('f')?;
-    if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit())
-    {
+    if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     digits.parse::<u32>().ok().filter(|&i| i <= MAX_FEATURES)
@@ -204,7 +203,8 @@ pub fn read_rows<R: Read>(file: &str, input: R) -> Result<SvmlightRows> {
                 Some((at, kind)) => return Err(located(at, kind)),
                 None => {}
             }
-            out.codes.extend(rows.codes.iter().map(|&c| remap[c as usize]));
+            out.codes
+                .extend(rows.codes.iter().map(|&c| remap[c as usize]));
             let mut end = *out.indptr.last().expect("indptr starts with 0");
             out.indptr.extend(rows.lengths.iter().map(|&n| {
                 end += n as usize;

@@ -11,8 +11,9 @@ fn error(text: &[u8]) -> String {
 
 #[test]
 fn rows_become_csr_arrays_and_labels_in_order_of_first_appearance() {
-    let rows = read("# a header comment\n-1 3:1.5 1:2\n\n+1 qid:4 2:-1 5:0\r\n-1\n+1 4:0.25 # note\n")
-        .unwrap();
+    let rows =
+        read("# a header comment\n-1 3:1.5 1:2\n\n+1 qid:4 2:-1 5:0\r\n-1\n+1 4:0.25 # note\n")
+            .unwrap();
     assert_eq!(rows.n_cols, 5, "index 5 counts though its value is 0");
     assert_eq!(rows.indptr, vec![0, 2, 3, 3, 4]);
     assert_eq!(rows.indices, vec![0, 2, 1, 3]);
@@ -30,7 +31,9 @@ fn rows_become_csr_arrays_and_labels_in_order_of_first_appearance() {
 fn feature_names_and_indices_map_both_ways() {
     assert_eq!(feature_name(12), "f12");
     assert_eq!(feature_index("f12"), Some(12));
-    for bad in ["f0", "f012", "f", "f-1", "f+1", "x1", "f1.0", "f1000001", "F1"] {
+    for bad in [
+        "f0", "f012", "f", "f-1", "f+1", "x1", "f1.0", "f1000001", "F1",
+    ] {
         assert_eq!(feature_index(bad), None, "{bad}");
     }
 }
@@ -72,9 +75,18 @@ fn labels_are_checked_as_the_csv_reader_checks_them() {
     let classes = rows.classes("t.svm", None).unwrap();
     assert_eq!(classes.classes, ["a", "b", "c"]);
     let err = rows.classes("t.svm", Some("a")).unwrap_err().to_string();
-    assert!(err.starts_with("t.svm, column \"label\": --positive applies only"), "{err}");
-    let err = read("1 1:1\n1 2:1\n").unwrap().classes("t.svm", None).unwrap_err();
-    assert!(err.to_string().contains("every row has the label \"1\""), "{err}");
+    assert!(
+        err.starts_with("t.svm, column \"label\": --positive applies only"),
+        "{err}"
+    );
+    let err = read("1 1:1\n1 2:1\n")
+        .unwrap()
+        .classes("t.svm", None)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("every row has the label \"1\""),
+        "{err}"
+    );
 }
 
 /// `n` lines of about `width` bytes; line `i` (0-based) has label `label(i)`.
@@ -88,7 +100,9 @@ fn many_lines(n: usize, label: impl Fn(usize) -> String) -> Vec<u8> {
 
 #[test]
 fn rows_across_many_chunks_equal_a_line_by_line_reading() {
-    let text = many_lines(3 * CHUNK_BYTES / 20, |i| ["a", "b", "c"][i % 7 % 3].to_string());
+    let text = many_lines(3 * CHUNK_BYTES / 20, |i| {
+        ["a", "b", "c"][i % 7 % 3].to_string()
+    });
     let rows = read_rows("t.svm", text.as_slice()).unwrap();
     assert!(text.len() > 2 * CHUNK_BYTES, "several chunks");
     // The same rows, one line at a time.
@@ -122,10 +136,19 @@ fn rows_across_many_chunks_equal_a_line_by_line_reading() {
 
 #[test]
 fn a_label_problem_before_a_token_problem_in_the_same_chunk_is_reported_first() {
-    let mut text = many_lines(1000, |i| if i == 600 { "A".into() } else { ["a", "b"][i % 2].into() });
+    let mut text = many_lines(1000, |i| {
+        if i == 600 {
+            "A".into()
+        } else {
+            ["a", "b"][i % 2].into()
+        }
+    });
     text.extend_from_slice(b"a 1:oops\n");
     let err = error(&text);
-    assert!(err.starts_with("t.svm: line 601, column \"label\": the labels \"a\" and \"A\""), "{err}");
+    assert!(
+        err.starts_with("t.svm: line 601, column \"label\": the labels \"a\" and \"A\""),
+        "{err}"
+    );
 }
 
 #[test]
@@ -143,5 +166,8 @@ fn too_many_labels_are_refused_at_the_first_label_beyond_the_limit() {
     let text = many_lines(3 * CHUNK_BYTES / 20, |i| format!("L{}", i / 100));
     let err = error(&text);
     let line = 100 * MAX_CLASSES + 1;
-    assert!(err.starts_with(&format!("t.svm: line {line}, column \"label\": the target")), "{err}");
+    assert!(
+        err.starts_with(&format!("t.svm: line {line}, column \"label\": the target")),
+        "{err}"
+    );
 }
