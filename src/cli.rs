@@ -132,9 +132,10 @@ pub enum MulticlassArg {
 pub struct TrainArgs {
     /// Training CSV with a header row ("-" reads stdin)
     pub data: String,
-    /// Name of the label column
+    /// Name of the label column (required but for svmlight data, whose label is each line's
+    /// first token, called "label")
     #[arg(long, value_name = "COL")]
-    pub target: String,
+    pub target: Option<String>,
     /// Where to write the model ("-" writes stdout)
     #[arg(
         short = 'o',

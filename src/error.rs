@@ -164,6 +164,11 @@ pub enum DataErrorKind {
     /// A Parquet file that cannot be read or a column of a type logit cannot use (the message
     /// says what was expected).
     Parquet { message: String },
+    // Issue 11, svmlight input.
+    /// A token of an svmlight line that the format does not allow (`problem` says why).
+    SvmlightToken { token: String, problem: String },
+    /// An svmlight input with no row (only blank or comment lines).
+    NoSvmlightRows,
 }
 
 /// Advice for a cell that looks like a number written with a decimal comma or thousands
@@ -462,6 +467,14 @@ impl fmt::Display for DataErrorKind {
                 "label {} is not one of the model's classes {}",
                 shown(value),
                 quoted_list(classes)
+            ),
+            // No token: a problem of the whole file.
+            SvmlightToken { token, problem } if token.is_empty() => write!(f, "{problem}"),
+            SvmlightToken { token, problem } => write!(f, "token {}: {problem}", shown(token)),
+            NoSvmlightRows => write!(
+                f,
+                "no data rows: expected svmlight lines `label idx:value ...` (blank lines and \
+                 `#` comments are skipped)"
             ),
         }
     }

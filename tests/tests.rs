@@ -29,4 +29,5 @@ mod v2_predict;
 mod v2_sparse_cli;
 mod v2_sparse_core;
 mod v2_summary;
+mod v2_svmlight;
 mod v2_train;

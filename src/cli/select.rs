@@ -14,9 +14,10 @@ use crate::data::schema::ClassWeight;
 pub struct SelectDataArgs {
     /// Training CSV with a header row ("-" reads stdin)
     pub data: String,
-    /// Name of the label column
+    /// Name of the label column (required but for svmlight data, whose label is each line's
+    /// first token, called "label")
     #[arg(long, value_name = "COL")]
-    pub target: String,
+    pub target: Option<String>,
     /// Use only these feature columns (comma separated)
     #[arg(
         long,

@@ -17,4 +17,5 @@ pub mod parquet;
 pub mod records;
 pub mod schema;
 pub mod sniff;
+pub mod svmlight;
 pub mod training;

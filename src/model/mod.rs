@@ -29,6 +29,7 @@ pub mod inference;
 mod json;
 pub mod probability;
 pub mod scorer;
+pub mod svmlight;
 mod text;
 
 use inference::Inference;

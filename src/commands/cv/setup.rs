@@ -69,8 +69,11 @@ impl Lambdas {
 /// and model output `output`: built through train's own argument parser, so every default
 /// (solver, tolerance) is the one `logit train --l1 L1 --l2 L2` gets.
 pub fn train_config(data: &SelectDataArgs, l1: f64, l2: f64, output: &str) -> Result<TrainConfig> {
-    let cli = Cli::try_parse_from(["logit", "train", &data.data, "--target", &data.target])
-        .map_err(|e| Error::Usage(e.to_string()))?;
+    let mut argv = vec!["logit", "train", &data.data];
+    if let Some(target) = &data.target {
+        argv.extend(["--target", target]);
+    }
+    let cli = Cli::try_parse_from(argv).map_err(|e| Error::Usage(e.to_string()))?;
     let Command::Train(mut args) = cli.command else {
         unreachable!("parsed a train command")
     };

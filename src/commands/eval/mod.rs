@@ -21,6 +21,7 @@ use crate::model::Model;
 
 mod multiclass;
 mod rows;
+mod svmlight;
 
 pub use rows::{
     score_labelled, score_labelled_multiclass, score_labelled_with, MultiScored, Reading,

@@ -181,6 +181,9 @@ fn read_labelled(
         InputFormat::Csv => {
             read_labelled_csv(model, source, target, weight, reading.delimiter, each)
         }
+        InputFormat::Svmlight => {
+            super::svmlight::read_labelled(model, source, target, weight, each)
+        }
         other => Err(crate::error::Error::Usage(format!(
             "{data}: reading {} data is not built yet (issue 11)",
             other.name()

@@ -8,6 +8,8 @@
 //! A file output is written to a temporary file and renamed at the end, so a failure halfway
 //! never leaves a partial file or clobbers an old one.
 
+mod svmlight;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 
@@ -94,6 +96,7 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
     let source = Source::open_any(&config.data)?;
     match source.format(config.format) {
         InputFormat::Csv => predict_csv(config, model, source),
+        InputFormat::Svmlight => svmlight::predict(config, model, source),
         other => Err(Error::Usage(format!(
             "{}: reading {} data is not built yet (issue 11)",
             source.name,

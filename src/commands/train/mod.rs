@@ -12,14 +12,15 @@ mod model;
 mod sparse_checks;
 mod warnings;
 
-use crate::cli::{MissingArg, MulticlassArg, SolverArg, TrainArgs};
+use crate::cli::{FormatArg, MissingArg, MulticlassArg, SolverArg, TrainArgs};
 use crate::console;
 use crate::data::design::{DesignChoice, Matrix, Scaler};
 use crate::data::encode::{read_training, TrainingData, TrainingSelection};
-use crate::data::format::InputFormat;
+use crate::data::format::{detect_format, InputFormat};
 use crate::data::input::{check_destination, delimiter_for, Source};
 use crate::data::missing::{Markers, MissingPolicy};
 use crate::data::schema::ClassWeight;
+use crate::data::svmlight;
 use crate::error::{Error, Result};
 use crate::evaluate::report;
 use crate::evaluate::threshold::PickRule;
@@ -156,7 +157,7 @@ impl TrainConfig {
         fit.validate()?;
         Ok(TrainConfig {
             data: args.data.clone(),
-            target: args.target.clone(),
+            target: target_of(args.target.as_deref(), &args.data, args.format)?,
             output: args.output.clone(),
             l1: args.l1,
             l2: args.l2,
@@ -193,6 +194,22 @@ impl TrainConfig {
                 .map_or(b',', |v| delimiter_for(v, args.delimiter)),
             plot: args.plot.clone(),
         })
+    }
+}
+
+/// The target column: `--target`, which only svmlight data (by `--format` or by name) may
+/// leave out, its label being each line's first token ([`svmlight::TARGET`]).
+pub fn target_of(target: Option<&str>, data: &str, format: Option<FormatArg>) -> Result<String> {
+    match target {
+        Some(t) => Ok(t.to_string()),
+        None => match detect_format(data, format.map(InputFormat::from), b"") {
+            InputFormat::Svmlight => Ok(svmlight::TARGET.to_string()),
+            other => Err(Error::Usage(format!(
+                "--target COL is required: name the label column of the {} data {data} \
+                 (only svmlight data, whose label is each line's first token, needs none)",
+                other.name()
+            ))),
+        },
     }
 }
 
@@ -442,6 +459,7 @@ pub fn read_training_data(
     let source = Source::open_any(&config.data)?;
     let data = match source.format(config.format) {
         InputFormat::Csv => read_training_csv(config, selection, source)?,
+        InputFormat::Svmlight => crate::data::svmlight::read_training(source, selection)?,
         other => {
             return Err(Error::Usage(format!(
                 "{}: reading {} data is not built yet (issue 11)",
