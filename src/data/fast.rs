@@ -494,7 +494,9 @@ fn read(
         })
         .collect();
     let feature_names = columns.iter().map(|c| c.name.clone()).collect();
-    let x = Array2::from_shape_vec((n_rows, p), x).expect("rows * p values");
+    let x = crate::data::design::Matrix::Dense(
+        Array2::from_shape_vec((n_rows, p), x).expect("rows * p values"),
+    );
     Ok(Ok(TrainingData {
         source: path.to_string(),
         target: target.to_string(),

@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek};
 use std::path::Path;
 
+use super::format::{detect_format, InputFormat};
 use super::limits::SNIFF_BYTES;
 use super::lines::{RecordTooLong, Tracked, CSV_BUFFER_BYTES};
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
@@ -24,6 +25,8 @@ pub const STDIN_NAME: &str = "<stdin>";
 pub struct Source {
     pub name: String,
     input: Input,
+    /// The first bytes (at most [`SNIFF_BYTES`]), which tell the format.
+    prefix: Vec<u8>,
 }
 
 enum Input {
@@ -34,11 +37,19 @@ enum Input {
 }
 
 impl Source {
-    /// Opens `path`, or standard input for `-`. Fails on a directory and on input whose first
-    /// bytes show a compressed or binary format.
+    /// Opens `path`, or standard input for `-`, as CSV. Fails on a directory and on input whose
+    /// first bytes show a compressed or binary format.
     pub fn open(path: &str) -> Result<Source> {
+        let source = Source::open_any(path)?;
+        source.check_csv()?;
+        Ok(source)
+    }
+
+    /// Opens `path`, or standard input for `-`, whatever its format (see [`Source::format`]);
+    /// fails on a directory. Call [`Source::check_csv`] before reading it as CSV.
+    pub fn open_any(path: &str) -> Result<Source> {
         if path == "-" {
-            return Source::from_stream(STDIN_NAME, Box::new(io::stdin().lock()));
+            return Source::from_stream_any(STDIN_NAME, Box::new(io::stdin().lock()));
         }
         if Path::new(path).is_dir() {
             return Err(Error::io(
@@ -53,7 +64,7 @@ impl Source {
         let mut file = File::open(path).map_err(|e| Error::io(path, "open it", e))?;
         let meta = file.metadata().map_err(|e| Error::io(path, "read it", e))?;
         if !meta.is_file() {
-            return Source::from_stream(path, Box::new(file));
+            return Source::from_stream_any(path, Box::new(file));
         }
         let mut prefix = Vec::with_capacity(SNIFF_BYTES);
         (&mut file)
@@ -61,28 +72,52 @@ impl Source {
             .read_to_end(&mut prefix)
             .and_then(|_| file.rewind())
             .map_err(|e| Error::io(path, "read it", e))?;
-        check_format(path, &prefix)?;
         Ok(Source {
             name: path.to_string(),
             input: Input::File {
                 file,
                 len: meta.len(),
             },
+            prefix,
         })
     }
 
-    /// A source over any stream (the first bytes are sniffed and put back).
-    pub fn from_stream(name: &str, mut stream: Box<dyn Read>) -> Result<Source> {
+    /// A CSV source over any stream (the first bytes are sniffed and put back).
+    pub fn from_stream(name: &str, stream: Box<dyn Read>) -> Result<Source> {
+        let source = Source::from_stream_any(name, stream)?;
+        source.check_csv()?;
+        Ok(source)
+    }
+
+    /// [`Source::from_stream`] without the CSV check.
+    pub fn from_stream_any(name: &str, mut stream: Box<dyn Read>) -> Result<Source> {
         let mut prefix = Vec::with_capacity(SNIFF_BYTES);
         (&mut stream)
             .take(SNIFF_BYTES as u64)
             .read_to_end(&mut prefix)
             .map_err(|e| Error::io(name, "read it", e))?;
-        check_format(name, &prefix)?;
         Ok(Source {
             name: name.to_string(),
-            input: Input::Stream(Box::new(io::Cursor::new(prefix).chain(stream))),
+            input: Input::Stream(Box::new(io::Cursor::new(prefix.clone()).chain(stream))),
+            prefix,
         })
+    }
+
+    /// The input's format: `flag` when given, else from the name and the first bytes
+    /// ([`detect_format`]).
+    pub fn format(&self, flag: Option<InputFormat>) -> InputFormat {
+        detect_format(&self.name, flag, &self.prefix)
+    }
+
+    /// The first bytes of the input (at most [`SNIFF_BYTES`]).
+    pub fn prefix(&self) -> &[u8] {
+        &self.prefix
+    }
+
+    /// Refuses input whose first bytes show a compressed or binary format that the CSV
+    /// readers cannot take.
+    pub fn check_csv(&self) -> Result<()> {
+        check_format(&self.name, &self.prefix)
     }
 
     /// The open regular file and its length, when the source is one (for readers that read

@@ -9,7 +9,9 @@ use ndarray::Array1;
 
 use super::convert::{self, CellError, Floats, Kind, Levels};
 use super::source::{file_error, ParquetFile};
+use crate::data::design::Matrix;
 use crate::data::encode::{TrainingData, TrainingSelection};
+use crate::data::input::Source;
 use crate::data::missing::{Markers, MissingPolicy};
 use crate::data::schema::select_features;
 use crate::data::training::columns::{
@@ -73,9 +75,9 @@ struct Bad {
     kind: DataErrorKind,
 }
 
-/// Reads the Parquet file `path` as training data (see the module doc).
-pub fn read_training(path: &str, selection: &TrainingSelection) -> Result<TrainingData> {
-    let pf = ParquetFile::open(path)?;
+/// Reads the opened Parquet input `source` as training data (see the module doc).
+pub fn read_training(source: Source, selection: &TrainingSelection) -> Result<TrainingData> {
+    let pf = ParquetFile::from_source(source)?;
     let file = pf.name.clone();
     let header = &pf.header;
     let exclude = columns::excluded(selection)?;
@@ -310,7 +312,7 @@ pub fn read_training(path: &str, selection: &TrainingSelection) -> Result<Traini
         target: selection.target.to_string(),
         columns: encoded.columns,
         feature_names: encoded.feature_names,
-        x: encoded.x,
+        x: Matrix::Dense(encoded.x),
         y: classes.y,
         classes: classes.classes,
         labels: classes.labels,

@@ -8,12 +8,16 @@
 //! A file output is written to a temporary file and renamed at the end, so a failure halfway
 //! never leaves a partial file or clobbers an old one.
 
+mod parquet;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use crate::cli::PredictArgs;
+use crate::data::format::InputFormat;
 use crate::data::input::{delimiter_for, missing_columns, Output, Source};
 use crate::data::limits::MAX_RECORD_BYTES;
+use crate::data::parquet::write::is_parquet_path;
 use crate::data::records::{self, Records};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
@@ -31,6 +35,8 @@ pub struct PredictConfig {
     pub threshold: Option<f64>,
     pub keep: Vec<String>,
     pub delimiter: u8,
+    /// `--format` (`None`: detected from the name and first bytes).
+    pub format: Option<InputFormat>,
 }
 
 impl PredictConfig {
@@ -42,6 +48,7 @@ impl PredictConfig {
             threshold: args.threshold,
             keep: args.keep.clone(),
             delimiter: delimiter_for(&args.data, args.delimiter),
+            format: args.format.map(InputFormat::from),
         }
     }
 }
@@ -87,7 +94,24 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
             model.describe()
         )));
     }
-    let source = Source::open(&config.data)?;
+    let source = Source::open_any(&config.data)?;
+    match source.format(config.format) {
+        InputFormat::Csv if is_parquet_path(&config.output) => {
+            parquet::csv_to_parquet_output(config, model, source)
+        }
+        InputFormat::Csv => predict_csv(config, model, source),
+        InputFormat::Parquet => parquet::predict(config, model, source),
+        other => Err(Error::Usage(format!(
+            "{}: reading {} data is not built yet (issue 11)",
+            source.name,
+            other.name()
+        ))),
+    }
+}
+
+/// [`predict_with`] for CSV input.
+fn predict_csv(config: &PredictConfig, model: &Model, source: Source) -> Result<u64> {
+    source.check_csv()?;
     let mut out = Output::create(&config.output, &[&config.data, &config.model])?;
     let out_name = out.name().to_string();
     let write_err = |e: std::io::Error| Error::io(&out_name, "write it", e);
