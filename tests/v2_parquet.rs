@@ -34,7 +34,9 @@ enum Text {
 /// The typed Arrow column of CSV cells (empty = null).
 fn column(cells: &[&str], text: Text) -> ArrayRef {
     let present: Vec<&str> = cells.iter().copied().filter(|c| !c.is_empty()).collect();
-    let opt = |c: &&str| (!c.is_empty()).then_some(*c);
+    fn opt<'a>(c: &&'a str) -> Option<&'a str> {
+        (!c.is_empty()).then_some(*c)
+    }
     if !present.is_empty() && present.iter().all(|c| c.parse::<i64>().is_ok()) {
         Arc::new(Int64Array::from_iter(
             cells.iter().map(|c| opt(c).map(|c| c.parse::<i64>().unwrap())),
