@@ -14,8 +14,7 @@ use std::sync::Arc;
 use arrow_array::builder::StringDictionaryBuilder;
 use arrow_array::types::Int32Type;
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
-    StringArray,
+    Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
 };
 use arrow_schema::{Field, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -39,11 +38,15 @@ fn column(cells: &[&str], text: Text) -> ArrayRef {
     }
     if !present.is_empty() && present.iter().all(|c| c.parse::<i64>().is_ok()) {
         Arc::new(Int64Array::from_iter(
-            cells.iter().map(|c| opt(c).map(|c| c.parse::<i64>().unwrap())),
+            cells
+                .iter()
+                .map(|c| opt(c).map(|c| c.parse::<i64>().unwrap())),
         ))
     } else if !present.is_empty() && present.iter().all(|c| c.parse::<f64>().is_ok()) {
         Arc::new(Float64Array::from_iter(
-            cells.iter().map(|c| opt(c).map(|c| c.parse::<f64>().unwrap())),
+            cells
+                .iter()
+                .map(|c| opt(c).map(|c| c.parse::<f64>().unwrap())),
         ))
     } else if text == Text::Dictionary {
         let mut b = StringDictionaryBuilder::<Int32Type>::new();
@@ -153,13 +156,20 @@ fn the_reference_cases_give_the_csv_model_byte_for_byte() {
                 let mut all = vec!["train", "t.parquet", "-o", "pq.json", "-q"];
                 all.extend_from_slice(&args);
                 run_env(&dir, &all, threads);
-                assert_eq!(dir.read("pq.json"), want, "{name}, {rows}-row groups, {threads} threads");
+                assert_eq!(
+                    dir.read("pq.json"),
+                    want,
+                    "{name}, {rows}-row groups, {threads} threads"
+                );
             }
         }
         // And the model is the reference one.
         let test = format!("{name}_test.csv");
         dir.fixture(&test);
-        let probs = column_f64(&dir.run(&["predict", "pq.json", &test]).ok().stdout(), "probability");
+        let probs = column_f64(
+            &dir.run(&["predict", "pq.json", &test]).ok().stdout(),
+            "probability",
+        );
         let reference = f64s(&expected_fit(name, l2.parse().unwrap())["test_probabilities"]);
         let worst = probs
             .iter()
@@ -254,8 +264,14 @@ fn multiclass_weights_and_folds_read_as_from_csv() {
     let dir = Dir::new();
     // Multiclass (text target) and row weights.
     for (file, args) in [
-        ("multi/iris_train.csv", vec!["--target", "Species", "--l2", "0.01"]),
-        ("multi/pima_w_train.csv", vec!["--target", "type", "--weight", "w"]),
+        (
+            "multi/iris_train.csv",
+            vec!["--target", "Species", "--l2", "0.01"],
+        ),
+        (
+            "multi/pima_w_train.csv",
+            vec!["--target", "type", "--weight", "w"],
+        ),
     ] {
         let csv = fixture_text(file);
         dir.write("t.csv", &csv);
@@ -264,13 +280,26 @@ fn multiclass_weights_and_folds_read_as_from_csv() {
         assert_eq!(model(&dir, "t.parquet", &args, "pq.json"), want, "{file}");
     }
     // Cross-validation folds from a column.
-    let folds = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/l1/pima_train_folds.csv");
+    let folds =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/l1/pima_train_folds.csv");
     let csv = std::fs::read_to_string(folds).unwrap();
     dir.write("f.csv", &csv);
     csv_to_parquet(&dir, &csv, "f.parquet", Text::Plain, 100);
     let cv = |data: &str| {
-        let args = ["cv", data, "--target", "type", "--fold-column", "fold", "--n-lambda", "5"];
-        let out = dir.run(&[&args[..], &["-o", "cv.json", "--json"]].concat()).ok().stdout();
+        let args = [
+            "cv",
+            data,
+            "--target",
+            "type",
+            "--fold-column",
+            "fold",
+            "--n-lambda",
+            "5",
+        ];
+        let out = dir
+            .run(&[&args[..], &["-o", "cv.json", "--json"]].concat())
+            .ok()
+            .stdout();
         (out, dir.read("cv.json"))
     };
     assert_eq!(cv("f.parquet"), cv("f.csv"));
@@ -283,12 +312,26 @@ fn predict_and_eval_read_parquet_and_predict_writes_it() {
     let train = format!("{name}_train.csv");
     let test = format!("{name}_test.csv");
     dir.fixture(&train).fixture(&test);
-    model(&dir, &train, &["--target", target, "--positive", positive], "m.json");
-    csv_to_parquet(&dir, &fixture_text(&test), "test.parquet", Text::Dictionary, 200);
+    model(
+        &dir,
+        &train,
+        &["--target", target, "--positive", positive],
+        "m.json",
+    );
+    csv_to_parquet(
+        &dir,
+        &fixture_text(&test),
+        "test.parquet",
+        Text::Dictionary,
+        200,
+    );
 
     // predict: the same CSV output, --keep included.
     let keep = ["--keep", "price,cd"];
-    let want = dir.run(&[&["predict", "m.json", &test][..], &keep].concat()).ok().stdout();
+    let want = dir
+        .run(&[&["predict", "m.json", &test][..], &keep].concat())
+        .ok()
+        .stdout();
     let got = dir
         .run(&[&["predict", "m.json", "test.parquet"][..], &keep].concat())
         .ok()
@@ -296,12 +339,19 @@ fn predict_and_eval_read_parquet_and_predict_writes_it() {
     assert_eq!(got, want);
 
     // -o out.parquet: the same probabilities, the kept columns with their input types.
-    dir.run(&[&["predict", "m.json", "test.parquet", "-o", "out.parquet"][..], &keep].concat())
-        .ok();
+    dir.run(
+        &[
+            &["predict", "m.json", "test.parquet", "-o", "out.parquet"][..],
+            &keep,
+        ]
+        .concat(),
+    )
+    .ok();
     let p = parquet_f64(&dir.path().join("out.parquet"), "probability");
     assert_eq!(p, column_f64(&want, "probability"));
     // From a CSV input too.
-    dir.run(&["predict", "m.json", &test, "-o", "out2.parquet"]).ok();
+    dir.run(&["predict", "m.json", &test, "-o", "out2.parquet"])
+        .ok();
     assert_eq!(
         parquet_f64(&dir.path().join("out2.parquet"), "probability"),
         column_f64(&want, "probability")
@@ -309,7 +359,10 @@ fn predict_and_eval_read_parquet_and_predict_writes_it() {
 
     // eval: the same report.
     let want = dir.run(&["eval", "m.json", &test, "--json"]).ok().stdout();
-    let got = dir.run(&["eval", "m.json", "test.parquet", "--json"]).ok().stdout();
+    let got = dir
+        .run(&["eval", "m.json", "test.parquet", "--json"])
+        .ok()
+        .stdout();
     assert_eq!(got, want);
 }
 
@@ -321,7 +374,7 @@ fn bad_cells_and_types_are_one_line_naming_row_group_row_and_column() {
     let mut x: Vec<f64> = (0..n).map(|i| i as f64).collect();
     x[37] = f64::INFINITY;
     let y: Vec<i64> = (0..n).map(|i| i64::from(i % 3 == 0)).collect();
-    let d = Date32Array::from((0..n as i32).collect::<Vec<_>>());
+    let d = Date32Array::from((0..n).collect::<Vec<i32>>());
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Float64Array::from(x.clone())),
         Arc::new(d),
@@ -331,11 +384,25 @@ fn bad_cells_and_types_are_one_line_naming_row_group_row_and_column() {
     // A type logit cannot use, named with what was expected.
     dir.run(&["train", "bad.parquet", "--target", "y", "-o", "m.json"])
         .expect_code(2)
-        .stderr_has(&["bad.parquet", "column \"d\"", "Date32", "expected an integer"]);
+        .stderr_has(&[
+            "bad.parquet",
+            "column \"d\"",
+            "Date32",
+            "expected an integer",
+        ]);
     // An infinity: row 37 is in row group 1 (rows 20-39).
-    dir.run(&["train", "bad.parquet", "--target", "y", "--exclude", "d", "-o", "m.json"])
-        .expect_code(2)
-        .stderr_has(&["bad.parquet: row 37 (row group 1), column \"x\"", "finite"]);
+    dir.run(&[
+        "train",
+        "bad.parquet",
+        "--target",
+        "y",
+        "--exclude",
+        "d",
+        "-o",
+        "m.json",
+    ])
+    .expect_code(2)
+    .stderr_has(&["bad.parquet: row 37 (row group 1), column \"x\"", "finite"]);
     assert!(!dir.exists("m.json"));
     // Not Parquet at all.
     dir.write("junk.parquet", "a,b\n1,2\n");
@@ -355,9 +422,18 @@ fn files_written_by_pyarrow_give_the_csv_model() {
     let dir = Dir::new();
     for (name, args) in [
         ("pima_train", vec!["--target", "type", "--l2", "0.0001"]),
-        ("computers_train", vec!["--target", "premium", "--positive", "yes"]),
-        ("pima_with_missing", vec!["--target", "type", "--missing", "median"]),
-        ("pima_with_missing", vec!["--target", "type", "--missing", "drop"]),
+        (
+            "computers_train",
+            vec!["--target", "premium", "--positive", "yes"],
+        ),
+        (
+            "pima_with_missing",
+            vec!["--target", "type", "--missing", "median"],
+        ),
+        (
+            "pima_with_missing",
+            vec!["--target", "type", "--missing", "drop"],
+        ),
     ] {
         let (csv, pq) = (format!("{name}.csv"), format!("{name}.parquet"));
         dir.fixture(&csv).fixture(&pq);

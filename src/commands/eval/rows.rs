@@ -183,9 +183,7 @@ fn read_labelled(
         InputFormat::Csv => {
             read_labelled_csv(model, source, target, weight, reading.delimiter, each)
         }
-        InputFormat::Parquet => {
-            parquet::read_labelled_parquet(model, source, target, weight, each)
-        }
+        InputFormat::Parquet => parquet::read_labelled_parquet(model, source, target, weight, each),
         other => Err(crate::error::Error::Usage(format!(
             "{data}: reading {} data is not built yet (issue 11)",
             other.name()

@@ -12,10 +12,10 @@ use arrow_array::{ArrayRef, StringArray};
 use arrow_schema::{DataType, Field};
 
 use super::{format_probability, PredictConfig};
+use crate::data::encode::ColumnKind;
 use crate::data::input::{missing_columns, Output, Source};
 use crate::data::parquet::rows::{line_of, ParquetRows, HEADER_LINE};
 use crate::data::parquet::write::{is_parquet_path, PredictionWriter, BATCH_ROWS};
-use crate::data::encode::ColumnKind;
 use crate::error::{Error, Result};
 use crate::fit::numerics;
 use crate::model::probability::argmax;
@@ -118,8 +118,16 @@ pub fn predict(config: &PredictConfig, model: &Model, source: Source) -> Result<
     if !absent.is_empty() {
         return Err(rows.relocate(missing_columns(&name, HEADER_LINE, &header, absent).into()));
     }
-    let keep: Vec<usize> = config.keep.iter().map(|k| position(k).expect("checked")).collect();
-    let features: Vec<usize> = model.columns.iter().filter_map(|c| position(&c.name)).collect();
+    let keep: Vec<usize> = config
+        .keep
+        .iter()
+        .map(|k| position(k).expect("checked"))
+        .collect();
+    let features: Vec<usize> = model
+        .columns
+        .iter()
+        .filter_map(|c| position(&c.name))
+        .collect();
     let numeric: Vec<usize> = model
         .columns
         .iter()
@@ -153,7 +161,11 @@ pub fn predict(config: &PredictConfig, model: &Model, source: Source) -> Result<
             if k + 1 == batch.num_rows() {
                 let kept: Vec<ArrayRef> = keep
                     .iter()
-                    .map(|c| batch.column(needed.binary_search(c).expect("needed")).clone())
+                    .map(|c| {
+                        batch
+                            .column(needed.binary_search(c).expect("needed"))
+                            .clone()
+                    })
                     .collect();
                 let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
                 writer.write(kept, &probs, &refs)?;
@@ -203,11 +215,7 @@ pub fn predict(config: &PredictConfig, model: &Model, source: Source) -> Result<
 
 /// `-o out.parquet` from a CSV input: the CSV path writes its usual output to a temporary CSV
 /// beside the target, which is then turned into Parquet (kept columns as text).
-pub fn csv_to_parquet_output(
-    config: &PredictConfig,
-    model: &Model,
-    source: Source,
-) -> Result<u64> {
+pub fn csv_to_parquet_output(config: &PredictConfig, model: &Model, source: Source) -> Result<u64> {
     let out = Output::create(&config.output, &[&config.data, &config.model])?;
     let dir = std::path::Path::new(&config.output)
         .parent()
@@ -242,9 +250,9 @@ pub fn csv_to_parquet_output(
     let mut kept: Vec<Vec<String>> = vec![Vec::new(); n_keep];
     let (mut probs, mut labels): (Vec<f64>, Vec<String>) = (Vec::new(), Vec::new());
     let flush = |kept: &mut Vec<Vec<String>>,
-                     probs: &mut Vec<f64>,
-                     labels: &mut Vec<String>,
-                     writer: &mut PredictionWriter|
+                 probs: &mut Vec<f64>,
+                 labels: &mut Vec<String>,
+                 writer: &mut PredictionWriter|
      -> Result<()> {
         let arrays: Vec<ArrayRef> = kept
             .iter_mut()
@@ -266,7 +274,11 @@ pub fn csv_to_parquet_output(
         }
         for j in 0..n_probs {
             let v: f64 = record[n_keep + j].parse().map_err(|_| {
-                Error::io(&temp_path, "read it", std::io::Error::other("a bad probability"))
+                Error::io(
+                    &temp_path,
+                    "read it",
+                    std::io::Error::other("a bad probability"),
+                )
             })?;
             probs.push(v);
         }

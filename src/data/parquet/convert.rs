@@ -85,7 +85,12 @@ fn primitive_numbers<T: ArrowPrimitiveType>(
     out.extend(a.values().iter().map(|&v| to_f64(v)));
     let written = &mut out[start..];
     if let Some(nulls) = a.nulls() {
-        for i in nulls.iter().enumerate().filter(|(_, valid)| !valid).map(|(i, _)| i) {
+        for i in nulls
+            .iter()
+            .enumerate()
+            .filter(|(_, valid)| !valid)
+            .map(|(i, _)| i)
+        {
             written[i] = f64::NAN;
         }
         for (i, v) in written.iter_mut().enumerate() {
@@ -177,9 +182,8 @@ pub fn texts(
         let keys = dict.normalized_keys();
         let mut value_codes = Vec::with_capacity(dict.values().len());
         // A bad dictionary value is reported at the first row that uses it.
-        texts(dict.values().as_ref(), markers, levels, &mut value_codes).map_err(|(j, kind)| {
-            (keys.iter().position(|&k| k == j).unwrap_or(0), kind)
-        })?;
+        texts(dict.values().as_ref(), markers, levels, &mut value_codes)
+            .map_err(|(j, kind)| (keys.iter().position(|&k| k == j).unwrap_or(0), kind))?;
         let nulls = dict.keys().logical_nulls();
         out.extend(keys.iter().enumerate().map(|(i, &k)| {
             if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
@@ -319,7 +323,16 @@ mod tests {
         numbers(&bools, floats, &mut out).unwrap();
         let f = Float64Array::from(vec![0.5, f64::NAN]);
         numbers(&f, floats, &mut out).unwrap();
-        let want = [3.0, f64::NAN, -(2f64.powi(60)), 1.0, 0.0, f64::NAN, 0.5, f64::NAN];
+        let want = [
+            3.0,
+            f64::NAN,
+            -(2f64.powi(60)),
+            1.0,
+            0.0,
+            f64::NAN,
+            0.5,
+            f64::NAN,
+        ];
         assert_eq!(out.len(), want.len());
         for (a, b) in out.iter().zip(&want) {
             assert!(a == b || (a.is_nan() && b.is_nan()), "{out:?}");

@@ -129,7 +129,9 @@ impl ParquetFile {
         let name = source.name.clone();
         let input = match source.regular_file() {
             Some((file, len)) => {
-                let file = file.try_clone().map_err(|e| Error::io(&name, "read it", e))?;
+                let file = file
+                    .try_clone()
+                    .map_err(|e| Error::io(&name, "read it", e))?;
                 Input::File(Positioned {
                     file: Arc::new(file),
                     len,
@@ -202,10 +204,7 @@ impl ParquetFile {
         columns: &[usize],
         batch: usize,
     ) -> Result<ParquetRecordBatchReader> {
-        let mask = ProjectionMask::roots(
-            self.metadata.parquet_schema(),
-            columns.iter().copied(),
-        );
+        let mask = ProjectionMask::roots(self.metadata.parquet_schema(), columns.iter().copied());
         ParquetRecordBatchReaderBuilder::new_with_metadata(
             self.input.clone(),
             self.metadata.clone(),
@@ -220,14 +219,26 @@ impl ParquetFile {
     /// A decoding error in row group `g`.
     pub fn group_error(&self, g: usize, e: impl std::fmt::Display) -> Error {
         let location = Location::file(&format!("{}: row group {g}", self.name));
-        let message = format!("cannot decode the Parquet data: {e}");
+        let text = e.to_string();
+        let message = if text.contains("Disabled feature at compile time") {
+            format!(
+                "cannot decode the Parquet data: its column chunks use a compression codec \
+                 logit does not read (it reads uncompressed, snappy and zstd chunks; {text}); \
+                 rewrite the file with snappy or zstd compression"
+            )
+        } else {
+            format!("cannot decode the Parquet data: {text}")
+        };
         DataError::new(location, DataErrorKind::Parquet { message }).into()
     }
 
     /// Where row `row` (counted from 0 over the file) is, for messages: the file name
     /// followed by `row R (row group G)`, in a [`Location`] without a line.
     pub fn row_location(&self, row: u64, column: &str) -> Location {
-        let g = self.row_starts.partition_point(|&s| s <= row).saturating_sub(1);
+        let g = self
+            .row_starts
+            .partition_point(|&s| s <= row)
+            .saturating_sub(1);
         Location {
             file: format!("{}: row {row} (row group {g})", self.name),
             line: None,

@@ -14,9 +14,7 @@ use crate::data::encode::{TrainingData, TrainingSelection};
 use crate::data::input::Source;
 use crate::data::missing::{Markers, MissingPolicy};
 use crate::data::schema::select_features;
-use crate::data::training::columns::{
-    self, column_location, FeatureValues, Folds, MISSING_CODE,
-};
+use crate::data::training::columns::{self, column_location, FeatureValues, Folds, MISSING_CODE};
 use crate::data::training::labels;
 use crate::data::training::weights::parse_weight;
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
@@ -67,6 +65,9 @@ struct Item {
     group: usize,
     columns: Vec<usize>,
 }
+
+/// What decoding one work item gives.
+type Decoded = std::result::Result<Vec<Cells>, Bad>;
 
 /// A cell error at a row over the file.
 struct Bad {
@@ -207,7 +208,8 @@ pub fn read_training(source: Source, selection: &TrainingSelection) -> Result<Tr
             }
         }
         _ => {
-            let hint = "every training row needs a label; use --missing drop to leave such rows out";
+            let hint =
+                "every training row needs a label; use --missing drop to leave such rows out";
             let first_label = label.first_missing();
             let first_feature = if policy == MissingPolicy::Error {
                 selected
@@ -293,7 +295,12 @@ pub fn read_training(source: Source, selection: &TrainingSelection) -> Result<Tr
     };
     let weights = weights.map(|w| {
         let kept: Vec<f64> = match &kept {
-            Some(k) => w.iter().zip(k).filter(|(_, &k)| k).map(|(&v, _)| v).collect(),
+            Some(k) => w
+                .iter()
+                .zip(k)
+                .filter(|(_, &k)| k)
+                .map(|(&v, _)| v)
+                .collect(),
             None => w,
         };
         Array1::from(kept)
@@ -364,7 +371,12 @@ fn weights(cells: &Cells, markers: &Markers) -> std::result::Result<Vec<f64>, Ce
 fn feature_values(cells: Cells, kept: Option<&[bool]>) -> FeatureValues {
     match cells {
         Cells::Numbers(v) => FeatureValues::Numeric(match kept {
-            Some(k) => v.iter().zip(k).filter(|(_, &k)| k).map(|(&x, _)| x).collect(),
+            Some(k) => v
+                .iter()
+                .zip(k)
+                .filter(|(_, &k)| k)
+                .map(|(&x, _)| x)
+                .collect(),
             None => v,
         }),
         Cells::Text { codes, levels } => {
@@ -429,28 +441,26 @@ fn decode(
     }
     let floats = Floats::new(markers);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<Vec<(usize, std::result::Result<Vec<Cells>, Bad>)>> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads.min(items.len()).max(1))
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        loop {
-                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(item) = items.get(k) else { break };
-                            done.push((k, decode_item(pf, item, roles, markers, floats)));
-                        }
-                        done
-                    })
+    let results: Vec<Vec<(usize, Decoded)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.min(items.len()).max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(k) else { break };
+                        done.push((k, decode_item(pf, item, roles, markers, floats)));
+                    }
+                    done
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("decoding thread panicked"))
-                .collect()
-        });
-    let mut decoded: Vec<Option<std::result::Result<Vec<Cells>, Bad>>> =
-        (0..items.len()).map(|_| None).collect();
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("decoding thread panicked"))
+            .collect()
+    });
+    let mut decoded: Vec<Option<Decoded>> = (0..items.len()).map(|_| None).collect();
     for (k, r) in results.into_iter().flatten() {
         decoded[k] = Some(r);
     }
@@ -529,7 +539,13 @@ fn append(whole: &mut Cells, piece: Cells, markers: &Markers) {
                 all.append(&mut v);
             }
         }
-        (Cells::Text { codes, levels }, Cells::Text { codes: c, levels: l }) => {
+        (
+            Cells::Text { codes, levels },
+            Cells::Text {
+                codes: c,
+                levels: l,
+            },
+        ) => {
             let remap: Vec<u32> = l
                 .levels
                 .iter()
@@ -554,7 +570,7 @@ fn decode_item(
     roles: &[Option<Role>],
     markers: &Markers,
     floats: Floats,
-) -> std::result::Result<Vec<Cells>, Bad> {
+) -> Decoded {
     let group_error = |e: String| Bad {
         row: item.group as u64,
         column: usize::MAX,

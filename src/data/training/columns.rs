@@ -28,7 +28,10 @@ pub enum FeatureValues {
     /// Numbers; `NaN` marks a missing cell.
     Numeric(Vec<f64>),
     /// Codes into `levels` (any order, each level once); [`MISSING_CODE`] marks a missing cell.
-    Categorical { codes: Vec<u32>, levels: Vec<String> },
+    Categorical {
+        codes: Vec<u32>,
+        levels: Vec<String>,
+    },
 }
 
 /// The encoded columns: specs in column order, design names, matrix and notes for the user.

@@ -2,12 +2,12 @@
 //! ([`crate::data::parquet::rows`]); labels, weights and missing labels follow the CSV rules.
 
 use super::{Row, RowScores};
+use crate::data::encode::ColumnKind;
 use crate::data::input::{missing_columns, Source};
 use crate::data::missing::Markers;
 use crate::data::parquet::rows::{line_of, ParquetRows, HEADER_LINE};
 use crate::data::training::weights::parse_weight;
 use crate::error::{DataError, DataErrorKind, Location, Result};
-use crate::data::encode::ColumnKind;
 use crate::model::scorer::RowScorer;
 use crate::model::Model;
 
