@@ -374,7 +374,7 @@ fn bad_cells_and_types_are_one_line_naming_row_group_row_and_column() {
     let mut x: Vec<f64> = (0..n).map(|i| i as f64).collect();
     x[37] = f64::INFINITY;
     let y: Vec<i64> = (0..n).map(|i| i64::from(i % 3 == 0)).collect();
-    let d = Date32Array::from((0..n as i32).collect::<Vec<_>>());
+    let d = Date32Array::from((0..n).collect::<Vec<i32>>());
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Float64Array::from(x.clone())),
         Arc::new(d),

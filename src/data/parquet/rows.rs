@@ -7,6 +7,7 @@ use arrow_array::RecordBatch;
 
 use super::convert::{self, Kind};
 use super::source::ParquetFile;
+use crate::data::input::Source;
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
 
 /// Rows decoded per batch (bounded memory whatever the row group size).
@@ -27,9 +28,9 @@ pub struct ParquetRows {
 }
 
 impl ParquetRows {
-    pub fn open(path: &str) -> Result<ParquetRows> {
+    pub fn open(source: Source) -> Result<ParquetRows> {
         Ok(ParquetRows {
-            file: ParquetFile::open(path)?,
+            file: ParquetFile::from_source(source)?,
         })
     }
 

@@ -15,7 +15,7 @@ use parquet::arrow::arrow_reader::{
 use parquet::arrow::ProjectionMask;
 use parquet::file::reader::{ChunkReader, Length};
 
-use crate::data::input::STDIN_NAME;
+use crate::data::input::Source;
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
 
 /// A regular file read by offset (`pread`), so decoder threads never share a file position
@@ -120,36 +120,31 @@ pub fn file_error(file: &str, message: String) -> Error {
 impl ParquetFile {
     /// Opens `path` (`-` is standard input) and reads its footer.
     pub fn open(path: &str) -> Result<ParquetFile> {
-        let (name, input) = if path == "-" {
-            let mut buf = Vec::new();
-            io::stdin()
-                .lock()
-                .read_to_end(&mut buf)
-                .map_err(|e| Error::io(STDIN_NAME, "read it", e))?;
-            (STDIN_NAME.to_string(), Input::Memory(buf.into()))
-        } else {
-            let file = File::open(path).map_err(|e| Error::io(path, "open it", e))?;
-            let meta = file.metadata().map_err(|e| Error::io(path, "read it", e))?;
-            if meta.is_dir() {
-                let e = io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "it is a directory, expected a Parquet file",
-                );
-                return Err(Error::io(path, "read it", e));
-            }
-            let input = if meta.is_file() {
+        ParquetFile::from_source(Source::open_any(path)?)
+    }
+
+    /// Reads the footer of an opened input: a regular file is read by offset from then on;
+    /// a stream (stdin, a FIFO; its sniffed first bytes in front) is read whole first.
+    pub fn from_source(source: Source) -> Result<ParquetFile> {
+        let name = source.name.clone();
+        let input = match source.regular_file() {
+            Some((file, len)) => {
+                let file = file
+                    .try_clone()
+                    .map_err(|e| Error::io(&name, "read it", e))?;
                 Input::File(Positioned {
                     file: Arc::new(file),
-                    len: meta.len(),
+                    len,
                 })
-            } else {
+            }
+            None => {
+                let (_, mut reader) = source.into_reader();
                 let mut buf = Vec::new();
-                (&file)
+                reader
                     .read_to_end(&mut buf)
-                    .map_err(|e| Error::io(path, "read it", e))?;
+                    .map_err(|e| Error::io(&name, "read it", e))?;
                 Input::Memory(buf.into())
-            };
-            (path.to_string(), input)
+            }
         };
         let metadata = ArrowReaderMetadata::load(&input, ArrowReaderOptions::new())
             .map_err(|e| file_error(&name, format!("not a readable Parquet file: {e}")))?;
@@ -224,7 +219,16 @@ impl ParquetFile {
     /// A decoding error in row group `g`.
     pub fn group_error(&self, g: usize, e: impl std::fmt::Display) -> Error {
         let location = Location::file(&format!("{}: row group {g}", self.name));
-        let message = format!("cannot decode the Parquet data: {e}");
+        let text = e.to_string();
+        let message = if text.contains("Disabled feature at compile time") {
+            format!(
+                "cannot decode the Parquet data: its column chunks use a compression codec \
+                 logit does not read (it reads uncompressed, snappy and zstd chunks; {text}); \
+                 rewrite the file with snappy or zstd compression"
+            )
+        } else {
+            format!("cannot decode the Parquet data: {text}")
+        };
         DataError::new(location, DataErrorKind::Parquet { message }).into()
     }
 

@@ -9,7 +9,9 @@ use ndarray::Array1;
 
 use super::convert::{self, CellError, Floats, Kind, Levels};
 use super::source::{file_error, ParquetFile};
+use crate::data::design::Matrix;
 use crate::data::encode::{TrainingData, TrainingSelection};
+use crate::data::input::Source;
 use crate::data::missing::{Markers, MissingPolicy};
 use crate::data::schema::select_features;
 use crate::data::training::columns::{self, column_location, FeatureValues, Folds, MISSING_CODE};
@@ -64,6 +66,9 @@ struct Item {
     columns: Vec<usize>,
 }
 
+/// What decoding one work item gives.
+type Decoded = std::result::Result<Vec<Cells>, Bad>;
+
 /// A cell error at a row over the file.
 struct Bad {
     row: u64,
@@ -71,9 +76,9 @@ struct Bad {
     kind: DataErrorKind,
 }
 
-/// Reads the Parquet file `path` as training data (see the module doc).
-pub fn read_training(path: &str, selection: &TrainingSelection) -> Result<TrainingData> {
-    let pf = ParquetFile::open(path)?;
+/// Reads the opened Parquet input `source` as training data (see the module doc).
+pub fn read_training(source: Source, selection: &TrainingSelection) -> Result<TrainingData> {
+    let pf = ParquetFile::from_source(source)?;
     let file = pf.name.clone();
     let header = &pf.header;
     let exclude = columns::excluded(selection)?;
@@ -314,7 +319,7 @@ pub fn read_training(path: &str, selection: &TrainingSelection) -> Result<Traini
         target: selection.target.to_string(),
         columns: encoded.columns,
         feature_names: encoded.feature_names,
-        x: encoded.x,
+        x: Matrix::Dense(encoded.x),
         y: classes.y,
         classes: classes.classes,
         labels: classes.labels,
@@ -436,28 +441,26 @@ fn decode(
     }
     let floats = Floats::new(markers);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<Vec<(usize, std::result::Result<Vec<Cells>, Bad>)>> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads.min(items.len()).max(1))
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        loop {
-                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(item) = items.get(k) else { break };
-                            done.push((k, decode_item(pf, item, roles, markers, floats)));
-                        }
-                        done
-                    })
+    let results: Vec<Vec<(usize, Decoded)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.min(items.len()).max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(k) else { break };
+                        done.push((k, decode_item(pf, item, roles, markers, floats)));
+                    }
+                    done
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("decoding thread panicked"))
-                .collect()
-        });
-    let mut decoded: Vec<Option<std::result::Result<Vec<Cells>, Bad>>> =
-        (0..items.len()).map(|_| None).collect();
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("decoding thread panicked"))
+            .collect()
+    });
+    let mut decoded: Vec<Option<Decoded>> = (0..items.len()).map(|_| None).collect();
     for (k, r) in results.into_iter().flatten() {
         decoded[k] = Some(r);
     }
@@ -567,7 +570,7 @@ fn decode_item(
     roles: &[Option<Role>],
     markers: &Markers,
     floats: Floats,
-) -> std::result::Result<Vec<Cells>, Bad> {
+) -> Decoded {
     let group_error = |e: String| Bad {
         row: item.group as u64,
         column: usize::MAX,

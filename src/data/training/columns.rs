@@ -186,21 +186,26 @@ pub fn encode(
 /// cache whatever the number of columns.
 fn dense(columns: &[ColumnSpec], encoded: &[FeatureValues], n_rows: usize) -> Array2<f64> {
     const BLOCK: usize = 1024;
-    let n_features: usize = columns.iter().map(ColumnSpec::width).sum();
-    let mut x = Array2::<f64>::zeros((n_rows, n_features));
+    let p: usize = columns.iter().map(ColumnSpec::width).sum();
+    let mut x = Array2::<f64>::zeros((n_rows, p));
+    if p == 0 {
+        return x;
+    }
+    let cells = x.as_slice_mut().expect("a new array is contiguous");
     for start in (0..n_rows).step_by(BLOCK) {
         let end = (start + BLOCK).min(n_rows);
+        let block = &mut cells[start * p..end * p];
         let mut offset = 0;
         for (spec, column) in columns.iter().zip(encoded) {
             match column {
                 FeatureValues::Numeric(v) => {
-                    for (i, &value) in v[start..end].iter().enumerate() {
-                        x[[start + i, offset]] = value;
+                    for (row, &value) in block.chunks_exact_mut(p).zip(&v[start..end]) {
+                        row[offset] = value;
                     }
                 }
                 FeatureValues::Categorical { codes, .. } => {
-                    for (i, &code) in codes[start..end].iter().enumerate() {
-                        x[[start + i, offset + code as usize]] = 1.0;
+                    for (row, &code) in block.chunks_exact_mut(p).zip(&codes[start..end]) {
+                        row[offset + code as usize] = 1.0;
                     }
                 }
                 FeatureValues::Empty => unreachable!("rejected above"),
