@@ -534,6 +534,9 @@ def main():
                          "scikit-learn's saga) or task 11 (issue 11: compressed CSV, Parquet, "
                          "svmlight against LIBLINEAR and scikit-learn, the one-hot case) "
                          "instead of the others; see README 'Task L' and 'Task 11'")
+    ap.add_argument("--reuse", type=Path, metavar="RESULTS.json",
+                    help="task 11: rows that --skip logit / --skip peers leave out are taken "
+                         "from this earlier results-11-latest.json (copy it first)")
     ap.add_argument("--l1-cap", action="append", default=[], metavar="KEY=SECONDS",
                     help="task L: kill that run after SECONDS and report it as not finished "
                          "(KEY: logit-path, logit-path-tol, logit-cv, logit-cv-tol, sklearn-cv, "
@@ -759,7 +762,8 @@ def main_11(a):
                            BENCH=BENCH)
     only = {t.strip() for t in a.only.split(",")} if a.only else None
     rounds = a.rounds or (1 if a.quick else 3)
-    res = task11.run_task(helpers, data, rounds, a.slow, skip, only, a.quick)
+    previous = json.loads(a.reuse.read_text())["res"] if a.reuse else None
+    res = task11.run_task(helpers, data, rounds, a.slow, skip, only, a.quick, previous)
     meta = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
             "machine": machine_info(), "git": logit_info,
             "peers": peer_versions(None), "rounds": rounds, "load_before": load_before,

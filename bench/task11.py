@@ -147,19 +147,29 @@ def same_model(a, b_):
     return "identical" if not diff else "DIFFERENT: " + ", ".join(diff)
 
 
-def run_task(b, data, rounds, slow, skip, only, quick):
+def run_task(b, data, rounds, slow, skip, only, quick, previous=None):
+    """previous: the `res` of an earlier run (--reuse FILE): the rows this run leaves out
+    (--skip logit or --skip peers) are taken from it, outputs included (still in out11/)."""
     files = ensure_data(b, data, quick)
     out, logs = data / "out11", data / "logs11"
     out.mkdir(parents=True, exist_ok=True)
     logs.mkdir(exist_ok=True)
     tools = [x for x in plan(b, files, out, skip) if not only or x[0] in only]
+    run_now = [x for x in tools if not ("logit" in skip and x[1].startswith("logit")
+                                        or "peers" in skip and not x[1].startswith("logit"))]
     results = {(task, tool): [] for task, tool, *_ in tools}
     errors = {}
-    for _, _, _, _, o, _ in tools:   # no stale output of an earlier run is ever evaluated
+    for task, tool, *_ in tools:
+        key = f"{task}|{tool}"
+        if previous and all(x[1] != tool for x in run_now):
+            results[(task, tool)] = previous["results"].get(key, [])
+            if key in previous.get("errors", {}):
+                errors[key] = previous["errors"][key]
+    for _, _, _, _, o, _ in run_now:   # no stale output of an earlier run is ever evaluated
         if o.exists():
             o.unlink()
     for rnd in range(1, rounds + 1):
-        for task, tool, cmd, inputs, _, _ in tools:
+        for task, tool, cmd, inputs, _, _ in run_now:
             done = results[(task, tool)]
             if rnd > 1 and done and (done[0]["wall"] > slow and not tool.startswith("logit")
                                      or done[0]["rc"] != 0):
