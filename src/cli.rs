@@ -5,6 +5,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::data::design::DesignChoice;
+use crate::data::format::InputFormat;
 use crate::data::schema::ClassWeight;
 use crate::evaluate::metrics::gate_names;
 use crate::evaluate::threshold::{Grid, PickRule};
@@ -73,6 +75,48 @@ pub enum MissingArg {
     Mean,
     /// Fill with the training median (most frequent level for text columns)
     Median,
+}
+
+/// Input formats for `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Delimited text with a header row (gzip or zstd compressed too)
+    Csv,
+    /// svmlight / libsvm lines: `label idx:val ...`
+    Svmlight,
+    /// Apache Parquet
+    Parquet,
+}
+
+impl From<FormatArg> for InputFormat {
+    fn from(f: FormatArg) -> InputFormat {
+        match f {
+            FormatArg::Csv => InputFormat::Csv,
+            FormatArg::Svmlight => InputFormat::Svmlight,
+            FormatArg::Parquet => InputFormat::Parquet,
+        }
+    }
+}
+
+/// Design-matrix storage for `--design`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DesignArg {
+    /// Sparse when the matrix is large and mostly zeros (one-hot columns), else dense
+    Auto,
+    /// Every cell stored
+    Dense,
+    /// Only non-zero cells stored (compressed sparse rows)
+    Sparse,
+}
+
+impl From<DesignArg> for DesignChoice {
+    fn from(d: DesignArg) -> DesignChoice {
+        match d {
+            DesignArg::Auto => DesignChoice::Auto,
+            DesignArg::Dense => DesignChoice::Dense,
+            DesignArg::Sparse => DesignChoice::Sparse,
+        }
+    }
 }
 
 /// Multiclass fits for `--multiclass`.
@@ -180,6 +224,13 @@ pub struct TrainArgs {
     /// Field delimiter: one character, or "tab" (default: tab for .tsv/.tab files, else comma)
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+    /// Input format (default: from the file name — .svm/.libsvm/.svmlight, .parquet/.pq,
+    /// after any .gz/.zst — or the first bytes; else CSV)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
+    /// Design-matrix storage: sparse suits one-hot heavy or svmlight data
+    #[arg(long, value_enum, value_name = "STORAGE", default_value_t = DesignArg::Auto)]
+    pub design: DesignArg,
     /// Do not print the training report (warnings and errors are still printed)
     #[arg(short, long)]
     pub quiet: bool,
@@ -206,6 +257,10 @@ pub struct PredictArgs {
     /// Field delimiter of DATA: one character, or "tab" (default: tab for .tsv/.tab files, else comma)
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+    /// Input format (default: from the file name — .svm/.libsvm/.svmlight, .parquet/.pq,
+    /// after any .gz/.zst — or the first bytes; else CSV)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
 }
 
 #[derive(Debug, Args)]
@@ -254,6 +309,10 @@ pub struct EvalArgs {
     /// Field delimiter of DATA: one character, or "tab" (default: tab for .tsv/.tab files, else comma)
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+    /// Input format (default: from the file name — .svm/.libsvm/.svmlight, .parquet/.pq,
+    /// after any .gz/.zst — or the first bytes; else CSV)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
 }
 
 #[derive(Debug, Args)]
@@ -285,6 +344,10 @@ pub struct ThresholdArgs {
     /// Field delimiter of DATA: one character, or "tab" (default: tab for .tsv/.tab files, else comma)
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+    /// Input format (default: from the file name — .svm/.libsvm/.svmlight, .parquet/.pq,
+    /// after any .gz/.zst — or the first bytes; else CSV)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
     /// Do not print the report (errors are still printed)
     #[arg(short, long)]
     pub quiet: bool,

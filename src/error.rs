@@ -114,6 +114,9 @@ pub enum DataErrorKind {
         format: &'static str,
         advice: String,
     },
+    /// A gzip or zstd input stream that cannot be decoded (truncated, corrupt); the message
+    /// names the format and says which.
+    Compressed { message: String },
     /// Columns are missing and the header is one column whose name contains another likely
     /// delimiter.
     OtherDelimiter { names: Vec<String>, delimiter: char },
@@ -332,6 +335,7 @@ impl fmt::Display for DataErrorKind {
                  category level; --exclude the column if it is free text)"
             ),
             NotCsv { format, advice } => write!(f, "the input looks like {format}, not CSV text; {advice}"),
+            Compressed { message } => write!(f, "{message}"),
             OtherDelimiter { names, delimiter } => write!(
                 f,
                 "the header has no column named {}: it is one column whose name contains \

@@ -411,8 +411,8 @@ mod fast_reader {
 
     /// The single feature column and the labels of a one-feature table.
     fn column_and_labels(data: &TrainingData) -> (Vec<f64>, Vec<f64>) {
-        assert_eq!(data.x.ncols(), 1, "{:?}", data.feature_names);
-        (data.x.column(0).to_vec(), data.y.to_vec())
+        assert_eq!(data.dense_x().ncols(), 1, "{:?}", data.feature_names);
+        (data.dense_x().column(0).to_vec(), data.y.to_vec())
     }
 
     #[test]

@@ -537,9 +537,13 @@ fn a_training_file_over_one_mebibyte_takes_the_fast_reader_and_trains_like_the_c
             .is_none()
     );
     // What was read is what was written, value for value.
-    assert_eq!(fast.x.dim(), (rows.len(), 4));
+    assert_eq!(fast.dense_x().dim(), (rows.len(), 4));
     for (i, (x, y)) in rows.iter().enumerate() {
-        assert_eq!(bits(fast.x.row(i).as_slice().unwrap()), bits(x), "row {i}");
+        assert_eq!(
+            bits(fast.dense_x().row(i).as_slice().unwrap()),
+            bits(x),
+            "row {i}"
+        );
         assert_eq!(fast.y[i], f64::from(*y), "row {i}");
     }
     let positives = rows.iter().filter(|(_, y)| *y == 1).count();
@@ -548,8 +552,8 @@ fn a_training_file_over_one_mebibyte_takes_the_fast_reader_and_trains_like_the_c
     let slow = read_training(Source::open(&path("quoted.csv")).unwrap(), b',', &selection).unwrap();
     assert_eq!(fast.feature_names, slow.feature_names);
     assert_eq!(
-        bits(fast.x.as_slice().unwrap()),
-        bits(slow.x.as_slice().unwrap())
+        bits(fast.dense_x().as_slice().unwrap()),
+        bits(slow.dense_x().as_slice().unwrap())
     );
     assert_eq!(
         bits(fast.y.as_slice().unwrap()),

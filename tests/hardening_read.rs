@@ -374,16 +374,22 @@ fn a_long_bad_cell_is_cut_in_the_message() {
 
 #[test]
 fn compressed_and_binary_inputs_are_named_by_their_magic_bytes() {
-    let cases: [(&[u8], &str); 6] = [
-        (
-            b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03",
-            "gzip-compressed data, not CSV text; decompress it first (zcat",
-        ),
-        (b"\x28\xb5\x2f\xfd\x04\x58\x00\x00", "zstd-compressed"),
+    // gzip and zstd are read since issue 11 (tests/v2_compress.rs); these first bytes of one
+    // are a stream cut short.
+    for (bytes, format) in [
+        (&b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"[..], "gzip"),
+        (b"\x28\xb5\x2f\xfd\x04\x58\x00\x00", "zstd"),
+    ] {
+        let dir = Dir::new();
+        dir.write("d.csv", bytes);
+        let words = ["d.csv: the ", format, " stream ends early", "truncated"];
+        train(&dir, "d.csv", &[]).expect_code(2).stderr_has(&words);
+    }
+    // Parquet is read (tests/v2_parquet.rs), not refused.
+    let cases: [(&[u8], &str); 3] = [
         (b"BZh91AY&SY\x00\x01", "bzip2-compressed"),
         (b"\xfd7zXZ\x00\x00\x04", "xz-compressed"),
         (b"PK\x03\x04\x14\x00\x06\x00", "zip archive"),
-        (b"PAR1\x15\x04\x15\x10", "Parquet"),
     ];
     for (bytes, words) in cases {
         let dir = Dir::new();

@@ -154,17 +154,22 @@ fn check_reader(
         prop_assert!(!intact, "a valid table failed to read: {:?}", table.text);
         return Ok(false);
     };
-    prop_assert_eq!(data.x.nrows(), data.y.len());
-    prop_assert_eq!(data.x.ncols(), data.feature_names.len());
-    prop_assert!(data.x.iter().all(|v| v.is_finite()));
+    prop_assert_eq!(data.dense_x().nrows(), data.y.len());
+    prop_assert_eq!(data.dense_x().ncols(), data.feature_names.len());
+    prop_assert!(data.dense_x().iter().all(|v| v.is_finite()));
     // An edit may add a third label (a multiclass target, issue 9); never a class without rows.
     prop_assert!(data.class_counts.len() >= 2 && data.class_counts.iter().all(|&c| c > 0));
     prop_assert!(!intact || data.class_counts.len() == 2);
     if intact {
-        prop_assert_eq!(data.x.nrows(), table.rows.len());
+        prop_assert_eq!(data.dense_x().nrows(), table.rows.len());
         prop_assert_eq!(&data.feature_names[0], "a");
         for (i, (a, b, y)) in table.rows.iter().enumerate() {
-            prop_assert_eq!(data.x[[i, 0]].to_bits(), parsed(a).to_bits(), "row {}", i);
+            prop_assert_eq!(
+                data.dense_x()[[i, 0]].to_bits(),
+                parsed(a).to_bits(),
+                "row {}",
+                i
+            );
             prop_assert_eq!(data.y[i], f64::from(*y), "row {}", i);
             if table.b_is_text {
                 let column = data
@@ -172,11 +177,16 @@ fn check_reader(
                     .iter()
                     .position(|f| *f == format!("b={b}"));
                 prop_assert!(column.is_some(), "{:?}", data.feature_names);
-                let row = data.x.row(i);
+                let row = data.dense_x().row(i);
                 let ones: Vec<usize> = (1..row.len()).filter(|&j| row[j] == 1.0).collect();
                 prop_assert_eq!(ones, vec![column.unwrap()]);
             } else {
-                prop_assert_eq!(data.x[[i, 1]].to_bits(), parsed(b).to_bits(), "row {}", i);
+                prop_assert_eq!(
+                    data.dense_x()[[i, 1]].to_bits(),
+                    parsed(b).to_bits(),
+                    "row {}",
+                    i
+                );
             }
         }
     }
@@ -387,8 +397,8 @@ proptest! {
         prop_assert_eq!(&fast.feature_names, &slow.feature_names);
         prop_assert_eq!(&fast.labels, &slow.labels);
         prop_assert_eq!(&fast.y, &slow.y);
-        prop_assert_eq!(fast.x.shape(), slow.x.shape());
-        for (a, b) in fast.x.iter().zip(slow.x.iter()) {
+        prop_assert_eq!(fast.dense_x().shape(), slow.dense_x().shape());
+        for (a, b) in fast.dense_x().iter().zip(slow.dense_x().iter()) {
             prop_assert_eq!(a.to_bits(), b.to_bits());
         }
     }
@@ -412,6 +422,7 @@ proptest! {
                 threshold: None,
                 keep: vec!["label".into(), "u".into()],
                 delimiter: b',',
+                format: None,
             };
             logit::commands::predict::predict(&config).unwrap();
         }
@@ -454,9 +465,9 @@ fn fast_reader_and_csv_reader_agree_on_the_reference_datasets() {
         assert_eq!(fast.labels, slow.labels, "{file}");
         assert_eq!(fast.y, slow.y, "{file}");
         assert!(
-            fast.x
+            fast.dense_x()
                 .iter()
-                .zip(slow.x.iter())
+                .zip(slow.dense_x().iter())
                 .all(|(a, b)| a.to_bits() == b.to_bits()),
             "{file}"
         );

@@ -18,6 +18,7 @@ mod summary;
 mod thresholds;
 mod train;
 mod util;
+mod v2_compress;
 mod v2_core;
 mod v2_eval;
 mod v2_l1_core;

@@ -66,9 +66,9 @@ pub fn csv_design(data: &[u8]) -> Option<logit::error::Result<TrainingData>> {
 fn check_training(d: &TrainingData, policy: MissingPolicy) {
     let n = d.y.len();
     assert!(n > 0, "no rows");
-    assert_eq!(d.x.nrows(), n, "x rows vs y length");
+    assert_eq!(d.dense_x().nrows(), n, "x rows vs y length");
     assert_eq!(
-        d.x.ncols(),
+        d.dense_x().ncols(),
         d.feature_names.len(),
         "x columns vs feature names"
     );
@@ -82,7 +82,7 @@ fn check_training(d: &TrainingData, policy: MissingPolicy) {
         d.columns.iter().all(|c| c.name != d.target),
         "target used as a feature"
     );
-    for (i, v) in d.x.iter().enumerate() {
+    for (i, v) in d.dense_x().iter().enumerate() {
         assert!(v.is_finite(), "x value {v} at flat index {i} is not finite");
     }
     let k = d.classes.len();
@@ -138,7 +138,7 @@ fn check_training(d: &TrainingData, policy: MissingPolicy) {
                     assert!(levels.contains(f), "fill level not among the levels");
                 }
                 // One-hot: exactly one indicator set in every row.
-                for row in d.x.rows() {
+                for row in d.dense_x().rows() {
                     let block: Vec<f64> = row
                         .iter()
                         .skip(offset)
@@ -226,11 +226,12 @@ fn score_like_training(d: &TrainingData, csv: &[u8], delimiter: u8, policy: Miss
         }
         assert!(!label_missing, "a row without label was kept");
         let score = score.expect("checked above");
-        let expected: f64 =
-            d.x.row(row)
-                .iter()
-                .zip(&weights)
-                .fold(0.0, |z, (x, w)| z + w * x);
+        let expected: f64 = d
+            .dense_x()
+            .row(row)
+            .iter()
+            .zip(&weights)
+            .fold(0.0, |z, (x, w)| z + w * x);
         assert!(
             score == expected || (score.is_nan() && expected.is_nan()),
             "record {i} (row {row}) scores {score} but its design row gives {expected}"
@@ -373,8 +374,8 @@ pub fn csv_fast(data: &[u8]) -> Option<Option<TrainingData>> {
             assert_eq!(f.feature_names, s.feature_names, "feature names");
             assert_eq!(f.labels, s.labels, "labels");
             assert_eq!(f.y, s.y, "y");
-            assert_eq!(f.x.dim(), s.x.dim(), "shape of x");
-            for ((i, a), b) in f.x.indexed_iter().zip(s.x.iter()) {
+            assert_eq!(f.dense_x().dim(), s.dense_x().dim(), "shape of x");
+            for ((i, a), b) in f.dense_x().indexed_iter().zip(s.dense_x().iter()) {
                 assert_eq!(a.to_bits(), b.to_bits(), "x{i:?}: fast {a}, csv {b}");
             }
             assert_eq!(

@@ -4,8 +4,8 @@
 use clap::{Args, ValueEnum};
 
 use super::{
-    parse_class_weight, parse_delimiter, parse_finite, parse_max_iter, parse_positive, MissingArg,
-    MulticlassArg,
+    parse_class_weight, parse_delimiter, parse_finite, parse_max_iter, parse_positive, DesignArg,
+    FormatArg, MissingArg, MulticlassArg,
 };
 use crate::data::schema::ClassWeight;
 
@@ -71,6 +71,13 @@ pub struct SelectDataArgs {
     /// Field delimiter: one character, or "tab" (default: tab for .tsv/.tab files, else comma)
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+    /// Input format (default: from the file name — .svm/.libsvm/.svmlight, .parquet/.pq,
+    /// after any .gz/.zst — or the first bytes; else CSV)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
+    /// Design-matrix storage: sparse suits one-hot heavy or svmlight data
+    #[arg(long, value_enum, value_name = "STORAGE", default_value_t = DesignArg::Auto)]
+    pub design: DesignArg,
     /// Do not print the report (warnings and errors are still printed)
     #[arg(short, long)]
     pub quiet: bool,

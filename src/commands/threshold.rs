@@ -11,6 +11,7 @@
 
 use crate::cli::ThresholdArgs;
 use crate::console;
+use crate::data::format::InputFormat;
 use crate::data::input::{check_destination, delimiter_for};
 use crate::error::{Error, Result};
 use crate::evaluate::report;
@@ -18,7 +19,7 @@ use crate::evaluate::threshold::{PickRule, Sweep, ThresholdPoint};
 use crate::exit::ExitStatus;
 use crate::model::Model;
 
-use super::eval::score_labelled;
+use super::eval::{score_labelled, Reading};
 
 /// A validated `threshold` configuration.
 #[derive(Debug, Clone)]
@@ -29,6 +30,8 @@ pub struct ThresholdConfig {
     pub output: String,
     pub target: Option<String>,
     pub delimiter: u8,
+    /// `--format` (`None`: detected).
+    pub format: Option<InputFormat>,
     pub quiet: bool,
 }
 
@@ -41,6 +44,7 @@ impl ThresholdConfig {
             output: args.output.clone(),
             target: args.target.clone(),
             delimiter: delimiter_for(&args.data, args.delimiter),
+            format: args.format.map(InputFormat::from),
             quiet: args.quiet,
         }
     }
@@ -57,7 +61,10 @@ pub fn run(args: &ThresholdArgs) -> Result<ExitStatus> {
         &model,
         &config.data,
         config.target.as_deref(),
-        config.delimiter,
+        Reading {
+            format: config.format,
+            delimiter: config.delimiter,
+        },
         config.pick,
     )?;
     let stored = model
@@ -83,11 +90,11 @@ pub fn choose(
     model: &Model,
     data: &str,
     target: Option<&str>,
-    delimiter: u8,
+    reading: Reading,
     rule: PickRule,
 ) -> Result<ThresholdPoint> {
     refuse_multiclass(model, "the model")?;
-    let rows = score_labelled(model, data, target, delimiter)?;
+    let rows = score_labelled(model, data, target, reading)?;
     Sweep::new(&rows.scores, &rows.positive)
         .pick(rule)
         .map_err(|e| Error::Usage(format!("{data}: {e}")))

@@ -6,7 +6,9 @@
 //! the file into one byte range per core at line boundaries, counts the records of each range
 //! (so the matrix is allocated once, at its final size), then parses every range in parallel
 //! with `memchr` field scanning and `fast-float2` (correctly rounded, so the values equal
-//! `str::parse`'s bit for bit) directly into its rows of the matrix.
+//! `str::parse`'s bit for bit) directly into its rows of the matrix. The bytes are a regular
+//! file read by offset, or the whole decompressed text of a gzip/zstd file held in memory
+//! ([`ByteSource`]).
 //!
 //! Anything unusual (a quote, a non-ASCII byte, a missing or non-numeric cell, a ragged row, a
 //! bad weight cell, labels the csv path would refuse...) makes it give up and return `None`; the caller then reads the file again with
@@ -15,6 +17,7 @@
 //! answer is "all of it". A property test checks both paths give identical matrices.
 
 use std::fs::File;
+use std::io;
 use std::os::unix::fs::FileExt;
 
 use ndarray::{Array1, Array2};
@@ -31,6 +34,71 @@ pub const MIN_FAST_BYTES: u64 = 1 << 20;
 
 /// Bytes read per `pread` while scanning a range.
 const BUFFER_BYTES: usize = 1 << 22;
+
+/// Bytes the fast reader reads by offset, from several threads at once: an open regular file
+/// (`pread`, the file's cursor untouched) or text already in memory (read in place).
+pub trait ByteSource: Sync {
+    /// Reads up to `buf.len()` bytes at `offset`; 0 at the end.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
+
+    /// Calls `each_line` with every line (without `\n` and a trailing `\r`) of `[start, end)`.
+    /// Stops early with the callback's error, or [`GiveUp::LongLine`].
+    fn lines(
+        &self,
+        start: u64,
+        end: u64,
+        each_line: &mut dyn FnMut(&[u8]) -> Result<(), GiveUp>,
+    ) -> io::Result<Result<(), GiveUp>> {
+        for_each_line_buffered(self, start, end, each_line)
+    }
+}
+
+impl ByteSource for File {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        FileExt::read_at(self, buf, offset)
+    }
+}
+
+impl ByteSource for [u8] {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let from = usize::try_from(offset).map_or(self.len(), |o| o.min(self.len()));
+        let n = buf.len().min(self.len() - from);
+        buf[..n].copy_from_slice(&self[from..from + n]);
+        Ok(n)
+    }
+
+    /// The lines straight from memory, without copying them through a buffer.
+    fn lines(
+        &self,
+        start: u64,
+        end: u64,
+        each_line: &mut dyn FnMut(&[u8]) -> Result<(), GiveUp>,
+    ) -> io::Result<Result<(), GiveUp>> {
+        let to = usize::try_from(end).map_or(self.len(), |e| e.min(self.len()));
+        let from = usize::try_from(start).map_or(to, |s| s.min(to));
+        let bytes = &self[from..to];
+        let mut line_start = 0;
+        let ends = memchr::memchr_iter(b'\n', bytes).chain(
+            // The last line when the range does not end with a line end.
+            (bytes.last() != Some(&b'\n') && !bytes.is_empty()).then_some(bytes.len()),
+        );
+        for nl in ends {
+            let mut line = &bytes[line_start..nl];
+            // The buffered reader gives up on a line it cannot hold; so does this one.
+            if line.len() >= MAX_RECORD_BYTES {
+                return Ok(Err(GiveUp::LongLine));
+            }
+            if let [rest @ .., b'\r'] = line {
+                line = rest;
+            }
+            if let Err(e) = each_line(line) {
+                return Ok(Err(e));
+            }
+            line_start = nl + 1;
+        }
+        Ok(Ok(()))
+    }
+}
 
 /// Why the fast path gave up (for tests and debugging; the caller only needs "not handled").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +138,51 @@ pub fn read_training_fast(
     read_training_fast_file(&file, len, path, delimiter, selection, min_bytes)
 }
 
+/// Decompressed bytes [`may_take`] looks at before a compressed file is decompressed whole.
+pub const PROBE_BYTES: u64 = 1 << 22;
+
+/// Whether text that begins with `head` may be taken by the fast reader: false when the complete
+/// lines of `head` already make it give up (quotes, text or missing cells, a bad header...), so
+/// a large compressed file the csv path will read anyway is not first decompressed into memory.
+/// Labels are not judged (the head may hold one class only).
+pub fn may_take(
+    head: &[u8],
+    path: &str,
+    delimiter: u8,
+    selection: &TrainingSelection,
+) -> Result<bool> {
+    let end = memchr::memrchr(b'\n', head).map_or(0, |i| i + 1);
+    if memchr::memchr_iter(b'\n', &head[..end]).count() < 2 {
+        // No complete data line yet: only the whole text can tell.
+        return Ok(true);
+    }
+    let head = &head[..end];
+    Ok(match read(head, end as u64, path, delimiter, selection) {
+        Ok(Ok(_)) | Ok(Err(GiveUp::Labels)) => true,
+        Ok(Err(_)) | Err(_) => false,
+    })
+}
+
+/// [`read_training_fast`] on the whole text of an input already in memory (a decompressed
+/// gzip/zstd file), named `path` in messages.
+pub fn read_training_fast_bytes(
+    bytes: &[u8],
+    path: &str,
+    delimiter: u8,
+    selection: &TrainingSelection,
+    min_bytes: u64,
+) -> Result<Option<TrainingData>> {
+    let len = bytes.len() as u64;
+    if len < min_bytes {
+        return Ok(None);
+    }
+    match read(bytes, len, path, delimiter, selection) {
+        Ok(Ok(data)) => Ok(Some(data)),
+        Ok(Err(_give_up)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// [`read_training_fast`] on an open regular file of `len` bytes, named `path` in messages.
 /// Reads by offset only, so the file's cursor stays where it was for the csv path.
 pub fn read_training_fast_file(
@@ -91,7 +204,11 @@ pub fn read_training_fast_file(
 }
 
 /// The header: its byte length (including the line end) and the column names.
-fn header(file: &File, path: &str, delimiter: u8) -> Result<Option<(u64, Vec<String>)>> {
+fn header<S: ByteSource + ?Sized>(
+    file: &S,
+    path: &str,
+    delimiter: u8,
+) -> Result<Option<(u64, Vec<String>)>> {
     let mut buf = vec![0u8; 1 << 16];
     let mut filled = 0;
     loop {
@@ -128,8 +245,8 @@ fn header(file: &File, path: &str, delimiter: u8) -> Result<Option<(u64, Vec<Str
 }
 
 /// Splits `[start, len)` into up to `parts` ranges that begin right after a `\n`.
-fn split_ranges(
-    file: &File,
+fn split_ranges<S: ByteSource + ?Sized>(
+    file: &S,
     start: u64,
     len: u64,
     parts: usize,
@@ -162,13 +279,12 @@ fn split_ranges(
     Ok(cuts.windows(2).map(|w| (w[0], w[1])).collect())
 }
 
-/// Calls `each_line` with every line (without `\n` and a trailing `\r`) of `[start, end)`,
-/// reading in large blocks. Stops early with the callback's error, or [`GiveUp::LongLine`].
-fn for_each_line(
-    file: &File,
+/// [`ByteSource::lines`] through `read_at` in large blocks.
+fn for_each_line_buffered<S: ByteSource + ?Sized>(
+    file: &S,
     start: u64,
     end: u64,
-    mut each_line: impl FnMut(&[u8]) -> Result<(), GiveUp>,
+    each_line: &mut dyn FnMut(&[u8]) -> Result<(), GiveUp>,
 ) -> std::io::Result<Result<(), GiveUp>> {
     let mut buf = vec![0u8; BUFFER_BYTES];
     let mut kept = 0; // bytes of an unfinished line carried over at the front of buf
@@ -218,9 +334,13 @@ fn for_each_line(
 }
 
 /// Counts the records (non-empty lines) of a range, giving up on quotes and non-ASCII bytes.
-fn count_records(file: &File, start: u64, end: u64) -> std::io::Result<Result<usize, GiveUp>> {
+fn count_records<S: ByteSource + ?Sized>(
+    file: &S,
+    start: u64,
+    end: u64,
+) -> std::io::Result<Result<usize, GiveUp>> {
     let mut n = 0usize;
-    let outcome = for_each_line(file, start, end, |line| {
+    let outcome = file.lines(start, end, &mut |line| {
         if line.is_empty() {
             return Ok(());
         }
@@ -265,8 +385,8 @@ struct RangeOut<'a> {
 
 /// Parses one range into its rows of `x`, label codes and weights; returns the labels it saw,
 /// in order.
-fn parse_range(
-    file: &File,
+fn parse_range<S: ByteSource + ?Sized>(
+    file: &S,
     (start, end): (u64, u64),
     roles: &[Role],
     delimiter: u8,
@@ -278,7 +398,7 @@ fn parse_range(
     let mut labels: Vec<Vec<u8>> = Vec::with_capacity(2);
     let mut row = 0usize;
     let is_missing = |cell: &[u8]| cell.is_empty() || markers.iter().any(|m| m.as_slice() == cell);
-    let outcome = for_each_line(file, start, end, |line| {
+    let outcome = file.lines(start, end, &mut |line| {
         if line.is_empty() {
             return Ok(());
         }
@@ -339,8 +459,8 @@ fn parse_range(
     Ok(outcome.map(|()| labels))
 }
 
-fn read(
-    file: &File,
+fn read<S: ByteSource + ?Sized>(
+    file: &S,
     len: u64,
     path: &str,
     delimiter: u8,
@@ -494,7 +614,9 @@ fn read(
         })
         .collect();
     let feature_names = columns.iter().map(|c| c.name.clone()).collect();
-    let x = Array2::from_shape_vec((n_rows, p), x).expect("rows * p values");
+    let x = crate::data::design::Matrix::Dense(
+        Array2::from_shape_vec((n_rows, p), x).expect("rows * p values"),
+    );
     Ok(Ok(TrainingData {
         source: path.to_string(),
         target: target.to_string(),

@@ -1,11 +1,14 @@
 //! Opening inputs: a path or `-` (stdin), CSV reader setup and the source's display name for
-//! error messages. Outputs (never clobbered on failure) live in [`super::output`], re-exported
-//! here.
+//! error messages. gzip and zstd input is recognised by its first bytes and decoded on the way
+//! in ([`super::compress`]), so every reader sees text. Outputs (never clobbered on failure)
+//! live in [`super::output`], re-exported here.
 
 use std::fs::File;
 use std::io::{self, Read, Seek};
 use std::path::Path;
 
+use super::compress::{self, Codec};
+use super::format::{detect_format, InputFormat};
 use super::limits::SNIFF_BYTES;
 use super::lines::{RecordTooLong, Tracked, CSV_BUFFER_BYTES};
 use crate::error::{DataError, DataErrorKind, Error, Location, Result};
@@ -21,24 +24,44 @@ pub const STDIN_NAME: &str = "<stdin>";
 /// a regular file is kept as a [`File`] that a reader may also read by offset (the fast training
 /// reader) before handing it to the csv path from its start; anything else is a stream whose
 /// first bytes, sniffed to recognise compressed or binary input, are put back in front of it.
+/// Compressed input (gzip, zstd) is sniffed twice: the compressed bytes say which decoder to
+/// use, and the first decoded bytes are the prefix that tells the format and must look like
+/// text for the CSV readers, as plain input's must.
 pub struct Source {
     pub name: String,
     input: Input,
+    /// The first bytes (at most [`SNIFF_BYTES`]) of the decompressed text, which tell the format.
+    prefix: Vec<u8>,
+    /// The input's compression, if any.
+    codec: Option<Codec>,
 }
 
 enum Input {
     /// A regular file, positioned at its start, and its length.
     File { file: File, len: u64 },
-    /// Standard input, a FIFO or a device, with the sniffed bytes chained in front.
+    /// A regular file of gzip or zstd data, positioned at its start, and its (compressed)
+    /// length: decoded from its start by whichever reader reads it.
+    Compressed { file: File, len: u64, codec: Codec },
+    /// Standard input, a FIFO or a device, with the sniffed bytes chained in front (decoded
+    /// when compressed).
     Stream(Box<dyn Read>),
 }
 
 impl Source {
-    /// Opens `path`, or standard input for `-`. Fails on a directory and on input whose first
-    /// bytes show a compressed or binary format.
+    /// Opens `path`, or standard input for `-`, as CSV. Fails on a directory and on input whose
+    /// first bytes (after decompression) show a binary format.
     pub fn open(path: &str) -> Result<Source> {
+        let source = Source::open_any(path)?;
+        source.check_csv()?;
+        Ok(source)
+    }
+
+    /// Opens `path`, or standard input for `-`, whatever its format (see [`Source::format`]);
+    /// fails on a directory and on a compressed stream broken within its first bytes. Call
+    /// [`Source::check_csv`] before reading it as CSV.
+    pub fn open_any(path: &str) -> Result<Source> {
         if path == "-" {
-            return Source::from_stream(STDIN_NAME, Box::new(io::stdin().lock()));
+            return Source::from_stream_any(STDIN_NAME, Box::new(io::stdin().lock()));
         }
         if Path::new(path).is_dir() {
             return Err(Error::io(
@@ -53,7 +76,7 @@ impl Source {
         let mut file = File::open(path).map_err(|e| Error::io(path, "open it", e))?;
         let meta = file.metadata().map_err(|e| Error::io(path, "read it", e))?;
         if !meta.is_file() {
-            return Source::from_stream(path, Box::new(file));
+            return Source::from_stream_any(path, Box::new(file));
         }
         let mut prefix = Vec::with_capacity(SNIFF_BYTES);
         (&mut file)
@@ -61,43 +84,149 @@ impl Source {
             .read_to_end(&mut prefix)
             .and_then(|_| file.rewind())
             .map_err(|e| Error::io(path, "read it", e))?;
-        check_format(path, &prefix)?;
+        if let Some(codec) = Codec::sniff(&prefix) {
+            let decoded = codec
+                .decoder(Box::new(&file))
+                .and_then(read_prefix)
+                .and_then(|(p, _)| (&file).rewind().map(|()| p))
+                .map_err(|e| read_error(path, e))?;
+            return Ok(Source {
+                name: path.to_string(),
+                input: Input::Compressed {
+                    file,
+                    len: meta.len(),
+                    codec,
+                },
+                prefix: decoded,
+                codec: Some(codec),
+            });
+        }
         Ok(Source {
             name: path.to_string(),
             input: Input::File {
                 file,
                 len: meta.len(),
             },
+            prefix,
+            codec: None,
         })
     }
 
-    /// A source over any stream (the first bytes are sniffed and put back).
-    pub fn from_stream(name: &str, mut stream: Box<dyn Read>) -> Result<Source> {
-        let mut prefix = Vec::with_capacity(SNIFF_BYTES);
-        (&mut stream)
-            .take(SNIFF_BYTES as u64)
-            .read_to_end(&mut prefix)
-            .map_err(|e| Error::io(name, "read it", e))?;
-        check_format(name, &prefix)?;
+    /// A CSV source over any stream (the first bytes are sniffed and put back).
+    pub fn from_stream(name: &str, stream: Box<dyn Read>) -> Result<Source> {
+        let source = Source::from_stream_any(name, stream)?;
+        source.check_csv()?;
+        Ok(source)
+    }
+
+    /// [`Source::from_stream`] without the CSV check (compressed data is decoded).
+    pub fn from_stream_any(name: &str, stream: Box<dyn Read>) -> Result<Source> {
+        let (prefix, stream) = read_prefix(stream).map_err(|e| Error::io(name, "read it", e))?;
+        let codec = Codec::sniff(&prefix);
+        let (prefix, stream) = match codec {
+            Some(codec) => codec
+                .decoder(stream)
+                .and_then(read_prefix)
+                .map_err(|e| read_error(name, e))?,
+            None => (prefix, stream),
+        };
         Ok(Source {
             name: name.to_string(),
-            input: Input::Stream(Box::new(io::Cursor::new(prefix).chain(stream))),
+            input: Input::Stream(stream),
+            prefix,
+            codec,
         })
     }
 
-    /// The open regular file and its length, when the source is one (for readers that read
-    /// by offset); the csv path still reads it from the start afterwards.
+    /// The input's format: `flag` when given, else from the name and the first (decompressed)
+    /// bytes ([`detect_format`]).
+    pub fn format(&self, flag: Option<InputFormat>) -> InputFormat {
+        detect_format(&self.name, flag, &self.prefix)
+    }
+
+    /// The first bytes of the input's text (at most [`SNIFF_BYTES`], decompressed).
+    pub fn prefix(&self) -> &[u8] {
+        &self.prefix
+    }
+
+    /// The input's compression (gzip, zstd), if any.
+    pub fn compression(&self) -> Option<Codec> {
+        self.codec
+    }
+
+    /// Refuses input whose first bytes show a compressed or binary format that the CSV
+    /// readers cannot take (after decompression: compressed twice is named).
+    pub fn check_csv(&self) -> Result<()> {
+        if let (Some(outer), Some(inner)) = (self.codec, Codec::sniff(&self.prefix)) {
+            let format = match (outer, inner) {
+                (Codec::Gzip, Codec::Gzip) => "gzip data compressed again with gzip",
+                (Codec::Gzip, Codec::Zstd) => "zstd data compressed again with gzip",
+                (Codec::Zstd, Codec::Gzip) => "gzip data compressed again with zstd",
+                (Codec::Zstd, Codec::Zstd) => "zstd data compressed again with zstd",
+            };
+            return Err(DataError::new(
+                Location::file(&self.name),
+                DataErrorKind::NotCsv {
+                    format,
+                    advice: "decompress it once first".to_string(),
+                },
+            )
+            .into());
+        }
+        check_format(&self.name, &self.prefix)
+    }
+
+    /// The open regular file and its length, when the source is an uncompressed one (for
+    /// readers that read by offset); the csv path still reads it from the start afterwards.
     pub fn regular_file(&self) -> Option<(&File, u64)> {
         match &self.input {
             Input::File { file, len } => Some((file, *len)),
-            Input::Stream(_) => None,
+            Input::Compressed { .. } | Input::Stream(_) => None,
         }
     }
 
-    /// The raw byte stream.
+    /// The first `limit` bytes (fewer at the end) of the decompressed text of a compressed
+    /// regular file; `None` for any other input. The file is left at its start.
+    pub fn decompress_head(&self, limit: u64) -> Option<Result<Vec<u8>>> {
+        let Input::Compressed { file, codec, .. } = &self.input else {
+            return None;
+        };
+        let mut file: &File = file;
+        let head = file
+            .rewind()
+            .and_then(|()| codec.decoder(Box::new(file)))
+            .and_then(|d| {
+                let mut head = Vec::new();
+                d.take(limit).read_to_end(&mut head).map(|_| head)
+            })
+            .and_then(|head| file.rewind().map(|()| head));
+        Some(head.map_err(|e| read_error(&self.name, e)))
+    }
+
+    /// The whole decompressed text of a compressed regular file, for readers that parse it in
+    /// place (the fast training reader); `None` for any other input. The file is left at its
+    /// start, so the stream from [`Self::into_reader`] decodes it again from the beginning.
+    pub fn decompress_whole(&self) -> Option<Result<Vec<u8>>> {
+        let Input::Compressed { file, len, codec } = &self.input else {
+            return None;
+        };
+        let mut file: &File = file;
+        let whole = file
+            .rewind()
+            .and_then(|()| codec.decoder(Box::new(file)))
+            .and_then(|d| compress::read_all(d, *len))
+            .and_then(|bytes| file.rewind().map(|()| bytes));
+        Some(whole.map_err(|e| read_error(&self.name, e)))
+    }
+
+    /// The byte stream (decompressed).
     pub fn into_reader(self) -> (String, Box<dyn Read>) {
         let reader: Box<dyn Read> = match self.input {
             Input::File { file, .. } => Box::new(file),
+            Input::Compressed { file, codec, .. } => match codec.decoder(Box::new(file)) {
+                Ok(decoder) => decoder,
+                Err(e) => Box::new(Failed(Some(e))),
+            },
             Input::Stream(s) => s,
         };
         (self.name, reader)
@@ -107,6 +236,43 @@ impl Source {
     pub fn csv_reader(self, delimiter: u8) -> (String, csv::Reader<Tracked<Box<dyn Read>>>) {
         let (name, reader) = self.into_reader();
         (name, csv_reader(reader, delimiter))
+    }
+}
+
+/// Reads up to [`SNIFF_BYTES`] from `stream`; returns them and the stream with them put back.
+fn read_prefix<'a>(mut stream: Box<dyn Read + 'a>) -> io::Result<(Vec<u8>, Box<dyn Read + 'a>)> {
+    let mut prefix = Vec::with_capacity(SNIFF_BYTES);
+    (&mut stream)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut prefix)?;
+    let put_back = io::Cursor::new(prefix.clone()).chain(stream);
+    Ok((prefix, Box::new(put_back)))
+}
+
+/// The error for a failed read of input `file`: a gzip/zstd stream that cannot be decoded is
+/// named as such ([`compress::StreamError`]), anything else is the operating system's reason.
+pub fn read_error(file: &str, err: io::Error) -> Error {
+    match compress::stream_error(&err) {
+        Some(stream) => DataError::new(
+            Location::file(file),
+            DataErrorKind::Compressed {
+                message: stream.to_string(),
+            },
+        )
+        .into(),
+        None => Error::io(file, "read it", err),
+    }
+}
+
+/// A stream whose first read fails with the error kept (a decoder that could not be set up).
+struct Failed(Option<io::Error>);
+
+impl Read for Failed {
+    fn read(&mut self, _buf: &mut [u8]) -> io::Result<usize> {
+        Err(self
+            .0
+            .take()
+            .unwrap_or_else(|| io::Error::other("the decoder could not be set up")))
     }
 }
 
@@ -179,6 +345,15 @@ fn located(file: &str, err: csv::Error, line: Option<u64>) -> DataError {
             expected: *expected_len as usize,
             found: *len as usize,
         },
+        csv::ErrorKind::Io(e) if compress::stream_error(e).is_some() => {
+            // Where in the decompressed text the stream broke says nothing useful.
+            line = None;
+            DataErrorKind::Compressed {
+                message: compress::stream_error(e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+            }
+        }
         csv::ErrorKind::Io(e) => {
             match e.get_ref().and_then(|r| r.downcast_ref::<RecordTooLong>()) {
                 Some(too_long) => {

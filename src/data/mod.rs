@@ -1,9 +1,12 @@
-//! Reading CSV data: inputs and outputs, column roles, encoding and standardisation.
+//! Reading data (CSV, compressed CSV, svmlight, Parquet): inputs and outputs, column roles,
+//! encoding, the design matrix and standardisation.
 
+pub mod compress;
 pub mod design;
 pub mod encode;
 #[cfg(unix)]
 pub mod fast;
+pub mod format;
 pub mod input;
 pub mod limits;
 pub mod lines;

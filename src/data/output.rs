@@ -13,12 +13,17 @@
 //!
 //! An output that is the same file as one of the command's inputs (any spelling, symlink or
 //! hard link) is refused before any work is done.
+//!
+//! A data output ([`Output::create_data`], predict's `-o`) whose name ends in `.gz` or `.zst`
+//! is compressed on the way out ([`super::compress::Encoder`]); the stream is finished by
+//! [`Output::commit`], so an interrupted run leaves no truncated archive behind either.
 
 use std::fs::{self, File, Metadata};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+use super::compress::{Codec, Encoder};
 use crate::console::STDOUT_NAME;
 use crate::error::{Error, Result};
 
@@ -222,7 +227,12 @@ pub fn remove_temp_files_on_signals() {
 /// temporary file that becomes the target on [`Output::commit`].
 pub struct Output {
     target: Target,
+    /// Set for a compressed data output: writes go through it to `target`.
+    encoder: Option<Encoder>,
 }
+
+/// Compressed bytes gathered before they are passed on to the target.
+const COMPRESSED_CHUNK: usize = 1 << 16;
 
 enum Target {
     Stdout(BufWriter<io::Stdout>),
@@ -269,7 +279,48 @@ impl Output {
                 }
             }
         };
-        Ok(Output { target })
+        Ok(Output {
+            target,
+            encoder: None,
+        })
+    }
+
+    /// [`Output::create`] for a data file: gzip when `path` ends in `.gz`, zstd when it ends in
+    /// `.zst` or `.zstd` (any letter case), otherwise plain. Standard output is never
+    /// compressed (pipe it through a compressor).
+    pub fn create_data(path: &str, inputs: &[&str]) -> Result<Output> {
+        let mut out = Output::create(path, inputs)?;
+        if let (Some(codec), false) = (Codec::for_output(path), path == "-") {
+            out.encoder =
+                Some(Encoder::new(codec).map_err(|e| Error::io(path, "set up its compressor", e))?);
+        }
+        Ok(out)
+    }
+
+    /// Passes the encoder's compressed bytes on to the target (all of them when `all`, else
+    /// once a chunk has gathered).
+    fn drain(&mut self, all: bool) -> io::Result<()> {
+        let Some(encoder) = &mut self.encoder else {
+            return Ok(());
+        };
+        let pending = encoder.pending();
+        if pending.is_empty() || (!all && pending.len() < COMPRESSED_CHUNK) {
+            return Ok(());
+        }
+        let result = raw_write_all(&mut self.target, pending);
+        pending.clear();
+        result
+    }
+
+    /// Ends a compressed stream (its trailer written to the target); nothing for plain output.
+    fn finish_encoder(&mut self) -> io::Result<()> {
+        match &mut self.encoder {
+            Some(encoder) if !encoder.is_finished() => {
+                encoder.finish()?;
+                self.drain(true)
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The name shown in messages.
@@ -284,6 +335,10 @@ impl Output {
     /// one file system). An existing file's permissions are kept; a new file gets 0644 (less
     /// umask is not applied by tempfile, which creates 0600).
     pub fn commit(mut self) -> Result<()> {
+        if let Err(e) = self.finish_encoder() {
+            let name = self.name().to_string();
+            return Err(Error::io(&name, "write it", e));
+        }
         match &mut self.target {
             Target::Stdout(w) => w.flush().map_err(|e| Error::io(STDOUT_NAME, "write it", e)),
             Target::Direct { path, file } => {
@@ -344,8 +399,21 @@ fn set_permissions(temp: &Path, target: &Path) {
 #[cfg(not(unix))]
 fn set_permissions(_temp: &Path, _target: &Path) {}
 
+/// Writes bytes (already compressed, when the output is) to the target.
+fn raw_write_all(target: &mut Target, buf: &[u8]) -> io::Result<()> {
+    match target {
+        Target::Stdout(w) => w.write_all(buf),
+        Target::Direct { file, .. } => file.write_all(buf),
+        Target::Replace { temp, .. } => writer(temp)?.write_all(buf),
+    }
+}
+
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.encoder.is_some() {
+            self.write_all(buf)?;
+            return Ok(buf.len());
+        }
         match &mut self.target {
             Target::Stdout(w) => w.write(buf),
             Target::Direct { file, .. } => file.write(buf),
@@ -354,14 +422,19 @@ impl Write for Output {
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match &mut self.target {
-            Target::Stdout(w) => w.write_all(buf),
-            Target::Direct { file, .. } => file.write_all(buf),
-            Target::Replace { temp, .. } => writer(temp)?.write_all(buf),
+        match &mut self.encoder {
+            Some(encoder) => {
+                encoder.write_all(buf)?;
+                self.drain(false)
+            }
+            None => raw_write_all(&mut self.target, buf),
         }
     }
 
+    /// Passes on what is written so far; a compressed stream keeps the bytes its compressor
+    /// holds back until [`Output::commit`] ends the stream.
     fn flush(&mut self) -> io::Result<()> {
+        self.drain(true)?;
         match &mut self.target {
             Target::Stdout(w) => w.flush(),
             Target::Direct { file, .. } => file.flush(),

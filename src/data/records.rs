@@ -392,7 +392,7 @@ impl<R: Read> Records<R> {
                     return Ok(());
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::io(&self.file, "read it", e)),
+                Err(e) => return Err(super::input::read_error(&self.file, e)),
             }
         }
     }

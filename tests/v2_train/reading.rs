@@ -159,9 +159,9 @@ fn assert_same_data(fast: &TrainingData, slow: &TrainingData, what: &str) {
     };
     assert_eq!(bits(&fast.weights), bits(&slow.weights), "{what}");
     assert!(
-        fast.x
+        fast.dense_x()
             .iter()
-            .zip(slow.x.iter())
+            .zip(slow.dense_x().iter())
             .all(|(a, b)| a.to_bits() == b.to_bits()),
         "{what}"
     );

@@ -95,6 +95,8 @@ fn set_data_options(args: &mut TrainArgs, data: &SelectDataArgs) {
     args.missing = data.missing;
     args.na_values = data.na_values.clone();
     args.delimiter = data.delimiter;
+    args.format = data.format;
+    args.design = data.design;
     args.quiet = data.quiet;
 }
 
@@ -183,7 +185,7 @@ pub fn problem<'a>(
     family: Family,
 ) -> Problem<'a> {
     Problem {
-        x: data.x.view(),
+        x: data.dense_x().view(),
         y: data.y.view(),
         s: s.map(|s| s.view()),
         family,

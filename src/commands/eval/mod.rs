@@ -7,6 +7,7 @@
 
 use crate::cli::EvalArgs;
 use crate::console;
+use crate::data::format::InputFormat;
 use crate::data::input::delimiter_for;
 use crate::error::{Error, Result};
 use crate::evaluate::gate::{Bound, Gate, GateResult};
@@ -22,7 +23,8 @@ mod multiclass;
 mod rows;
 
 pub use rows::{
-    score_labelled, score_labelled_multiclass, score_labelled_with, MultiScored, Scored,
+    score_labelled, score_labelled_multiclass, score_labelled_with, MultiScored, Reading,
+    RowScores, Scored,
 };
 
 /// A validated eval configuration.
@@ -37,6 +39,8 @@ pub struct EvalConfig {
     pub json: bool,
     pub gates: Vec<Gate>,
     pub delimiter: u8,
+    /// `--format` (`None`: detected).
+    pub format: Option<InputFormat>,
     /// `--thresholds`: print the table over `grid` and the F1 / Youden optima.
     pub thresholds: bool,
     pub grid: Grid,
@@ -49,6 +53,14 @@ pub struct EvalConfig {
 }
 
 impl EvalConfig {
+    /// How DATA is read.
+    pub fn reading(&self) -> Reading {
+        Reading {
+            format: self.format,
+            delimiter: self.delimiter,
+        }
+    }
+
     pub fn from_args(args: &EvalArgs) -> EvalConfig {
         let gate = |bound: Bound| {
             move |(metric, value): &(String, f64)| Gate {
@@ -72,6 +84,7 @@ impl EvalConfig {
             json: args.json,
             gates,
             delimiter: delimiter_for(&args.data, args.delimiter),
+            format: args.format.map(InputFormat::from),
             thresholds: args.thresholds,
             grid: args.grid.clone().unwrap_or_default(),
             pick: args.pick,
@@ -103,7 +116,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
         &config.data,
         config.target.as_deref(),
         config.weight.as_deref(),
-        config.delimiter,
+        config.reading(),
     )?;
     let weights = rows.weights.as_deref();
     let m = metrics::evaluate_weighted(&rows.scores, &rows.positive, weights, threshold);
@@ -323,7 +336,7 @@ pub fn evaluate(config: &EvalConfig) -> Result<(Model, Metrics)> {
         &config.data,
         config.target.as_deref(),
         config.weight.as_deref(),
-        config.delimiter,
+        config.reading(),
     )?;
     let m = metrics::evaluate_weighted(
         &rows.scores,

@@ -30,7 +30,7 @@ pub(super) fn run(
         &config.data,
         config.target.as_deref(),
         config.weight.as_deref(),
-        config.delimiter,
+        config.reading(),
     )?;
     let (p, y, w) = (&rows.probabilities, &rows.classes, rows.weights.as_deref());
     let m = evaluate_multiclass(p, y, w, &model.classes);

@@ -2,6 +2,7 @@
 //! the scores (binary) or class probabilities (multiclass), the true classes, and the
 //! `--weight` column's values.
 
+use crate::data::format::InputFormat;
 use crate::data::input::{missing_columns, Source};
 use crate::data::missing::Markers;
 use crate::data::records::Records;
@@ -11,6 +12,14 @@ use crate::evaluate::metrics::multiclass::{log_softmax_into, ovr_log_probabiliti
 use crate::evaluate::metrics::ClassProbabilities;
 use crate::model::scorer::RowScorer;
 use crate::model::{Model, ModelKind};
+
+/// How a labelled data file is read: its format (`None`: detected from the name and first
+/// bytes) and, for CSV, the field delimiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reading {
+    pub format: Option<InputFormat>,
+    pub delimiter: u8,
+}
 
 /// Labelled rows scored by a binary model: the linear score `z` of each row and whether its
 /// true label is the model's positive one, in file order.
@@ -39,9 +48,9 @@ pub fn score_labelled(
     model: &Model,
     data: &str,
     target: Option<&str>,
-    delimiter: u8,
+    reading: Reading,
 ) -> Result<Scored> {
-    score_labelled_with(model, data, target, None, delimiter)
+    score_labelled_with(model, data, target, None, reading)
 }
 
 /// [`score_labelled`], also reading the row weights from the column `weight` when given
@@ -51,11 +60,11 @@ pub fn score_labelled_with(
     data: &str,
     target: Option<&str>,
     weight: Option<&str>,
-    delimiter: u8,
+    reading: Reading,
 ) -> Result<Scored> {
     let (labels, _) = model.require_binary(data, "scoring labelled rows")?;
     let (mut scores, mut positive) = (Vec::new(), Vec::new());
-    let weights = read_labelled(model, data, target, weight, delimiter, |row| {
+    let weights = read_labelled(model, data, target, weight, reading, |row| {
         let is_positive = labels.is_positive(row.label).ok_or_else(|| {
             row.error(DataErrorKind::UnknownLabel {
                 value: row.label.to_string(),
@@ -63,7 +72,7 @@ pub fn score_labelled_with(
             })
         })?;
         // Never NaN: a score beyond f64's range is rescaled or refused (RowScorer::score).
-        scores.push(row.scorer.score(row.record, row.line)?);
+        scores.push(row.scores.score()?);
         positive.push(is_positive);
         Ok(())
     })?;
@@ -82,7 +91,7 @@ pub fn score_labelled_multiclass(
     data: &str,
     target: Option<&str>,
     weight: Option<&str>,
-    delimiter: u8,
+    reading: Reading,
 ) -> Result<MultiScored> {
     let k = model.n_classes();
     let log_of: fn(&[f64], &mut [f64]) = match model.kind {
@@ -91,14 +100,14 @@ pub fn score_labelled_multiclass(
     };
     let (mut probs, mut logs, mut classes) = (Vec::new(), Vec::new(), Vec::new());
     let (mut z, mut p, mut l) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
-    let weights = read_labelled(model, data, target, weight, delimiter, |row| {
+    let weights = read_labelled(model, data, target, weight, reading, |row| {
         let class = model.class_index(row.label).ok_or_else(|| {
             row.error(DataErrorKind::UnknownClass {
                 value: row.label.to_string(),
                 classes: model.classes.clone(),
             })
         })?;
-        row.scorer.score_into(row.record, row.line, &mut z)?;
+        row.scores.score_into(&mut z)?;
         model.probabilities(&z, &mut p);
         log_of(&z, &mut l);
         probs.extend_from_slice(&p);
@@ -113,36 +122,84 @@ pub fn score_labelled_multiclass(
     })
 }
 
-/// One data row as [`read_labelled`] hands it over.
-struct Row<'a> {
+/// One data row as [`read_labelled`] hands it over, whatever the input format.
+pub struct Row<'a> {
+    /// Line (text formats) or row number (Parquet) for messages.
+    pub line: u64,
+    /// The trimmed, present label cell.
+    pub label: &'a str,
+    pub scores: &'a dyn RowScores,
+    pub file: &'a str,
+    pub target: &'a str,
+}
+
+/// The model's linear scores of the current row (each input format scores its own rows).
+pub trait RowScores {
+    /// The binary score `z` (never NaN: out-of-range scores are rescaled or refused).
+    fn score(&self) -> Result<f64>;
+    /// One score per score column of the model.
+    fn score_into(&self, out: &mut [f64]) -> Result<()>;
+}
+
+/// A CSV record and the scorer built on its header.
+struct CsvRow<'a> {
+    scorer: &'a RowScorer,
     record: &'a csv::StringRecord,
     line: u64,
-    /// The trimmed, present label cell.
-    label: &'a str,
-    scorer: &'a RowScorer,
-    file: &'a str,
-    target: &'a str,
+}
+
+impl RowScores for CsvRow<'_> {
+    fn score(&self) -> Result<f64> {
+        self.scorer.score(self.record, self.line)
+    }
+
+    fn score_into(&self, out: &mut [f64]) -> Result<()> {
+        self.scorer.score_into(self.record, self.line, out)
+    }
 }
 
 impl Row<'_> {
     /// An error in this row's label cell.
-    fn error(&self, kind: DataErrorKind) -> DataError {
+    pub fn error(&self, kind: DataErrorKind) -> DataError {
         DataError::new(Location::cell(self.file, self.line, self.target), kind)
     }
 }
 
-/// The shared reader: header, target and weight columns (absent ones in one message), the
-/// model's scorer, then `each` on every row with a present label; returns the weights.
+/// The shared reader: dispatches on the input format; each reader checks the target and weight
+/// columns, builds the model's scorer, then calls `each` on every row with a present label and
+/// returns the weights.
 fn read_labelled(
     model: &Model,
     data: &str,
+    target: Option<&str>,
+    weight: Option<&str>,
+    reading: Reading,
+    each: impl FnMut(&Row) -> Result<()>,
+) -> Result<Option<Vec<f64>>> {
+    let source = Source::open_any(data)?;
+    match source.format(reading.format) {
+        InputFormat::Csv => {
+            read_labelled_csv(model, source, target, weight, reading.delimiter, each)
+        }
+        other => Err(crate::error::Error::Usage(format!(
+            "{data}: reading {} data is not built yet (issue 11)",
+            other.name()
+        ))),
+    }
+}
+
+/// [`read_labelled`] for CSV input.
+fn read_labelled_csv(
+    model: &Model,
+    source: Source,
     target: Option<&str>,
     weight: Option<&str>,
     delimiter: u8,
     mut each: impl FnMut(&Row) -> Result<()>,
 ) -> Result<Option<Vec<f64>>> {
     let target = target.map_or_else(|| model.target.clone(), str::to_string);
-    let (file, input) = Source::open(data)?.into_reader();
+    source.check_csv()?;
+    let (file, input) = source.into_reader();
     // The same record rules as predict (blank lines, line ends, physical lines, limits).
     let mut records = Records::new(&file, input, delimiter);
     let header = records.read_header()?;
@@ -182,10 +239,13 @@ fn read_labelled(
             return Err(DataError::new(Location::cell(&file, line, &target), kind).into());
         }
         each(&Row {
-            record: &record,
             line,
             label,
-            scorer: &scorer,
+            scores: &CsvRow {
+                scorer: &scorer,
+                record: &record,
+                line,
+            },
             file: &file,
             target: &target,
         })?;

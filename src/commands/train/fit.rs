@@ -90,7 +90,7 @@ pub fn fit_all(
     multiclass: Option<Multiclass>,
     observer: &mut dyn FnMut(&solvers::Iteration),
 ) -> Result<Fitted> {
-    let x = data.x.view();
+    let x = data.dense_x().view();
     let s = weights.s.as_ref().map(|s| s.view());
     let (l1, l2, intercept) = (config.l1, config.l2, config.fit_intercept);
     let mut warnings = Vec::new();
@@ -135,7 +135,8 @@ pub fn fit_all(
                 let y_c: Array1<f64> = data.y.mapv(|v| f64::from(u8::from(v == c as f64)));
                 let s = weights.s.as_ref().map(|s| s.view());
                 let objective = weighted(
-                    Objective::new(data.x.view(), y_c.view(), l2, intercept).with_penalty(l1, l2),
+                    Objective::new(data.dense_x().view(), y_c.view(), l2, intercept)
+                        .with_penalty(l1, l2),
                     s,
                 );
                 let fit = solvers::fit_observed(&objective, &config.fit, observer)?;

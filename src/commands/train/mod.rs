@@ -12,8 +12,9 @@ mod warnings;
 
 use crate::cli::{MissingArg, MulticlassArg, SolverArg, TrainArgs};
 use crate::console;
-use crate::data::design::Scaler;
+use crate::data::design::{DesignChoice, Matrix, Scaler};
 use crate::data::encode::{read_training, TrainingData, TrainingSelection};
+use crate::data::format::InputFormat;
 use crate::data::input::{check_destination, delimiter_for, Source};
 use crate::data::missing::{Markers, MissingPolicy};
 use crate::data::schema::ClassWeight;
@@ -73,6 +74,10 @@ pub struct TrainConfig {
     pub missing: MissingPolicy,
     pub markers: Markers,
     pub delimiter: u8,
+    /// `--format` (`None`: detected from the name and first bytes).
+    pub format: Option<InputFormat>,
+    /// `--design`: dense, sparse or chosen from the data.
+    pub design: DesignChoice,
     /// `--pick-threshold RULE --validation FILE`: choose the stored threshold on FILE.
     pub pick_threshold: Option<PickRule>,
     pub validation: Option<String>,
@@ -94,6 +99,7 @@ impl TrainConfig {
             missing: self.missing,
             markers: self.markers.clone(),
             fold: None,
+            design: self.design,
         }
     }
 
@@ -175,6 +181,8 @@ impl TrainConfig {
             },
             markers: Markers::new(args.na_values.clone()),
             delimiter: delimiter_for(&args.data, args.delimiter),
+            format: args.format.map(InputFormat::from),
+            design: args.design.into(),
             pick_threshold: args.pick_threshold,
             validation: args.validation.clone(),
             validation_delimiter: args
@@ -206,8 +214,16 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
     }
     let mut choice = None;
     if let (Some(rule), Some(validation)) = (config.pick_threshold, &config.validation) {
-        let chosen =
-            super::threshold::choose(&model, validation, None, config.validation_delimiter, rule)?;
+        let chosen = super::threshold::choose(
+            &model,
+            validation,
+            None,
+            super::eval::Reading {
+                format: None,
+                delimiter: config.validation_delimiter,
+            },
+            rule,
+        )?;
         let stored = model
             .threshold_mut()
             .expect("--pick-threshold is refused for a multiclass target");
@@ -336,11 +352,14 @@ pub fn train_on_data(
     };
     let s = weights.s.as_ref().map(|s| s.view());
     let scaler = if config.standardize {
-        Scaler::fit_weighted(data.x.view(), config.fit_intercept, s)
+        Scaler::fit_weighted(data.dense_x().view(), config.fit_intercept, s)
     } else {
-        Scaler::identity(data.x.ncols())
+        Scaler::identity(data.x.n_cols())
     };
-    scaler.apply(&mut data.x);
+    match &mut data.x {
+        Matrix::Dense(x) => scaler.apply(x),
+        Matrix::Sparse(_) => unreachable!("read_training_data refuses sparse designs"),
+    }
 
     let fitted = fit::fit_all(config, &data, &weights, &scaler, multiclass, observer)?;
     warnings.extend(fitted.warnings.iter().cloned());
@@ -388,24 +407,75 @@ fn check_multiclass(config: &TrainConfig, data: &TrainingData) -> Result<Option<
 
 /// Reads DATA as train does, without fitting: large plain numeric files through the fast
 /// parallel reader, and everything else (or anything it is unsure of) through the csv crate.
-/// The input is opened once: a FIFO or stdin cannot be opened or read a second time.
+/// The input is opened once: a FIFO or stdin cannot be opened or read a second time. A gzip or
+/// zstd regular file whose first 4 MiB of text suit the fast reader is decompressed into memory
+/// for it; when that declines, the text is dropped and the csv path decodes the file again as a
+/// stream (time for memory: the csv path is the slow one anyway).
 pub fn read_training_data(
     config: &TrainConfig,
     selection: &TrainingSelection,
 ) -> Result<TrainingData> {
-    let source = Source::open(&config.data)?;
+    let source = Source::open_any(&config.data)?;
+    let data = match source.format(config.format) {
+        InputFormat::Csv => read_training_csv(config, selection, source)?,
+        other => {
+            return Err(Error::Usage(format!(
+                "{}: reading {} data is not built yet (issue 11)",
+                source.name,
+                other.name()
+            )))
+        }
+    };
+    if data.x.is_sparse() {
+        return Err(Error::Usage(format!(
+            "{}: training on a sparse design is not built yet (issue 11); use --design dense",
+            data.source
+        )));
+    }
+    Ok(data)
+}
+
+/// [`read_training_data`] for CSV input.
+fn read_training_csv(
+    config: &TrainConfig,
+    selection: &TrainingSelection,
+    source: Source,
+) -> Result<TrainingData> {
+    source.check_csv()?;
     #[cfg(unix)]
-    if let Some((file, len)) = source.regular_file() {
-        let fast = crate::data::fast::read_training_fast_file(
-            file,
-            len,
-            &source.name,
-            config.delimiter,
-            selection,
-            crate::data::fast::MIN_FAST_BYTES,
-        )?;
-        if let Some(data) = fast {
-            return Ok(data);
+    {
+        use crate::data::fast;
+        if let Some((file, len)) = source.regular_file() {
+            let data = fast::read_training_fast_file(
+                file,
+                len,
+                &source.name,
+                config.delimiter,
+                selection,
+                fast::MIN_FAST_BYTES,
+            )?;
+            if let Some(data) = data {
+                return Ok(data);
+            }
+        }
+        // A compressed file is held in memory only when its first lines suit the fast reader.
+        let suits = match source.decompress_head(fast::PROBE_BYTES) {
+            Some(head) => fast::may_take(&head?, &source.name, config.delimiter, selection)?,
+            None => false,
+        };
+        if suits {
+            if let Some(text) = source.decompress_whole() {
+                let data = fast::read_training_fast_bytes(
+                    &text?,
+                    &source.name,
+                    config.delimiter,
+                    selection,
+                    fast::MIN_FAST_BYTES,
+                )?;
+                if let Some(data) = data {
+                    return Ok(data);
+                }
+            }
         }
     }
     read_training(source, config.delimiter, selection)

@@ -22,7 +22,10 @@ pub struct Separating {
 fn active_rows(data: &TrainingData, weights: &SampleWeights) -> Option<(Array2<f64>, Array1<f64>)> {
     let s = weights.s.as_ref().filter(|_| weights.n_zero_weight > 0)?;
     let keep: Vec<usize> = (0..s.len()).filter(|&i| s[i] > 0.0).collect();
-    Some((data.x.select(Axis(0), &keep), data.y.select(Axis(0), &keep)))
+    Some((
+        data.dense_x().select(Axis(0), &keep),
+        data.y.select(Axis(0), &keep),
+    ))
 }
 
 /// Single features that separate the classes (binary) or a class from the rest (multiclass:
@@ -37,7 +40,7 @@ pub fn separation_before_fit(
     let active = active_rows(data, weights);
     let (x, y): (ArrayView2<f64>, ArrayView1<f64>) = match &active {
         Some((x, y)) => (x.view(), y.view()),
-        None => (data.x.view(), data.y.view()),
+        None => (data.dense_x().view(), data.y.view()),
     };
     match multiclass {
         None => separation::single_feature_separation(x, y, config.fit_intercept)
@@ -191,7 +194,7 @@ fn identifiability_warnings(
     let active = active_rows(data, weights);
     let x = match &active {
         Some((x, _)) => x.view(),
-        None => data.x.view(),
+        None => data.dense_x().view(),
     };
     let (n, p) = x.dim();
     let lasso = config.l1 > 0.0;

@@ -11,13 +11,19 @@ use std::ops::Range;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
+mod choice;
 pub mod columns;
 mod dense;
 pub mod kernel;
+mod matrix;
+pub mod sparse;
 
+pub use choice::DesignChoice;
 pub use columns::{Columns, DenseColumns};
 pub use dense::DenseDesign;
 pub use kernel::Kernel;
+pub use matrix::Matrix;
+pub use sparse::CsrMatrix;
 
 /// A design matrix as the objective and the solvers see it: a few block operations over a range
 /// of rows, each compiled per [`Kernel`] by the implementation so the loops stay vectorised.

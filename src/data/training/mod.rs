@@ -21,6 +21,7 @@ use std::io::Read;
 
 use ndarray::{Array1, Array2};
 
+use super::design::{DesignChoice, Matrix};
 use super::encode::{parse_number, ColumnKind, ColumnSpec};
 use super::input::{next_record, read_tracked_header, Source};
 use super::limits::{
@@ -45,8 +46,9 @@ pub struct TrainingData {
     pub columns: Vec<ColumnSpec>,
     /// Design column names, `column` or `column=level`, in design order.
     pub feature_names: Vec<String>,
-    /// `n_rows x n_features`, row-major, original units, missing cells already filled.
-    pub x: Array2<f64>,
+    /// `n_rows x n_features`, original units, missing cells already filled; dense or sparse
+    /// as `TrainingSelection::design` resolved.
+    pub x: Matrix,
     /// Binary: 1.0 for the positive label, 0.0 for the negative. More classes: the class index
     /// in model order (0.0, 1.0, ..., K - 1).
     pub y: Array1<f64>,
@@ -68,6 +70,19 @@ pub struct TrainingData {
     pub warnings: Vec<String>,
 }
 
+impl TrainingData {
+    /// The design matrix when it is dense.
+    ///
+    /// # Panics
+    /// On a sparse design: `commands::train::read_training_data` refuses those until every
+    /// consumer takes a [`Matrix`] (issue 11, in progress).
+    pub fn dense_x(&self) -> &Array2<f64> {
+        self.x
+            .as_dense()
+            .expect("read_training_data refuses sparse designs")
+    }
+}
+
 /// What the user asked for when choosing columns, labels and missing-value handling.
 #[derive(Debug, Clone, Default)]
 pub struct TrainingSelection<'a> {
@@ -81,6 +96,8 @@ pub struct TrainingSelection<'a> {
     pub markers: Markers,
     /// `--fold-column COL` (`logit cv`): each row's fold (not a feature).
     pub fold: Option<&'a str>,
+    /// `--design`: the storage of the design matrix.
+    pub design: DesignChoice,
 }
 
 /// Code of a missing categorical cell while reading.
@@ -542,7 +559,7 @@ pub fn read_training_from<R: Read>(
         target: target.to_string(),
         columns,
         feature_names,
-        x,
+        x: Matrix::Dense(x),
         y: classes.y,
         classes: classes.classes,
         labels: classes.labels,

@@ -63,8 +63,8 @@ fn target_y() -> TrainingSelection<'static> {
 fn string_columns_are_one_hot_encoded_with_sorted_levels() {
     let data = read("a,c,y\n1,red,1\n2,blue,0\n3,red,0\n", &target_y()).unwrap();
     assert_eq!(data.feature_names, vec!["a", "c=blue", "c=red"]);
-    assert_eq!(data.x.row(0).to_vec(), vec![1.0, 0.0, 1.0]);
-    assert_eq!(data.x.row(1).to_vec(), vec![2.0, 1.0, 0.0]);
+    assert_eq!(data.dense_x().row(0).to_vec(), vec![1.0, 0.0, 1.0]);
+    assert_eq!(data.dense_x().row(1).to_vec(), vec![2.0, 1.0, 0.0]);
     assert_eq!(data.y.to_vec(), vec![1.0, 0.0, 0.0]);
     assert_eq!(data.class_counts, vec![2, 1]);
 }
@@ -129,7 +129,7 @@ fn missing_cells_are_errors_by_default_with_advice() {
 fn drop_leaves_out_rows_with_missing_cells() {
     let data = read(WITH_GAPS, &with_policy(MissingPolicy::Drop)).unwrap();
     assert_eq!(data.rows_dropped, 2);
-    assert_eq!(data.x.column(0).to_vec(), vec![4.0, 9.0]);
+    assert_eq!(data.dense_x().column(0).to_vec(), vec![4.0, 9.0]);
     // Only blue remains among present rows.
     assert_eq!(data.feature_names, vec!["a", "c=blue"]);
 }
@@ -137,18 +137,18 @@ fn drop_leaves_out_rows_with_missing_cells() {
 #[test]
 fn mean_and_median_fill_numeric_cells_and_the_mode_fills_categories() {
     let data = read(WITH_GAPS, &with_policy(MissingPolicy::Mean)).unwrap();
-    assert_eq!(data.x.column(0).to_vec(), vec![5.0, 2.0, 4.0, 9.0]);
+    assert_eq!(data.dense_x().column(0).to_vec(), vec![5.0, 2.0, 4.0, 9.0]);
     assert_eq!(
         data.columns[0].kind,
         ColumnKind::Numeric { fill: Some(5.0) }
     );
     // blue appears twice, red once: the missing cell becomes blue.
-    assert_eq!(data.x.row(1).to_vec(), vec![2.0, 1.0, 0.0]);
+    assert_eq!(data.dense_x().row(1).to_vec(), vec![2.0, 1.0, 0.0]);
     assert!(
         matches!(&data.columns[1].kind, ColumnKind::Categorical { fill: Some(f), .. } if f == "blue")
     );
     let data = read(WITH_GAPS, &with_policy(MissingPolicy::Median)).unwrap();
-    assert_eq!(data.x[[0, 0]], 4.0);
+    assert_eq!(data.dense_x()[[0, 0]], 4.0);
     let err = read("a,b,y\nNA,1,1\n,2,0\n", &with_policy(MissingPolicy::Mean)).unwrap_err();
     assert!(
         err.to_string()
@@ -218,7 +218,7 @@ fn multiclass_labels_become_class_indices_in_model_order() {
 fn weights_stay_aligned_with_the_rows_that_missing_drop_keeps() {
     let text = "a,w,y\n1,2,1\nNA,3,0\n4,5,\n6,7,0\n";
     let data = read(text, &weighted(MissingPolicy::Drop)).unwrap();
-    assert_eq!(data.x.column(0).to_vec(), vec![1.0, 6.0]);
+    assert_eq!(data.dense_x().column(0).to_vec(), vec![1.0, 6.0]);
     assert_eq!(data.weights.unwrap().to_vec(), vec![2.0, 7.0]);
     assert_eq!(data.rows_dropped, 2);
 }

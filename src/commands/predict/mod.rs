@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use crate::cli::PredictArgs;
-use crate::data::input::{delimiter_for, missing_columns, Output, Source};
+use crate::data::format::InputFormat;
+use crate::data::input::{delimiter_for, missing_columns, read_error, Output, Source};
 use crate::data::limits::MAX_RECORD_BYTES;
 use crate::data::records::{self, Records};
 use crate::error::{Error, Result};
@@ -31,6 +32,8 @@ pub struct PredictConfig {
     pub threshold: Option<f64>,
     pub keep: Vec<String>,
     pub delimiter: u8,
+    /// `--format` (`None`: detected from the name and first bytes).
+    pub format: Option<InputFormat>,
 }
 
 impl PredictConfig {
@@ -42,6 +45,7 @@ impl PredictConfig {
             threshold: args.threshold,
             keep: args.keep.clone(),
             delimiter: delimiter_for(&args.data, args.delimiter),
+            format: args.format.map(InputFormat::from),
         }
     }
 }
@@ -87,8 +91,21 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
             model.describe()
         )));
     }
-    let source = Source::open(&config.data)?;
-    let mut out = Output::create(&config.output, &[&config.data, &config.model])?;
+    let source = Source::open_any(&config.data)?;
+    match source.format(config.format) {
+        InputFormat::Csv => predict_csv(config, model, source),
+        other => Err(Error::Usage(format!(
+            "{}: reading {} data is not built yet (issue 11)",
+            source.name,
+            other.name()
+        ))),
+    }
+}
+
+/// [`predict_with`] for CSV input.
+fn predict_csv(config: &PredictConfig, model: &Model, source: Source) -> Result<u64> {
+    source.check_csv()?;
+    let mut out = Output::create_data(&config.output, &[&config.data, &config.model])?;
     let out_name = out.name().to_string();
     let write_err = |e: std::io::Error| Error::io(&out_name, "write it", e);
     let (file, input) = source.into_reader();
@@ -98,7 +115,7 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
     write_header(&mut out, &ctx, &header).map_err(write_err)?;
     // `pending` starts at a line start, on physical line `next_line`.
     let (mut pending, mut input, mut next_line) = records.into_raw()?;
-    let read_err = |e: std::io::Error| Error::io(&file, "read it", e);
+    let read_err = |e: std::io::Error| read_error(&file, e);
 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut rows = 0u64;

@@ -1,0 +1,69 @@
+//! What a reader hands to training: the raw design matrix, dense or sparse.
+
+use ndarray::Array2;
+
+use super::sparse::CsrMatrix;
+
+/// The raw (unstandardised) design matrix of the rows read, in the storage the reader chose
+/// (see [`super::DesignChoice`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Matrix {
+    /// Row-major, every cell stored.
+    Dense(Array2<f64>),
+    /// Only the non-zero cells, by rows.
+    Sparse(CsrMatrix),
+}
+
+impl Matrix {
+    pub fn n_rows(&self) -> usize {
+        match self {
+            Matrix::Dense(x) => x.nrows(),
+            Matrix::Sparse(x) => x.n_rows,
+        }
+    }
+
+    pub fn n_cols(&self) -> usize {
+        match self {
+            Matrix::Dense(x) => x.ncols(),
+            Matrix::Sparse(x) => x.n_cols,
+        }
+    }
+
+    pub fn is_sparse(&self) -> bool {
+        matches!(self, Matrix::Sparse(_))
+    }
+
+    /// The dense matrix, when stored dense.
+    pub fn as_dense(&self) -> Option<&Array2<f64>> {
+        match self {
+            Matrix::Dense(x) => Some(x),
+            Matrix::Sparse(_) => None,
+        }
+    }
+
+    /// Non-zero cells (counted for a dense matrix, stored ones for a sparse one).
+    pub fn nnz(&self) -> usize {
+        match self {
+            Matrix::Dense(x) => x.iter().filter(|v| **v != 0.0).count(),
+            Matrix::Sparse(x) => x.nnz(),
+        }
+    }
+
+    /// `nnz / (n_rows n_cols)`; 0 for an empty matrix.
+    pub fn density(&self) -> f64 {
+        let cells = self.n_rows() as f64 * self.n_cols() as f64;
+        if cells == 0.0 {
+            0.0
+        } else {
+            self.nnz() as f64 / cells
+        }
+    }
+
+    /// The rows `rows`, in that order, in the same storage.
+    pub fn select_rows(&self, rows: &[usize]) -> Matrix {
+        match self {
+            Matrix::Dense(x) => Matrix::Dense(x.select(ndarray::Axis(0), rows)),
+            Matrix::Sparse(x) => Matrix::Sparse(x.select_rows(rows)),
+        }
+    }
+}
