@@ -160,6 +160,10 @@ pub enum DataErrorKind {
     MissingFold { found: String },
     /// The `--fold-column` names fewer than two folds.
     OneFold { fold: String },
+    // Issue 11, input formats.
+    /// A Parquet file that cannot be read or a column of a type logit cannot use (the message
+    /// says what was expected).
+    Parquet { message: String },
 }
 
 /// Advice for a cell that looks like a number written with a decimal comma or thousands
@@ -422,6 +426,7 @@ impl fmt::Display for DataErrorKind {
                  fold is scored by a fit on the others)",
                 shown(fold)
             ),
+            Parquet { message } => write!(f, "{message}"),
             BadWeight { value, why } => write!(
                 f,
                 "expected a row weight, a finite number >= 0 (0 leaves the row out of the fit), \

@@ -12,6 +12,8 @@ pub mod limits;
 pub mod lines;
 pub mod missing;
 pub mod output;
+#[cfg(unix)]
+pub mod parquet;
 pub mod records;
 pub mod schema;
 pub mod sniff;

@@ -2,6 +2,8 @@
 //! the scores (binary) or class probabilities (multiclass), the true classes, and the
 //! `--weight` column's values.
 
+mod parquet;
+
 use crate::data::format::InputFormat;
 use crate::data::input::{missing_columns, Source};
 use crate::data::missing::Markers;
@@ -181,6 +183,7 @@ fn read_labelled(
         InputFormat::Csv => {
             read_labelled_csv(model, source, target, weight, reading.delimiter, each)
         }
+        InputFormat::Parquet => parquet::read_labelled_parquet(model, source, target, weight, each),
         other => Err(crate::error::Error::Usage(format!(
             "{data}: reading {} data is not built yet (issue 11)",
             other.name()

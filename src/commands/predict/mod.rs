@@ -8,6 +8,8 @@
 //! A file output is written to a temporary file and renamed at the end, so a failure halfway
 //! never leaves a partial file or clobbers an old one.
 
+mod parquet;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 
@@ -15,6 +17,7 @@ use crate::cli::PredictArgs;
 use crate::data::format::InputFormat;
 use crate::data::input::{delimiter_for, missing_columns, read_error, Output, Source};
 use crate::data::limits::MAX_RECORD_BYTES;
+use crate::data::parquet::write::is_parquet_path;
 use crate::data::records::{self, Records};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
@@ -93,7 +96,11 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
     }
     let source = Source::open_any(&config.data)?;
     match source.format(config.format) {
+        InputFormat::Csv if is_parquet_path(&config.output) => {
+            parquet::csv_to_parquet_output(config, model, source)
+        }
         InputFormat::Csv => predict_csv(config, model, source),
+        InputFormat::Parquet => parquet::predict(config, model, source),
         other => Err(Error::Usage(format!(
             "{}: reading {} data is not built yet (issue 11)",
             source.name,

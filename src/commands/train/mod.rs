@@ -418,6 +418,7 @@ pub fn read_training_data(
     let source = Source::open_any(&config.data)?;
     let data = match source.format(config.format) {
         InputFormat::Csv => read_training_csv(config, selection, source)?,
+        InputFormat::Parquet => crate::data::parquet::read_training(source, selection)?,
         other => {
             return Err(Error::Usage(format!(
                 "{}: reading {} data is not built yet (issue 11)",

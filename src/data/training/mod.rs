@@ -12,6 +12,7 @@
 //! The target's labels become classes in [`labels`]; the `--weight` column's cells are checked
 //! in [`weights`], which also combines row and class weights.
 
+pub mod columns;
 pub mod fold_column;
 pub mod labels;
 pub mod weights;
@@ -28,9 +29,10 @@ use super::limits::{
     LEVELS_WARNING, MAX_CELL_BYTES, MAX_LEVELS, MAX_ONE_HOT_BYTES, ROWS_PER_LEVEL_WARNING,
 };
 use super::lines::Tracked;
-use super::missing::{mean_of_present, median_of_present, mode_of_present, Markers, MissingPolicy};
+use super::missing::{Markers, MissingPolicy};
 use super::schema::{select_features, Labels};
 use crate::error::{looks_separated, shown, DataError, DataErrorKind, Error, Location, Result};
+use columns::FeatureValues;
 pub use fold_column::FoldColumn;
 use fold_column::{fold_excluded, FoldCodes};
 use labels::LabelCodes;
@@ -100,8 +102,8 @@ pub struct TrainingSelection<'a> {
     pub design: DesignChoice,
 }
 
-/// Code of a missing categorical cell while reading.
-const MISSING_CODE: u32 = u32::MAX;
+// Code of a missing categorical cell while reading (shared with the other readers).
+use columns::MISSING_CODE;
 
 /// Values of one feature column while reading; missing cells are `NaN` / `MISSING_CODE`.
 enum ColumnValues {
@@ -431,128 +433,25 @@ pub fn read_training_from<R: Read>(
     };
     drop(label_codes);
 
-    // Columns in file order; categorical levels sorted so the model does not depend on row
-    // order; missing cells filled with the statistic the policy names.
-    let mut columns = Vec::with_capacity(selected.len());
-    let mut encoded: Vec<ColumnValues> = Vec::with_capacity(selected.len());
-    let mut filled: Vec<String> = Vec::new();
-    for (column, &col) in values.into_iter().zip(&selected) {
-        let name = &header[col];
-        let no_values = || -> Error {
-            DataError::new(
-                Location {
-                    file: file.to_string(),
-                    line: None,
-                    column: Some(name.clone()),
-                },
-                DataErrorKind::NoValues,
-            )
-            .into()
-        };
-        let (kind, column) = match column {
-            ColumnValues::Undecided { .. } => return Err(no_values()),
-            ColumnValues::Numeric(mut v) => {
-                let fill = match policy {
-                    MissingPolicy::Mean => Some(mean_of_present(&v).ok_or_else(no_values)?),
-                    MissingPolicy::Median => Some(median_of_present(&v).ok_or_else(no_values)?),
-                    MissingPolicy::Error | MissingPolicy::Drop => None,
-                };
-                if let Some(f) = fill {
-                    let n = v.iter().filter(|x| x.is_nan()).count();
-                    if n > 0 {
-                        filled.push(format!("{} cell(s) of {} with {f}", n, shown(name)));
-                    }
-                    v.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = f);
-                }
-                (ColumnKind::Numeric { fill }, ColumnValues::Numeric(v))
-            }
+    // Columns in file order, encoded as every reader's are (levels sorted, missing cells
+    // filled, level counts checked).
+    let names: Vec<String> = selected.iter().map(|&col| header[col].clone()).collect();
+    let values: Vec<FeatureValues> = values
+        .into_iter()
+        .map(|column| match column {
+            ColumnValues::Undecided { .. } => FeatureValues::Empty,
+            ColumnValues::Numeric(v) => FeatureValues::Numeric(v),
             ColumnValues::Categorical { codes, levels, .. } => {
-                let mut order: Vec<u32> = (0..levels.len() as u32).collect();
-                order.sort_by(|&a, &b| levels[a as usize].cmp(&levels[b as usize]));
-                let mut remap = vec![0u32; levels.len()];
-                for (new, &old) in order.iter().enumerate() {
-                    remap[old as usize] = new as u32;
-                }
-                let mut codes: Vec<u32> = codes
-                    .into_iter()
-                    .map(|c| {
-                        if c == MISSING_CODE {
-                            c
-                        } else {
-                            remap[c as usize]
-                        }
-                    })
-                    .collect();
-                let sorted: Vec<String> =
-                    order.iter().map(|&o| levels[o as usize].clone()).collect();
-                let fill = if policy.imputes() {
-                    let mode = mode_of_present(&codes, sorted.len()).ok_or_else(no_values)?;
-                    let n = codes.iter().filter(|c| **c == MISSING_CODE).count();
-                    if n > 0 {
-                        filled.push(format!(
-                            "{n} cell(s) of {} with the most frequent level {}",
-                            shown(name),
-                            shown(&sorted[mode as usize])
-                        ));
-                    }
-                    codes
-                        .iter_mut()
-                        .filter(|c| **c == MISSING_CODE)
-                        .for_each(|c| *c = mode);
-                    Some(sorted[mode as usize].clone())
-                } else {
-                    None
-                };
-                (
-                    ColumnKind::Categorical {
-                        levels: sorted,
-                        fill,
-                    },
-                    ColumnValues::Categorical {
-                        codes,
-                        levels: Vec::new(),
-                        index: HashMap::new(),
-                        present: 0,
-                        number_like: 0,
-                        first_bad: None,
-                    },
-                )
+                FeatureValues::Categorical { codes, levels }
             }
-        };
-        columns.push(ColumnSpec {
-            name: name.clone(),
-            kind,
-        });
-        encoded.push(column);
-    }
-    let mut warnings = level_checks(file, &columns, n_rows)?;
-    if !filled.is_empty() {
-        warnings.push(format!(
-            "--missing {} filled {}",
-            policy.name(),
-            filled.join(", ")
-        ));
-    }
-    let feature_names: Vec<String> = columns.iter().flat_map(ColumnSpec::design_names).collect();
-    let n_features = feature_names.len();
-    let mut x = Array2::<f64>::zeros((n_rows, n_features));
-    let mut offset = 0;
-    for (spec, column) in columns.iter().zip(&encoded) {
-        match column {
-            ColumnValues::Numeric(v) => {
-                for (i, &value) in v.iter().enumerate() {
-                    x[[i, offset]] = value;
-                }
-            }
-            ColumnValues::Categorical { codes, .. } => {
-                for (i, &code) in codes.iter().enumerate() {
-                    x[[i, offset + code as usize]] = 1.0;
-                }
-            }
-            ColumnValues::Undecided { .. } => unreachable!("rejected above"),
-        }
-        offset += spec.width();
-    }
+        })
+        .collect();
+    let columns::Encoded {
+        columns,
+        feature_names,
+        x,
+        warnings,
+    } = columns::encode(file, &names, values, policy, n_rows)?;
 
     Ok(TrainingData {
         source: file.to_string(),

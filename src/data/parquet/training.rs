@@ -1,0 +1,628 @@
+//! A training table from Parquet: only the needed columns are decoded, row groups (and, when
+//! there are fewer row groups than cores, groups of columns) in parallel; then the rows are
+//! checked and kept as the CSV reader keeps them, and [`columns::encode`] builds the design
+//! exactly as for a CSV, so the same table gives the same model whatever its format.
+
+use std::collections::HashMap;
+
+use ndarray::Array1;
+
+use super::convert::{self, CellError, Floats, Kind, Levels};
+use super::source::{file_error, ParquetFile};
+use crate::data::design::Matrix;
+use crate::data::encode::{TrainingData, TrainingSelection};
+use crate::data::input::Source;
+use crate::data::missing::{Markers, MissingPolicy};
+use crate::data::schema::select_features;
+use crate::data::training::columns::{self, column_location, FeatureValues, Folds, MISSING_CODE};
+use crate::data::training::labels;
+use crate::data::training::weights::parse_weight;
+use crate::error::{DataError, DataErrorKind, Error, Location, Result};
+
+/// What a decoded column is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Feature(Kind),
+    Target,
+    Weight,
+    Fold,
+}
+
+/// One column's cells over the rows read so far.
+enum Cells {
+    Numbers(Vec<f64>),
+    Text { codes: Vec<u32>, levels: Levels },
+}
+
+impl Cells {
+    fn is_missing(&self, i: usize) -> bool {
+        match self {
+            Cells::Numbers(v) => v[i].is_nan(),
+            Cells::Text { codes, .. } => codes[i] == MISSING_CODE,
+        }
+    }
+
+    fn first_missing(&self) -> Option<usize> {
+        match self {
+            Cells::Numbers(v) => v.iter().position(|x| x.is_nan()),
+            Cells::Text { codes, .. } => codes.iter().position(|&c| c == MISSING_CODE),
+        }
+    }
+
+    /// The cell as the CSV would hold it (for messages and the text-based checks).
+    fn text(&self, i: usize) -> String {
+        match self {
+            Cells::Numbers(v) if v[i].is_nan() => String::new(),
+            Cells::Numbers(v) => ryu::Buffer::new().format(v[i]).to_string(),
+            Cells::Text { codes, .. } if codes[i] == MISSING_CODE => String::new(),
+            Cells::Text { codes, levels } => levels.levels[codes[i] as usize].clone(),
+        }
+    }
+}
+
+/// A work item: one row group, some of the needed columns (header indices, ascending).
+struct Item {
+    group: usize,
+    columns: Vec<usize>,
+}
+
+/// What decoding one work item gives.
+type Decoded = std::result::Result<Vec<Cells>, Bad>;
+
+/// A cell error at a row over the file.
+struct Bad {
+    row: u64,
+    column: usize,
+    kind: DataErrorKind,
+}
+
+/// Reads the opened Parquet input `source` as training data (see the module doc).
+pub fn read_training(source: Source, selection: &TrainingSelection) -> Result<TrainingData> {
+    let pf = ParquetFile::from_source(source)?;
+    let file = pf.name.clone();
+    let header = &pf.header;
+    let exclude = columns::excluded(selection)?;
+    let selected = select_features(
+        &file,
+        header,
+        selection.target,
+        selection.weight,
+        selection.features,
+        &exclude,
+    )?;
+    let find = |name: &str| header.iter().position(|h| h == name);
+    let target_index = find(selection.target).expect("checked by select_features");
+    let weight_index = selection.weight.and_then(find);
+    let fold_index = match selection.fold {
+        Some(f) => Some(find(f).ok_or_else(|| {
+            Error::from(crate::data::input::missing_columns(
+                &file,
+                1,
+                header,
+                vec![f.to_string()],
+            ))
+        })?),
+        None => None,
+    };
+    let mut roles: Vec<Option<Role>> = vec![None; header.len()];
+    for &c in &selected {
+        let kind = convert::kind(pf.data_type(c));
+        if kind == Kind::Unsupported {
+            let message = convert::unsupported(pf.data_type(c));
+            let location = column_location(&file, &header[c]);
+            return Err(DataError::new(location, DataErrorKind::Parquet { message }).into());
+        }
+        roles[c] = Some(Role::Feature(kind));
+    }
+    roles[target_index] = Some(Role::Target);
+    if let Some(w) = weight_index {
+        roles[w] = Some(Role::Weight);
+    }
+    if let Some(f) = fold_index {
+        roles[f] = Some(Role::Fold);
+    }
+    for (c, role) in roles.iter().enumerate() {
+        if matches!(role, Some(Role::Target | Role::Weight | Role::Fold))
+            && convert::kind(pf.data_type(c)) == Kind::Unsupported
+        {
+            let message = convert::unsupported(pf.data_type(c));
+            let location = column_location(&file, &header[c]);
+            return Err(DataError::new(location, DataErrorKind::Parquet { message }).into());
+        }
+    }
+    let needed: Vec<usize> = (0..header.len()).filter(|&c| roles[c].is_some()).collect();
+    let markers = &selection.markers;
+    let cells = decode(&pf, &needed, &roles, markers)?;
+    let mut by_column: HashMap<usize, Cells> = needed.iter().copied().zip(cells).collect();
+    let n = pf.n_rows() as usize;
+    let at = |row: usize, column: usize, kind: DataErrorKind| -> Error {
+        DataError::new(pf.row_location(row as u64, &header[column]), kind).into()
+    };
+
+    // Every row needs a valid weight and fold, even one dropped for a missing cell.
+    let weights = match weight_index {
+        Some(w) => Some(weights(&by_column[&w], markers).map_err(|(i, k)| at(i, w, k))?),
+        None => None,
+    };
+    let mut folds = Folds::default();
+    let fold_codes = match fold_index {
+        Some(f) => {
+            let column = &by_column[&f];
+            let mut codes = Vec::with_capacity(n);
+            for i in 0..n {
+                codes.push(
+                    folds
+                        .code(&column.text(i), markers)
+                        .map_err(|k| at(i, f, k))?,
+                );
+            }
+            Some(codes)
+        }
+        None => None,
+    };
+
+    // Rows kept: the label and (unless imputed) every feature present.
+    let policy = selection.missing;
+    let label = &by_column[&target_index];
+    let label_missing = |i: usize| label.is_missing(i);
+    let mut kept: Option<Vec<bool>> = None;
+    let mut rows_dropped = 0;
+    let mut dropped_for_label = 0;
+    let mut dropped_by = vec![0usize; selected.len()];
+    let missing_at = |i: usize, column: usize, cells: &Cells, hint: &str| -> Error {
+        let kind = DataErrorKind::MissingValue {
+            found: cells.text(i),
+            hint: hint.to_string(),
+        };
+        at(i, column, kind)
+    };
+    match policy {
+        MissingPolicy::Drop => {
+            let with_missing: Vec<(usize, &Cells)> = selected
+                .iter()
+                .enumerate()
+                .map(|(j, c)| (j, &by_column[c]))
+                .filter(|(_, cells)| cells.first_missing().is_some())
+                .collect();
+            if label.first_missing().is_some() || !with_missing.is_empty() {
+                let mut keep = vec![true; n];
+                for (i, k) in keep.iter_mut().enumerate() {
+                    if label_missing(i) {
+                        dropped_for_label += 1;
+                    } else {
+                        let mut any = false;
+                        for &(j, cells) in &with_missing {
+                            if cells.is_missing(i) {
+                                dropped_by[j] += 1;
+                                any = true;
+                            }
+                        }
+                        if !any {
+                            continue;
+                        }
+                    }
+                    *k = false;
+                    rows_dropped += 1;
+                }
+                kept = Some(keep);
+            }
+        }
+        _ => {
+            let hint =
+                "every training row needs a label; use --missing drop to leave such rows out";
+            let first_label = label.first_missing();
+            let first_feature = if policy == MissingPolicy::Error {
+                selected
+                    .iter()
+                    .filter_map(|&c| by_column[&c].first_missing().map(|i| (i, c)))
+                    .min()
+            } else {
+                None
+            };
+            match (first_label, first_feature) {
+                (Some(i), f) if f.is_none_or(|(r, _)| i <= r) => {
+                    return Err(missing_at(i, target_index, label, hint));
+                }
+                (_, Some((i, c))) => {
+                    let hint = policy.training_hint();
+                    return Err(missing_at(i, c, &by_column[&c], hint));
+                }
+                _ => {}
+            }
+        }
+    }
+    let keep = |i: usize| kept.as_ref().is_none_or(|k| k[i]);
+    let n_rows = n - rows_dropped;
+    if n_rows == 0 && rows_dropped > 0 {
+        let mut columns: Vec<(String, usize)> = Vec::new();
+        if dropped_for_label > 0 {
+            columns.push((selection.target.to_string(), dropped_for_label));
+        }
+        for (&c, &k) in selected.iter().zip(&dropped_by) {
+            if k > 0 {
+                columns.push((header[c].clone(), k));
+            }
+        }
+        let kind = DataErrorKind::AllRowsDropped {
+            rows: rows_dropped,
+            columns,
+        };
+        return Err(DataError::new(Location::file(&file), kind).into());
+    }
+    if n_rows == 0 {
+        return Err(DataError::new(Location::file(&file), DataErrorKind::NoDataRows).into());
+    }
+
+    // Labels in order of first appearance among kept rows, checked as the CSV reader checks
+    // them, then classes.
+    let Cells::Text {
+        codes: label_codes,
+        levels: label_levels,
+    } = by_column.remove(&target_index).expect("decoded")
+    else {
+        unreachable!("a target is read as text")
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut remap = vec![u32::MAX; label_levels.levels.len()];
+    let mut codes: Vec<u32> = Vec::with_capacity(n_rows);
+    for (i, &c) in label_codes.iter().enumerate() {
+        if !keep(i) {
+            continue;
+        }
+        if remap[c as usize] == u32::MAX {
+            let text = &label_levels.levels[c as usize];
+            labels::check_new_label(&seen, text).map_err(|k| at(i, target_index, k))?;
+            remap[c as usize] = seen.len() as u32;
+            seen.push(text.clone());
+        }
+        codes.push(remap[c as usize]);
+    }
+    drop(label_codes);
+    let target_location = column_location(&file, selection.target);
+    let classes = labels::resolve(&seen, &codes, selection.positive)
+        .map_err(|kind| DataError::new(target_location, kind))?;
+    drop(codes);
+    let folds = match (fold_codes, selection.fold) {
+        (Some(codes), Some(column)) => {
+            for (i, &c) in codes.iter().enumerate() {
+                if keep(i) {
+                    folds.push(c);
+                }
+            }
+            Some(folds.finish(&file, column)?)
+        }
+        _ => None,
+    };
+    let weights = weights.map(|w| {
+        let kept: Vec<f64> = match &kept {
+            Some(k) => w
+                .iter()
+                .zip(k)
+                .filter(|(_, &k)| k)
+                .map(|(&v, _)| v)
+                .collect(),
+            None => w,
+        };
+        Array1::from(kept)
+    });
+
+    // The features, kept rows only, categorical levels reduced to those kept rows use.
+    let names: Vec<String> = selected.iter().map(|&c| header[c].clone()).collect();
+    let values: Vec<FeatureValues> = selected
+        .iter()
+        .map(|c| feature_values(by_column.remove(c).expect("decoded"), kept.as_deref()))
+        .collect();
+    drop(by_column);
+    let encoded = columns::encode(&file, &names, values, policy, n_rows)?;
+    Ok(TrainingData {
+        source: file,
+        target: selection.target.to_string(),
+        columns: encoded.columns,
+        feature_names: encoded.feature_names,
+        x: Matrix::Dense(encoded.x),
+        y: classes.y,
+        classes: classes.classes,
+        labels: classes.labels,
+        class_counts: classes.class_counts,
+        weight_column: selection.weight.map(str::to_string),
+        weights,
+        folds,
+        rows_dropped,
+        warnings: encoded.warnings,
+    })
+}
+
+/// The weight of every row, checked as a CSV weight cell is.
+fn weights(cells: &Cells, markers: &Markers) -> std::result::Result<Vec<f64>, CellError> {
+    match cells {
+        Cells::Numbers(v) => v
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| {
+                if w.is_finite() && w >= 0.0 {
+                    Ok(w + 0.0)
+                } else {
+                    parse_weight(&cells.text(i), markers).map_err(|k| (i, k))
+                }
+            })
+            .collect(),
+        Cells::Text { codes, levels } => {
+            let values: Vec<std::result::Result<f64, DataErrorKind>> = levels
+                .levels
+                .iter()
+                .map(|l| parse_weight(l, markers))
+                .collect();
+            codes
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| {
+                    if c == MISSING_CODE {
+                        parse_weight("", markers).map_err(|k| (i, k))
+                    } else {
+                        values[c as usize].clone().map_err(|k| (i, k))
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+/// A feature column's kept cells; categorical levels that no kept row uses are left out.
+fn feature_values(cells: Cells, kept: Option<&[bool]>) -> FeatureValues {
+    match cells {
+        Cells::Numbers(v) => FeatureValues::Numeric(match kept {
+            Some(k) => v
+                .iter()
+                .zip(k)
+                .filter(|(_, &k)| k)
+                .map(|(&x, _)| x)
+                .collect(),
+            None => v,
+        }),
+        Cells::Text { codes, levels } => {
+            let mut remap = vec![u32::MAX; levels.levels.len()];
+            let mut used: Vec<String> = Vec::new();
+            let mut out = Vec::with_capacity(codes.len());
+            for (i, &c) in codes.iter().enumerate() {
+                if kept.is_some_and(|k| !k[i]) {
+                    continue;
+                }
+                if c == MISSING_CODE {
+                    out.push(c);
+                    continue;
+                }
+                if remap[c as usize] == u32::MAX {
+                    remap[c as usize] = used.len() as u32;
+                    used.push(levels.levels[c as usize].clone());
+                }
+                out.push(remap[c as usize]);
+            }
+            FeatureValues::Categorical {
+                codes: out,
+                levels: used,
+            }
+        }
+    }
+}
+
+/// Decodes the `needed` columns of every row group in parallel; returns their cells in
+/// `needed` order, row groups concatenated in file order.
+fn decode(
+    pf: &ParquetFile,
+    needed: &[usize],
+    roles: &[Option<Role>],
+    markers: &Markers,
+) -> Result<Vec<Cells>> {
+    let threads = std::env::var("LOGIT_THREADS")
+        .ok()
+        .and_then(|t| t.parse::<usize>().ok())
+        .filter(|&t| t > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let groups = pf.n_row_groups();
+    // Fewer row groups than threads: split the columns too, so every core decodes.
+    let parts = if groups >= threads {
+        1
+    } else {
+        threads.div_ceil(groups.max(1)).min(needed.len().max(1))
+    };
+    let mut items: Vec<Item> = Vec::new();
+    for group in 0..groups {
+        for p in 0..parts {
+            let columns: Vec<usize> = needed
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| k % parts == p)
+                .map(|(_, &c)| c)
+                .collect();
+            if !columns.is_empty() {
+                items.push(Item { group, columns });
+            }
+        }
+    }
+    let floats = Floats::new(markers);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Vec<(usize, Decoded)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.min(items.len()).max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(k) else { break };
+                        done.push((k, decode_item(pf, item, roles, markers, floats)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("decoding thread panicked"))
+            .collect()
+    });
+    let mut decoded: Vec<Option<Decoded>> = (0..items.len()).map(|_| None).collect();
+    for (k, r) in results.into_iter().flatten() {
+        decoded[k] = Some(r);
+    }
+    // The first bad cell in file order (then column order), as a CSV reader meets it.
+    let mut first: Option<Bad> = None;
+    let mut pieces: Vec<Option<Vec<Cells>>> = Vec::with_capacity(items.len());
+    for r in decoded {
+        match r.expect("every item decoded") {
+            Ok(cells) => pieces.push(Some(cells)),
+            Err(bad) => {
+                if first
+                    .as_ref()
+                    .is_none_or(|f| (bad.row, bad.column) < (f.row, f.column))
+                {
+                    first = Some(bad);
+                }
+                pieces.push(None);
+            }
+        }
+    }
+    if let Some(bad) = first {
+        if bad.column == usize::MAX {
+            let DataErrorKind::Parquet { message } = bad.kind else {
+                unreachable!("decoding errors are Parquet errors")
+            };
+            return Err(pf.group_error(bad.row as usize, message));
+        }
+        let location = pf.row_location(bad.row, &pf.header[bad.column]);
+        return Err(DataError::new(location, bad.kind).into());
+    }
+    // Concatenate each column's pieces in row-group order.
+    let mut out: Vec<Cells> = needed
+        .iter()
+        .map(|&c| match roles[c] {
+            Some(Role::Feature(Kind::Numeric)) => Cells::Numbers(Vec::new()),
+            Some(Role::Weight) if convert::kind(pf.data_type(c)) == Kind::Numeric => {
+                Cells::Numbers(Vec::new())
+            }
+            _ => Cells::Text {
+                codes: Vec::new(),
+                levels: Levels::default(),
+            },
+        })
+        .collect();
+    let position: HashMap<usize, usize> = needed.iter().enumerate().map(|(k, &c)| (c, k)).collect();
+    for (item, cells) in items.iter().zip(pieces) {
+        for (&c, piece) in item.columns.iter().zip(cells.expect("no error")) {
+            append(&mut out[position[&c]], piece, markers);
+        }
+    }
+    if pf.n_rows() > 0 {
+        for cells in &out {
+            let len = match cells {
+                Cells::Numbers(v) => v.len(),
+                Cells::Text { codes, .. } => codes.len(),
+            };
+            if len as u64 != pf.n_rows() {
+                let message = format!(
+                    "the row groups hold {len} rows, the footer says {}",
+                    pf.n_rows()
+                );
+                return Err(file_error(&pf.name, message));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Appends a row group's piece of a column to the whole column.
+fn append(whole: &mut Cells, piece: Cells, markers: &Markers) {
+    match (whole, piece) {
+        (Cells::Numbers(all), Cells::Numbers(mut v)) => {
+            if all.is_empty() {
+                *all = v;
+            } else {
+                all.append(&mut v);
+            }
+        }
+        (
+            Cells::Text { codes, levels },
+            Cells::Text {
+                codes: c,
+                levels: l,
+            },
+        ) => {
+            let remap: Vec<u32> = l
+                .levels
+                .iter()
+                .map(|level| levels.code(level, markers).unwrap_or(MISSING_CODE))
+                .collect();
+            codes.extend(c.iter().map(|&k| {
+                if k == MISSING_CODE {
+                    k
+                } else {
+                    remap[k as usize]
+                }
+            }));
+        }
+        _ => unreachable!("a column keeps its kind across row groups"),
+    }
+}
+
+/// Decodes one work item: its columns' cells over its row group.
+fn decode_item(
+    pf: &ParquetFile,
+    item: &Item,
+    roles: &[Option<Role>],
+    markers: &Markers,
+    floats: Floats,
+) -> Decoded {
+    let group_error = |e: String| Bad {
+        row: item.group as u64,
+        column: usize::MAX,
+        kind: DataErrorKind::Parquet { message: e },
+    };
+    let rows = pf.group_rows(item.group);
+    let reader = pf
+        .reader(item.group, &item.columns, rows)
+        .map_err(|e| group_error(e.to_string()))?;
+    let mut cells: Vec<Cells> = item
+        .columns
+        .iter()
+        .map(|&c| {
+            let numeric = convert::kind(pf.data_type(c)) == Kind::Numeric;
+            match roles[c] {
+                Some(Role::Feature(Kind::Numeric)) | Some(Role::Weight) if numeric => {
+                    Cells::Numbers(Vec::with_capacity(rows))
+                }
+                _ => Cells::Text {
+                    codes: Vec::with_capacity(rows),
+                    levels: Levels::default(),
+                },
+            }
+        })
+        .collect();
+    let mut done = 0usize;
+    for batch in reader {
+        let batch = batch.map_err(|e| group_error(e.to_string()))?;
+        if batch.num_columns() != item.columns.len() {
+            return Err(group_error(format!(
+                "expected {} columns in a batch, found {}",
+                item.columns.len(),
+                batch.num_columns()
+            )));
+        }
+        let start = pf.group_start(item.group) + done as u64;
+        for ((k, &c), out) in item.columns.iter().enumerate().zip(cells.iter_mut()) {
+            let array = batch.column(k).as_ref();
+            let result = match out {
+                Cells::Numbers(v) => convert::numbers(array, floats, v),
+                Cells::Text { codes, levels } => match roles[c] {
+                    Some(Role::Feature(_)) => convert::texts(array, markers, levels, codes),
+                    _ => convert::label_texts(array, markers, levels, codes),
+                },
+            };
+            result.map_err(|(i, kind)| Bad {
+                row: start + i as u64,
+                column: c,
+                kind,
+            })?;
+        }
+        done += batch.num_rows();
+    }
+    Ok(cells)
+}
