@@ -529,9 +529,14 @@ def main():
     ap.add_argument("--report", type=Path, metavar="RESULTS.json",
                     help="only re-render the tables from a saved results-latest.json "
                          "(or results-l1-latest.json)")
-    ap.add_argument("--task", choices=["L"],
+    ap.add_argument("--task", choices=["L", "11"],
                     help="run task L (issue 10: lasso path and cv against R's glmnet and "
-                         "scikit-learn's saga) instead of the others; see README 'Task L'")
+                         "scikit-learn's saga) or task 11 (issue 11: compressed CSV, Parquet, "
+                         "svmlight against LIBLINEAR and scikit-learn, the one-hot case) "
+                         "instead of the others; see README 'Task L' and 'Task 11'")
+    ap.add_argument("--reuse", type=Path, metavar="RESULTS.json",
+                    help="task 11: rows that --skip logit / --skip peers leave out are taken "
+                         "from this earlier results-11-latest.json (copy it first)")
     ap.add_argument("--l1-cap", action="append", default=[], metavar="KEY=SECONDS",
                     help="task L: kill that run after SECONDS and report it as not finished "
                          "(KEY: logit-path, logit-path-tol, logit-cv, logit-cv-tol, sklearn-cv, "
@@ -545,8 +550,15 @@ def main():
         saved = json.loads(a.report.read_text())
         print(l1task.markdown(saved["meta"], saved["l1"])[0])
         return
+    if a.report and a.task == "11":
+        import task11
+        saved = json.loads(a.report.read_text())
+        print(task11.markdown(saved["meta"], saved["res"])[0])
+        return
     if a.task == "L":
         return main_l1(a)
+    if a.task == "11":
+        return main_11(a)
     if a.report:
         saved = json.loads(a.report.read_text())
         rows = summarise(saved["raw"], saved["objectives"])
@@ -723,6 +735,45 @@ def main_l1(a):
     (BENCH / "results-l1-latest.json").write_text(
         json.dumps({"meta": meta, "l1": res, "rows": rows}, indent=1) + "\n")
     log(f"written {BENCH / 'results-l1-latest.md'} and results-l1-latest.json")
+
+
+def main_11(a):
+    """Task 11 (issue 11), on its own: setup, the rounds, the report (bench/task11.py)."""
+    import task11
+    started, load_before = time.perf_counter(), loadavg()
+    if not os.access(TIME, os.X_OK):
+        apt_install("time")
+    if not os.access(TIME, os.X_OK):
+        sys.exit("bench: needs GNU time at /usr/bin/time (Debian package `time`)")
+    if not ensure_logit():
+        sys.exit("bench: target/release/logit could not be built")
+    ensure_venv()
+    skip = {s.strip().lower() for s in a.skip.split(",") if s.strip()}
+    if "liblinear" not in skip and not ensure_liblinear():
+        skip.add("liblinear")
+    for tool in ("zstd", "gzip"):
+        if not shutil.which(tool):
+            apt_install(tool)
+    data = a.data.resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    logit_info = git_info(snapshot_logit(data))
+    helpers = task11.Bench(measure=measure, warm=warm, log=log, run=run,
+                           ensure_dataset=ensure_dataset, LOGIT_RUN=LOGIT_RUN, VPY=VPY, PY=PY,
+                           BENCH=BENCH)
+    only = {t.strip() for t in a.only.split(",")} if a.only else None
+    rounds = a.rounds or (1 if a.quick else 3)
+    previous = json.loads(a.reuse.read_text())["res"] if a.reuse else None
+    res = task11.run_task(helpers, data, rounds, a.slow, skip, only, a.quick, previous)
+    meta = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "machine": machine_info(), "git": logit_info,
+            "peers": peer_versions(None), "rounds": rounds, "load_before": load_before,
+            "load_after": loadavg(), "duration_min": (time.perf_counter() - started) / 60}
+    md, rows = task11.markdown(meta, res)
+    print("\n" + md)
+    (BENCH / "results-11-latest.md").write_text(md + "\n")
+    (BENCH / "results-11-latest.json").write_text(
+        json.dumps({"meta": meta, "res": res, "rows": rows}, indent=1) + "\n")
+    log(f"written {BENCH / 'results-11-latest.md'} and results-11-latest.json")
 
 
 if __name__ == "__main__":

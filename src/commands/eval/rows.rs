@@ -187,10 +187,6 @@ fn read_labelled(
             super::svmlight::read_labelled(model, source, target, weight, each)
         }
         InputFormat::Parquet => parquet::read_labelled_parquet(model, source, target, weight, each),
-        other => Err(crate::error::Error::Usage(format!(
-            "{data}: reading {} data is not built yet (issue 11)",
-            other.name()
-        ))),
     }
 }
 

@@ -8,8 +8,8 @@
 //! A file output is written to a temporary file and renamed at the end, so a failure halfway
 //! never leaves a partial file or clobbers an old one.
 
-mod svmlight;
 mod parquet;
+mod svmlight;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -103,11 +103,6 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
         InputFormat::Csv => predict_csv(config, model, source),
         InputFormat::Svmlight => svmlight::predict(config, model, source),
         InputFormat::Parquet => parquet::predict(config, model, source),
-        other => Err(Error::Usage(format!(
-            "{}: reading {} data is not built yet (issue 11)",
-            source.name,
-            other.name()
-        ))),
     }
 }
 

@@ -461,13 +461,6 @@ pub fn read_training_data(
         InputFormat::Csv => read_training_csv(config, selection, source)?,
         InputFormat::Svmlight => crate::data::svmlight::read_training(source, selection)?,
         InputFormat::Parquet => crate::data::parquet::read_training(source, selection)?,
-        other => {
-            return Err(Error::Usage(format!(
-                "{}: reading {} data is not built yet (issue 11)",
-                source.name,
-                other.name()
-            )))
-        }
     };
     Ok(data)
 }

@@ -9,7 +9,6 @@ use ndarray::Array1;
 
 use super::convert::{self, CellError, Floats, Kind, Levels};
 use super::source::{file_error, ParquetFile};
-use crate::data::design::Matrix;
 use crate::data::encode::{TrainingData, TrainingSelection};
 use crate::data::input::Source;
 use crate::data::missing::{Markers, MissingPolicy};
@@ -319,7 +318,7 @@ pub fn read_training(source: Source, selection: &TrainingSelection) -> Result<Tr
         target: selection.target.to_string(),
         columns: encoded.columns,
         feature_names: encoded.feature_names,
-        x: Matrix::Dense(encoded.x),
+        x: encoded.x,
         y: classes.y,
         classes: classes.classes,
         labels: classes.labels,
