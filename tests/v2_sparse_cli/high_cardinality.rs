@@ -32,7 +32,7 @@ fn site_csv(rows: usize, levels: usize) -> String {
             0 => 0.0,
             k => (mix(i as u64 + 7) % 1000) as f64 / 100.0 - k as f64,
         };
-        let bias = if mix(level as u64 + 1_000_003) % 2 == 0 {
+        let bias = if mix(level as u64 + 1_000_003).is_multiple_of(2) {
             30
         } else {
             70
@@ -45,6 +45,8 @@ fn site_csv(rows: usize, levels: usize) -> String {
 
 /// Runs `logit args` in `dir` and returns the run and the child's peak resident set in bytes
 /// (`wait4`'s `ru_maxrss`, the kernel's VmHWM of that process).
+// The child is reaped by `libc::wait4` (which also gives its peak RSS), not `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run_measured(dir: &Dir, args: &[&str]) -> (Run, u64) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_logit"))
         .args(args)
