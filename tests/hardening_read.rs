@@ -332,21 +332,23 @@ fn a_column_with_too_many_levels_is_refused_before_the_dense_matrix_is_built() {
         text.push_str(&format!("u{i},{},{}\n", i % 7, i % 2));
     }
     dir.write("t.csv", text);
-    run_limited(&dir, &["train", "t.csv", "--target", "y", "-o", "m.json"])
-        .expect_code(2)
-        .stderr_has(&[
-            "t.csv, column \"id\"",
-            "10001 distinct values over 10001 rows",
-            "limit is 10000 levels",
-            "--exclude",
-        ]);
+    // The limits are the dense design's (`--design auto` goes sparse here: tests/v2_sparse_cli).
+    let dense = [
+        "train", "t.csv", "--target", "y", "-o", "m.json", "--design", "dense",
+    ];
+    run_limited(&dir, &dense).expect_code(2).stderr_has(&[
+        "t.csv, column \"id\"",
+        "10001 distinct values over 10001 rows",
+        "limit is 10000 levels",
+        "--exclude",
+    ]);
     // Below the level limit, the one-hot block's size decides: 5,000 levels x 60,000 rows.
     let mut text = String::from("id,y\n");
     for i in 0..60_000 {
         text.push_str(&format!("d{},{}\n", i % 5000, i % 2));
     }
     dir.write("t.csv", text);
-    run_limited(&dir, &["train", "t.csv", "--target", "y", "-o", "m.json"])
+    run_limited(&dir, &dense)
         .expect_code(2)
         .stderr_has(&["5000 distinct values over 60000 rows", "2.2 GiB"]);
     assert!(!dir.exists("m.json"));
