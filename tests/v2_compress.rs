@@ -355,3 +355,28 @@ fn a_compressed_file_is_held_in_memory_only_when_its_first_lines_suit_the_fast_r
         assert!(!may_take(text, "d", b',', &selection).unwrap(), "{text:?}");
     }
 }
+
+#[test]
+fn svmlight_and_parquet_inputs_write_compressed_output_too() {
+    let dir = Dir::new();
+    let fixtures = crate::util::fixtures();
+    for name in ["pima_train.svm", "pima_train.parquet", "pima_train.csv"] {
+        std::fs::copy(fixtures.join(name), dir.path().join(name)).unwrap();
+    }
+    dir.run(&["train", "pima_train.svm", "-o", "svm.json", "-q"])
+        .ok();
+    train(&dir, "pima_train.csv", "type", "pq.json");
+    for (model, data) in [
+        ("svm.json", "pima_train.svm"),
+        ("pq.json", "pima_train.parquet"),
+    ] {
+        let run = dir.run(&["predict", model, data]);
+        run.ok();
+        let plain = run.stdout().as_bytes().to_vec();
+        assert!(plain.starts_with(b"probability,prediction\n"), "{data}");
+        dir.run(&["predict", model, data, "-o", "p.csv.gz"]).ok();
+        assert_eq!(gunzip(&dir.read_bytes("p.csv.gz")), plain, "{data}");
+        dir.run(&["predict", model, data, "-o", "p.csv.zst"]).ok();
+        assert_eq!(unzstd(&dir.read_bytes("p.csv.zst")), plain, "{data}");
+    }
+}

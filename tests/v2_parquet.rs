@@ -441,3 +441,26 @@ fn files_written_by_pyarrow_give_the_csv_model() {
         assert_eq!(model(&dir, &pq, &args, "pq.json"), want, "{name} {args:?}");
     }
 }
+
+#[test]
+fn svmlight_input_writes_parquet_output() {
+    let dir = Dir::new();
+    let fixtures = crate::util::fixtures();
+    std::fs::copy(fixtures.join("pima_train.svm"), dir.path().join("t.svm")).unwrap();
+    dir.run(&["train", "t.svm", "-o", "m.json", "-q"]).ok();
+    let run = dir.run(&["predict", "m.json", "t.svm"]);
+    run.ok();
+    let expected: Vec<f64> = run
+        .stdout()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    dir.run(&["predict", "m.json", "t.svm", "-o", "p.parquet"])
+        .ok();
+    let got = parquet_f64(&dir.path().join("p.parquet"), "probability");
+    assert_eq!(got.len(), expected.len());
+    for (g, e) in got.iter().zip(&expected) {
+        assert_eq!(g.to_bits(), e.to_bits());
+    }
+}

@@ -536,3 +536,83 @@ fn path_cv_and_pick_threshold_read_svmlight_data_as_the_csv() {
     .ok();
     assert!(dir.read("a.json") == dir.read("b.json"));
 }
+
+/// `auto` reads this file sparse (1.2M cells at ~13% density); the sparse fit equals the dense
+/// one to rounding, for the binary (ovr) and multinomial models.
+#[test]
+fn svmlight_data_fitted_sparse_equals_the_dense_fit() {
+    let dir = Dir::new();
+    let (svm, _) = synthetic(20_000);
+    dir.write("s.svm", &svm);
+    for mode in ["multinomial", "ovr"] {
+        let args = [
+            "--l2",
+            "0.001",
+            "--solver",
+            "newton",
+            "--tol",
+            "1e-12",
+            "--multiclass",
+            mode,
+        ];
+        let auto = dir.run(&[&["train", "s.svm", "-o", "auto.json"][..], &args].concat());
+        auto.ok();
+        assert!(
+            auto.stderr().contains("design: sparse (CSR)"),
+            "{}",
+            auto.stderr()
+        );
+        let run = dir.run(
+            &[
+                &["train", "s.svm", "-o", "dense.json", "--design", "dense"][..],
+                &args,
+            ]
+            .concat(),
+        );
+        run.ok();
+        assert!(run.stderr().contains("design: dense"), "{}", run.stderr());
+        let (a, d) = (json(&dir.read("auto.json")), json(&dir.read("dense.json")));
+        // One objective per fit: the multinomial one, or one per class for ovr.
+        let objectives = |m: &Value| -> Vec<f64> {
+            match m.get("fits") {
+                Some(fits) => fits
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f["objective"].as_f64().unwrap())
+                    .collect(),
+                None => vec![m["fit"]["objective"].as_f64().unwrap()],
+            }
+        };
+        for (oa, od) in objectives(&a).iter().zip(objectives(&d)) {
+            assert!((oa - od).abs() <= 1e-14 * od.abs(), "{mode}: {oa} vs {od}");
+        }
+        let coefficients = |m: &Value| -> Vec<f64> {
+            m["coefficients"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(f64s)
+                .collect()
+        };
+        let worst = worst_difference(&coefficients(&a), &coefficients(&d));
+        assert!(worst <= 1e-12, "{mode}: coefficients differ by {worst}");
+        let pa = dir.run(&["predict", "auto.json", "s.svm"]);
+        let pd = dir.run(&["predict", "dense.json", "s.svm"]);
+        let probabilities = |run: &crate::util::Run| -> Vec<f64> {
+            run.stdout()
+                .lines()
+                .skip(1)
+                .flat_map(|l| {
+                    let cells: Vec<&str> = l.split(',').collect();
+                    cells[..cells.len() - 1]
+                        .iter()
+                        .map(|c| c.parse::<f64>().unwrap())
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let worst = worst_difference(&probabilities(&pa), &probabilities(&pd));
+        assert!(worst <= 1e-12, "{mode}: probabilities differ by {worst}");
+    }
+}

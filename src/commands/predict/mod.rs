@@ -98,7 +98,10 @@ fn predict_with(config: &PredictConfig, model: &Model) -> Result<u64> {
     let source = Source::open_any(&config.data)?;
     match source.format(config.format) {
         InputFormat::Csv if is_parquet_path(&config.output) => {
-            parquet::csv_to_parquet_output(config, model, source)
+            parquet::csv_to_parquet_output(config, model, source, predict_csv)
+        }
+        InputFormat::Svmlight if is_parquet_path(&config.output) => {
+            parquet::csv_to_parquet_output(config, model, source, svmlight::predict)
         }
         InputFormat::Csv => predict_csv(config, model, source),
         InputFormat::Svmlight => svmlight::predict(config, model, source),

@@ -138,7 +138,7 @@ pub fn predict(config: &PredictConfig, model: &Model, source: Source) -> Result<
     needed.sort_unstable();
     needed.dedup();
     let decide = Decide::new(model, config);
-    let mut out = Output::create(&config.output, &[&config.data, &config.model])?;
+    let mut out = Output::create_data(&config.output, &[&config.data, &config.model])?;
     let out_name = out.name().to_string();
     let write_err = |e: std::io::Error| Error::io(&out_name, "write it", e);
     let mut scores = vec![0.0; decide.n_scores()];
@@ -213,9 +213,15 @@ pub fn predict(config: &PredictConfig, model: &Model, source: Source) -> Result<
     Ok(n)
 }
 
-/// `-o out.parquet` from a CSV input: the CSV path writes its usual output to a temporary CSV
-/// beside the target, which is then turned into Parquet (kept columns as text).
-pub fn csv_to_parquet_output(config: &PredictConfig, model: &Model, source: Source) -> Result<u64> {
+/// `-o out.parquet` from a text input (CSV, svmlight): `text_predict` writes its usual CSV output
+/// to a temporary file beside the target, which is then turned into Parquet (kept columns as
+/// text).
+pub fn csv_to_parquet_output(
+    config: &PredictConfig,
+    model: &Model,
+    source: Source,
+    text_predict: fn(&PredictConfig, &Model, Source) -> Result<u64>,
+) -> Result<u64> {
     let out = Output::create(&config.output, &[&config.data, &config.model])?;
     let dir = std::path::Path::new(&config.output)
         .parent()
@@ -229,7 +235,7 @@ pub fn csv_to_parquet_output(config: &PredictConfig, model: &Model, source: Sour
     let temp_path = temp.path().to_string_lossy().into_owned();
     let mut csv_config = config.clone();
     csv_config.output = temp_path.clone();
-    let n = super::predict_csv(&csv_config, model, source)?;
+    let n = text_predict(&csv_config, model, source)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_path(&temp_path)

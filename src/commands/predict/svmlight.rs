@@ -41,7 +41,7 @@ pub fn predict(config: &PredictConfig, model: &Model, source: Source) -> Result<
         },
         None => Decision::Classes { model },
     };
-    let mut out = Output::create(&config.output, &[&config.data, &config.model])?;
+    let mut out = Output::create_data(&config.output, &[&config.data, &config.model])?;
     let out_name = out.name().to_string();
     let write_err = |e: std::io::Error| Error::io(&out_name, "write it", e);
     let mut header = Vec::new();
