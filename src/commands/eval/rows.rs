@@ -143,14 +143,73 @@ pub trait RowScores {
     fn score_into(&self, out: &mut [f64]) -> Result<()>;
 }
 
-/// A CSV record and the scorer built on its header.
-struct CsvRow<'a> {
+/// A text record (a CSV row, or a Parquet row as the CSV row with the same cells) and the
+/// scorer built on its header.
+struct RecordRow<'a> {
     scorer: &'a RowScorer,
     record: &'a csv::StringRecord,
     line: u64,
 }
 
-impl RowScores for CsvRow<'_> {
+/// The positions of the target and `--weight` columns in `header`; absent ones are named in
+/// one error.
+fn label_columns(
+    file: &str,
+    header_line: u64,
+    header: &[String],
+    target: &str,
+    weight: Option<&str>,
+) -> Result<(usize, Option<usize>)> {
+    let find = |name: &str| header.iter().position(|h| *h == name);
+    let (target_index, weight_index) = (find(target), weight.map(find));
+    let mut absent: Vec<String> = Vec::new();
+    if target_index.is_none() {
+        absent.push(target.to_string());
+    }
+    if let (Some(None), Some(name)) = (weight_index, weight) {
+        absent.push(name.to_string());
+    }
+    match (target_index, absent.is_empty()) {
+        (Some(target_index), true) => Ok((target_index, weight_index.flatten())),
+        _ => Err(missing_columns(file, header_line, header, absent).into()),
+    }
+}
+
+/// The reading state of the readers whose rows are text records (CSV, Parquet): where the
+/// target and weight columns are, and the weights read so far.
+struct RecordLabels<'a> {
+    file: &'a str,
+    target: &'a str,
+    target_index: usize,
+    /// The `--weight` column's index and name.
+    weight: Option<(usize, &'a str)>,
+    markers: Markers,
+    weights: Option<Vec<f64>>,
+}
+
+impl RecordLabels<'_> {
+    /// Reads `record`'s weight (when asked for) and returns its trimmed label, which must be
+    /// present.
+    fn label<'r>(&mut self, record: &'r csv::StringRecord, line: u64) -> Result<&'r str> {
+        if let (Some((i, name)), Some(w)) = (self.weight, self.weights.as_mut()) {
+            let value = parse_weight(&record[i], &self.markers)
+                .map_err(|kind| DataError::new(Location::cell(self.file, line, name), kind))?;
+            w.push(value);
+        }
+        let label = record[self.target_index].trim();
+        if self.markers.is_missing(label) {
+            let hint = "eval needs the true label of every row".to_string();
+            let kind = DataErrorKind::MissingValue {
+                found: label.to_string(),
+                hint,
+            };
+            return Err(DataError::new(Location::cell(self.file, line, self.target), kind).into());
+        }
+        Ok(label)
+    }
+}
+
+impl RowScores for RecordRow<'_> {
     fn score(&self) -> Result<f64> {
         self.scorer.score(self.record, self.line)
     }
@@ -206,44 +265,25 @@ fn read_labelled_csv(
     let mut records = Records::new(&file, input, delimiter);
     let header = records.read_header()?;
     let header_line = records.header_line();
-    let find = |name: &str| header.iter().position(|h| *h == name);
-    let (target_index, weight_index) = (find(&target), weight.map(find));
-    let mut absent: Vec<String> = Vec::new();
-    if target_index.is_none() {
-        absent.push(target.clone());
-    }
-    if let (Some(None), Some(name)) = (weight_index, weight) {
-        absent.push(name.to_string());
-    }
-    let (Some(target_index), true) = (target_index, absent.is_empty()) else {
-        return Err(missing_columns(&file, header_line, &header, absent).into());
-    };
-    let weight_index = weight_index.flatten();
+    let (target_index, weight_index) = label_columns(&file, header_line, &header, &target, weight)?;
     let scorer = model.scorer(&file, header_line, &header)?;
 
-    let markers = Markers::new(model.missing.na_values.clone());
-    let mut weights = weight_index.map(|_| Vec::new());
+    let mut labels = RecordLabels {
+        file: &file,
+        target: &target,
+        target_index,
+        weight: weight_index.zip(weight),
+        markers: Markers::new(model.missing.na_values.clone()),
+        weights: weight_index.map(|_| Vec::new()),
+    };
     let mut record = csv::StringRecord::new();
     let mut n = 0usize;
     while let Some(line) = records.read(&mut record)? {
-        if let (Some(i), Some(w), Some(name)) = (weight_index, weights.as_mut(), weight) {
-            let value = parse_weight(&record[i], &markers)
-                .map_err(|kind| DataError::new(Location::cell(&file, line, name), kind))?;
-            w.push(value);
-        }
-        let label = record[target_index].trim();
-        if markers.is_missing(label) {
-            let hint = "eval needs the true label of every row".to_string();
-            let kind = DataErrorKind::MissingValue {
-                found: label.to_string(),
-                hint,
-            };
-            return Err(DataError::new(Location::cell(&file, line, &target), kind).into());
-        }
+        let label = labels.label(&record, line)?;
         each(&Row {
             line,
             label,
-            scores: &CsvRow {
+            scores: &RecordRow {
                 scorer: &scorer,
                 record: &record,
                 line,
@@ -256,5 +296,5 @@ fn read_labelled_csv(
     if n == 0 {
         return Err(DataError::new(Location::file(&file), DataErrorKind::NoDataRows).into());
     }
-    Ok(weights)
+    Ok(labels.weights)
 }
