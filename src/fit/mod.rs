@@ -3,6 +3,7 @@
 
 pub mod cd;
 pub mod loss;
+pub mod network;
 pub mod numerics;
 pub mod objective;
 pub mod path;

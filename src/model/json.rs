@@ -392,6 +392,7 @@ fn from_v1(file: FileV1) -> Model {
         fit: file.fit,
         fits: Vec::new(),
         inference: file.inference,
+        network: None,
     }
 }
 
@@ -430,6 +431,7 @@ fn from_binary_v2(file: BinaryV2) -> Model {
         fit: file.fit,
         fits: Vec::new(),
         inference: file.inference,
+        network: None,
     }
 }
 
@@ -481,5 +483,6 @@ fn from_multi_v2(file: MultiV2) -> Result<Model, String> {
         fit,
         fits,
         inference: file.inference,
+        network: None,
     })
 }

@@ -220,6 +220,10 @@ pub struct Model {
     /// Log-likelihood and covariance of the estimates for `logit summary`, computed at training
     /// time (absent in models written before it).
     pub inference: Option<Inference>,
+    /// A network model's layers (issue 13): the scores come from
+    /// [`crate::fit::network::Network::scores_into`] on the standardised design row instead of
+    /// `coefficients`/`intercepts` (which are then empty). `None` for the linear models.
+    pub network: Option<crate::fit::network::Network>,
 }
 
 /// The one report of K one-vs-rest fits: converged iff all did (else the first failure's

@@ -112,5 +112,6 @@ pub fn build(
         fit,
         fits,
         inference: fitted.inference.clone(),
+        network: None,
     }
 }
