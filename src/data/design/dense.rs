@@ -245,6 +245,25 @@ impl Design for DenseDesign<'_> {
     }
 
     fn first_non_finite(&self) -> Option<(usize, usize, f64)> {
+        if let Some(data) = self.data {
+            // Whole chunks tested without an early exit (so the test vectorises), then the
+            // offending chunk searched: the first non-finite value in row-major order.
+            let p = self.x.ncols().max(1);
+            const CHUNK: usize = 4096;
+            for (c, chunk) in data.chunks(CHUNK).enumerate() {
+                if chunk.iter().fold(true, |ok, v| ok & v.is_finite()) {
+                    continue;
+                }
+                let (k, v) = chunk
+                    .iter()
+                    .enumerate()
+                    .find(|(_, v)| !v.is_finite())
+                    .expect("the chunk holds a non-finite value");
+                let at = c * CHUNK + k;
+                return Some((at / p, at % p, *v));
+            }
+            return None;
+        }
         self.x
             .indexed_iter()
             .find(|(_, v)| !v.is_finite())

@@ -91,6 +91,42 @@ pub trait Design: Sync + Debug {
     }
 }
 
+/// Values below which the scaler's passes stay on one thread.
+const PARALLEL_VALUES: usize = 1 << 20;
+
+/// Threads for a pass over `values` matrix entries: one for small matrices, else every core.
+fn parallel_threads(values: usize) -> usize {
+    if values < PARALLEL_VALUES {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+}
+
+/// Per-column results of `work(columns, out)` over disjoint column ranges, one per thread: each
+/// column is still summed over the rows in order, so the values do not depend on the threads.
+fn by_columns<F>(x: ArrayView2<f64>, work: F) -> Vec<f64>
+where
+    F: Fn(Range<usize>, &mut [f64]) + Sync,
+{
+    let p = x.ncols();
+    let mut out = vec![0.0; p];
+    let threads = parallel_threads(x.len()).min(p.max(1));
+    if threads <= 1 {
+        work(0..p, &mut out);
+        return out;
+    }
+    let per = p.div_ceil(threads);
+    std::thread::scope(|scope| {
+        for (t, part) in out.chunks_mut(per).enumerate() {
+            let work = &work;
+            let cols = t * per..t * per + part.len();
+            scope.spawn(move || work(cols, part));
+        }
+    });
+    out
+}
+
 /// Per-column training mean and population standard deviation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scaler {
@@ -108,11 +144,13 @@ impl Scaler {
         // deviations (no cancellation, unlike sum of squares minus squared sum).
         let mut mean = vec![0.0; p];
         if center {
-            for row in x.axis_iter(Axis(0)) {
-                for (m, v) in mean.iter_mut().zip(row) {
-                    *m += v;
+            mean = by_columns(x, |cols, out| {
+                for row in x.axis_iter(Axis(0)) {
+                    for (m, v) in out.iter_mut().zip(row.slice(ndarray::s![cols.clone()])) {
+                        *m += v;
+                    }
                 }
-            }
+            });
             mean.iter_mut().for_each(|m| *m /= n);
             if mean.iter().any(|m| !m.is_finite()) {
                 // A column sum overflowed (values near f64::MAX): average scaled values instead.
@@ -124,13 +162,16 @@ impl Scaler {
                 }
             }
         }
-        let mut var = vec![0.0; p];
-        for row in x.axis_iter(Axis(0)) {
-            for ((s, v), m) in var.iter_mut().zip(row).zip(&mean) {
-                let d = v - m;
-                *s += d * d;
+        let var = by_columns(x, |cols, out| {
+            let mean = &mean[cols.clone()];
+            for row in x.axis_iter(Axis(0)) {
+                let row = row.slice(ndarray::s![cols.clone()]);
+                for ((s, v), m) in out.iter_mut().zip(row).zip(mean) {
+                    let d = v - m;
+                    *s += d * d;
+                }
             }
-        }
+        });
         let mut std: Vec<f64> = var.iter().map(|s| (s / n).sqrt()).collect();
         for j in 0..p {
             if !std[j].is_finite() {
@@ -261,11 +302,32 @@ impl Scaler {
         }
     }
 
-    /// Standardises `x` in place.
+    /// Standardises `x` in place (`(x - mean) / std`, element by element; rows shared among
+    /// threads when the matrix is large).
     pub fn apply(&self, x: &mut Array2<f64>) {
-        for mut row in x.axis_iter_mut(Axis(0)) {
-            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
-                *v = (*v - m) / s;
+        let p = x.ncols();
+        let threads = parallel_threads(x.len());
+        match x.as_slice_mut() {
+            Some(data) if threads > 1 && p > 0 => {
+                let rows_per = (data.len() / p).div_ceil(threads).max(1);
+                std::thread::scope(|scope| {
+                    for part in data.chunks_mut(rows_per * p) {
+                        scope.spawn(move || {
+                            for row in part.chunks_exact_mut(p) {
+                                for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                                    *v = (*v - m) / s;
+                                }
+                            }
+                        });
+                    }
+                });
+            }
+            _ => {
+                for mut row in x.axis_iter_mut(Axis(0)) {
+                    for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                        *v = (*v - m) / s;
+                    }
+                }
             }
         }
     }

@@ -49,7 +49,7 @@ use ndarray::{Array1, Array2};
 use super::linalg::{norm2, symmetric_eigen};
 use super::{centre, Point};
 use crate::data::design::CsrMatrix;
-use crate::fit::objective::{scatter_pair_grams, Family, Objective};
+use crate::fit::objective::{for_each_unit, scatter_pair_grams, Family, Objective};
 
 mod single;
 pub use single::{
@@ -165,6 +165,9 @@ const CERTIFICATE_RTOL: f64 = 1e-6;
 /// follow at doubling iteration counts.
 const FIRST_PROBE: usize = 8;
 
+/// Slots of the probe's Gram matrices: partial sums per group of blocks, for threads.
+const GRAM_SLOTS: usize = 16;
+
 /// Why separation was concluded.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Certificate {
@@ -212,6 +215,17 @@ impl Monitor {
         if !self.active {
             return false;
         }
+        if iteration < self.next_probe {
+            // No probe due: only whether every margin is positive matters, which the first
+            // non-positive margin settles (in the first block of almost any fit).
+            if complete_at(objective, &point.theta) {
+                self.certificate = Some(Certificate::Complete {
+                    direction: point.theta.clone(),
+                });
+                return true;
+            }
+            return false;
+        }
         let m = self.margins(objective, &point.theta);
         if complete(&m) {
             self.certificate = Some(Certificate::Complete {
@@ -219,11 +233,8 @@ impl Monitor {
             });
             return true;
         }
-        if iteration >= self.next_probe {
-            self.next_probe = iteration.saturating_mul(2);
-            return self.probe(objective, &point.theta, &m);
-        }
-        false
+        self.next_probe = iteration.saturating_mul(2);
+        self.probe(objective, &point.theta, &m)
     }
 
     /// Final check at the point the solver stopped at.
@@ -370,6 +381,59 @@ fn complete(m: &[f64]) -> bool {
     !m.is_empty() && m.iter().all(|&v| v > 0.0)
 }
 
+/// `complete(&pair_margins(objective, .., theta))` without forming every margin: scores block
+/// by block, stopping at the first pair (rows of positive weight) whose margin is not positive.
+fn complete_at(objective: &Objective, theta: &[f64]) -> bool {
+    let n = objective.n_rows();
+    let k = objective.n_scores();
+    let kp = k * objective.n_features();
+    let w = &theta[..kp];
+    let b = if objective.fit_intercept {
+        theta[kp..].to_vec()
+    } else {
+        vec![0.0; k]
+    };
+    let design = objective.design();
+    // The blocks `Objective::scores` uses, so every score is the one it computes.
+    let rows = design.block_rows(objective.exec.block_rows).max(1);
+    let weights = objective.weights();
+    let y = objective.y;
+    let mut z = vec![0.0; rows * k];
+    let mut any_pair = false;
+    for start in (0..n).step_by(rows) {
+        let end = (start + rows).min(n);
+        let z = &mut z[..(end - start) * k];
+        design.scores_block(objective.exec.kernel, start..end, w, &b, z);
+        for (i, zi) in (start..end).zip(z.chunks_exact(k.max(1))) {
+            if weights.is_some_and(|s| s[i] == 0.0) {
+                continue;
+            }
+            let positive = match objective.family() {
+                Family::Binomial => {
+                    any_pair = true;
+                    let m = if y[i] > 0.5 { zi[0] } else { -zi[0] };
+                    m > 0.0
+                }
+                Family::Multinomial { .. } => {
+                    let c_y = y[i] as usize;
+                    let mut all = true;
+                    for (c, &zc) in zi.iter().enumerate() {
+                        if c as f64 != y[i] {
+                            any_pair = true;
+                            all &= zi[c_y] - zc > 0.0;
+                        }
+                    }
+                    all
+                }
+            };
+            if !positive {
+                return false;
+            }
+        }
+    }
+    any_pair
+}
+
 fn max_abs_diag(g: &Array2<f64>) -> f64 {
     (0..g.nrows()).map(|i| g[[i, i]].abs()).fold(0.0, f64::max)
 }
@@ -406,19 +470,41 @@ fn pair_gram(
             }
         }
     }
-    let mut total = vec![0.0; class_pairs * q * q];
-    let rows = objective.exec.block_rows;
+    let cells = class_pairs * q * q;
+    let rows = objective.exec.block_rows.max(1);
     let design = objective.design();
-    for start in (0..n).step_by(rows.max(1)) {
-        let end = (start + rows).min(n);
-        design.add_gram_block(
-            objective.exec.kernel,
-            start..end,
-            &d[start * class_pairs..end * class_pairs],
-            class_pairs,
-            objective.fit_intercept,
-            &mut total,
-        );
+    // A fixed partition of the blocks into slots (a function of the shape only), summed in slot
+    // order, shared among threads: the same matrix whatever the number of threads.
+    let n_blocks = n.div_ceil(rows);
+    let slots = n_blocks.clamp(1, GRAM_SLOTS);
+    let blocks_per_slot = n_blocks.div_ceil(slots).max(1);
+    let slots = n_blocks.div_ceil(blocks_per_slot).max(1);
+    let mut partials = vec![0.0; slots * cells];
+    let work = |first_slot: usize, out: &mut [f64]| {
+        for (t, slot) in out.chunks_mut(cells).enumerate() {
+            let first_block = (first_slot + t) * blocks_per_slot;
+            let last_block = (first_block + blocks_per_slot).min(n_blocks);
+            for block in first_block..last_block {
+                let start = block * rows;
+                let end = (start + rows).min(n);
+                design.add_gram_block(
+                    objective.exec.kernel,
+                    start..end,
+                    &d[start * class_pairs..end * class_pairs],
+                    class_pairs,
+                    objective.fit_intercept,
+                    slot,
+                );
+            }
+        }
+    };
+    let threads = objective.exec.threads_for(n * class_pairs * q * q / 2);
+    for_each_unit(threads, slots, cells, &mut partials, work);
+    let mut total = vec![0.0; cells];
+    for part in partials.chunks(cells) {
+        for (t, v) in total.iter_mut().zip(part) {
+            *t += v;
+        }
     }
     scatter_pair_grams(&total, k, p, objective.fit_intercept, 1.0)
 }
