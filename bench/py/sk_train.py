@@ -45,7 +45,9 @@ def main():
     del x
     t2 = time.perf_counter()
     n = xs.shape[0]
-    clf = LogisticRegression(C=1.0 / (a.l2 * n), tol=a.tol, max_iter=a.max_iter)
+    # --l2 0 (logit's default): no penalty at all, C = inf.
+    c = np.inf if a.l2 == 0 else 1.0 / (a.l2 * n)
+    clf = LogisticRegression(C=c, tol=a.tol, max_iter=a.max_iter)
     clf.fit(xs, y)
     t3 = time.perf_counter()
 
