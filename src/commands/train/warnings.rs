@@ -335,12 +335,12 @@ fn dense_degenerate(x: ArrayView2<f64>) -> Degenerate {
         }
     }
     let mut by_hash: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
-    for j in 0..p {
-        if constant[j] {
+    for (j, (&is_constant, &hash)) in constant.iter().zip(&hashes).enumerate() {
+        if is_constant {
             degenerate.constant.push(j);
             continue;
         }
-        let group = by_hash.entry(hashes[j]).or_default();
+        let group = by_hash.entry(hash).or_default();
         match group.iter().find(|&&i| bits(i).eq(bits(j))) {
             Some(&i) => degenerate.duplicates.push((j, i)),
             None => group.push(j),
