@@ -348,3 +348,28 @@ fn dense_degenerate(x: ArrayView2<f64>) -> Degenerate {
     }
     degenerate
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn degenerate_columns_found_in_one_pass() {
+        // 0: varies; 1: constant (-0 counts as +0); 2 = 0; 3 distinct; 4 = 3 (a -0 for a +0);
+        // 5 = 0 again (first equal column is reported).
+        let x = array![
+            [1.0, 0.0, 1.0, 0.0, 0.0, 1.0],
+            [2.0, -0.0, 2.0, 5.0, 5.0, 2.0],
+            [3.0, 0.0, 3.0, -1.0, -1.0, 3.0],
+        ];
+        let mut x4 = x.clone();
+        x4[[0, 4]] = -0.0;
+        let d = dense_degenerate(x4.view());
+        assert_eq!(d.n, 3);
+        assert_eq!(d.constant, vec![1]);
+        assert_eq!(d.duplicates, vec![(2, 0), (4, 3), (5, 0)]);
+        let none = dense_degenerate(array![[1.0, 2.0], [3.0, 4.0]].view());
+        assert!(none.constant.is_empty() && none.duplicates.is_empty());
+    }
+}
