@@ -145,7 +145,8 @@ fn models_are_bit_identical_whatever_the_threads_and_block_rows() {
             vec![("LOGIT_THREADS", "1")],
             vec![("LOGIT_THREADS", "2")],
             vec![("LOGIT_THREADS", "3"), ("LOGIT_BLOCK_ROWS", "7")],
-            vec![("LOGIT_BLOCK_ROWS", "1000")],
+            vec![("LOGIT_BLOCK_ROWS", "1000"), ("LOGIT_KERNEL", "scalar")],
+            vec![("LOGIT_THREADS", "2"), ("LOGIT_KERNEL", "avx2")],
         ] {
             let mut args = vec![
                 "train",
