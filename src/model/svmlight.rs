@@ -33,8 +33,11 @@ pub struct PairScorer {
     intercepts: Vec<f64>,
     /// A network model: its network and the features' mean and std (then `weights` and
     /// `intercepts` are unused, `n_scores` is the network's).
-    network: Option<Box<(crate::fit::network::Network, Vec<f64>, Vec<f64>)>>,
+    network: Option<Box<NetworkScoring>>,
 }
+
+/// A network model's network and its features' mean and std.
+type NetworkScoring = (crate::fit::network::Network, Vec<f64>, Vec<f64>);
 
 /// An index of a row that the model has no feature for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +145,7 @@ impl PairScorer {
             }
             let columns = pairs
                 .iter()
-                .filter(|(_, x)| !(x.abs() < 1e150))
+                .filter(|(_, x)| x.abs() >= 1e150 || x.is_nan())
                 .map(|&(i, _)| feature_name(i))
                 .collect();
             return Err(DataErrorKind::ScoreOutOfRange { columns });

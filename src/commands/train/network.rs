@@ -21,6 +21,10 @@ use crate::model::{
     FeatureScale, LossFamily, Model, ModelKind, ObjectiveSpec, TrainingCounts, FORMAT,
 };
 
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+/// Largest dense design a network is fitted on (a sparse design is made dense for it).
+const MAX_DENSE_BYTES: f64 = 4.0 * GIB;
+
 /// `train`'s network settings before the data are read (the default solver depends on the
 /// number of rows).
 #[derive(Debug, Clone, PartialEq)]
@@ -168,6 +172,21 @@ pub fn train_network(
         }
     }
     let weights = data.sample_weights(config.class_weight.as_ref())?;
+    if let Matrix::Sparse(x) = &data.x {
+        let bytes = x.n_rows as f64 * x.n_cols as f64 * 8.0;
+        if bytes > MAX_DENSE_BYTES {
+            return Err(Error::Usage(format!(
+                "{}: a network reads every design column, so its {} rows x {} columns would \
+                 take {:.1} GiB dense (at most {} GiB); use fewer one-hot levels or columns \
+                 (--exclude, --features)",
+                config.data,
+                x.n_rows,
+                x.n_cols,
+                bytes / GIB,
+                MAX_DENSE_BYTES / GIB
+            )));
+        }
+    }
     let placeholder = Matrix::Dense(ndarray::Array2::zeros((0, 0)));
     let mut x = match std::mem::replace(&mut data.x, placeholder) {
         Matrix::Dense(x) => x,
