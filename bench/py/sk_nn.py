@@ -56,10 +56,11 @@ CASES = [
     ("xor-lbfgs", "xor", [16], "tanh", 3e-3, "lbfgs", {"max_iter": 3000, "tol": 1e-7}),
     ("xor-sigmoid-lbfgs", "xor", [16], "sigmoid", 1e-3, "lbfgs",
      {"max_iter": 3000, "tol": 1e-7}),
-    ("spirals-lbfgs", "spirals", [32, 32], "tanh", 1e-4, "lbfgs",
-     {"max_iter": 3000, "tol": 1e-7}),
+    # spirals: 1000 iterations is where both stop (not converged; test accuracy has levelled)
+    ("spirals-lbfgs", "spirals", [16, 16], "tanh", 1e-3, "lbfgs",
+     {"max_iter": 1000, "tol": 1e-7}),
     ("rings3-lbfgs", "rings3", [16], "relu", 1e-3, "lbfgs", {"max_iter": 3000, "tol": 1e-7}),
-    ("rings3-adam", "rings3", [16], "tanh", 1e-3, "adam",
+    ("rings3-adam", "rings3", [32], "relu", 1e-3, "adam",
      {"epochs": 200, "batch_size": 50, "learning_rate": 0.01}),
 ]
 
@@ -129,7 +130,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="tests/fixtures/nn")
     ap.add_argument("--out", default="tests/fixtures/nn/sklearn.json")
-    ap.add_argument("--only", help="comma-separated case names")
+    ap.add_argument("--only", help="comma-separated case names (replaced in an existing --out)")
     a = ap.parse_args()
     data = Path(a.data)
     cases = [c for c in CASES if not a.only or c[0] in a.only.split(",")]
@@ -149,8 +150,11 @@ def main():
         "seeds": SEEDS,
         "cases": results,
     }
-    if not a.only:
-        Path(a.out).write_text(json.dumps(doc, indent=1) + "\n")
+    if a.only and Path(a.out).exists():  # replace just these cases in the existing file
+        old = json.loads(Path(a.out).read_text())
+        new = {r["name"]: r for r in results}
+        doc["cases"] = [new.pop(c["name"], c) for c in old["cases"]] + list(new.values())
+    Path(a.out).write_text(json.dumps(doc, indent=1) + "\n")
 
 
 if __name__ == "__main__":
