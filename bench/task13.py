@@ -47,10 +47,14 @@ def ensure_data(data, rows):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--data", type=Path, default=Path("/work/bench-data"))
+    ap.add_argument("--data", type=Path, default=B.BENCH / "data")
     ap.add_argument("--rows", type=int, default=ROWS)
     ap.add_argument("--logit", type=Path, default=B.LOGIT)
-    a = ap.parse_args()
+    run(ap.parse_args())
+
+
+def run(a):
+    """The task; `a` has rounds, data, rows and logit (bench.py --task 13 passes its own)."""
     if not a.logit.exists():
         sys.exit(f"task13: {a.logit} missing (cargo build --release)")
     data = a.data.resolve()
