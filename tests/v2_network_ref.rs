@@ -251,11 +251,12 @@ fn every_reference_case_is_tested() {
 }
 
 /// Per layer (first hidden layer first, output layer last), the RMS gradient of the loss in the
-/// layer's weights at the start of training, as the model file records it.
+/// layer's weights at the start of training (the initial weights), as the model file records
+/// it in `layer_gradients`.
 fn start_rms(model: &Value) -> Vec<f64> {
-    let layers = model["network"]["rms"]
+    let layers = model["layer_gradients"]
         .as_array()
-        .unwrap_or_else(|| panic!("no network.rms in the model file: {model}"));
+        .unwrap_or_else(|| panic!("no layer_gradients in the model file: {model}"));
     layers
         .iter()
         .map(|l| l["start"].as_f64().expect("rms start"))
@@ -278,7 +279,7 @@ fn deep_start_rms(activation: &str) -> Vec<f64> {
         "--activation",
         activation,
         "--max-iter",
-        "0",
+        "1",
         "--seed",
         "0",
         "-o",
