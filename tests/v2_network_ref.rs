@@ -232,7 +232,7 @@ fn rings3_multiclass_lbfgs_relu_matches_sklearn() {
 }
 
 #[test]
-fn rings3_multiclass_adam_tanh_matches_sklearn() {
+fn rings3_multiclass_adam_relu_matches_sklearn() {
     check_case("rings3-adam");
 }
 
