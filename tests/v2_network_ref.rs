@@ -246,7 +246,11 @@ fn every_reference_case_is_tested() {
             src.contains(&format!("check_case(\"{name}\")")),
             "sklearn.json case {name} has no test"
         );
-        assert_eq!(c["per_seed"].as_array().unwrap().len(), 5, "{name}: 5 seeds");
+        assert_eq!(
+            c["per_seed"].as_array().unwrap().len(),
+            5,
+            "{name}: 5 seeds"
+        );
     }
 }
 
@@ -289,7 +293,11 @@ fn deep_start_rms(activation: &str) -> Vec<f64> {
     .ok();
     let model: Value = serde_json::from_str(&dir.read("deep.json")).expect("model json");
     let rms = start_rms(&model);
-    assert_eq!(rms.len(), 7, "6 hidden layers and the output layer: {rms:?}");
+    assert_eq!(
+        rms.len(),
+        7,
+        "6 hidden layers and the output layer: {rms:?}"
+    );
     assert!(rms.iter().all(|r| r.is_finite() && *r > 0.0), "{rms:?}");
     rms
 }
