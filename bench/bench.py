@@ -529,11 +529,13 @@ def main():
     ap.add_argument("--report", type=Path, metavar="RESULTS.json",
                     help="only re-render the tables from a saved results-latest.json "
                          "(or results-l1-latest.json)")
-    ap.add_argument("--task", choices=["L", "11"],
+    ap.add_argument("--task", choices=["L", "11", "13"],
                     help="run task L (issue 10: lasso path and cv against R's glmnet and "
                          "scikit-learn's saga) or task 11 (issue 11: compressed CSV, Parquet, "
                          "svmlight against LIBLINEAR and scikit-learn, the one-hot case) "
-                         "instead of the others; see README 'Task L' and 'Task 11'")
+                         "or task 13 (issue 13: a network, adam, against MLPClassifier; "
+                         "bench/task13.py) instead of the others; see README 'Task L' and "
+                         "'Task 11'")
     ap.add_argument("--reuse", type=Path, metavar="RESULTS.json",
                     help="task 11: rows that --skip logit / --skip peers leave out are taken "
                          "from this earlier results-11-latest.json (copy it first)")
@@ -559,6 +561,13 @@ def main():
         return main_l1(a)
     if a.task == "11":
         return main_11(a)
+    if a.task == "13":  # issue 13 (hidden layers): bench/task13.py, on its own
+        import task13
+        if not ensure_logit():
+            sys.exit("bench: target/release/logit could not be built")
+        ensure_venv()
+        a.rows, a.logit, a.rounds = task13.ROWS, LOGIT, a.rounds or (1 if a.quick else 3)
+        return task13.run(a)
     if a.report:
         saved = json.loads(a.report.read_text())
         rows = summarise(saved["raw"], saved["objectives"])

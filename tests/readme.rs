@@ -144,6 +144,14 @@ fn readme_examples_run_as_written_from_the_repository_root() {
             std::fs::copy(entry.path(), fixtures.join(entry.file_name())).unwrap();
         }
     }
+    // Issue 13's example trains on a generated set kept under tests/fixtures/nn.
+    let nn = dir.path().join("tests").join("fixtures").join("nn");
+    std::fs::create_dir_all(&nn).unwrap();
+    let nn_source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nn");
+    for entry in std::fs::read_dir(nn_source).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), nn.join(entry.file_name())).unwrap();
+    }
     // `logit` on PATH as `cargo install --path .` would put it, and `target/release/logit` as
     // a clone's release build has it.
     let bin = Path::new(env!("CARGO_BIN_EXE_logit"));
