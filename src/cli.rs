@@ -11,7 +11,9 @@ use crate::data::schema::ClassWeight;
 use crate::evaluate::metrics::gate_names;
 use crate::evaluate::threshold::{Grid, PickRule};
 
+mod ooc;
 mod select;
+pub use ooc::{parse_size, OocArgs};
 pub use select::*;
 
 #[derive(Debug, Parser)]
@@ -238,6 +240,8 @@ pub struct TrainArgs {
     /// Also print the statistical summary (as `logit summary`) to stderr
     #[arg(long)]
     pub summary: bool,
+    #[command(flatten)]
+    pub ooc: OocArgs,
 }
 
 #[derive(Debug, Args)]
