@@ -14,7 +14,7 @@ pub fn note(choice: DesignChoice, x: &Matrix) -> String {
             "removed after the fit"
         };
         return format!(
-            "design: out-of-core row cache {} ({}, {} rows per block; {kept}), {n} rows x {p} \
+            "design: out-of-core row cache {} ({}, blocks of {} rows; {kept}), {n} rows x {p} \
              columns (density {}): the dense matrix ({}) would not fit --max-memory\n",
             c.path().display(),
             super::ooc::shown_size(c.data_bytes()),

@@ -80,7 +80,6 @@ impl Checksum {
             self.pending.clear();
             self.push_word(word);
         }
-        // Whole words while the lane position is aligned to 4 words: four at a time.
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
             self.push_word(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
