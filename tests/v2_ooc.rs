@@ -31,9 +31,23 @@ pub fn mixed_csv(rows: usize, seed: u64) -> String {
         let w = [0.0, 0.5, 1.0, 2.0, 3.0][(next() * 5.0) as usize % 5];
         let z = 0.8 * a - 0.3 * b + [1.0, 0.5, -0.5, 0.0][level] + 0.2 * f64::from(c);
         let u = next();
-        let y2 = if u < 1.0 / (1.0 + (-z).exp()) { "yes" } else { "no" };
-        let y3 = if u < 0.3 { "lo" } else if z > 0.3 { "hi" } else { "mid" };
-        let a = if next() < 0.05 { String::new() } else { format!("{a:.4}") };
+        let y2 = if u < 1.0 / (1.0 + (-z).exp()) {
+            "yes"
+        } else {
+            "no"
+        };
+        let y3 = if u < 0.3 {
+            "lo"
+        } else if z > 0.3 {
+            "hi"
+        } else {
+            "mid"
+        };
+        let a = if next() < 0.05 {
+            String::new()
+        } else {
+            format!("{a:.4}")
+        };
         let color = if next() < 0.05 { "NA" } else { levels[level] };
         text.push_str(&format!("{a},{b:.3},{color},{c},{w},{y3},{y2}\n"));
     }
@@ -73,15 +87,28 @@ fn same_fit(dir: &Dir, args: &[&str]) {
     let mut memory = vec!["train", "mixed.csv", "-o", "memory.json"];
     memory.extend(args);
     dir.run(&memory).ok();
-    let mut cached = vec!["train", "mixed.csv", "-o", "cached.json", "--max-memory", "4K"];
+    let mut cached = vec![
+        "train",
+        "mixed.csv",
+        "-o",
+        "cached.json",
+        "--max-memory",
+        "4K",
+    ];
     cached.extend(args);
     let run = dir.run(&cached);
-    run.ok().stderr_has(&["out-of-core row cache", "blocks of 1 rows"]);
+    run.ok()
+        .stderr_has(&["out-of-core row cache", "blocks of 1 rows"]);
     let a: Value = serde_json::from_str(&dir.read("memory.json")).unwrap();
     let b: Value = serde_json::from_str(&dir.read("cached.json")).unwrap();
     let what = args.join(" ");
     let objective = |m: &Value| m["fit"]["objective"].as_f64().unwrap();
-    assert_close(&format!("{what}: objective"), &[objective(&a)], &[objective(&b)], 1e-12);
+    assert_close(
+        &format!("{what}: objective"),
+        &[objective(&a)],
+        &[objective(&b)],
+        1e-12,
+    );
     for key in [
         "coefficients",
         "intercepts",
@@ -89,12 +116,21 @@ fn same_fit(dir: &Dir, args: &[&str]) {
         "intercepts_standardized",
         "features",
     ] {
-        assert_close(&format!("{what}: {key}"), &f64s(&a[key]), &f64s(&b[key]), 1e-10);
+        assert_close(
+            &format!("{what}: {key}"),
+            &f64s(&a[key]),
+            &f64s(&b[key]),
+            1e-10,
+        );
     }
     for key in ["classes", "columns", "missing", "training", "multiclass"] {
         assert_eq!(a[key], b[key], "{what}: {key}");
     }
-    assert!(caches(dir).is_empty(), "cache left behind: {:?}", dir.listing());
+    assert!(
+        caches(dir).is_empty(),
+        "cache left behind: {:?}",
+        dir.listing()
+    );
 }
 
 #[test]
@@ -105,7 +141,16 @@ fn every_solver_family_and_weighting_fits_the_in_memory_model_from_the_cache() {
     let cases: Vec<Vec<&str>> = vec![
         vec!["--missing", "mean"],
         vec!["--missing", "drop", "--solver", "newton", "--l2", "0.01"],
-        vec!["--missing", "drop", "--solver", "gd", "--l2", "0.01", "--max-iter", "200"],
+        vec![
+            "--missing",
+            "drop",
+            "--solver",
+            "gd",
+            "--l2",
+            "0.01",
+            "--max-iter",
+            "200",
+        ],
         vec!["--missing", "drop", "--l1", "0.01"],
         vec!["--missing", "drop", "--no-intercept", "--l2", "0.1"],
         vec!["--missing", "drop", "--no-standardize", "--l2", "0.1"],
@@ -118,13 +163,36 @@ fn every_solver_family_and_weighting_fits_the_in_memory_model_from_the_cache() {
     // Row weights (zeros among them) and class weights, with L1 + L2 by coordinate descent.
     same_fit(
         &dir,
-        &["--target", "y2", "--exclude", "y3", "--weight", "w", "--missing", "drop", "--l2", "0.1"],
+        &[
+            "--target",
+            "y2",
+            "--exclude",
+            "y3",
+            "--weight",
+            "w",
+            "--missing",
+            "drop",
+            "--l2",
+            "0.1",
+        ],
     );
     same_fit(
         &dir,
         &[
-            "--target", "y2", "--exclude", "y3", "--weight", "w", "--missing", "drop", "--l1",
-            "0.01", "--l2", "0.01", "--class-weight", "balanced",
+            "--target",
+            "y2",
+            "--exclude",
+            "y3",
+            "--weight",
+            "w",
+            "--missing",
+            "drop",
+            "--l1",
+            "0.01",
+            "--l2",
+            "0.01",
+            "--class-weight",
+            "balanced",
         ],
     );
     let multi = ["--target", "y3", "--exclude", "y2,w", "--missing", "drop"];
@@ -141,7 +209,18 @@ fn every_solver_family_and_weighting_fits_the_in_memory_model_from_the_cache() {
     }
     same_fit(
         &dir,
-        &["--target", "y3", "--exclude", "y2", "--weight", "w", "--missing", "mean", "--l2", "0.01"],
+        &[
+            "--target",
+            "y3",
+            "--exclude",
+            "y2",
+            "--weight",
+            "w",
+            "--missing",
+            "mean",
+            "--l2",
+            "0.01",
+        ],
     );
 }
 
@@ -149,7 +228,16 @@ fn every_solver_family_and_weighting_fits_the_in_memory_model_from_the_cache() {
 fn the_warnings_and_summary_are_the_in_memory_ones() {
     let dir = Dir::new();
     dir.write("mixed.csv", mixed_csv(200, 3));
-    let args = ["--target", "y2", "--exclude", "y3,w", "--missing", "mean", "--summary", "-q"];
+    let args = [
+        "--target",
+        "y2",
+        "--exclude",
+        "y3,w",
+        "--missing",
+        "mean",
+        "--summary",
+        "-q",
+    ];
     let mut memory = vec!["train", "mixed.csv", "-o", "m.json"];
     memory.extend(args);
     let mut cached = vec!["train", "mixed.csv", "-o", "c.json", "--max-memory", "1K"];
@@ -160,7 +248,11 @@ fn the_warnings_and_summary_are_the_in_memory_ones() {
     b.ok();
     // Separation and identifiability checks, fill notes and the summary table, all from
     // passes over the cache.
-    assert!(a.stderr().contains("--missing mean filled"), "{}", a.stderr());
+    assert!(
+        a.stderr().contains("--missing mean filled"),
+        "{}",
+        a.stderr()
+    );
     assert_eq!(a.stderr(), b.stderr());
 }
 
@@ -170,7 +262,15 @@ fn stdin_and_compressed_input_are_streamed_and_kept_caches_are_checked_when_open
     let text = mixed_csv(120, 11);
     dir.write("mixed.csv", &text);
     std::fs::create_dir(dir.path().join("cachedir")).unwrap();
-    let args = ["--target", "y2", "--exclude", "y3,w", "--missing", "drop", "-q"];
+    let args = [
+        "--target",
+        "y2",
+        "--exclude",
+        "y3,w",
+        "--missing",
+        "drop",
+        "-q",
+    ];
     let mut memory = vec!["train", "mixed.csv", "-o", "m.json"];
     memory.extend(args);
     dir.run(&memory).ok();
@@ -182,7 +282,12 @@ fn stdin_and_compressed_input_are_streamed_and_kept_caches_are_checked_when_open
     run.ok();
     let a: Value = serde_json::from_str(&dir.read("m.json")).unwrap();
     let b: Value = serde_json::from_str(&dir.read("s.json")).unwrap();
-    assert_close("stdin", &f64s(&a["coefficients"]), &f64s(&b["coefficients"]), 1e-10);
+    assert_close(
+        "stdin",
+        &f64s(&a["coefficients"]),
+        &f64s(&b["coefficients"]),
+        1e-10,
+    );
     // The kept cache is in --cache DIR, complete, and refused once damaged.
     let kept: Vec<_> = std::fs::read_dir(dir.path().join("cachedir"))
         .unwrap()
@@ -191,7 +296,10 @@ fn stdin_and_compressed_input_are_streamed_and_kept_caches_are_checked_when_open
     assert_eq!(kept.len(), 1, "{kept:?}");
     let path = &kept[0];
     let cache = logit::data::cache::CachedMatrix::open(path, true).expect("a complete cache");
-    assert_eq!(cache.n_rows(), a["training"]["n_rows"].as_u64().unwrap() as usize);
+    assert_eq!(
+        cache.n_rows(),
+        a["training"]["n_rows"].as_u64().unwrap() as usize
+    );
     assert!(cache.schema().scaler.is_some());
     drop(cache);
     let good = std::fs::read(path).unwrap();
@@ -211,11 +319,23 @@ fn stdin_and_compressed_input_are_streamed_and_kept_caches_are_checked_when_open
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
     dir.write("mixed.csv.gz", gz.finish().unwrap());
-    let mut zipped = vec!["train", "mixed.csv.gz", "-o", "z.json", "--max-memory", "1G"];
+    let mut zipped = vec![
+        "train",
+        "mixed.csv.gz",
+        "-o",
+        "z.json",
+        "--max-memory",
+        "1G",
+    ];
     zipped.extend(args);
     dir.run(&zipped).ok();
     let z: Value = serde_json::from_str(&dir.read("z.json")).unwrap();
-    assert_close("gzip", &f64s(&a["coefficients"]), &f64s(&z["coefficients"]), 1e-10);
+    assert_close(
+        "gzip",
+        &f64s(&a["coefficients"]),
+        &f64s(&z["coefficients"]),
+        1e-10,
+    );
     assert!(caches(&dir).is_empty(), "{:?}", dir.listing());
 }
 
@@ -227,7 +347,16 @@ fn bad_data_and_options_that_need_memory_fail_cleanly_without_a_cache_left() {
     dir.write("bad.csv", &text);
     dir.write("good.csv", mixed_csv(50, 5));
     let train = |data: &str, extra: &[&str]| {
-        let mut args = vec!["train", data, "-o", "m.json", "--target", "y2", "--exclude", "y3,w"];
+        let mut args = vec![
+            "train",
+            data,
+            "-o",
+            "m.json",
+            "--target",
+            "y2",
+            "--exclude",
+            "y3,w",
+        ];
         args.extend(["--missing", "drop", "--max-memory", "1K"]);
         args.extend(extra);
         dir.run(&args)

@@ -41,9 +41,12 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     let value: f64 = number
         .parse()
         .map_err(|_| format!("{s:?} is not a size: expected a number such as 512M or 4G"))?;
-    let bytes = value * f64::from(1u32 << shift.min(30)) * f64::from(1u32 << (shift - shift.min(30)));
+    let bytes =
+        value * f64::from(1u32 << shift.min(30)) * f64::from(1u32 << (shift - shift.min(30)));
     if !(bytes >= 1.0 && bytes < 1.8e19) {
-        return Err(format!("{s:?} is not a usable size: expected at least 1 byte"));
+        return Err(format!(
+            "{s:?} is not a usable size: expected at least 1 byte"
+        ));
     }
     Ok(bytes as u64)
 }

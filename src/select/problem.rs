@@ -70,7 +70,10 @@ impl Problem<'_> {
             }
             Matrix::Cached(x) => {
                 if self.standardize {
-                    x.fit_scaler(self.fit_intercept, weights.as_ref().and_then(|s| s.as_slice()))
+                    x.fit_scaler(
+                        self.fit_intercept,
+                        weights.as_ref().and_then(|s| s.as_slice()),
+                    )
                 } else {
                     Scaler::identity(x.n_cols())
                 }

@@ -63,7 +63,11 @@ fn numeric_csv(rows: usize, cols: usize) -> String {
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         let u = ((state >> 11) as f64) / ((1u64 << 53) as f64);
-        text.push_str(if u < 1.0 / (1.0 + (-4.0 * z).exp()) { "1\n" } else { "0\n" });
+        text.push_str(if u < 1.0 / (1.0 + (-4.0 * z).exp()) {
+            "1\n"
+        } else {
+            "0\n"
+        });
     }
     text
 }
@@ -80,7 +84,16 @@ fn a_design_larger_than_the_limit_trains_within_bounded_anonymous_memory() {
     assert_eq!(code, 0, "{stderr}");
     let (code, stderr, cached) = peak_rss_anon(
         &dir,
-        &["train", "big.csv", "--target", "y", "-o", "c.json", "--max-memory", "6M"],
+        &[
+            "train",
+            "big.csv",
+            "--target",
+            "y",
+            "-o",
+            "c.json",
+            "--max-memory",
+            "6M",
+        ],
     );
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("out-of-core row cache"), "{stderr}");
@@ -101,7 +114,16 @@ fn a_design_larger_than_the_limit_trains_within_bounded_anonymous_memory() {
 fn an_interrupted_run_removes_its_cache() {
     let dir = Dir::new();
     let mut child = Command::new(env!("CARGO_BIN_EXE_logit"))
-        .args(["train", "-", "--target", "y", "-o", "m.json", "--max-memory", "1M"])
+        .args([
+            "train",
+            "-",
+            "--target",
+            "y",
+            "-o",
+            "m.json",
+            "--max-memory",
+            "1M",
+        ])
         .current_dir(dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -121,11 +143,17 @@ fn an_interrupted_run_removes_its_cache() {
         if let Some(name) = found {
             break name;
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "no cache appeared");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no cache appeared"
+        );
         std::thread::sleep(Duration::from_millis(5));
     };
     // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) }, 0);
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
     let status = child.wait().unwrap();
     drop(input);
     assert_eq!(status.code(), Some(130));

@@ -332,8 +332,9 @@ pub fn read_training_cached(
     let mut overflowed: Vec<usize> = Vec::new();
     for (c, (column, &col)) in columns.iter().zip(&selected).enumerate() {
         let name = &header[col];
-        let no_values =
-            || -> Error { DataError::new(column_location(file, name), DataErrorKind::NoValues).into() };
+        let no_values = || -> Error {
+            DataError::new(column_location(file, name), DataErrorKind::NoValues).into()
+        };
         let kind = match column {
             Column::Undecided => return Err(no_values()),
             Column::Numeric {
@@ -350,7 +351,10 @@ pub fn read_training_cached(
                         overflowed.push(c);
                     }
                     if *missing > 0 {
-                        filled.push(format!("{missing} cell(s) of {} with {{fill {c}}}", shown(name)));
+                        filled.push(format!(
+                            "{missing} cell(s) of {} with {{fill {c}}}",
+                            shown(name)
+                        ));
                     }
                     Some(mean)
                 } else {
@@ -477,7 +481,12 @@ fn mean_of_scaled(
     let map = format::MappedCache::open(&file)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     for &c in columns {
-        let values = || map.values().chunks_exact(stride).map(|r| r[c]).filter(|v| !v.is_nan());
+        let values = || {
+            map.values()
+                .chunks_exact(stride)
+                .map(|r| r[c])
+                .filter(|v| !v.is_nan())
+        };
         let n = values().count() as f64;
         let mean: f64 = values().map(|v| v / n).sum();
         if let StoredKind::Numeric { fill } = &mut schema.columns[c].kind {

@@ -54,7 +54,14 @@ impl Design for CachedDesign<'_> {
         self.cache.n_cols()
     }
 
-    fn scores_block(&self, kernel: Kernel, rows: Range<usize>, w: &[f64], b: &[f64], z: &mut [f64]) {
+    fn scores_block(
+        &self,
+        kernel: Kernel,
+        rows: Range<usize>,
+        w: &[f64],
+        b: &[f64],
+        z: &mut [f64],
+    ) {
         let k = b.len();
         self.chunks(rows, |x, at| {
             let n = x.n_rows();
@@ -87,38 +94,41 @@ impl Design for CachedDesign<'_> {
     }
 
     fn row_into(&self, i: usize, out: &mut [f64]) {
-        self.cache.standardised_rows_into(self.scaler, i..i + 1, out);
+        self.cache
+            .standardised_rows_into(self.scaler, i..i + 1, out);
     }
 
     fn sum_of_squares(&self, weights: Option<&[f64]>) -> f64 {
         // The dense design's order: every element in turn, or per row then over the rows.
         let p = self.cache.n_cols().max(1);
         let mut total = 0.0;
-        self.cache.for_each_block(Some(self.scaler), &mut |start, block| {
-            for (r, row) in block.chunks_exact(p).enumerate() {
-                match weights {
-                    None => row.iter().for_each(|v| total += v * v),
-                    Some(s) if s[start + r] != 0.0 => {
-                        total += s[start + r] * row.iter().map(|v| v * v).sum::<f64>();
+        self.cache
+            .for_each_block(Some(self.scaler), &mut |start, block| {
+                for (r, row) in block.chunks_exact(p).enumerate() {
+                    match weights {
+                        None => row.iter().for_each(|v| total += v * v),
+                        Some(s) if s[start + r] != 0.0 => {
+                            total += s[start + r] * row.iter().map(|v| v * v).sum::<f64>();
+                        }
+                        Some(_) => {}
                     }
-                    Some(_) => {}
                 }
-            }
-        });
+            });
         total
     }
 
     fn first_non_finite(&self) -> Option<(usize, usize, f64)> {
         let p = self.cache.n_cols().max(1);
         let mut found = None;
-        self.cache.for_each_block(Some(self.scaler), &mut |start, block| {
-            if found.is_none() {
-                found = block
-                    .iter()
-                    .position(|v| !v.is_finite())
-                    .map(|at| (start + at / p, at % p, block[at]));
-            }
-        });
+        self.cache
+            .for_each_block(Some(self.scaler), &mut |start, block| {
+                if found.is_none() {
+                    found = block
+                        .iter()
+                        .position(|v| !v.is_finite())
+                        .map(|at| (start + at / p, at % p, block[at]));
+                }
+            });
         found
     }
 
@@ -166,7 +176,10 @@ fn column_file(cache: &CachedMatrix, scaler: &Scaler) -> std::io::Result<DenseCo
     }
     // SAFETY: the file was written by this process just now and is private to it.
     let map = unsafe { memmap2::Mmap::map(&file)? };
-    let mapped = Mapped { map, _removed: removed };
+    let mapped = Mapped {
+        map,
+        _removed: removed,
+    };
     Ok(DenseColumns::shared(n, p, Arc::new(mapped)))
 }
 

@@ -186,9 +186,11 @@ impl Header {
             ));
         }
         if u64_at(80) != checksum(&b[..80]) {
-            return Err("header checksum mismatch: the header is corrupt or was never finished \
+            return Err(
+                "header checksum mismatch: the header is corrupt or was never finished \
                         (the run that wrote it stopped)"
-                .to_string());
+                    .to_string(),
+            );
         }
         let h = Header {
             n_rows: u64_at(16),
@@ -429,7 +431,10 @@ mod tests {
         w.finish(b"{\"schema\":1}").unwrap();
         let open = |p: &Path| MappedCache::open(&File::open(p).unwrap());
         let c = open(&path).unwrap();
-        assert_eq!((c.header.n_rows, c.header.n_cols, c.header.block_rows), (5, 3, 2));
+        assert_eq!(
+            (c.header.n_rows, c.header.n_cols, c.header.block_rows),
+            (5, 3, 2)
+        );
         assert_eq!(&c.values()[6..9], &[2.0, -2.0, 1.0]);
         assert_eq!(c.schema(), b"{\"schema\":1}");
         rewrite_schema(&path, &c.header, b"{\"longer schema\":2}").unwrap();

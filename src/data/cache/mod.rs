@@ -84,9 +84,14 @@ pub struct StoredScaler {
 /// How one stored value becomes design columns.
 #[derive(Debug, Clone)]
 enum Expand {
-    Numeric { fill: f64 },
+    Numeric {
+        fill: f64,
+    },
     /// `remap[code]` is the level's index among the sorted levels (its indicator column).
-    Categorical { remap: Vec<u32>, fill: u32 },
+    Categorical {
+        remap: Vec<u32>,
+        fill: u32,
+    },
 }
 
 /// A training design held in a cache file: the memory-mapped rows and how to expand them.
@@ -290,8 +295,14 @@ impl CachedMatrix {
     /// The raw (unstandardised) design rows `rows`, row-major, into `out`.
     pub fn raw_rows_into(&self, rows: Range<usize>, out: &mut [f64]) {
         let p = self.n_features;
+        if p == 0 {
+            return;
+        }
         let values = &self.map.values()[rows.start * self.stride..rows.end * self.stride];
-        for (stored, row) in values.chunks_exact(self.stride).zip(out.chunks_exact_mut(p)) {
+        for (stored, row) in values
+            .chunks_exact(self.stride)
+            .zip(out.chunks_exact_mut(p))
+        {
             let mut at = 0;
             for (e, &v) in self.expand.iter().zip(stored) {
                 match e {
@@ -302,11 +313,7 @@ impl CachedMatrix {
                     Expand::Categorical { remap, fill } => {
                         let width = remap.len();
                         row[at..at + width].fill(0.0);
-                        let level = if v.is_nan() {
-                            *fill
-                        } else {
-                            remap[v as usize]
-                        };
+                        let level = if v.is_nan() { *fill } else { remap[v as usize] };
                         row[at + level as usize] = 1.0;
                         at += width;
                     }
@@ -328,11 +335,7 @@ impl CachedMatrix {
 
     /// Calls `visit(first_row, block)` for the raw (`scaler` `None`) or standardised design
     /// rows, block by block in row order.
-    pub fn for_each_block(
-        &self,
-        scaler: Option<&Scaler>,
-        visit: &mut dyn FnMut(usize, &[f64]),
-    ) {
+    pub fn for_each_block(&self, scaler: Option<&Scaler>, visit: &mut dyn FnMut(usize, &[f64])) {
         let (n, p, b) = (self.n_rows(), self.n_features, self.block_rows());
         let mut buf = vec![0.0; b.min(n) * p];
         for start in (0..n).step_by(b) {

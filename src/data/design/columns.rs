@@ -114,7 +114,10 @@ impl DenseColumns {
 
     /// Column-major `n x p` values kept in `values` (at least `n p` long).
     pub fn shared(n: usize, p: usize, values: std::sync::Arc<dyn SharedColumns>) -> DenseColumns {
-        assert!((*values).as_ref().len() >= n * p, "n x p column-major values");
+        assert!(
+            (*values).as_ref().len() >= n * p,
+            "n x p column-major values"
+        );
         DenseColumns {
             n,
             p,
