@@ -48,7 +48,15 @@ with tempfile.TemporaryDirectory(dir=".") as tmp:
     w2, a2, r2, err = run([binary, "train", data, "--target", "y", "-o", ooc,
                            "--max-memory", limit])
     m, o = json.load(open(mem)), json.load(open(ooc))
-    coef = lambda d: [v for row in d["coefficients"] for v in (row if isinstance(row, list) else [row])] + d["intercepts"]
+    def numbers(v):
+        if isinstance(v, dict):
+            return [x for k in sorted(v) for x in numbers(v[k])]
+        if isinstance(v, list):
+            return [x for item in v for x in numbers(item)]
+        return [float(v)] if isinstance(v, (int, float)) and not isinstance(v, bool) else []
+    # Every coefficient, intercept, mean and std the model stores (binary: features[] and
+    # intercept; multiclass: coefficients[][] and intercepts[]).
+    coef = lambda d: numbers([d.get(k) for k in ("features", "intercept", "coefficients", "intercepts")])
     a, b = coef(m), coef(o)
     scale = max(abs(v) for v in a)
     rel = max(abs(x - y) / max(abs(x), 1e-3 * scale) for x, y in zip(a, b))
