@@ -516,8 +516,14 @@ fn label_extremes(
     let mut m = Array2::zeros((2 * extremes.len(), p));
     let mut labels = Vec::with_capacity(2 * extremes.len());
     for (k, (label, low, high)) in extremes.iter().enumerate() {
-        m.row_mut(2 * k).iter_mut().zip(low).for_each(|(o, v)| *o = *v);
-        m.row_mut(2 * k + 1).iter_mut().zip(high).for_each(|(o, v)| *o = *v);
+        m.row_mut(2 * k)
+            .iter_mut()
+            .zip(low)
+            .for_each(|(o, v)| *o = *v);
+        m.row_mut(2 * k + 1)
+            .iter_mut()
+            .zip(high)
+            .for_each(|(o, v)| *o = *v);
         labels.extend([*label; 2]);
     }
     (m, labels)
