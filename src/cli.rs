@@ -12,8 +12,10 @@ use crate::evaluate::metrics::gate_names;
 use crate::evaluate::threshold::{Grid, PickRule};
 
 mod network;
+mod ooc;
 mod select;
 pub use network::NetworkArgs;
+pub use ooc::{parse_size, OocArgs};
 pub use select::*;
 
 #[derive(Debug, Parser)]
@@ -245,6 +247,8 @@ pub struct TrainArgs {
     pub summary: bool,
     #[command(flatten)]
     pub network: NetworkArgs,
+    #[command(flatten)]
+    pub ooc: OocArgs,
 }
 
 #[derive(Debug, Args)]

@@ -164,6 +164,9 @@ pub enum DataErrorKind {
     /// A Parquet file that cannot be read or a column of a type logit cannot use (the message
     /// says what was expected).
     Parquet { message: String },
+    // Issue 12, out-of-core training.
+    /// A row cache file (`train --max-memory`) that cannot be used (the message says why).
+    Cache { message: String },
     // Issue 11, svmlight input.
     /// A token of an svmlight line that the format does not allow (`problem` says why).
     SvmlightToken { token: String, problem: String },
@@ -432,6 +435,7 @@ impl fmt::Display for DataErrorKind {
                 shown(fold)
             ),
             Parquet { message } => write!(f, "{message}"),
+            Cache { message } => write!(f, "{message}"),
             BadWeight { value, why } => write!(
                 f,
                 "expected a row weight, a finite number >= 0 (0 leaves the row out of the fit), \

@@ -1,6 +1,7 @@
 //! Reading data (CSV, compressed CSV, svmlight, Parquet): inputs and outputs, column roles,
 //! encoding, the design matrix and standardisation.
 
+pub mod cache;
 pub mod compress;
 pub mod design;
 pub mod encode;

@@ -198,6 +198,17 @@ fn live() -> MutexGuard<'static, Vec<PathBuf>> {
     LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Adds `path` to the files the signal handler removes (a file written outside [`Output`]:
+/// the out-of-core row cache, `data::cache`).
+pub fn remember_temp_file(path: &Path) {
+    live().push(path.to_path_buf());
+}
+
+/// Takes `path` back out of the files the signal handler removes (removed or kept).
+pub fn forget_temp_file(path: &Path) {
+    live().retain(|p| p != path);
+}
+
 /// Starts a thread that, on SIGINT, SIGTERM or SIGHUP, removes every live temporary output file
 /// and exits with 128 + the signal number (130 for SIGINT), as a shell reports a killed job.
 /// Any existing file being replaced is left as it was. Called once, by the binary.

@@ -68,6 +68,16 @@ impl Problem<'_> {
                 scaler.apply_sparse(x);
                 scaler
             }
+            Matrix::Cached(x) => {
+                if self.standardize {
+                    x.fit_scaler(
+                        self.fit_intercept,
+                        weights.as_ref().and_then(|s| s.as_slice()),
+                    )
+                } else {
+                    Scaler::identity(x.n_cols())
+                }
+            }
         };
         Standardized {
             x,
@@ -90,6 +100,7 @@ impl Standardized {
         match &self.x {
             Matrix::Dense(x) => Box::new(DenseDesign::new(x.view())),
             Matrix::Sparse(x) => Box::new(CsrDesign::new(x, self.scaler.shift())),
+            Matrix::Cached(x) => Box::new(crate::data::cache::CachedDesign::new(x, &self.scaler)),
         }
     }
 
@@ -116,6 +127,12 @@ pub fn held_out_scores(
     n_scores: usize,
     fit_intercept: bool,
 ) -> Vec<f64> {
+    if let Matrix::Cached(_) = x {
+        // The held-out rows of a row cache, brought into memory as a dense matrix.
+        let dense = x.select_rows(rows);
+        let all: Vec<usize> = (0..rows.len()).collect();
+        return held_out_scores(&dense, &all, scaler, theta, n_scores, fit_intercept);
+    }
     let p = x.n_cols();
     let intercept = |c: usize| {
         if fit_intercept {
@@ -167,6 +184,7 @@ pub fn held_out_scores(
                 }
             }
         }
+        Matrix::Cached(_) => unreachable!("read into memory above"),
     }
     z
 }

@@ -7,6 +7,22 @@ use crate::data::design::{DesignChoice, Matrix};
 /// --design auto chose it ...`, one line with its newline.
 pub fn note(choice: DesignChoice, x: &Matrix) -> String {
     let (n, p, nnz) = (x.n_rows(), x.n_cols(), x.nnz());
+    if let Matrix::Cached(c) = x {
+        let kept = if c.is_kept() {
+            "kept (--keep-cache)"
+        } else {
+            "removed after the fit"
+        };
+        return format!(
+            "design: out-of-core row cache {} ({}, blocks of {} rows; {kept}), {n} rows x {p} \
+             columns (density {}): the dense matrix ({}) would not fit --max-memory\n",
+            c.path().display(),
+            super::ooc::shown_size(c.data_bytes()),
+            c.block_rows(),
+            shown_density(x.density()),
+            super::ooc::shown_size(n as u64 * p as u64 * 8),
+        );
+    }
     let cells = n as f64 * p as f64;
     let density = shown_density(x.density());
     let what = if x.is_sparse() {

@@ -5,6 +5,7 @@
 use ndarray::{Array1, ArrayView1};
 
 use super::{Multiclass, TrainConfig};
+use crate::data::cache::CachedDesign;
 use crate::data::design::{CsrDesign, DenseDesign, Design, Matrix, Scaler};
 use crate::data::encode::{SampleWeights, TrainingData};
 use crate::error::{Error, Result};
@@ -93,7 +94,12 @@ pub fn fit_all(
 ) -> Result<Fitted> {
     let dense;
     let sparse;
+    let cached;
     let x: &dyn Design = match &data.x {
+        Matrix::Cached(x) => {
+            cached = CachedDesign::new(x, scaler);
+            &cached
+        }
         Matrix::Dense(x) => {
             dense = DenseDesign::new(x.view());
             &dense

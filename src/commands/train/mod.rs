@@ -6,10 +6,13 @@
 //! against the rest (`ovr`), see [`fit`]. Warnings (separation, non-convergence,
 //! identifiability) are in [`warnings`]; the model is assembled in [`model`].
 
+mod cache_checks;
 pub mod design;
 mod fit;
 mod model;
 pub mod network;
+
+pub mod ooc;
 mod sparse_checks;
 mod warnings;
 
@@ -91,6 +94,9 @@ pub struct TrainConfig {
     pub plot: Option<String>,
     /// `--hidden`: fit a network instead of the linear model (issue 13).
     pub network: Option<network::NetworkConfig>,
+
+    /// `--max-memory`, `--cache`, `--keep-cache`: the out-of-core row cache.
+    pub ooc: Option<ooc::OutOfCore>,
 }
 
 impl TrainConfig {
@@ -200,6 +206,12 @@ impl TrainConfig {
                 .map_or(b',', |v| delimiter_for(v, args.delimiter)),
             plot: args.plot.clone(),
             network,
+
+            ooc: args.ooc.max_memory.map(|max_memory| ooc::OutOfCore {
+                max_memory,
+                dir: args.ooc.cache.clone(),
+                keep: args.ooc.keep_cache,
+            }),
         })
     }
 }
@@ -421,6 +433,19 @@ pub fn train_on_data(
             scaler.apply_sparse(x);
             scaler
         }
+        // Standardised block by block as the fit reads it; the scaler goes into the cache's
+        // schema.
+        Matrix::Cached(x) => {
+            let scaler = if config.standardize {
+                x.fit_scaler(config.fit_intercept, s.as_ref().and_then(|s| s.as_slice()))
+            } else {
+                Scaler::identity(x.n_cols())
+            };
+            if let Some(x) = std::sync::Arc::get_mut(x) {
+                x.record_scaler(&scaler)?;
+            }
+            scaler
+        }
     };
 
     let fitted = fit::fit_all(config, &data, &weights, &scaler, multiclass, observer)?;
@@ -481,8 +506,20 @@ pub fn read_training_data(
     config: &TrainConfig,
     selection: &TrainingSelection,
 ) -> Result<TrainingData> {
-    let source = Source::open_any(&config.data)?;
-    let data = match source.format(config.format) {
+    let mut source = Some(Source::open_any(&config.data)?);
+    let format = source.as_ref().expect("just opened").format(config.format);
+    if format == InputFormat::Csv {
+        if let Some(data) = ooc::read_if_too_large(config, selection, &mut source)? {
+            return Ok(data);
+        }
+    } else if config.ooc.is_some() {
+        return Err(Error::Usage(format!(
+            "--max-memory streams CSV input (plain, .gz or .zst) into a row cache; {} input              is read in memory: convert it to CSV, or leave out --max-memory",
+            format.name()
+        )));
+    }
+    let source = source.expect("not taken");
+    let data = match format {
         InputFormat::Csv => read_training_csv(config, selection, source)?,
         InputFormat::Svmlight => crate::data::svmlight::read_training(source, selection)?,
         InputFormat::Parquet => crate::data::parquet::read_training(source, selection)?,

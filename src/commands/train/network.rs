@@ -191,6 +191,13 @@ pub fn train_network(
     let mut x = match std::mem::replace(&mut data.x, placeholder) {
         Matrix::Dense(x) => x,
         Matrix::Sparse(x) => x.to_dense(),
+        Matrix::Cached(_) => {
+            return Err(Error::Usage(
+                "--hidden trains in memory only: --max-memory (the out-of-core cache) applies to \
+                 the linear model; leave out one of them"
+                    .to_string(),
+            ))
+        }
     };
     let s = weights.s.as_ref().map(|s| s.view());
     let scaler = if config.standardize {

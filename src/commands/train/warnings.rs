@@ -69,6 +69,19 @@ pub fn separation_before_fit(
                 })
                 .collect()
         }
+        Matrix::Cached(m) => classes
+            .into_iter()
+            .flat_map(|class| {
+                let positive = |i: usize| match class {
+                    None => data.y[i] > 0.5,
+                    Some(c) => data.y[i] == c as f64,
+                };
+                found(
+                    class,
+                    super::cache_checks::separation(m, active.as_deref(), positive, intercept),
+                )
+            })
+            .collect(),
         Matrix::Sparse(m) => classes
             .into_iter()
             .flat_map(|class| {
@@ -256,6 +269,7 @@ fn identifiability_warnings(
                 .collect();
             sparse_checks::degenerate_columns(m, &shift, active.as_deref())
         }
+        Matrix::Cached(m) => super::cache_checks::degenerate(m, scaler, active.as_deref()),
     };
     let constant: Vec<String> = degenerate
         .constant

@@ -67,8 +67,19 @@ pub trait Columns: Sync + Debug {
 pub struct DenseColumns {
     n: usize,
     p: usize,
-    data: Vec<f64>,
+    data: ColumnValues,
 }
+
+/// The values of a [`DenseColumns`]: its own, or shared storage such as a memory-mapped file.
+#[derive(Debug, Clone)]
+enum ColumnValues {
+    Owned(Vec<f64>),
+    Shared(std::sync::Arc<dyn SharedColumns>),
+}
+
+/// Column-major values held elsewhere (`n_rows x n_cols`, column `j` at `j n_rows`).
+pub trait SharedColumns: AsRef<[f64]> + Send + Sync + Debug {}
+impl<T: AsRef<[f64]> + Send + Sync + Debug> SharedColumns for T {}
 
 impl DenseColumns {
     /// The column-major copy of `design` (one pass over its rows).
@@ -94,12 +105,33 @@ impl DenseColumns {
                 }
             }
         }
-        DenseColumns { n, p, data }
+        DenseColumns {
+            n,
+            p,
+            data: ColumnValues::Owned(data),
+        }
+    }
+
+    /// Column-major `n x p` values kept in `values` (at least `n p` long).
+    pub fn shared(n: usize, p: usize, values: std::sync::Arc<dyn SharedColumns>) -> DenseColumns {
+        assert!(
+            (*values).as_ref().len() >= n * p,
+            "n x p column-major values"
+        );
+        DenseColumns {
+            n,
+            p,
+            data: ColumnValues::Shared(values),
+        }
     }
 
     /// Column `j`.
     pub fn column(&self, j: usize) -> &[f64] {
-        &self.data[j * self.n..(j + 1) * self.n]
+        let data: &[f64] = match &self.data {
+            ColumnValues::Owned(v) => v,
+            ColumnValues::Shared(v) => (**v).as_ref(),
+        };
+        &data[j * self.n..(j + 1) * self.n]
     }
 }
 

@@ -78,6 +78,9 @@ impl CscColumns {
 
 /// The columns of any design: the CSC copy of a sparse one, the column-major copy otherwise.
 pub fn columns_of(design: &dyn Design) -> Box<dyn Columns> {
+    if let Some(columns) = design.column_copy() {
+        return columns;
+    }
     match design.as_sparse() {
         Some((x, shift)) => Box::new(CscColumns::new(x, shift)),
         None => Box::new(DenseColumns::from_design(design)),

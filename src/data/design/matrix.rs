@@ -1,8 +1,11 @@
 //! What a reader hands to training: the raw design matrix, dense or sparse.
 
+use std::sync::Arc;
+
 use ndarray::Array2;
 
 use super::sparse::CsrMatrix;
+use crate::data::cache::CachedMatrix;
 
 /// The raw (unstandardised) design matrix of the rows read, in the storage the reader chose
 /// (see [`super::DesignChoice`]).
@@ -12,6 +15,9 @@ pub enum Matrix {
     Dense(Array2<f64>),
     /// Only the non-zero cells, by rows.
     Sparse(CsrMatrix),
+    /// Rows in a memory-mapped cache file (`train --max-memory`), expanded and standardised
+    /// block by block (see [`crate::data::cache`]).
+    Cached(Arc<CachedMatrix>),
 }
 
 impl Matrix {
@@ -19,6 +25,7 @@ impl Matrix {
         match self {
             Matrix::Dense(x) => x.nrows(),
             Matrix::Sparse(x) => x.n_rows,
+            Matrix::Cached(x) => x.n_rows(),
         }
     }
 
@@ -26,6 +33,7 @@ impl Matrix {
         match self {
             Matrix::Dense(x) => x.ncols(),
             Matrix::Sparse(x) => x.n_cols,
+            Matrix::Cached(x) => x.n_cols(),
         }
     }
 
@@ -37,7 +45,7 @@ impl Matrix {
     pub fn as_dense(&self) -> Option<&Array2<f64>> {
         match self {
             Matrix::Dense(x) => Some(x),
-            Matrix::Sparse(_) => None,
+            Matrix::Sparse(_) | Matrix::Cached(_) => None,
         }
     }
 
@@ -46,6 +54,7 @@ impl Matrix {
         match self {
             Matrix::Dense(x) => x.iter().filter(|v| **v != 0.0).count(),
             Matrix::Sparse(x) => x.nnz(),
+            Matrix::Cached(x) => x.nnz(),
         }
     }
 
@@ -64,6 +73,16 @@ impl Matrix {
         match self {
             Matrix::Dense(x) => Matrix::Dense(x.select(ndarray::Axis(0), rows)),
             Matrix::Sparse(x) => Matrix::Sparse(x.select_rows(rows)),
+            // Only the rows asked for are brought into memory (dense, as read).
+            Matrix::Cached(x) => {
+                let p = x.n_cols();
+                let mut out = Array2::zeros((rows.len(), p));
+                for (r, &i) in rows.iter().enumerate() {
+                    let row = out.row_mut(r).into_slice().expect("a row of a new array");
+                    x.raw_rows_into(i..i + 1, row);
+                }
+                Matrix::Dense(out)
+            }
         }
     }
 }

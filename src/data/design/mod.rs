@@ -89,6 +89,12 @@ pub trait Design: Sync + Debug {
     fn as_sparse(&self) -> Option<(&CsrMatrix, &[f64])> {
         None
     }
+
+    /// A column copy the design makes itself (coordinate descent's [`columns_of`]), when it
+    /// has a better one than the in-memory copy: the out-of-core design maps it from a file.
+    fn column_copy(&self) -> Option<Box<dyn Columns>> {
+        None
+    }
 }
 
 /// Values below which the scaler's passes stay on one thread.

@@ -140,13 +140,13 @@ enum ColumnValues {
 
 /// What a cell of a text column looks like (see the module doc).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Looks {
+pub(crate) enum Looks {
     Finite,
     NumberLike,
     Text,
 }
 
-fn looks(cell: &str) -> Looks {
+pub(crate) fn looks(cell: &str) -> Looks {
     let t = cell.trim();
     match t.parse::<f64>() {
         Ok(v) if v.is_finite() => Looks::Finite,
@@ -489,7 +489,7 @@ pub fn read_training_from<R: Read>(
 /// text), and, for a dense design (`dense`), the refusal of columns beyond [`MAX_LEVELS`] or a
 /// one-hot block beyond [`MAX_ONE_HOT_BYTES`], decided before the matrix is allocated. A sparse
 /// design stores one entry per row and column, whatever the levels, so it has no such limit.
-fn level_checks(
+pub(crate) fn level_checks(
     file: &str,
     columns: &[ColumnSpec],
     n_rows: usize,

@@ -42,7 +42,6 @@
 //! finite but meaningless coefficients. The final check stops that from being reported as
 //! convergence.
 
-#[cfg(test)]
 use ndarray::ArrayView1;
 use ndarray::{Array1, Array2};
 
@@ -525,7 +524,15 @@ fn single_column_certificate(objective: &Objective) -> Option<Vec<f64>> {
     let copy;
     let (x, y) = match design.as_dense() {
         Some(x) if all_count => (x, objective.y.to_vec()),
-        _ => {
+        // Neither dense nor sparse (the out-of-core design, which cannot be copied): the check
+        // only looks at each label's minimum and maximum per column, so it runs on a matrix
+        // of those, two rows per label present, gathered row by row.
+        None => {
+            let (m, labels) = label_extremes(design, objective.y, weights);
+            copy = m;
+            (copy.view(), labels)
+        }
+        Some(_) => {
             let keep: Vec<usize> = (0..n)
                 .filter(|&i| !weights.is_some_and(|s| s[i] == 0.0))
                 .collect();
@@ -559,6 +566,52 @@ fn single_column_certificate(objective: &Objective) -> Option<Vec<f64>> {
             Some(d)
         }),
     }
+}
+
+/// Per label value (in increasing order) two rows: the columns' minima and maxima over the
+/// rows of that label with non-zero weight; and the labels of those rows.
+fn label_extremes(
+    design: &dyn crate::data::design::Design,
+    y: ArrayView1<f64>,
+    weights: Option<ArrayView1<f64>>,
+) -> (Array2<f64>, Vec<f64>) {
+    let (n, p) = (design.n_rows(), design.n_cols());
+    let mut extremes: Vec<(f64, Vec<f64>, Vec<f64>)> = Vec::new();
+    let mut row = vec![0.0; p];
+    for i in 0..n {
+        if weights.is_some_and(|s| s[i] == 0.0) {
+            continue;
+        }
+        let label = y[i];
+        let at = match extremes.iter().position(|e| e.0 == label) {
+            Some(at) => at,
+            None => {
+                extremes.push((label, vec![f64::INFINITY; p], vec![f64::NEG_INFINITY; p]));
+                extremes.len() - 1
+            }
+        };
+        design.row_into(i, &mut row);
+        let (_, low, high) = &mut extremes[at];
+        for ((l, h), &v) in low.iter_mut().zip(high.iter_mut()).zip(&row) {
+            *l = l.min(v);
+            *h = h.max(v);
+        }
+    }
+    extremes.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut m = Array2::zeros((2 * extremes.len(), p));
+    let mut labels = Vec::with_capacity(2 * extremes.len());
+    for (k, (label, low, high)) in extremes.iter().enumerate() {
+        m.row_mut(2 * k)
+            .iter_mut()
+            .zip(low)
+            .for_each(|(o, v)| *o = *v);
+        m.row_mut(2 * k + 1)
+            .iter_mut()
+            .zip(high)
+            .for_each(|(o, v)| *o = *v);
+        labels.extend([*label; 2]);
+    }
+    (m, labels)
 }
 
 /// [`single_column_certificate`] on a sparse design (no dense copy): the rows of weight 0 are

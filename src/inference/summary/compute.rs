@@ -120,16 +120,33 @@ fn design_column_sd(design: &dyn Design, weights: Option<ArrayView1<f64>>) -> Ve
         // A shift does not change a spread: the stored values' columns, implicit zeros included.
         return sparse_column_sd(x, weights);
     }
+    // Row by row, without a copy of the matrix (an out-of-core design does not fit): the
+    // operations of `column_sd` in the same order.
     let (n, p) = (design.n_rows(), design.n_cols());
-    let mut x = Array2::<f64>::zeros((n, p));
-    for (i, mut row) in x.axis_iter_mut(Axis(0)).enumerate() {
-        design.row_into(
-            i,
-            row.as_slice_mut()
-                .expect("a row of a standard-layout array"),
-        );
+    let weight = |i: usize| weights.map_or(1.0, |s| s[i]);
+    let total: f64 = (0..n).map(weight).sum();
+    let mut row = vec![0.0; p];
+    let mut mean = vec![0.0; p];
+    for i in 0..n {
+        design.row_into(i, &mut row);
+        let s = weight(i);
+        for (m, v) in mean.iter_mut().zip(&row) {
+            *m += s * v;
+        }
     }
-    column_sd(x.view(), weights)
+    mean.iter_mut().for_each(|m| *m /= total);
+    let mut var = vec![0.0; p];
+    for i in 0..n {
+        let s = weight(i);
+        if s == 0.0 {
+            continue;
+        }
+        design.row_into(i, &mut row);
+        for ((acc, v), m) in var.iter_mut().zip(&row).zip(&mean) {
+            *acc += s * (v - m) * (v - m);
+        }
+    }
+    var.into_iter().map(|v| (v / total).sqrt()).collect()
 }
 
 /// The population standard deviation of each column of `x`, weighted by `weights` (rows of
