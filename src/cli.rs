@@ -238,6 +238,11 @@ pub struct TrainArgs {
     /// Also print the statistical summary (as `logit summary`) to stderr
     #[arg(long)]
     pub summary: bool,
+    /// Train on data split among MPI ranks (`mpirun -np K logit train DATA --distributed`):
+    /// each rank reads a byte range of DATA, or its share of a directory, glob or
+    /// comma-separated list of shard files; rank 0 writes the model (needs the `mpi` build)
+    #[arg(long)]
+    pub distributed: bool,
 }
 
 #[derive(Debug, Args)]
