@@ -319,6 +319,11 @@ pub struct EvalArgs {
     /// after any .gz/.zst — or the first bytes; else CSV)
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<FormatArg>,
+    /// Evaluate on data split among MPI ranks (`mpirun -np K logit eval MODEL DATA
+    /// --distributed`; binary models): each rank scores its part as train splits DATA, rank 0
+    /// reports (needs the `mpi` build)
+    #[arg(long)]
+    pub distributed: bool,
 }
 
 #[derive(Debug, Args)]

@@ -59,7 +59,10 @@ pub fn unify(parts: &[Meta]) -> Result<Meta> {
         for (merged, col) in columns.iter_mut().zip(&part.columns) {
             match (&mut merged.kind, &col.kind) {
                 (ColumnKind::Numeric { .. }, ColumnKind::Numeric { .. }) => {}
-                (ColumnKind::Categorical { levels, .. }, ColumnKind::Categorical { levels: l, .. }) => {
+                (
+                    ColumnKind::Categorical { levels, .. },
+                    ColumnKind::Categorical { levels: l, .. },
+                ) => {
                     levels.extend(l.iter().cloned());
                     levels.sort();
                     levels.dedup();
@@ -126,7 +129,10 @@ pub fn relayout(mut data: TrainingData, schema: &Meta) -> Result<TrainingData> {
     let mut offset = 0;
     for (local, global) in data.columns.iter().zip(&schema.columns) {
         match (&local.kind, &global.kind) {
-            (ColumnKind::Categorical { levels: l, .. }, ColumnKind::Categorical { levels: g, .. }) => {
+            (
+                ColumnKind::Categorical { levels: l, .. },
+                ColumnKind::Categorical { levels: g, .. },
+            ) => {
                 for level in l {
                     let at = g.binary_search(level).expect("the union holds every level");
                     target.push(offset + at);
@@ -144,7 +150,11 @@ pub fn relayout(mut data: TrainingData, schema: &Meta) -> Result<TrainingData> {
     }
     data.x = Matrix::Dense(out);
     data.columns = schema.columns.clone();
-    data.feature_names = schema.columns.iter().flat_map(|c| c.design_names()).collect();
+    data.feature_names = schema
+        .columns
+        .iter()
+        .flat_map(|c| c.design_names())
+        .collect();
     Ok(data)
 }
 

@@ -92,7 +92,12 @@ impl Comm for ThreadGroup {
     fn allgather(&self, bytes: &[u8]) -> Vec<Vec<u8>> {
         self.shared.slots.lock().expect("no panics while held")[self.rank] = bytes.to_vec();
         self.shared.barrier.wait();
-        let all = self.shared.slots.lock().expect("no panics while held").clone();
+        let all = self
+            .shared
+            .slots
+            .lock()
+            .expect("no panics while held")
+            .clone();
         // Nobody writes the next round's slot before everyone has read this one.
         self.shared.barrier.wait();
         all

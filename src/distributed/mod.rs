@@ -1,4 +1,4 @@
-//! `--distributed`: train (and, later, eval and cv) on data split among MPI ranks.
+//! `--distributed`: train and eval on data split among MPI ranks (cv: not yet).
 //!
 //! The objective is a sum over rows, so a fit over rows spread among processes needs only
 //! each pass's summed partials added across them ([`crate::fit::reduce::Reduce`]). Each rank
@@ -13,6 +13,7 @@
 
 mod agree;
 pub mod comm;
+pub mod eval;
 #[cfg(feature = "mpi")]
 mod mpi_comm;
 pub mod split;
@@ -34,6 +35,7 @@ use crate::fit::reduce::Reduce;
 pub fn run(command: &Command) -> Result<ExitStatus> {
     match command {
         Command::Train(args) if args.distributed => with_mpi(|comm| train::train(args, comm)),
+        Command::Eval(args) if args.distributed => with_mpi(|comm| eval::eval(args, comm)),
         other => crate::commands::run(other),
     }
 }
@@ -98,19 +100,31 @@ pub fn agree_on<T>(comm: &dyn Comm, step: impl FnOnce() -> Result<T>) -> Result<
 }
 
 /// A communicator that counts its reductions and the time they take (the report's
-/// communication time per iteration).
+/// communication time per iteration). With `LOGIT_COMM_WAIT=1` (benchmarks) every reduction
+/// is preceded by an untimed-for-communication barrier whose time is counted apart as waiting
+/// for the slowest rank, so the reduction's own time is the communication alone.
 #[derive(Debug)]
 pub struct Timed<C> {
     inner: C,
     stats: Mutex<(usize, f64)>,
+    wait: Option<Mutex<f64>>,
 }
 
 impl<C: Comm> Timed<C> {
     pub fn new(inner: C) -> Timed<C> {
+        let split = std::env::var_os("LOGIT_COMM_WAIT").is_some_and(|v| v == "1");
         Timed {
             inner,
             stats: Mutex::new((0, 0.0)),
+            wait: split.then(|| Mutex::new(0.0)),
         }
+    }
+
+    /// Seconds spent waiting for the slowest rank before reductions (`LOGIT_COMM_WAIT=1`).
+    pub fn waited(&self) -> Option<f64> {
+        self.wait
+            .as_ref()
+            .map(|w| *w.lock().expect("no panics while held"))
     }
 
     /// Reductions so far and their seconds.
@@ -120,9 +134,17 @@ impl<C: Comm> Timed<C> {
 
     pub fn reset(&self) {
         *self.stats.lock().expect("no panics while held") = (0, 0.0);
+        if let Some(w) = &self.wait {
+            *w.lock().expect("no panics while held") = 0.0;
+        }
     }
 
     fn timed(&self, f: impl FnOnce()) {
+        if let Some(w) = &self.wait {
+            let t = Instant::now();
+            self.inner.allgather(&[]);
+            *w.lock().expect("no panics while held") += t.elapsed().as_secs_f64();
+        }
         let t = Instant::now();
         f();
         let mut s = self.stats.lock().expect("no panics while held");

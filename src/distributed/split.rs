@@ -88,7 +88,9 @@ pub fn shard_list(data: &str) -> Result<Option<Vec<String>>> {
         let mut files = list_dir(path, data, |_| true)?;
         files.sort();
         if files.is_empty() {
-            return Err(Error::Usage(format!("the directory {data} holds no shard files")));
+            return Err(Error::Usage(format!(
+                "the directory {data} holds no shard files"
+            )));
         }
         return Ok(Some(files));
     }
@@ -257,7 +259,13 @@ mod tests {
         let names = |p: Part| match p {
             Part::Shards(s) => s
                 .iter()
-                .map(|f| Path::new(f).file_name().unwrap().to_string_lossy().into_owned())
+                .map(|f| {
+                    Path::new(f)
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned()
+                })
                 .collect::<Vec<_>>(),
             other => panic!("{other:?}"),
         };
@@ -268,7 +276,10 @@ mod tests {
         let glob = format!("{d}/[ab]*");
         assert!(part_of(&glob, 0, 1).is_err(), "no file matches");
         let glob = format!("{d}/?.csv");
-        assert_eq!(names(part_of(&glob, 0, 1).unwrap()), ["a.csv", "b.csv", "c.csv"]);
+        assert_eq!(
+            names(part_of(&glob, 0, 1).unwrap()),
+            ["a.csv", "b.csv", "c.csv"]
+        );
         let list = format!("{d}/c.csv,{d}/a.csv");
         assert_eq!(names(part_of(&list, 0, 1).unwrap()), ["c.csv", "a.csv"]);
         assert!(part_of(&format!("{d}/c.csv,{d}/zz.csv"), 0, 1).is_err());

@@ -78,8 +78,16 @@ fn assert_same_model(a: &Model, b: &Model, rows: &[Vec<f64>]) {
     );
     assert_eq!(a.training.n_rows, b.training.n_rows);
     assert_eq!(a.training.class_counts, b.training.class_counts);
-    assert_eq!(a.training.weight_sum.to_bits(), b.training.weight_sum.to_bits());
-    let names = |m: &Model| m.features.iter().map(|f| f.name.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        a.training.weight_sum.to_bits(),
+        b.training.weight_sum.to_bits()
+    );
+    let names = |m: &Model| {
+        m.features
+            .iter()
+            .map(|f| f.name.clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(names(a), names(b));
     for (fa, fb) in a.features.iter().zip(&b.features) {
         assert!(rel(fa.mean, fb.mean) <= 1e-14 || (fa.mean - fb.mean).abs() < 1e-14);
@@ -132,7 +140,11 @@ fn byte_ranges_of_one_csv_give_the_single_process_fit() {
     // pima without a penalty (not separated), breast cancer (separated without one) with one.
     for (name, target, extra) in [
         ("pima_train.csv", "type", &[][..]),
-        ("breast_cancer_train.csv", "diagnosis", &["--l2", "0.1", "--positive", "malignant"][..]),
+        (
+            "breast_cancer_train.csv",
+            "diagnosis",
+            &["--l2", "0.1", "--positive", "malignant"][..],
+        ),
     ] {
         let data = fixture(name);
         let mut opts = vec!["--target", target];
@@ -159,7 +171,9 @@ fn shards_with_weights_and_categorical_levels_give_the_single_process_fit() {
     let mut shards = vec![String::from("x1,x2,colour,w,y\n"); 3];
     let mut state = 12345u64;
     let mut next = || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
     let n = 300;
@@ -172,7 +186,13 @@ fn shards_with_weights_and_categorical_levels_give_the_single_process_fit() {
         };
         let w = 0.5 + (i % 4) as f64;
         let t = x1 + 0.3 * x2 - 1.5 + next() * 2.0;
-        let y = if t < 0.0 { "a" } else if t < 1.5 { "b" } else { "c" };
+        let y = if t < 0.0 {
+            "a"
+        } else if t < 1.5 {
+            "b"
+        } else {
+            "c"
+        };
         let line = format!("{x1},{x2},{colour},{w},{y}\n");
         all.push_str(&line);
         shards[i * 3 / n].push_str(&line);
@@ -185,7 +205,11 @@ fn shards_with_weights_and_categorical_levels_give_the_single_process_fit() {
         std::fs::write(shard_dir.join(format!("part-{i}.csv")), s).unwrap();
     }
     let opts = ["--target", "y", "--weight", "w", "--l2", "0.01"];
-    let want = single(&data.to_string_lossy(), &dir.path().join("s.json").to_string_lossy(), &opts);
+    let want = single(
+        &data.to_string_lossy(),
+        &dir.path().join("s.json").to_string_lossy(),
+        &opts,
+    );
     assert_eq!(want.coefficients.len(), 3);
     let rows: Vec<Vec<f64>> = all
         .lines()
@@ -219,7 +243,11 @@ fn a_bad_cell_on_one_rank_stops_every_rank_with_its_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::from("a,b,y\n");
     for i in 0..40 {
-        let b = if i == 33 { "oops".to_string() } else { (i % 7).to_string() };
+        let b = if i == 33 {
+            "oops".to_string()
+        } else {
+            (i % 7).to_string()
+        };
         text.push_str(&format!("{},{b},{}\n", i % 5, i % 2));
     }
     let data = dir.path().join("d.csv");
@@ -227,7 +255,13 @@ fn a_bad_cell_on_one_rank_stops_every_rank_with_its_file_and_line() {
     let out = dir.path().join("m.json");
     let err = run_threads(
         3,
-        &[&data.to_string_lossy(), "--target", "y", "-o", &out.to_string_lossy()],
+        &[
+            &data.to_string_lossy(),
+            "--target",
+            "y",
+            "-o",
+            &out.to_string_lossy(),
+        ],
     )
     .unwrap_err()
     .to_string();
@@ -241,10 +275,62 @@ fn a_bad_cell_on_one_rank_stops_every_rank_with_its_file_and_line() {
 #[test]
 fn options_that_need_all_rows_in_one_place_are_refused() {
     let data = fixture("pima_train.csv");
-    for extra in [&["--solver", "cd"][..], &["--l1", "0.1"], &["--class-weight", "balanced"]] {
-        let mut args = vec![data.as_str(), "--target", "type", "-o", "/nonexistent/m.json"];
+    for extra in [
+        &["--solver", "cd"][..],
+        &["--l1", "0.1"],
+        &["--class-weight", "balanced"],
+    ] {
+        let mut args = vec![
+            data.as_str(),
+            "--target",
+            "type",
+            "-o",
+            "/nonexistent/m.json",
+        ];
         args.extend_from_slice(extra);
         let err = run_threads(2, &args).unwrap_err().to_string();
         assert!(err.contains("not supported with --distributed"), "{err}");
+    }
+}
+
+/// `eval --distributed`'s rows: the ranks' scored parts, gathered in rank order, are the
+/// single-process scored rows bit for bit (so every metric, AUC included, is the same).
+#[test]
+fn eval_parts_gathered_are_the_single_process_rows() {
+    use crate::commands::eval::{score_labelled_with, EvalConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let model_path = dir.path().join("m.json");
+    let model = single(
+        &fixture("pima_train.csv"),
+        &model_path.to_string_lossy(),
+        &["--target", "type"],
+    );
+    model.save(&model_path.to_string_lossy(), &[]).unwrap();
+    let test = fixture("pima_test.csv");
+    let argv = [
+        "logit",
+        "eval",
+        &model_path.to_string_lossy(),
+        &test,
+        "--target",
+        "type",
+    ];
+    let Command::Eval(args) = Cli::try_parse_from(argv).unwrap().command else {
+        unreachable!()
+    };
+    let config = EvalConfig::from_args(&args);
+    let want = score_labelled_with(&model, &test, Some("type"), None, config.reading()).unwrap();
+    for size in [2, 3] {
+        let mut scores = Vec::new();
+        let mut positive = Vec::new();
+        for rank in 0..size {
+            let part = super::split::part_of(&test, rank, size).unwrap();
+            let s = super::eval::score_part(&config, &model, &part).unwrap();
+            scores.extend(s.scores);
+            positive.extend(s.positive);
+        }
+        assert_eq!(positive, want.positive);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&scores), bits(&want.scores));
     }
 }

@@ -9,7 +9,6 @@ use super::agree::{concat, relayout, unify, Meta};
 use super::comm::Comm;
 use super::split::{self, Part};
 use super::{agree_on, Timed};
-use crate::fit::reduce::Reduce;
 use crate::cli::TrainArgs;
 use crate::commands::train::{read_training_data, train_on_data, TrainConfig};
 use crate::console;
@@ -22,6 +21,7 @@ use crate::data::schema::ClassWeight;
 use crate::error::{Error, Result};
 use crate::evaluate::report;
 use crate::exit::ExitStatus;
+use crate::fit::reduce::Reduce;
 use crate::fit::solvers::SolverKind;
 
 /// Options whose single-process meaning needs every row in one place, refused up front.
@@ -41,10 +41,16 @@ fn refuse(config: &TrainConfig) -> Result<()> {
         }
     }
     if config.l1 > 0.0 {
-        return refused("--l1", "coordinate descent reads the design's columns directly");
+        return refused(
+            "--l1",
+            "coordinate descent reads the design's columns directly",
+        );
     }
     if config.cross_check {
-        return refused("--cross-check", "linfa needs the whole matrix in one process");
+        return refused(
+            "--cross-check",
+            "linfa needs the whole matrix in one process",
+        );
     }
     if matches!(config.missing, MissingPolicy::Mean | MissingPolicy::Median) {
         return refused(
@@ -130,9 +136,13 @@ fn read_text(
     name: &str,
     text: Vec<u8>,
 ) -> Result<TrainingData> {
-    if let Some(data) =
-        fast::read_training_fast_bytes(&text, name, config.delimiter, selection, fast::MIN_FAST_BYTES)?
-    {
+    if let Some(data) = fast::read_training_fast_bytes(
+        &text,
+        name,
+        config.delimiter,
+        selection,
+        fast::MIN_FAST_BYTES,
+    )? {
         return Ok(data);
     }
     let source = Source::from_stream(name, Box::new(Cursor::new(text)))?;
@@ -199,8 +209,10 @@ pub fn train<C: Comm + 'static>(args: &TrainArgs, comm: Arc<Timed<C>>) -> Result
     config.reducer = Some(comm.clone() as Arc<dyn Reduce>);
     comm.reset();
 
-    let mut progress =
-        crate::commands::progress::TrainingProgress::new(config.quiet || !lead, config.fit.solver.as_str());
+    let mut progress = crate::commands::progress::TrainingProgress::new(
+        config.quiet || !lead,
+        config.fit.solver.as_str(),
+    );
     let mut history = Vec::new();
     let fitted = train_on_data(&config, data, &mut |it| {
         progress.update(it);
@@ -210,6 +222,7 @@ pub fn train<C: Comm + 'static>(args: &TrainArgs, comm: Arc<Timed<C>>) -> Result
     });
     progress.finish();
     let (passes, seconds) = comm.stats();
+    let waited = comm.waited();
     let (mut model, warnings, _) = agree_on(comm.as_ref(), || fitted)?;
     model.training.n_rows = schema.rows;
     model.training.weight_sum = totals[0];
@@ -223,12 +236,19 @@ pub fn train<C: Comm + 'static>(args: &TrainArgs, comm: Arc<Timed<C>>) -> Result
         }
         if !config.quiet {
             console::eprint(report::training_report(&model, None));
+            let per_iteration = |s: f64| 1e3 * s / model.fit.iterations.max(1) as f64;
+            let waited = waited.map_or(String::new(), |w| {
+                format!(
+                    "; waiting for the slowest rank before them {w:.3} s ({:.3} ms per \
+                     iteration)",
+                    per_iteration(w)
+                )
+            });
             console::eprint(format!(
-                "distributed: {size} ranks, {} rows; {passes} reductions took {:.3} s in \
-                 all on rank 0 ({:.3} ms per solver iteration)\n",
+                "distributed: {size} ranks, {} rows; {passes} reductions took {seconds:.3} s \
+                 on rank 0 ({:.3} ms per solver iteration){waited}\n",
                 schema.rows,
-                seconds,
-                1e3 * seconds / model.fit.iterations.max(1) as f64
+                per_iteration(seconds),
             ));
         }
         if args.summary {

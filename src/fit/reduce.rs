@@ -57,7 +57,11 @@ pub fn fit_scaler(
         if si != 0.0 {
             for ((acc, v), m) in var.iter_mut().zip(row).zip(&mean) {
                 let d = v - m;
-                *acc += if weights.is_some() { si * (d * d) } else { d * d };
+                *acc += if weights.is_some() {
+                    si * (d * d)
+                } else {
+                    d * d
+                };
             }
         }
     }

@@ -22,9 +22,9 @@ mod exec;
 #[cfg(test)]
 mod tests;
 
+pub use crate::fit::reduce::Reduce;
 pub(crate) use exec::for_each_unit;
 pub use exec::{Exec, BLOCK_ROWS};
-pub use crate::fit::reduce::Reduce;
 
 /// The loss family of an objective.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
