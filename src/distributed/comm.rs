@@ -117,7 +117,7 @@ mod tests {
     #[test]
     fn thread_group_gathers_and_sums_in_rank_order() {
         let group = ThreadGroup::new(3);
-        let results: Vec<(Vec<Vec<u8>>, Vec<f64>, Vec<f64>)> = std::thread::scope(|scope| {
+        let results: Vec<_> = std::thread::scope(|scope| {
             let handles: Vec<_> = group
                 .iter()
                 .map(|m| {

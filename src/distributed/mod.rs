@@ -142,7 +142,7 @@ impl<C: Comm> Timed<C> {
     fn timed(&self, f: impl FnOnce()) {
         if let Some(w) = &self.wait {
             let t = Instant::now();
-            self.inner.allgather(&[]);
+            self.inner.allgather(&[0]);
             *w.lock().expect("no panics while held") += t.elapsed().as_secs_f64();
         }
         let t = Instant::now();

@@ -100,7 +100,7 @@ pub fn shard_list(data: &str) -> Result<Option<Vec<String>>> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let shown = dir.map_or(Path::new("."), |d| d);
+        let shown = dir.unwrap_or(Path::new("."));
         let mut files = list_dir(shown, &shown.to_string_lossy(), |name| {
             wildcard(pattern.as_bytes(), name.as_bytes())
         })?;

@@ -90,7 +90,7 @@ pub(crate) fn missing_class(objective: &Objective) -> bool {
         // Rows split among processes: a class is missing only when no process has it.
         let mut counts: Vec<f64> = seen.iter().map(|&s| f64::from(u8::from(s))).collect();
         r.sum(&mut counts);
-        return counts.iter().any(|&c| c == 0.0);
+        return counts.contains(&0.0);
     }
     seen.iter().any(|&s| !s)
 }
