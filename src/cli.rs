@@ -249,6 +249,12 @@ pub struct TrainArgs {
     pub network: NetworkArgs,
     #[command(flatten)]
     pub ooc: OocArgs,
+
+    /// Train on data split among MPI ranks (`mpirun -np K logit train DATA --distributed`):
+    /// each rank reads a byte range of DATA, or its share of a directory, glob or
+    /// comma-separated list of shard files; rank 0 writes the model (needs the `mpi` build)
+    #[arg(long)]
+    pub distributed: bool,
 }
 
 #[derive(Debug, Args)]
@@ -325,6 +331,11 @@ pub struct EvalArgs {
     /// after any .gz/.zst — or the first bytes; else CSV)
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<FormatArg>,
+    /// Evaluate on data split among MPI ranks (`mpirun -np K logit eval MODEL DATA
+    /// --distributed`; binary models): each rank scores its part as train splits DATA, rank 0
+    /// reports (needs the `mpi` build)
+    #[arg(long)]
+    pub distributed: bool,
 }
 
 #[derive(Debug, Args)]

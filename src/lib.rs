@@ -12,7 +12,9 @@
 //! - [`select`]: choosing the penalty: cross-validation folds, held-out metrics, the CV curve
 //!   and cv.glmnet's lambda_min / lambda_1se;
 //! - [`commands`]: one module per subcommand, wiring the above together; [`cli`] defines the
-//!   arguments. [`console`], [`error`] and [`exit`] are shared by all.
+//!   arguments. [`console`], [`error`] and [`exit`] are shared by all;
+//! - [`distributed`]: `--distributed`, the commands on data split among MPI ranks (above
+//!   [`commands`], whose train it drives).
 //!
 //! ```text
 //! train    DATA -> data::input -> data::schema -> data::encode -> data::design (X, y, scaler)
@@ -44,6 +46,7 @@ pub mod cli;
 pub mod commands;
 pub mod console;
 pub mod data;
+pub mod distributed;
 pub mod error;
 pub mod evaluate;
 pub mod exit;

@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return clap_exit(&err),
     };
-    match logit::commands::run(&cli.command) {
+    match logit::distributed::run(&cli.command) {
         Ok(status) => status.into(),
         // A closed stdout (`logit predict ... | head`) means the reader has what it wanted.
         Err(err) if err.is_broken_pipe() => ExitStatus::Success.into(),

@@ -7,4 +7,5 @@ pub mod network;
 pub mod numerics;
 pub mod objective;
 pub mod path;
+pub mod reduce;
 pub mod solvers;

@@ -110,8 +110,6 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
     if config.weight.is_some() {
         refuse_unweighted_only(&config)?;
     }
-    let (_, stored) = model.require_binary(&config.model, "eval")?;
-    let threshold = config.threshold.unwrap_or(stored);
     let rows = score_labelled_with(
         &model,
         &config.data,
@@ -119,10 +117,36 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
         config.weight.as_deref(),
         config.reading(),
     )?;
+    report_rows(&config, &model, charts, rows)
+}
+
+/// The binary eval of rows already scored elsewhere (`eval --distributed` gathers them from
+/// the ranks): the same checks, metrics, charts, report and gates as [`run`].
+pub fn report_scored(config: &EvalConfig, model: &Model, rows: Scored) -> Result<ExitStatus> {
+    let charts = match &config.plot {
+        Some(dir) => Some(plot::ChartDir::check(dir, &[&config.model, &config.data])?),
+        None => None,
+    };
+    check_gates(&config.gates, false)?;
+    if config.weight.is_some() {
+        refuse_unweighted_only(config)?;
+    }
+    report_rows(config, model, charts, rows)
+}
+
+/// Everything [`run`] does with the scored rows of a binary model.
+fn report_rows(
+    config: &EvalConfig,
+    model: &Model,
+    charts: Option<plot::ChartDir>,
+    rows: Scored,
+) -> Result<ExitStatus> {
+    let (_, stored) = model.require_binary(&config.model, "eval")?;
+    let threshold = config.threshold.unwrap_or(stored);
     let weights = rows.weights.as_deref();
     let m = metrics::evaluate_weighted(&rows.scores, &rows.positive, weights, threshold);
     let sweep = Sweep::new(&rows.scores, &rows.positive);
-    let analysis = Analysis::of(&config, &rows, &sweep)?;
+    let analysis = Analysis::of(config, &rows, &sweep)?;
     if let Some(dir) = charts {
         let (cuts, cal) = (&analysis.cuts, &analysis.calibration);
         let operating = sweep.at(threshold);
@@ -137,9 +161,9 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
     }
 
     // Once everything has succeeded, so that an error stays the one line on stderr.
-    warn_about_fit(&config.model, &model);
+    warn_about_fit(&config.model, model);
     let results: Vec<GateResult> = config.gates.iter().map(|g| g.check(&m)).collect();
-    print_report(&config, &model, &m, &analysis, &results)?;
+    print_report(config, model, &m, &analysis, &results)?;
     Ok(gate_status(&results))
 }
 

@@ -75,9 +75,18 @@ impl Fitted {
     }
 }
 
-fn weighted<'a>(objective: Objective<'a>, s: Option<ArrayView1<'a, f64>>) -> Objective<'a> {
-    match s {
+fn weighted<'a>(
+    objective: Objective<'a>,
+    s: Option<ArrayView1<'a, f64>>,
+    config: &'a TrainConfig,
+) -> Objective<'a> {
+    let objective = match s {
         Some(s) => objective.with_weights(s),
+        None => objective,
+    };
+    // `--distributed`: the passes' sums are added across the ranks.
+    match &config.reducer {
+        Some(r) => objective.with_reducer(r.as_ref()),
         None => objective,
     }
 }
@@ -118,6 +127,7 @@ pub fn fit_all(
                 Objective::with_design(x, data.y.view(), Family::Binomial, l2, intercept)
                     .with_penalty(l1, l2),
                 s,
+                config,
             );
             let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
             let cross = cross_check(config, &objective, &fit, None, &mut warnings)?;
@@ -137,6 +147,7 @@ pub fn fit_all(
                 Objective::with_design(x, data.y.view(), family, l2, intercept)
                     .with_penalty(l1, l2),
                 s,
+                config,
             );
             let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
             let cross = cross_check(config, &objective, &fit, None, &mut warnings)?;
@@ -159,6 +170,7 @@ pub fn fit_all(
                     Objective::with_design(x, y_c.view(), Family::Binomial, l2, intercept)
                         .with_penalty(l1, l2),
                     s,
+                    config,
                 );
                 let fit = solvers::fit_observed(&objective, &config.fit, observer)?;
                 if let Some(cc) = cross_check(config, &objective, &fit, Some(class), &mut warnings)?

@@ -97,6 +97,10 @@ pub struct TrainConfig {
 
     /// `--max-memory`, `--cache`, `--keep-cache`: the out-of-core row cache.
     pub ooc: Option<ooc::OutOfCore>,
+
+    /// `--distributed`: adds the scaler's and the objective's sums across the MPI ranks, each
+    /// holding some of the rows (`None`: this process holds them all).
+    pub reducer: Option<std::sync::Arc<dyn crate::fit::reduce::Reduce>>,
 }
 
 impl TrainConfig {
@@ -212,6 +216,8 @@ impl TrainConfig {
                 dir: args.ooc.cache.clone(),
                 keep: args.ooc.keep_cache,
             }),
+
+            reducer: None,
         })
     }
 }
@@ -406,7 +412,8 @@ pub fn train_on_data(
     }
     let weights = data.sample_weights(config.class_weight.as_ref())?;
     // Found on the raw columns, so that the warning shows values in the data's own units.
-    let separating = if config.l2 == 0.0 && config.l1 == 0.0 {
+    // (Not over rows split among processes: this process's rows alone may be separated.)
+    let separating = if config.l2 == 0.0 && config.l1 == 0.0 && config.reducer.is_none() {
         warnings::separation_before_fit(config, &data, &weights, multiclass)
     } else {
         Vec::new()
@@ -416,7 +423,9 @@ pub fn train_on_data(
     // objective by `CsrDesign` (see `fit::fit_all`), the same matrix as the dense one's.
     let scaler = match &mut data.x {
         Matrix::Dense(x) => {
-            let scaler = if config.standardize {
+            let scaler = if let (true, Some(r)) = (config.standardize, &config.reducer) {
+                crate::fit::reduce::fit_scaler(x.view(), config.fit_intercept, s, r.as_ref())
+            } else if config.standardize {
                 Scaler::fit_weighted(x.view(), config.fit_intercept, s)
             } else {
                 Scaler::identity(x.ncols())

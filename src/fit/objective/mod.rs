@@ -22,6 +22,7 @@ mod exec;
 #[cfg(test)]
 mod tests;
 
+pub use crate::fit::reduce::Reduce;
 pub(crate) use exec::for_each_unit;
 pub use exec::{Exec, BLOCK_ROWS};
 
@@ -78,6 +79,9 @@ pub struct Objective<'a> {
     family: Family,
     weights: Option<ArrayView1<'a, f64>>,
     weight_sum: f64,
+    /// Adds each pass's summed partials across processes (`--distributed`); `None`: this
+    /// process holds every row.
+    reducer: Option<&'a dyn Reduce>,
     /// How the passes over the rows run (never changes the result beyond `block_rows`).
     #[doc(hidden)]
     pub exec: Exec,
@@ -149,6 +153,7 @@ impl<'a> Objective<'a> {
             family,
             weights: None,
             weight_sum: y.len() as f64,
+            reducer: None,
             exec: Exec::from_env(),
         }
     }
@@ -162,8 +167,40 @@ impl<'a> Objective<'a> {
         assert_eq!(s.len(), self.n_rows(), "one weight per row");
         Objective {
             weights: Some(s),
-            weight_sum: s.iter().sum(),
+            weight_sum: self.reduced(s.iter().sum()),
             ..self
+        }
+    }
+
+    /// The same problem over rows split among processes: this objective's rows are this
+    /// process's share, and `reducer` adds the weight sum and every pass's summed partials
+    /// across the processes, so value, gradient and Hessian are those of all the rows. Solvers
+    /// that read the design directly (coordinate descent, gradient descent's step bound) are
+    /// not covered: `--distributed` refuses them.
+    pub fn with_reducer(self, reducer: &'a dyn Reduce) -> Self {
+        let local = match self.weights {
+            Some(s) => s.iter().sum(),
+            None => self.n_rows() as f64,
+        };
+        let with = Objective {
+            reducer: Some(reducer),
+            ..self
+        };
+        Objective {
+            weight_sum: with.reduced(local),
+            ..with
+        }
+    }
+
+    /// `v` summed across processes (itself without a reducer).
+    fn reduced(&self, v: f64) -> f64 {
+        match self.reducer {
+            Some(r) => {
+                let mut one = [v];
+                r.sum(&mut one);
+                one[0]
+            }
+            None => v,
         }
     }
 
@@ -218,6 +255,11 @@ impl<'a> Objective<'a> {
     /// `S = sum_i s_i` (`n` without weights).
     pub fn weight_sum(&self) -> f64 {
         self.weight_sum
+    }
+
+    /// The reducer of a fit over rows split among processes ([`Objective::with_reducer`]).
+    pub fn reducer(&self) -> Option<&'a dyn Reduce> {
+        self.reducer
     }
 
     /// The row weights, if any.
@@ -421,6 +463,9 @@ impl<'a> Objective<'a> {
                 *t += v;
             }
         }
+        if let Some(r) = self.reducer {
+            r.sum(&mut total);
+        }
         let inv_s = 1.0 / self.weight_sum;
         for j in 0..kp {
             grad[j] = total[1 + j] * inv_s + self.l2 * w[j];
@@ -511,6 +556,9 @@ impl<'a> Objective<'a> {
             for (t, v) in total.iter_mut().zip(part) {
                 *t += v;
             }
+        }
+        if let Some(r) = self.reducer {
+            r.sum(&mut total);
         }
         let inv_s = 1.0 / self.weight_sum;
         let mut h = scatter_pair_grams(&total, k, p, fit_intercept, inv_s);

@@ -85,6 +85,12 @@ pub(crate) fn missing_class(objective: &Objective) -> bool {
         };
         seen[class] = true;
     }
+    if let Some(r) = objective.reducer() {
+        // Rows split among processes: a class is missing only when no process has it.
+        let mut counts: Vec<f64> = seen.iter().map(|&s| f64::from(u8::from(s))).collect();
+        r.sum(&mut counts);
+        return counts.contains(&0.0);
+    }
     seen.iter().any(|&s| !s)
 }
 
@@ -176,6 +182,20 @@ pub enum Certificate {
     QuasiComplete { direction: Vec<f64> },
 }
 
+/// [`complete`] on this process's margins and, for a fit over rows split among processes, on
+/// every other process's too (one reduction, so all processes take the same branch).
+fn complete_everywhere(objective: &Objective, m: &[f64]) -> bool {
+    let here = complete(m);
+    match objective.reducer() {
+        Some(r) => {
+            let mut flag = [f64::from(u8::from(here))];
+            r.min(&mut flag);
+            flag[0] == 1.0
+        }
+        None => here,
+    }
+}
+
 /// Separation watch used by the shared solver loop (and after linfa returns). Inactive when
 /// `l2 > 0`, where a finite minimiser always exists.
 pub(crate) struct Monitor {
@@ -214,7 +234,7 @@ impl Monitor {
         if !self.active {
             return false;
         }
-        if iteration < self.next_probe {
+        if iteration < self.next_probe && objective.reducer().is_none() {
             // No probe due: only whether every margin is positive matters, which the first
             // non-positive margin settles (in the first block of almost any fit).
             if complete_at(objective, &point.theta) {
@@ -226,11 +246,16 @@ impl Monitor {
             return false;
         }
         let m = self.margins(objective, &point.theta);
-        if complete(&m) {
+        if complete_everywhere(objective, &m) {
             self.certificate = Some(Certificate::Complete {
                 direction: point.theta.clone(),
             });
             return true;
+        }
+        if objective.reducer().is_some() {
+            // Rows split among processes: the probes' certificates are built from local rows,
+            // so only the complete-separation check (agreed by every process) runs.
+            return false;
         }
         self.next_probe = iteration.saturating_mul(2);
         self.probe(objective, &point.theta, &m)
@@ -245,11 +270,14 @@ impl Monitor {
             return true;
         }
         let m = self.margins(objective, &point.theta);
-        if complete(&m) {
+        if complete_everywhere(objective, &m) {
             self.certificate = Some(Certificate::Complete {
                 direction: point.theta.clone(),
             });
             return true;
+        }
+        if objective.reducer().is_some() {
+            return false;
         }
         self.probe(objective, &point.theta, &m)
     }
