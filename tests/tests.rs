@@ -30,4 +30,5 @@ mod v2_sparse_cli;
 mod v2_sparse_core;
 mod v2_summary;
 mod v2_svmlight;
+mod v2_onnx;
 mod v2_train;

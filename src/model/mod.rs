@@ -27,6 +27,7 @@ use crate::fit::solvers::{FitReport, StopReason};
 mod check;
 pub mod inference;
 mod json;
+pub mod onnx;
 pub mod probability;
 pub mod scorer;
 pub mod svmlight;
