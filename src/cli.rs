@@ -11,7 +11,9 @@ use crate::data::schema::ClassWeight;
 use crate::evaluate::metrics::gate_names;
 use crate::evaluate::threshold::{Grid, PickRule};
 
+mod network;
 mod select;
+pub use network::NetworkArgs;
 pub use select::*;
 
 #[derive(Debug, Parser)]
@@ -64,6 +66,9 @@ pub enum SolverArg {
     Linfa,
     /// Coordinate descent inside proximal Newton, for --l1 (default with --l1 > 0)
     Cd,
+    /// Adam over shuffled mini-batches: networks only (--hidden; default for more than
+    /// 100,000 rows)
+    Adam,
 }
 
 /// Missing-value policies for `--missing`.
@@ -194,7 +199,7 @@ pub struct TrainArgs {
     /// Convergence tolerance on the largest absolute gradient component of the objective
     #[arg(long, value_name = "T", value_parser = parse_positive, allow_negative_numbers = true)]
     pub tol: Option<f64>,
-    /// Initial step size of gradient descent (--solver gd)
+    /// Initial step size of gradient descent (--solver gd) or Adam (networks; default 0.001)
     #[arg(long, value_name = "R", value_parser = parse_positive, allow_negative_numbers = true)]
     pub learning_rate: Option<f64>,
     /// Decision threshold stored in a binary model (P(positive) >= T is positive) [default: 0.5]
@@ -240,6 +245,8 @@ pub struct TrainArgs {
     /// Also print the statistical summary (as `logit summary`) to stderr
     #[arg(long)]
     pub summary: bool,
+    #[command(flatten)]
+    pub network: NetworkArgs,
 }
 
 #[derive(Debug, Args)]

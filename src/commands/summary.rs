@@ -21,6 +21,11 @@ const WIDTH: usize = 120;
 
 pub fn run(args: &SummaryArgs) -> Result<ExitStatus> {
     let model = Model::load(&args.model)?;
+    if model.is_network() {
+        super::eval::warn_about_fit(&args.model, &model);
+        console::print(network_text(&model))?;
+        return Ok(ExitStatus::Success);
+    }
     refuse_lasso(&args.model, &model, "summary", None)?;
     check_multinomial_inference(&args.model, &model)?;
     let Some(summary) = ModelSummary::of(&model) else {
@@ -45,6 +50,26 @@ pub fn run(args: &SummaryArgs) -> Result<ExitStatus> {
     super::eval::warn_about_fit(&args.model, &model);
     console::print(text)?;
     Ok(ExitStatus::Success)
+}
+
+/// `logit summary` of a network model: no coefficient table (a network's weights have no
+/// classical standard errors: hidden units can be permuted and rescaled without changing the
+/// fit, so the likelihood has no unique maximum and its Hessian is singular), the training
+/// report with the per-layer gradients instead.
+pub fn network_text(model: &Model) -> String {
+    let Some(network) = &model.network else {
+        return String::new();
+    };
+    let mut s = String::from(
+        "classical standard errors, z values and p-values do not exist for a network: its \
+         hidden units can be permuted (and, for relu, rescaled) without changing the fit, so \
+         the likelihood has no unique maximum and no invertible Hessian; the network's \
+         training report instead:\n",
+    );
+    s.push_str(&crate::evaluate::report::network::training_report(
+        model, network,
+    ));
+    s
 }
 
 /// A model fitted with `--l1` has no classical summary: the lasso chose which coefficients are

@@ -31,7 +31,10 @@ impl Model {
         };
         let damaged = |message: String| bad(format!("damaged model file: {message}"));
         self.check_classes().map_err(damaged)?;
-        self.check_shapes().map_err(damaged)?;
+        match &self.network {
+            Some(network) => super::network::check(self, network).map_err(damaged)?,
+            None => self.check_shapes().map_err(damaged)?,
+        }
         self.check_columns().map_err(damaged)?;
         self.check_finite().map_err(bad)?;
         if let ModelKind::Binary { labels, threshold } = &self.kind {
@@ -256,7 +259,8 @@ impl Model {
 
     /// Finite statistics, coefficients and intercepts; positive standard deviations.
     fn check_finite(&self) -> std::result::Result<(), String> {
-        let binary = self.is_binary();
+        // A network's weights are checked with its shape (model::network).
+        let binary = self.is_binary() && self.network.is_none();
         for (j, f) in self.features.iter().enumerate() {
             let mut values = vec![("mean", f.mean), ("std", f.std)];
             if binary {
@@ -353,7 +357,12 @@ impl Model {
             }
         }
         let binary = self.is_binary();
-        for k in 0..self.n_scores() {
+        let linear_scores = if self.network.is_some() {
+            0
+        } else {
+            self.n_scores()
+        };
+        for k in 0..linear_scores {
             let (b, b_std) = (self.intercepts[k], self.intercepts_standardized[k]);
             let (intercept_name, std_name) = if binary {
                 (

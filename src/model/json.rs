@@ -168,7 +168,18 @@ struct MultiV2 {
 /// The model as pretty JSON in format version [`VERSION`], with a trailing newline. The model
 /// must have passed [`Model::check`] (its shapes agree).
 pub(super) fn to_json(model: &Model) -> String {
-    let mut text = match &model.kind {
+    let mut text = match (&model.kind, &model.network) {
+        (_, Some(network)) => super::network::to_json(model, network),
+        (kind, None) => linear_json(model, kind),
+    }
+    .expect("a model always serialises");
+    text.push('\n');
+    text
+}
+
+/// A linear model's version 2 JSON.
+fn linear_json(model: &Model, kind: &ModelKind) -> serde_json::Result<String> {
+    match kind {
         ModelKind::Binary { labels, threshold } => {
             let (n_positive, n_negative) = model.binary_counts().expect("a checked binary model");
             let file = BinaryV2 {
@@ -245,9 +256,6 @@ pub(super) fn to_json(model: &Model) -> String {
             serde_json::to_string_pretty(&file)
         }
     }
-    .expect("a model always serialises");
-    text.push('\n');
-    text
 }
 
 /// Parses model JSON of any readable version into a [`Model`] (not yet checked); the error is
@@ -293,10 +301,11 @@ pub(super) fn from_slice(bytes: &[u8]) -> Result<Model, String> {
                 Err("damaged model file: \"multiclass\" must be \"multinomial\" or \"ovr\"".into())
             }
         },
+        Scalar::U64(3) => super::network::from_slice(bytes),
         Scalar::U64(other) => Err(format!(
             "model format version {other} is not supported; this logit {} reads versions {}",
             env!("CARGO_PKG_VERSION"),
-            READABLE_VERSIONS.map(|v| v.to_string()).join(" and ")
+            READABLE_VERSIONS.map(|v| v.to_string()).join(", ")
         )),
         _ => Err("the model has no integer \"version\" field".into()),
     }
@@ -393,6 +402,7 @@ fn from_v1(file: FileV1) -> Model {
         fits: Vec::new(),
         inference: file.inference,
         network: None,
+        layer_gradients: Vec::new(),
     }
 }
 
@@ -432,6 +442,7 @@ fn from_binary_v2(file: BinaryV2) -> Model {
         fits: Vec::new(),
         inference: file.inference,
         network: None,
+        layer_gradients: Vec::new(),
     }
 }
 
@@ -484,5 +495,6 @@ fn from_multi_v2(file: MultiV2) -> Result<Model, String> {
         fits,
         inference: file.inference,
         network: None,
+        layer_gradients: Vec::new(),
     })
 }

@@ -27,6 +27,7 @@ use crate::fit::solvers::{FitReport, StopReason};
 mod check;
 pub mod inference;
 mod json;
+pub mod network;
 pub mod onnx;
 pub mod probability;
 pub mod scorer;
@@ -41,8 +42,8 @@ use text::read_text;
 pub const FORMAT: &str = "logit-model";
 /// The model format version this build writes. It reads this one and every earlier one.
 pub const VERSION: u64 = 2;
-/// The format versions this build reads.
-pub const READABLE_VERSIONS: [u64; 2] = [1, 2];
+/// The format versions this build reads (3: network models, [`network::NETWORK_VERSION`]).
+pub const READABLE_VERSIONS: [u64; 3] = [1, 2, 3];
 /// Largest model file `load` reads (256 MiB). A model holds one entry of about 200 bytes per
 /// design column (per class), so this allows about a million one-hot columns, far more than a
 /// dense fit can use; the bound keeps an endless input (a device, a FIFO) from exhausting memory.
@@ -225,6 +226,9 @@ pub struct Model {
     /// [`crate::fit::network::Network::scores_into`] on the standardised design row instead of
     /// `coefficients`/`intercepts` (which are then empty). `None` for the linear models.
     pub network: Option<crate::fit::network::Network>,
+    /// A network model's per-layer RMS loss gradient at the start and end of training (first
+    /// layer first); empty for the linear models.
+    pub layer_gradients: Vec<crate::fit::network::LayerRms>,
 }
 
 /// The one report of K one-vs-rest fits: converged iff all did (else the first failure's
@@ -297,6 +301,11 @@ impl Model {
     /// K, the number of classes (2 for a binary model).
     pub fn n_classes(&self) -> usize {
         self.classes.len()
+    }
+
+    /// Whether this is a network model (issue 13) rather than a linear one.
+    pub fn is_network(&self) -> bool {
+        self.network.is_some()
     }
 
     /// Linear scores per row: 1 for a binary model, K otherwise.
@@ -417,6 +426,18 @@ impl Model {
     /// A scorer of this model's `n_scores` linear scores for a file with `header` (on physical
     /// line `header_line`).
     pub fn scorer(&self, file: &str, header_line: u64, header: &[String]) -> Result<RowScorer> {
+        if let Some(network) = &self.network {
+            return RowScorer::network(
+                file,
+                header_line,
+                header,
+                &self.columns,
+                &self.features,
+                network,
+                Markers::new(self.missing.na_values.clone()),
+                self.missing.policy,
+            );
+        }
         RowScorer::multi(
             file,
             header_line,

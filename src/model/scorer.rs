@@ -12,6 +12,35 @@ use crate::data::encode::{parse_number, trim_ascii, ColumnKind, ColumnSpec};
 use crate::data::input::missing_columns;
 use crate::data::missing::{Markers, MissingPolicy};
 use crate::error::{DataError, DataErrorKind, Location, Result};
+use crate::fit::network::Network;
+use crate::model::FeatureScale;
+
+/// A network model's scoring: the design row (built by the terms, whose weight positions are
+/// then the design positions), standardised, through the network.
+#[derive(Debug)]
+struct NetworkScores {
+    network: Network,
+    mean: Vec<f64>,
+    std: Vec<f64>,
+}
+
+impl NetworkScores {
+    fn new(network: &Network, features: &[FeatureScale]) -> NetworkScores {
+        NetworkScores {
+            network: network.clone(),
+            mean: features.iter().map(|f| f.mean).collect(),
+            std: features.iter().map(|f| f.std).collect(),
+        }
+    }
+
+    /// `(x - mean) / std` in place (the training scaler's expression), then the scores.
+    fn scores(&self, design: &mut [f64], out: &mut [f64]) {
+        for ((v, m), s) in design.iter_mut().zip(&self.mean).zip(&self.std) {
+            *v = (*v - m) / s;
+        }
+        self.network.scores_into(design, out);
+    }
+}
 
 /// One model column resolved against an input header: where to find it and where its weights
 /// are in [`RowScorer::weights`].
@@ -65,6 +94,9 @@ pub struct RowScorer {
     /// The markers that parse as numbers, the only ones a parsed cell can be.
     numeric_markers: Vec<String>,
     policy: MissingPolicy,
+    /// A network model's scoring (then `n_scores` is 1 and the weights unused: terms give
+    /// design positions).
+    network: Option<Box<NetworkScores>>,
 }
 
 impl RowScorer {
@@ -182,12 +214,94 @@ impl RowScorer {
             markers,
             numeric_markers,
             policy,
+            network: None,
         })
+    }
+
+    /// A scorer of a network model's scores: the design row of `columns` (standardised with
+    /// `features`' mean and std) through `network`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn network(
+        file: &str,
+        header_line: u64,
+        header: &[String],
+        columns: &[ColumnSpec],
+        features: &[FeatureScale],
+        network: &Network,
+        markers: Markers,
+        policy: MissingPolicy,
+    ) -> Result<RowScorer> {
+        let p = features.len();
+        let mut scorer = RowScorer::multi(
+            file,
+            header_line,
+            header,
+            columns,
+            &[vec![0.0; p]],
+            &[0.0],
+            markers,
+            policy,
+        )?;
+        scorer.network = Some(Box::new(NetworkScores::new(network, features)));
+        Ok(scorer)
     }
 
     /// Scores per row (the length of `score_into`'s output).
     pub fn n_scores(&self) -> usize {
-        self.n_scores
+        match &self.network {
+            Some(n) => n.network.n_scores(),
+            None => self.n_scores,
+        }
+    }
+
+    /// A network model's scores of one record into `out`; a non-finite score is an error
+    /// naming the columns with the largest standardised values.
+    fn network_score_into(
+        &self,
+        net: &NetworkScores,
+        record: &csv::StringRecord,
+        line: u64,
+        out: &mut [f64],
+    ) -> Result<()> {
+        let mut design = vec![0.0; net.mean.len()];
+        for term in &self.terms {
+            let (at, x) = self.term_value(term, record, line)?;
+            design[at] = x;
+        }
+        let k = net.network.n_scores();
+        net.scores(&mut design, &mut out[..k]);
+        if out[..k].iter().all(|z| z.is_finite()) {
+            return Ok(());
+        }
+        let largest = design.iter().map(|v| v.abs()).fold(0.0, f64::max);
+        let mut columns: Vec<String> = Vec::new();
+        for term in &self.terms {
+            let (at, _) = self.term_value(term, record, line)?;
+            let v = design[at].abs();
+            let name = &self.header[term.index()];
+            if (v >= largest / 16.0 || !v.is_finite()) && !columns.contains(name) {
+                columns.push(name.clone());
+            }
+        }
+        Err(DataError::new(
+            Location::line(&self.file, line),
+            DataErrorKind::ScoreOutOfRange { columns },
+        )
+        .into())
+    }
+
+    /// [`RowScorer::network_score_into`] from raw bytes, `false` for anything uncommon.
+    fn network_bytes_into(&self, net: &NetworkScores, fields: &[&[u8]], out: &mut [f64]) -> bool {
+        let mut design = vec![0.0; net.mean.len()];
+        for term in &self.terms {
+            let Some((at, x)) = self.term_bytes(term, fields) else {
+                return false;
+            };
+            design[at] = x;
+        }
+        let k = net.network.n_scores();
+        net.scores(&mut design, &mut out[..k]);
+        out[..k].iter().all(|z| z.is_finite())
     }
 
     /// The linear score of one record that starts on physical line `line`, for a one-score
@@ -207,6 +321,11 @@ impl RowScorer {
     /// largest terms. So a score is always finite, and a non-finite one never reaches output.
     pub fn score(&self, record: &csv::StringRecord, line: u64) -> Result<f64> {
         debug_assert_eq!(self.n_scores, 1, "score is the one-score form");
+        if let Some(net) = &self.network {
+            let mut z = [0.0];
+            self.network_score_into(net, record, line, &mut z)?;
+            return Ok(z[0]);
+        }
         let mut z = self.intercepts[0];
         for term in &self.terms {
             let (at, x) = self.term_value(term, record, line)?;
@@ -221,6 +340,9 @@ impl RowScorer {
     /// The `n_scores` linear scores of one record into `out`, each by [`RowScorer::score`]'s
     /// rule (an overflowing score is rescaled to its exact value, or the row is an error).
     pub fn score_into(&self, record: &csv::StringRecord, line: u64, out: &mut [f64]) -> Result<()> {
+        if let Some(net) = &self.network {
+            return self.network_score_into(net, record, line, out);
+        }
         let n = self.n_scores;
         let out = &mut out[..n];
         out.copy_from_slice(&self.intercepts);
@@ -332,6 +454,10 @@ impl RowScorer {
     /// same to the last bit.
     pub fn score_bytes(&self, fields: &[&[u8]]) -> Option<f64> {
         debug_assert_eq!(self.n_scores, 1, "score_bytes is the one-score form");
+        if let Some(net) = &self.network {
+            let mut z = [0.0];
+            return self.network_bytes_into(net, fields, &mut z).then_some(z[0]);
+        }
         let mut z = self.intercepts[0];
         for term in &self.terms {
             let (at, x) = self.term_bytes(term, fields)?;
@@ -343,6 +469,9 @@ impl RowScorer {
     /// [`RowScorer::score_bytes`] for every score, into `out`; `false` where `score_bytes`
     /// gives `None` (then `out` is unspecified and [`RowScorer::score_into`] decides).
     pub fn score_bytes_into(&self, fields: &[&[u8]], out: &mut [f64]) -> bool {
+        if let Some(net) = &self.network {
+            return self.network_bytes_into(net, fields, out);
+        }
         let n = self.n_scores;
         let out = &mut out[..n];
         out.copy_from_slice(&self.intercepts);

@@ -31,6 +31,9 @@ pub struct PairScorer {
     /// `n_scores` weights per design column, side by side (original units).
     weights: Vec<f64>,
     intercepts: Vec<f64>,
+    /// A network model: its network and the features' mean and std (then `weights` and
+    /// `intercepts` are unused, `n_scores` is the network's).
+    network: Option<Box<(crate::fit::network::Network, Vec<f64>, Vec<f64>)>>,
 }
 
 /// An index of a row that the model has no feature for.
@@ -69,6 +72,19 @@ impl PairScorer {
             // design position; names are unique in a model.
             position[index] = j as u32;
         }
+        if let Some(network) = &model.network {
+            return Ok(PairScorer {
+                position,
+                n_scores: network.n_scores(),
+                weights: Vec::new(),
+                intercepts: Vec::new(),
+                network: Some(Box::new((
+                    network.clone(),
+                    model.features.iter().map(|f| f.mean).collect(),
+                    model.features.iter().map(|f| f.std).collect(),
+                ))),
+            });
+        }
         let n_scores = model.intercepts.len();
         let p = model.columns.len();
         let mut weights = Vec::with_capacity(p * n_scores);
@@ -80,6 +96,7 @@ impl PairScorer {
             n_scores,
             weights,
             intercepts: model.intercepts.clone(),
+            network: None,
         })
     }
 
@@ -89,8 +106,13 @@ impl PairScorer {
 
     /// The design position of 1-based `index`, or the index the model lacks.
     fn at(&self, index: u32) -> Result<usize, UnknownIndex> {
+        let stride = if self.network.is_some() {
+            1
+        } else {
+            self.n_scores
+        };
         match self.position.get(index as usize) {
-            Some(&j) if j != NONE => Ok(j as usize * self.n_scores),
+            Some(&j) if j != NONE => Ok(j as usize * stride),
             _ => Err(UnknownIndex(index)),
         }
     }
@@ -104,6 +126,27 @@ impl PairScorer {
     /// `out`; an overflowing score is rescaled or refused (the caller adds the line).
     pub fn score_into(&self, pairs: &[(u32, f64)], out: &mut [f64]) -> Result<(), DataErrorKind> {
         let n = self.n_scores;
+        if let Some(net) = &self.network {
+            // The dense design row (absent = 0), standardised as in training, then the network.
+            let (network, mean, std) = &**net;
+            let mut design = vec![0.0; mean.len()];
+            for &(index, x) in pairs {
+                design[self.at(index).expect("checked by the caller")] = x;
+            }
+            for ((v, m), s) in design.iter_mut().zip(mean).zip(std) {
+                *v = (*v - m) / s;
+            }
+            network.scores_into(&design, &mut out[..n]);
+            if out[..n].iter().all(|z| z.is_finite()) {
+                return Ok(());
+            }
+            let columns = pairs
+                .iter()
+                .filter(|(_, x)| !(x.abs() < 1e150))
+                .map(|&(i, _)| feature_name(i))
+                .collect();
+            return Err(DataErrorKind::ScoreOutOfRange { columns });
+        }
         let out = &mut out[..n];
         out.copy_from_slice(&self.intercepts);
         for &(index, x) in pairs {

@@ -9,6 +9,7 @@
 pub mod design;
 mod fit;
 mod model;
+pub mod network;
 mod sparse_checks;
 mod warnings;
 
@@ -88,6 +89,8 @@ pub struct TrainConfig {
     pub validation_delimiter: u8,
     /// `--plot FILE.svg`: write the training curve.
     pub plot: Option<String>,
+    /// `--hidden`: fit a network instead of the linear model (issue 13).
+    pub network: Option<network::NetworkConfig>,
 }
 
 impl TrainConfig {
@@ -121,7 +124,10 @@ impl TrainConfig {
     }
 
     pub fn from_args(args: &TrainArgs) -> Result<TrainConfig> {
+        let network = network::config(args)?;
         let solver = match args.solver {
+            _ if network.is_some() => SolverKind::Lbfgs,
+            Some(SolverArg::Adam) => unreachable!("refused without --hidden"),
             Some(SolverArg::Lbfgs) => SolverKind::Lbfgs,
             Some(SolverArg::Gd) => SolverKind::Gd,
             Some(SolverArg::Newton) => SolverKind::Newton,
@@ -143,7 +149,7 @@ impl TrainConfig {
                 args.l1
             )));
         }
-        if args.learning_rate.is_some() && solver != SolverKind::Gd {
+        if args.learning_rate.is_some() && solver != SolverKind::Gd && network.is_none() {
             return Err(Error::Usage(format!(
                 "--learning-rate applies only to --solver gd (the {solver} solver chooses its own steps)"
             )));
@@ -152,7 +158,7 @@ impl TrainConfig {
             solver,
             max_iter: args.max_iter,
             tol: args.tol.unwrap_or(solver.default_tol()),
-            learning_rate: args.learning_rate,
+            learning_rate: args.learning_rate.filter(|_| network.is_none()),
         };
         fit.validate()?;
         Ok(TrainConfig {
@@ -193,6 +199,7 @@ impl TrainConfig {
                 .as_deref()
                 .map_or(b',', |v| delimiter_for(v, args.delimiter)),
             plot: args.plot.clone(),
+            network,
         })
     }
 }
@@ -215,6 +222,9 @@ pub fn target_of(target: Option<&str>, data: &str, format: Option<FormatArg>) ->
 
 pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
     let config = TrainConfig::from_args(args)?;
+    if let Some(net) = &config.network {
+        return network::run(args, &config, net);
+    }
     // The solver's iterations feed the progress line and, with --plot, the training curve.
     let mut progress =
         super::progress::TrainingProgress::new(config.quiet, config.fit.solver.as_str());
@@ -233,26 +243,7 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
         // the report, and before anything is written.
         super::summary::refuse_lasso(&config.data, &model, "--summary", Some(&config.data))?;
     }
-    let mut choice = None;
-    if let (Some(rule), Some(validation)) = (config.pick_threshold, &config.validation) {
-        let chosen = super::threshold::choose(
-            &model,
-            validation,
-            None,
-            super::eval::Reading {
-                format: None,
-                delimiter: config.validation_delimiter,
-            },
-            rule,
-        )?;
-        let stored = model
-            .threshold_mut()
-            .expect("--pick-threshold is refused for a multiclass target");
-        let previous = std::mem::replace(stored, chosen.threshold);
-        choice = Some(super::threshold::choice_report(
-            validation, rule, &chosen, previous,
-        ));
-    }
+    let choice = pick_threshold(&config, &mut model)?;
     // Drawn and staged in a temporary file before the model is written; renamed into place after.
     let chart = match &config.plot {
         Some(path) => {
@@ -301,6 +292,31 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// `--pick-threshold RULE --validation FILE`: stores the chosen threshold in the model and
+/// returns the report of the choice.
+fn pick_threshold(config: &TrainConfig, model: &mut Model) -> Result<Option<String>> {
+    let (Some(rule), Some(validation)) = (config.pick_threshold, &config.validation) else {
+        return Ok(None);
+    };
+    let chosen = super::threshold::choose(
+        model,
+        validation,
+        None,
+        super::eval::Reading {
+            format: None,
+            delimiter: config.validation_delimiter,
+        },
+        rule,
+    )?;
+    let stored = model
+        .threshold_mut()
+        .expect("--pick-threshold is refused for a multiclass target");
+    let previous = std::mem::replace(stored, chosen.threshold);
+    Ok(Some(super::threshold::choice_report(
+        validation, rule, &chosen, previous,
+    )))
 }
 
 /// Files `--plot` may not overwrite: the inputs and the model output.
@@ -352,6 +368,12 @@ pub fn train_on_data(
     mut data: TrainingData,
     observer: &mut dyn FnMut(&solvers::Iteration),
 ) -> Result<(Model, Vec<String>, Option<solvers::linfa::CrossCheck>)> {
+    if let Some(net) = &config.network {
+        let (model, warnings, _) = network::train_network(config, net, data, &mut |step| {
+            observer(&network::as_iteration(step))
+        })?;
+        return Ok((model, warnings, None));
+    }
     let multiclass = check_multiclass(config, &data)?;
     let mut warnings = Vec::new();
     if data.rows_dropped > 0 {
@@ -417,7 +439,10 @@ pub fn train_on_data(
 
 /// The multiclass mode of a target with more than two classes (`None` for a binary target),
 /// and the refusal of the options that only a binary model has.
-fn check_multiclass(config: &TrainConfig, data: &TrainingData) -> Result<Option<Multiclass>> {
+pub(crate) fn check_multiclass(
+    config: &TrainConfig,
+    data: &TrainingData,
+) -> Result<Option<Multiclass>> {
     let k = data.classes.len();
     if k <= 2 {
         return Ok(None);

@@ -59,16 +59,7 @@ pub fn build(
         FittedKind::Multinomial => (ModelKind::Multinomial, LossFamily::Multinomial),
         FittedKind::Ovr => (ModelKind::Ovr, LossFamily::Binomial),
     };
-    let class_weight = config.class_weight.as_ref().map(|cw| ClassWeightSpec {
-        mode: match cw {
-            ClassWeight::Balanced => ClassWeightMode::Balanced,
-            ClassWeight::Explicit(_) => ClassWeightMode::Given,
-        },
-        weights: weights
-            .class_weights
-            .clone()
-            .expect("class weights resolved with --class-weight"),
-    });
+    let class_weight = class_weight_spec(config, weights);
     let weighted = config.weight.is_some() || class_weight.is_some();
     let reports: Vec<_> = fitted.fits.iter().map(|f| f.report.clone()).collect();
     let (fit, fits) = match fitted.kind {
@@ -113,5 +104,20 @@ pub fn build(
         fits,
         inference: fitted.inference.clone(),
         network: None,
+        layer_gradients: Vec::new(),
     }
+}
+
+/// The model's record of `--class-weight` (`None` without it).
+pub fn class_weight_spec(config: &TrainConfig, weights: &SampleWeights) -> Option<ClassWeightSpec> {
+    config.class_weight.as_ref().map(|cw| ClassWeightSpec {
+        mode: match cw {
+            ClassWeight::Balanced => ClassWeightMode::Balanced,
+            ClassWeight::Explicit(_) => ClassWeightMode::Given,
+        },
+        weights: weights
+            .class_weights
+            .clone()
+            .expect("class weights resolved with --class-weight"),
+    })
 }

@@ -28,9 +28,11 @@ use crate::fit::solvers::Iteration;
 
 mod cv;
 mod multiclass;
+mod network;
 mod path;
 
 pub use cv::cv_curve_svg;
+pub use network::layer_gradients_svg;
 pub use path::coefficient_paths_svg;
 
 pub use multiclass::{multiclass_calibration_svg, ovr_roc_svg, RocCurve};

@@ -15,6 +15,7 @@ use crate::fit::solvers::StopReason;
 use crate::model::Model;
 
 mod multiclass;
+pub mod network;
 mod training;
 
 pub use training::multiclass_training_report;
@@ -25,6 +26,9 @@ pub use multiclass::{
 
 /// The short report `train` prints to stderr.
 pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
+    if let Some(network) = &model.network {
+        return network::training_report(model, network);
+    }
     if !model.is_binary() {
         return multiclass_training_report(model, cross);
     }
@@ -170,7 +174,9 @@ fn labels(model: &Model) -> &crate::data::schema::Labels {
 /// so at fitting time, but the model file may travel far from that message.
 pub fn fit_warning(model: &Model) -> Option<String> {
     let fit = &model.fit;
-    if fit.converged {
+    // A network is rarely fitted to a zero gradient (scikit-learn's defaults stop it at 200
+    // iterations or epochs, early stopping by design); train reported how it stopped.
+    if fit.converged || model.is_network() {
         return None;
     }
     Some(if fit.stop_reason == StopReason::Separation {

@@ -10,6 +10,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::fit::numerics;
 
+pub mod adam;
+pub mod backprop;
+pub mod init;
+pub mod lbfgs;
+pub mod train;
+
+pub use backprop::{Evaluation, Problem, Rows, UNIT_ROWS};
+pub use train::{fit_network, LayerRms, NetSolver, NetworkFit, NetworkOptions, NetworkStep};
+
 /// A hidden layer's non-linearity.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "kebab-case")]
@@ -178,6 +187,64 @@ impl Network {
             a = z;
         }
         scores.copy_from_slice(&a);
+    }
+
+    /// Widths of every layer's input and of the output: `[n_inputs, hidden.., n_scores]`.
+    pub fn widths(&self) -> Vec<usize> {
+        let mut w: Vec<usize> = self.layers.iter().map(|l| l.n_in).collect();
+        w.push(self.n_scores());
+        w
+    }
+
+    /// Parameters: per layer its weights (row-major) then its biases, layer after layer (the
+    /// layout the solvers see).
+    pub fn n_params(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| l.weights.len() + l.bias.len())
+            .sum()
+    }
+
+    /// The parameters in [`Network::n_params`]'s layout.
+    pub fn params(&self) -> Vec<f64> {
+        let mut theta = Vec::with_capacity(self.n_params());
+        for l in &self.layers {
+            theta.extend_from_slice(&l.weights);
+            theta.extend_from_slice(&l.bias);
+        }
+        theta
+    }
+
+    /// Sets the parameters from `theta` ([`Network::n_params`]'s layout and length).
+    pub fn set_params(&mut self, theta: &[f64]) {
+        assert_eq!(theta.len(), self.n_params(), "one value per parameter");
+        let mut at = 0;
+        for l in &mut self.layers {
+            let (w, b) = (l.weights.len(), l.bias.len());
+            l.weights.copy_from_slice(&theta[at..at + w]);
+            l.bias.copy_from_slice(&theta[at + w..at + w + b]);
+            at += w + b;
+        }
+    }
+
+    /// Where each layer's weights are in the parameter vector: `(start, len)`.
+    pub fn weight_ranges(&self) -> Vec<(usize, usize)> {
+        let mut at = 0;
+        self.layers
+            .iter()
+            .map(|l| {
+                let r = (at, l.weights.len());
+                at += l.weights.len() + l.bias.len();
+                r
+            })
+            .collect()
+    }
+
+    /// Whether every weight and bias is a finite number.
+    pub fn is_finite(&self) -> bool {
+        self.layers
+            .iter()
+            .all(|l| l.weights.iter().chain(&l.bias).all(|v| v.is_finite()))
     }
 }
 

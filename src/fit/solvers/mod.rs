@@ -91,6 +91,9 @@ pub enum SolverKind {
     /// Coordinate descent in a proximal-Newton outer loop ([`crate::fit::cd`]): the solver for
     /// L1 and elastic-net penalties (the only one that accepts `l1 > 0`).
     Cd,
+    /// Adam over shuffled mini-batches: networks only ([`crate::fit::network`]); not in
+    /// [`SolverKind::ALL`], the linear solvers.
+    Adam,
 }
 
 impl SolverKind {
@@ -111,6 +114,7 @@ impl SolverKind {
             SolverKind::Newton => "newton",
             SolverKind::Linfa => "linfa",
             SolverKind::Cd => "cd",
+            SolverKind::Adam => "adam",
         }
     }
 
@@ -139,6 +143,8 @@ impl SolverKind {
             // Outer (proximal Newton) iterations: a handful near the optimum, more from far away
             // or on multinomial problems.
             SolverKind::Cd => 500,
+            // Epochs, as scikit-learn's MLPClassifier.
+            SolverKind::Adam => 200,
         }
     }
 }
@@ -385,6 +391,12 @@ fn fit_with_limits(
         ),
         SolverKind::Newton => run_observed(objective, newton::Newton::new(), options, observer),
         SolverKind::Cd => crate::fit::cd::fit_cd(objective, options, &vec![0.0; k], observer),
+        SolverKind::Adam => Err(FitError::InvalidOption {
+            name: "--solver",
+            value: "adam".to_string(),
+            expected:
+                "lbfgs, gd, newton, linfa or cd for a linear model (adam fits networks: --hidden)",
+        }),
         SolverKind::Linfa => linfa::fit_linfa(objective, options).map(|(mut theta, iterations)| {
             centre(objective, &mut theta);
             let start = Point::at(objective, vec![0.0; k]);
