@@ -23,6 +23,7 @@ mod v2_core;
 mod v2_eval;
 mod v2_l1_core;
 mod v2_l1_train;
+mod v2_network;
 mod v2_parquet;
 mod v2_path_cv;
 mod v2_predict;

@@ -200,7 +200,7 @@ fn check(p: &Pair, s: Setting, what: &str) -> Vec<f64> {
     // different such points (1e-12 to 1e-10 apart in probabilities here).
     let ptol = match s.solver {
         SolverKind::Newton | SolverKind::Cd => 1e-12,
-        SolverKind::Lbfgs | SolverKind::Gd => 1e-9,
+        SolverKind::Lbfgs | SolverKind::Gd | SolverKind::Adam => 1e-9,
         SolverKind::Linfa => 1e-7,
     };
     let worst = pd

@@ -14,12 +14,17 @@
 //! apply to networks), so nothing else changes it either.
 
 use super::Network;
+use crate::data::design::kernel::kernel_copies;
 use crate::fit::loss;
 use crate::fit::numerics;
 use crate::fit::objective::{for_each_unit, Exec};
 
 /// Rows per unit of work (see the module docs).
 pub const UNIT_ROWS: usize = 64;
+
+/// Rows x parameters below which an evaluation runs on one thread (unless `LOGIT_THREADS`
+/// says otherwise).
+const PARALLEL_WORK: usize = 1 << 21;
 
 /// Unit buffers held at once at most (floats); more units are summed in waves.
 const WAVE_FLOATS: usize = 8 << 20;
@@ -108,9 +113,13 @@ pub fn evaluate(problem: &Problem, network: &Network, rows: Rows) -> Evaluation 
         })
         .collect();
     let work = n_rows.saturating_mul(n_params);
-    let threads = match problem.threads {
-        Some(t) => t.max(1),
-        None => Exec::from_env().threads_for(work),
+    let exec = Exec::from_env();
+    let threads = match (problem.threads, exec.threads) {
+        (Some(t), _) | (None, Some(t)) => t.max(1),
+        // A mini-batch is too little work to share out: starting threads for each of Adam's
+        // thousands of steps costs more than it saves.
+        (None, None) if work < PARALLEL_WORK => 1,
+        (None, None) => exec.threads_for(work),
     };
     let wave = (WAVE_FLOATS / width).max(threads).max(1);
     let mut total = vec![0.0; width];
@@ -126,7 +135,8 @@ pub fn evaluate(problem: &Problem, network: &Network, rows: Rows) -> Evaluation 
                 let u = first + u0 + k;
                 let start = u * UNIT_ROWS;
                 let end = (start + UNIT_ROWS).min(n_rows);
-                unit(
+                unit_with(
+                    exec.kernel,
                     problem,
                     network,
                     &transposed,
@@ -182,6 +192,8 @@ struct Scratch {
     a: Vec<Vec<f64>>,
     delta: Vec<f64>,
     back: Vec<f64>,
+    /// A layer's weight gradient, transposed (`n_in x n_out`).
+    dwt: Vec<f64>,
     probabilities: Vec<f64>,
 }
 
@@ -193,13 +205,61 @@ impl Scratch {
             a: widths.iter().map(|w| vec![0.0; w * UNIT_ROWS]).collect(),
             delta: vec![0.0; widest * UNIT_ROWS],
             back: vec![0.0; widest * UNIT_ROWS],
+            dwt: vec![
+                0.0;
+                network
+                    .layers
+                    .iter()
+                    .map(|l| l.weights.len())
+                    .max()
+                    .unwrap_or(0)
+            ],
             probabilities: vec![0.0; network.n_scores()],
         }
     }
 }
 
+/// Layers with fewer outputs than this compute each output as a dot product (in [`LANES`]
+/// interleaved partial sums) rather than row-times-matrix updates, which would run along
+/// the short output axis.
+const NARROW: usize = 8;
+/// Partial sums of [`dot_lanes`].
+const LANES: usize = 4;
+
+/// `sum_i a_i w_i` in [`LANES`] interleaved partial sums, combined pairwise: a fixed order, so
+/// the same result in every kernel copy.
+#[inline(always)]
+fn dot_lanes(a: &[f64], w: &[f64]) -> f64 {
+    let mut acc = [0.0; LANES];
+    let (ca, ta) = a.split_at(a.len() - a.len() % LANES);
+    let (cw, tw) = w.split_at(ca.len());
+    for (x, y) in ca.chunks_exact(LANES).zip(cw.chunks_exact(LANES)) {
+        for k in 0..LANES {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (x, y) in ta.iter().zip(tw) {
+        sum += x * y;
+    }
+    sum
+}
+
+// The unit's loops compiled for each kernel (scalar, AVX2, AVX-512): the same operations in
+// the same order (Rust never fuses a multiply and an add), so the same result in every copy.
+kernel_copies!(fn unit_with(
+    problem: &Problem<'_>,
+    network: &Network,
+    transposed: &[Vec<f64>],
+    rows: Rows<'_>,
+    range: std::ops::Range<usize>,
+    scratch: &mut Scratch,
+    out: &mut [f64],
+) = unit);
+
 /// The sums of positions `range` of `rows` into `out`: the gradient of the weighted loss sum in
 /// the parameter layout, then the loss sum, then the weight sum.
+#[inline(always)]
 fn unit(
     problem: &Problem,
     network: &Network,
@@ -231,8 +291,16 @@ fn unit(
         let wt = &transposed[l];
         for r in 0..b {
             let zr = &mut z[r * n_out..(r + 1) * n_out];
+            let ar = &a_in[r * n_in..(r + 1) * n_in];
+            if n_out < NARROW {
+                // A narrow layer (the output): one dot product per unit, in lanes.
+                for (o, zo) in zr.iter_mut().enumerate() {
+                    *zo = layer.bias[o] + dot_lanes(ar, &layer.weights[o * n_in..(o + 1) * n_in]);
+                }
+                continue;
+            }
             zr.copy_from_slice(&layer.bias);
-            for (i, &v) in a_in[r * n_in..(r + 1) * n_in].iter().enumerate() {
+            for (i, &v) in ar.iter().enumerate() {
                 if v != 0.0 {
                     for (zo, w) in zr.iter_mut().zip(&wt[i * n_out..(i + 1) * n_out]) {
                         *zo += v * w;
@@ -287,13 +355,40 @@ fn unit(
             let (dw, rest) = out[at..].split_at_mut(len);
             let db = &mut rest[..n_out];
             for r in 0..b {
-                let dr = &delta[r * n_out..(r + 1) * n_out];
-                let ar = &a_in[r * n_in..(r + 1) * n_in];
-                for (o, &d) in dr.iter().enumerate() {
-                    if d != 0.0 {
-                        db[o] += d;
-                        for (g, x) in dw[o * n_in..(o + 1) * n_in].iter_mut().zip(ar) {
-                            *g += d * x;
+                for (g, d) in db.iter_mut().zip(&delta[r * n_out..(r + 1) * n_out]) {
+                    *g += d;
+                }
+            }
+            // dW[o][i] = sum_r delta[r][o] a[r][i], summed over r in order either way; the
+            // loops run along the longer of the two axes (wide layers: along the outputs, into
+            // a transposed buffer folded in at the end).
+            if n_out > n_in {
+                let dwt = &mut scratch.dwt[..len];
+                dwt.fill(0.0);
+                for r in 0..b {
+                    let dr = &delta[r * n_out..(r + 1) * n_out];
+                    for (i, &x) in a_in[r * n_in..(r + 1) * n_in].iter().enumerate() {
+                        if x != 0.0 {
+                            for (g, d) in dwt[i * n_out..(i + 1) * n_out].iter_mut().zip(dr) {
+                                *g += d * x;
+                            }
+                        }
+                    }
+                }
+                for o in 0..n_out {
+                    for i in 0..n_in {
+                        dw[o * n_in + i] += dwt[i * n_out + o];
+                    }
+                }
+            } else {
+                for r in 0..b {
+                    let dr = &delta[r * n_out..(r + 1) * n_out];
+                    let ar = &a_in[r * n_in..(r + 1) * n_in];
+                    for (o, &d) in dr.iter().enumerate() {
+                        if d != 0.0 {
+                            for (g, x) in dw[o * n_in..(o + 1) * n_in].iter_mut().zip(ar) {
+                                *g += d * x;
+                            }
                         }
                     }
                 }
