@@ -377,7 +377,12 @@ pub struct ExportArgs {
     /// Model file written by `logit train` (numeric input columns only)
     pub model: String,
     /// Where to write the ONNX model ("-" writes stdout); required unless --describe
-    #[arg(short = 'o', long = "output", value_name = "OUT", required_unless_present = "describe")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "OUT",
+        required_unless_present = "describe"
+    )]
     pub output: Option<String>,
     /// Element type of the graph's input, weights and probabilities
     #[arg(long, value_enum, value_name = "TYPE", default_value_t = PrecisionArg::F64)]

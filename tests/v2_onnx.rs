@@ -84,17 +84,23 @@ fn run_tract(path: &Path, x: &[Vec<f64>], f32: bool) -> Scored {
         .expect("tract optimises the graph")
         .into_runnable()
         .expect("runnable");
-    let out = model.run(tvec!(input.into())).expect("tract runs the graph");
+    let out = model
+        .run(tvec!(input.into()))
+        .expect("tract runs the graph");
     let probs: Vec<f64> = if f32 {
-        let v = out[0].to_array_view::<f32>().expect("float32 probabilities");
+        let v = out[0]
+            .to_plain_array_view::<f32>()
+            .expect("float32 probabilities");
         v.iter().map(|&p| f64::from(p)).collect()
     } else {
-        let v = out[0].to_array_view::<f64>().expect("float64 probabilities");
+        let v = out[0]
+            .to_plain_array_view::<f64>()
+            .expect("float64 probabilities");
         v.iter().copied().collect()
     };
     assert_eq!(out[0].shape()[0], n);
     let k = out[0].shape()[1];
-    let labels = out[1].to_array_view::<i64>().expect("int64 labels");
+    let labels = out[1].to_plain_array_view::<i64>().expect("int64 labels");
     assert_eq!(labels.shape(), &[n]);
     Scored {
         probabilities: probs.chunks(k).map(<[f64]>::to_vec).collect(),
@@ -104,7 +110,11 @@ fn run_tract(path: &Path, x: &[Vec<f64>], f32: bool) -> Scored {
 
 /// `predict`'s probabilities of every class (model class order) and its labels. Binary:
 /// `probability` is P(positive); the other class gets `1 - p` (exact to 1.1e-16 absolute).
-fn predicted(out: &str, classes: &[String], positive: Option<&str>) -> (Vec<Vec<f64>>, Vec<String>) {
+fn predicted(
+    out: &str,
+    classes: &[String],
+    positive: Option<&str>,
+) -> (Vec<Vec<f64>>, Vec<String>) {
     let (header, rows) = parse_csv(out);
     let col = |name: &str| header.iter().position(|h| h == name).expect(name);
     let pred = col("prediction");
@@ -155,7 +165,10 @@ fn check(dir: &Dir, data: &str) -> (f64, f64) {
             assert_eq!(g.len(), classes.len());
             for (a, b) in g.iter().zip(w) {
                 let d = (a - b).abs();
-                assert!(d <= tol, "{file} row {r}: tract {g:?} vs predict {w:?} ({d:e})");
+                assert!(
+                    d <= tol,
+                    "{file} row {r}: tract {g:?} vs predict {w:?} ({d:e})"
+                );
                 worst[i] = worst[i].max(d);
             }
             let label = &classes[got.labels[r] as usize];
@@ -173,7 +186,11 @@ fn check(dir: &Dir, data: &str) -> (f64, f64) {
                         s[0] - s[1] <= 2.0 * tol
                     }
                 };
-                assert!(i == 1 && close, "{file} row {r}: label {label} vs {}", want_labels[r]);
+                assert!(
+                    i == 1 && close,
+                    "{file} row {r}: label {label} vs {}",
+                    want_labels[r]
+                );
             }
         }
     }
@@ -183,7 +200,10 @@ fn check(dir: &Dir, data: &str) -> (f64, f64) {
         .filter(|f| f.starts_with(".logit-"))
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
-    eprintln!("onnx max |tract - predict|: f64 {:e}, f32 {:e}", worst[0], worst[1]);
+    eprintln!(
+        "onnx max |tract - predict|: f64 {:e}, f32 {:e}",
+        worst[0], worst[1]
+    );
     (worst[0], worst[1])
 }
 
@@ -198,15 +218,35 @@ fn train(dir: &Dir, args: &[&str]) {
 fn binary_pima_and_breast_cancer_graphs_equal_predict() {
     let dir = Dir::new();
     dir.fixture("pima_train.csv").fixture("pima_test.csv");
-    train(&dir, &["pima_train.csv", "--target", "type", "--positive", "Yes"]);
+    train(
+        &dir,
+        &["pima_train.csv", "--target", "type", "--positive", "Yes"],
+    );
     check(&dir, "pima_test.csv");
     // A threshold of the model's own goes into the label.
     train(
         &dir,
-        &["pima_train.csv", "--target", "type", "--positive", "No", "--l2", "0"],
+        &[
+            "pima_train.csv",
+            "--target",
+            "type",
+            "--positive",
+            "No",
+            "--l2",
+            "0",
+        ],
     );
-    dir.run(&["threshold", "m.json", "pima_train.csv", "--pick", "f1", "-o", "m.json", "-q"])
-        .ok();
+    dir.run(&[
+        "threshold",
+        "m.json",
+        "pima_train.csv",
+        "--pick",
+        "f1",
+        "-o",
+        "m.json",
+        "-q",
+    ])
+    .ok();
     check(&dir, "pima_test.csv");
 
     let dir = Dir::new();
@@ -233,16 +273,43 @@ fn binary_pima_and_breast_cancer_graphs_equal_predict() {
 #[test]
 fn multinomial_and_ovr_graphs_equal_predict() {
     let dir = Dir::new();
-    for f in ["iris_train.csv", "iris_test.csv", "wine_train.csv", "wine_test.csv"] {
-        std::fs::copy(crate::util::fixtures().join("multi").join(f), dir.path().join(f)).unwrap();
+    for f in [
+        "iris_train.csv",
+        "iris_test.csv",
+        "wine_train.csv",
+        "wine_test.csv",
+    ] {
+        std::fs::copy(
+            crate::util::fixtures().join("multi").join(f),
+            dir.path().join(f),
+        )
+        .unwrap();
     }
     train(&dir, &["iris_train.csv", "--target", "Species"]);
     check(&dir, "iris_test.csv");
-    train(&dir, &["iris_train.csv", "--target", "Species", "--multiclass", "ovr"]);
+    train(
+        &dir,
+        &[
+            "iris_train.csv",
+            "--target",
+            "Species",
+            "--multiclass",
+            "ovr",
+        ],
+    );
     check(&dir, "iris_test.csv");
     train(&dir, &["wine_train.csv", "--target", "cultivar"]);
     check(&dir, "wine_test.csv");
-    train(&dir, &["wine_train.csv", "--target", "cultivar", "--multiclass", "ovr"]);
+    train(
+        &dir,
+        &[
+            "wine_train.csv",
+            "--target",
+            "cultivar",
+            "--multiclass",
+            "ovr",
+        ],
+    );
     check(&dir, "wine_test.csv");
 }
 
@@ -250,10 +317,17 @@ fn multinomial_and_ovr_graphs_equal_predict() {
 fn weighted_and_imputing_graphs_equal_predict() {
     let dir = Dir::new();
     for f in ["pima_w_train.csv", "pima_w_test.csv"] {
-        std::fs::copy(crate::util::fixtures().join("multi").join(f), dir.path().join(f)).unwrap();
+        std::fs::copy(
+            crate::util::fixtures().join("multi").join(f),
+            dir.path().join(f),
+        )
+        .unwrap();
     }
     // The weight column is not a feature: the graph's input leaves it out.
-    train(&dir, &["pima_w_train.csv", "--target", "type", "--weight", "w"]);
+    train(
+        &dir,
+        &["pima_w_train.csv", "--target", "type", "--weight", "w"],
+    );
     check(&dir, "pima_w_test.csv");
     let meta = metadata(&dir.path().join("m64.onnx"));
     assert!(!meta["features"].contains("\"w\""), "{}", meta["features"]);
@@ -263,18 +337,30 @@ fn weighted_and_imputing_graphs_equal_predict() {
     dir.fixture("pima_with_missing.csv");
     train(
         &dir,
-        &["pima_with_missing.csv", "--target", "type", "--missing", "median"],
+        &[
+            "pima_with_missing.csv",
+            "--target",
+            "type",
+            "--missing",
+            "median",
+        ],
     );
     check(&dir, "pima_with_missing.csv");
     let text = dir.read("pima_with_missing.csv");
-    assert!(text.contains(",,") || text.contains(",NA"), "the data has missing cells");
+    assert!(
+        text.contains(",,") || text.contains(",NA"),
+        "the data has missing cells"
+    );
 }
 
 #[test]
 fn describe_states_the_input_order_outputs_and_classes() {
     let dir = Dir::new();
     dir.fixture("pima_train.csv");
-    train(&dir, &["pima_train.csv", "--target", "type", "--exclude", "skin"]);
+    train(
+        &dir,
+        &["pima_train.csv", "--target", "type", "--exclude", "skin"],
+    );
     let run = dir.run(&["export", "m.json", "--describe"]);
     run.ok();
     let text = run.stdout();
@@ -283,12 +369,27 @@ fn describe_states_the_input_order_outputs_and_classes() {
         assert!(text.contains(&format!("  {j}: {name}\n")), "{text}");
     }
     assert!(!text.contains("skin"), "{text}");
-    for word in ["double [N, 6]", "probabilities", "label", "\"No\"", "\"Yes\"", ">= 0.5"] {
+    for word in [
+        "double [N, 6]",
+        "probabilities",
+        "label",
+        "\"No\"",
+        "\"Yes\"",
+        ">= 0.5",
+    ] {
         assert!(text.contains(word), "{word} in {text}");
     }
     // No file without -o; with -o the graph's doc string is the same text.
     assert!(!dir.exists("m.onnx"));
-    let f32 = dir.run(&["export", "m.json", "-o", "m.onnx", "--describe", "--precision", "f32"]);
+    let f32 = dir.run(&[
+        "export",
+        "m.json",
+        "-o",
+        "m.onnx",
+        "--describe",
+        "--precision",
+        "f32",
+    ]);
     f32.ok();
     assert!(f32.stdout().contains("float [N, 6]"));
     let proto = tract_onnx::onnx()
@@ -311,7 +412,8 @@ fn categorical_models_and_bad_destinations_are_refused() {
     dir.fixture("pima_train.csv");
     train(&dir, &["pima_train.csv", "--target", "type"]);
     let before = dir.read("m.json");
-    dir.run(&["export", "m.json", "-o", "m.json"]).expect_code(2);
+    dir.run(&["export", "m.json", "-o", "m.json"])
+        .expect_code(2);
     assert_eq!(dir.read("m.json"), before);
     dir.run(&["export", "m.json", "-o", "-", "--describe"])
         .expect_code(2);
@@ -322,4 +424,61 @@ fn categorical_models_and_bad_destinations_are_refused() {
     dir.run(&["export", "pima_train.csv", "-o", "m.onnx"])
         .expect_code(2);
     assert!(!dir.exists("m.onnx"));
+}
+
+#[test]
+fn network_graphs_equal_predict() {
+    let dir = Dir::new();
+    dir.fixture("pima_train.csv").fixture("pima_test.csv");
+    for activation in ["relu", "tanh", "sigmoid", "leaky-relu:0.05"] {
+        train(
+            &dir,
+            &[
+                "pima_train.csv",
+                "--target",
+                "type",
+                "--hidden",
+                "6,3",
+                "--activation",
+                activation,
+                "--l2",
+                "0.01",
+                "--seed",
+                "3",
+                "--max-iter",
+                "200",
+            ],
+        );
+        let meta_hidden = {
+            check(&dir, "pima_test.csv");
+            metadata(&dir.path().join("m64.onnx"))["hidden"].clone()
+        };
+        assert_eq!(meta_hidden, "[6,3]");
+    }
+    for f in ["iris_train.csv", "iris_test.csv"] {
+        std::fs::copy(
+            crate::util::fixtures().join("multi").join(f),
+            dir.path().join(f),
+        )
+        .unwrap();
+    }
+    train(
+        &dir,
+        &[
+            "iris_train.csv",
+            "--target",
+            "Species",
+            "--hidden",
+            "5",
+            "--activation",
+            "tanh",
+            "--l2",
+            "0.01",
+            "--seed",
+            "1",
+            "--max-iter",
+            "200",
+        ],
+    );
+    check(&dir, "iris_test.csv");
 }

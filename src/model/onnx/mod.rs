@@ -42,8 +42,6 @@ use crate::model::{Model, ModelKind};
 
 mod graph;
 pub mod proto;
-#[cfg(test)]
-mod tests;
 
 use graph::{value_info, Attr, Builder, Dim};
 use proto::{data_type, ModelProto, OperatorSetIdProto, StringStringEntryProto};
@@ -348,9 +346,12 @@ fn activation(b: &mut Builder, activation: Activation, z: &str, precision: Preci
         Activation::Tanh => b.node("Tanh", &[z], &[], None),
         Activation::Relu => b.node("Relu", &[z], &[], None),
         Activation::LeakyRelu { slope } => match precision {
-            Precision::F32 => {
-                b.node("LeakyRelu", &[z], &[Attr::Float("alpha", slope as f32)], None)
-            }
+            Precision::F32 => b.node(
+                "LeakyRelu",
+                &[z],
+                &[Attr::Float("alpha", slope as f32)],
+                None,
+            ),
             // `alpha` is a float32 attribute (0.01 is not one), and float-only in tract:
             // max(z, slope z) = z for z > 0, slope z otherwise (slope in [0, 1)), exactly.
             Precision::F64 => {

@@ -1,21 +1,36 @@
-//! Network graphs run by tract-onnx against the reference forward pass (standardise, then
-//! [`Network::scores_into`], then [`Model::probabilities`]: what `predict` computes), for every
+//! Issue 14: network graphs (built in memory, every activation) run by tract-onnx against the reference forward pass (standardise, then
+//! `Network::scores_into`, then `Model::probabilities`: what `predict` computes), for every
 //! activation, binary and multiclass, f64 and f32; and the graph structure of linear models.
 
 use tract_onnx::prelude::*;
 
-use super::*;
-use crate::fit::network::Layer;
+use logit::data::encode::ColumnKind;
+use logit::fit::network::{Activation, Layer, Network};
+use logit::model::onnx::proto::ModelProto;
+use logit::model::onnx::{export, Precision};
+use logit::model::{Model, ModelKind};
+
+/// The training fill value of each input column.
+fn fills(model: &Model) -> Vec<Option<f64>> {
+    model
+        .columns
+        .iter()
+        .map(|c| match c.kind {
+            ColumnKind::Numeric { fill } => fill,
+            ColumnKind::Categorical { .. } => None,
+        })
+        .collect()
+}
 
 /// A numeric binary model (pima, 7 columns, fill values) written by logit 1.0.
 fn pima_model() -> Model {
-    let bytes = include_bytes!("../../../tests/fixtures/v1/pima_missing_v1.json");
+    let bytes = include_bytes!("fixtures/v1/pima_missing_v1.json");
     Model::from_slice("pima_missing_v1.json", bytes).unwrap()
 }
 
 /// The numeric columns of the pima test rows, in model column order.
 fn pima_rows(model: &Model) -> Vec<Vec<f64>> {
-    let text = include_str!("../../../fixtures/pima_test.csv");
+    let text = include_str!("../fixtures/pima_test.csv");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let at: Vec<usize> = model
@@ -89,12 +104,9 @@ fn run(bytes: &[u8], rows: &[Vec<f64>], precision: Precision) -> (Vec<Vec<f64>>,
         ),
         Precision::F32 => (
             f32::fact([n, p]).into(),
-            tract_ndarray::Array2::from_shape_vec(
-                (n, p),
-                flat.iter().map(|&v| v as f32).collect(),
-            )
-            .unwrap()
-            .into(),
+            tract_ndarray::Array2::from_shape_vec((n, p), flat.iter().map(|&v| v as f32).collect())
+                .unwrap()
+                .into(),
         ),
     };
     let plan = tract_onnx::onnx()
@@ -109,15 +121,25 @@ fn run(bytes: &[u8], rows: &[Vec<f64>], precision: Precision) -> (Vec<Vec<f64>>,
     let out = plan.run(tvec!(input.into())).unwrap();
     let k = out[0].shape()[1];
     let probs: Vec<f64> = match precision {
-        Precision::F64 => out[0].to_array_view::<f64>().unwrap().iter().copied().collect(),
+        Precision::F64 => out[0]
+            .to_plain_array_view::<f64>()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect(),
         Precision::F32 => out[0]
-            .to_array_view::<f32>()
+            .to_plain_array_view::<f32>()
             .unwrap()
             .iter()
             .map(|&v| f64::from(v))
             .collect(),
     };
-    let labels = out[1].to_array_view::<i64>().unwrap().iter().copied().collect();
+    let labels = out[1]
+        .to_plain_array_view::<i64>()
+        .unwrap()
+        .iter()
+        .copied()
+        .collect();
     (probs.chunks(k).map(<[f64]>::to_vec).collect(), labels)
 }
 
@@ -146,7 +168,8 @@ fn worst(model: &Model, rows: &[Vec<f64>], precision: Precision, tol: f64) -> f6
         if labels[r] as usize != label {
             let p = &got[r];
             assert!(
-                precision == Precision::F32 && (p[labels[r] as usize] - p[label]).abs() <= 2.0 * tol,
+                precision == Precision::F32
+                    && (p[labels[r] as usize] - p[label]).abs() <= 2.0 * tol,
                 "row {r}: label {} vs {label}",
                 labels[r]
             );
@@ -195,11 +218,21 @@ fn network_graphs_equal_the_forward_pass_for_every_activation() {
 fn float64_graphs_use_no_float32_only_operator() {
     let mut model = pima_model();
     let p = model.features.len();
-    model.network = Some(network(Activation::LeakyRelu { slope: 0.01 }, &[p, 3, 1], 1));
+    model.network = Some(network(
+        Activation::LeakyRelu { slope: 0.01 },
+        &[p, 3, 1],
+        1,
+    ));
     let ops = |precision| {
         let bytes = export(&model, "m.json", precision).unwrap();
         let graph: ModelProto = prost::Message::decode(&bytes[..]).unwrap();
-        let mut ops: Vec<String> = graph.graph.unwrap().node.into_iter().map(|n| n.op_type).collect();
+        let mut ops: Vec<String> = graph
+            .graph
+            .unwrap()
+            .node
+            .into_iter()
+            .map(|n| n.op_type)
+            .collect();
         ops.sort();
         ops.dedup();
         ops
