@@ -47,6 +47,8 @@ pub enum Command {
     Path(PathArgs),
     /// Choose lambda by K-fold cross-validation, refit it on all rows and write the model
     Cv(CvArgs),
+    /// Write a model as an ONNX graph (probabilities and label) that any ONNX runtime scores
+    Export(ExportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the manual page (roff), generated from the command-line definitions
@@ -374,6 +376,36 @@ pub struct ThresholdArgs {
     /// Do not print the report (errors are still printed)
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// Element types of `export --precision`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrecisionArg {
+    /// float64 tensors: the same numbers as `predict`
+    F64,
+    /// float32 tensors (weights rounded to float32), for runtimes without float64
+    F32,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Model file written by `logit train` (numeric input columns only)
+    pub model: String,
+    /// Where to write the ONNX model ("-" writes stdout); required unless --describe
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "OUT",
+        required_unless_present = "describe"
+    )]
+    pub output: Option<String>,
+    /// Element type of the graph's input, weights and probabilities
+    #[arg(long, value_enum, value_name = "TYPE", default_value_t = PrecisionArg::F64)]
+    pub precision: PrecisionArg,
+    /// Print the graph's contract (input column order, outputs, classes) on stdout; with -o
+    /// the graph is written too
+    #[arg(long)]
+    pub describe: bool,
 }
 
 #[derive(Debug, Args)]

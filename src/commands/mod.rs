@@ -5,6 +5,7 @@
 pub mod completions;
 pub mod cv;
 pub mod eval;
+pub mod export;
 pub mod path;
 pub mod predict;
 pub mod progress;
@@ -23,6 +24,7 @@ pub fn run(command: &Command) -> Result<ExitStatus> {
         Command::Predict(args) => predict::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Threshold(args) => threshold::run(args),
+        Command::Export(args) => export::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
         Command::Summary(args) => summary::run(args),

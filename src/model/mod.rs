@@ -28,6 +28,7 @@ mod check;
 pub mod inference;
 mod json;
 pub mod network;
+pub mod onnx;
 pub mod probability;
 pub mod scorer;
 pub mod svmlight;
