@@ -25,11 +25,11 @@ mod v2_l1_core;
 mod v2_l1_train;
 mod v2_network;
 mod v2_network_ref;
-mod v2_ooc;
 #[cfg(feature = "onnx-check")]
 mod v2_onnx;
 #[cfg(feature = "onnx-check")]
 mod v2_onnx_graph;
+mod v2_ooc;
 mod v2_parquet;
 mod v2_path_cv;
 mod v2_predict;

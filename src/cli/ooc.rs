@@ -43,7 +43,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .map_err(|_| format!("{s:?} is not a size: expected a number such as 512M or 4G"))?;
     let bytes =
         value * f64::from(1u32 << shift.min(30)) * f64::from(1u32 << (shift - shift.min(30)));
-    if !(bytes >= 1.0 && bytes < 1.8e19) {
+    if !(1.0..1.8e19).contains(&bytes) {
         return Err(format!(
             "{s:?} is not a usable size: expected at least 1 byte"
         ));

@@ -188,17 +188,16 @@ pub fn train_network(
         }
     }
     let placeholder = Matrix::Dense(ndarray::Array2::zeros((0, 0)));
-    let mut x = match std::mem::replace(&mut data.x, placeholder) {
-        Matrix::Dense(x) => x,
-        Matrix::Sparse(x) => x.to_dense(),
-        Matrix::Cached(_) => {
-            return Err(Error::Usage(
+    let mut x =
+        match std::mem::replace(&mut data.x, placeholder) {
+            Matrix::Dense(x) => x,
+            Matrix::Sparse(x) => x.to_dense(),
+            Matrix::Cached(_) => return Err(Error::Usage(
                 "--hidden trains in memory only: --max-memory (the out-of-core cache) applies to \
                  the linear model; leave out one of them"
                     .to_string(),
-            ))
-        }
-    };
+            )),
+        };
     let s = weights.s.as_ref().map(|s| s.view());
     let scaler = if config.standardize {
         Scaler::fit_weighted(x.view(), true, s)

@@ -71,7 +71,7 @@ impl Design for CachedDesign<'_> {
 
     fn add_xt_r_block(&self, kernel: Kernel, rows: Range<usize>, r: &[f64], g: &mut [f64]) {
         let p = self.cache.n_cols();
-        let k = if p == 0 { 0 } else { g.len() / p };
+        let k = g.len().checked_div(p).unwrap_or(0);
         self.chunks(rows, |x, at| {
             let n = x.n_rows();
             x.add_xt_r_block(kernel, 0..n, &r[at * k..(at + n) * k], g);
