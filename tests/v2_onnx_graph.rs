@@ -242,7 +242,10 @@ fn float64_graphs_use_no_float32_only_operator() {
         assert!(!f64_ops.iter().any(|o| o == op), "{op} in {f64_ops:?}");
     }
     let f32_ops = ops(Precision::F32);
-    for op in ["Sigmoid", "LeakyRelu", "IsNaN"] {
+    for op in ["LeakyRelu", "IsNaN"] {
         assert!(f32_ops.iter().any(|o| o == op), "{op} not in {f32_ops:?}");
     }
+    // Neither precision uses `Sigmoid`: tract's float32 kernel clamps at ±14.5 (an error of
+    // 4.8e-7 on saturated scores).
+    assert!(!f32_ops.iter().any(|o| o == "Sigmoid"), "{f32_ops:?}");
 }

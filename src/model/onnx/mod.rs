@@ -7,44 +7,43 @@
 //! model) and `label` (`[N]` int64, an index into the classes, whose names are in the metadata
 //! entry `classes`). The arithmetic is `predict`'s:
 //!
-//! - Missing cells: `Where(IsNaN(x), fill, x)` (f64: `Where(Equal(x, x), x, fill)`) with the training fill values (`--missing
-//!   mean|median`); a column without a fill keeps its NaN, which makes that row's outputs NaN
-//!   (where `predict` stops with an error).
-//! - Linear models: standardisation is folded into the weights. `predict` scores with the
-//!   original-units coefficients (`z = b + sum_j w_j x_j`), so the graph does the same
-//!   `MatMul` + `Add` with the same numbers; a `Sub`/`Div` in front of the standardised
-//!   coefficients would be a different rounding of the same function, equal to `predict` only
-//!   to about 1e-15 relative per term instead of the same expression.
-//! - Network models: `predict` standardises the row (`(x - mean) / std`) and runs the layers,
-//!   so the graph does exactly that: `Sub`, `Div`, then per layer `MatMul` + `Add` and the
-//!   activation (`Sigmoid`, `Tanh`, `Relu`, `LeakyRelu` with `alpha` = the slope).
+//! - Missing cells: the training fill values (`--missing mean|median`); a column without a
+//!   fill keeps its NaN, which makes that row's outputs NaN (where `predict` stops with an
+//!   error).
+//! - Linear models, float64: `predict`'s expression, `z = b + sum_j w_j x_j` with the
+//!   original-units coefficients (`MatMul` + `Add`, the same numbers). float32: centred first,
+//!   `z = (b + w c) + (x - c) w` with `c` the means rounded to float32, which keeps float32 from
+//!   summing large terms that cancel (see [`scores`] for why and by how much).
+//! - Network models: `(x - mean) / std`, then per layer `MatMul` + `Add` and the activation
+//!   (`Sigmoid`, `Tanh`, `Relu`, `LeakyRelu`); float32 folds `1 / std` into the first layer.
 //! - Binary: `[s(-z), s(z)]` in class order (as `predict`, never `1 - p`), label
 //!   `P(positive) >= threshold` (the model's threshold). Multinomial: `Softmax`. One-vs-rest:
 //!   the normalised sigmoids `s(z_k) / sum_j s(z_j)` as `Softmax(log s(z))` with the stable
 //!   `log s(z) = min(z, 0) - log(1 + exp(-|z|))`, as `predict` computes them. Multiclass label:
 //!   `ArgMax` (ties to the first class, as `predict`).
-//! - float64 graphs use only operators that runtimes implement for float64: `Sigmoid`,
-//!   `LeakyRelu` and `IsNaN` are float32-only in some (tract among them), so there the sigmoid
-//!   is `exp(min(z, 0)) / (1 + exp(-|z|))`, leaky ReLU `Max(z, slope * z)` (also exact in the
-//!   slope, which ONNX's float32 `alpha` is not) and the NaN test `Equal(x, x)`. float32
-//!   graphs use the operators themselves.
+//! - Every graph writes the sigmoid as `exp(min(z, 0)) / (1 + exp(-|z|))`: the `Sigmoid`
+//!   operator is float32-only in some runtimes and clamped in tract's float32 kernel. float64
+//!   graphs also avoid `LeakyRelu` and `IsNaN` (float32-only in tract): leaky ReLU is
+//!   `Max(z, slope * z)` (also exact in the slope, which ONNX's float32 `alpha` is not), the NaN
+//!   test `Equal(x, x)`.
 //!
 //! One-hot categorical columns are refused, naming them: their encoding would need string
-//! inputs and `ai.onnx.ml` operators that many runtimes (tract among them) lack; encode such
+//! inputs and the `ai.onnx.ml` `OneHotEncoder`, which many runtimes (tract among them) lack; encode such
 //! columns as 0/1 numeric columns before training instead.
 
 use serde_json::json;
 
 use crate::data::encode::ColumnKind;
 use crate::error::{Error, Result};
-use crate::fit::network::{Activation, Network};
 use crate::model::{Model, ModelKind};
 
 mod graph;
 pub mod proto;
+mod scores;
 
 use graph::{value_info, Attr, Builder, Dim};
 use proto::{data_type, ModelProto, OperatorSetIdProto, StringStringEntryProto};
+use scores::{fills, sigmoid};
 
 /// The ONNX opset the graphs use (`Softmax` over one axis, `GreaterOrEqual`).
 pub const OPSET: i64 = 13;
@@ -62,7 +61,8 @@ pub const LABEL: &str = "label";
 pub enum Precision {
     /// float64 everywhere: the same numbers as `predict`.
     F64,
-    /// float32: weights rounded to nearest float32, for runtimes or devices without float64.
+    /// float32, for runtimes or devices without float64: within 1e-6 of `predict` on the
+    /// reference data (the README's ONNX section).
     F32,
 }
 
@@ -144,49 +144,17 @@ fn feature_names(model: &Model) -> Vec<&str> {
     model.columns.iter().map(|c| c.name.as_str()).collect()
 }
 
-/// The training fill value of each input column, `None` where it has none.
-fn fills(model: &Model) -> Vec<Option<f64>> {
-    model
-        .columns
-        .iter()
-        .map(|c| match c.kind {
-            ColumnKind::Numeric { fill } => fill,
-            ColumnKind::Categorical { .. } => None,
-        })
-        .collect()
-}
-
 fn build_graph(model: &Model, precision: Precision, doc: String) -> proto::GraphProto {
     let mut b = Builder::new(precision);
     let p = model.features.len();
-    let mut x = INPUT.to_string();
-    let fills = fills(model);
-    if fills.iter().any(Option::is_some) {
-        let values: Vec<f64> = fills.iter().map(|f| f.unwrap_or(f64::NAN)).collect();
-        let fill = b.constant("fill", &[p], &values);
-        x = match precision {
-            Precision::F32 => {
-                let missing = b.node("IsNaN", &[&x], &[], None);
-                b.node("Where", &[&missing, &fill, &x], &[], None)
-            }
-            // x == x is false exactly for NaN.
-            Precision::F64 => {
-                let present = b.node("Equal", &[&x, &x], &[], None);
-                b.node("Where", &[&present, &x, &fill], &[], None)
-            }
-        };
-    }
-    let scores = match &model.network {
-        Some(network) => network_scores(&mut b, model, network, &x, precision),
-        None => linear_scores(&mut b, model, &x),
-    };
+    let scores = scores::scores(&mut b, model, INPUT, precision);
     let k = model.n_classes();
     match &model.kind {
         ModelKind::Binary { labels, threshold } => {
             let pos = model.class_index(&labels.positive).unwrap_or(1);
-            let p_pos = sigmoid(&mut b, &scores, precision);
+            let p_pos = sigmoid(&mut b, &scores);
             let neg_z = b.node("Neg", &[&scores], &[], None);
-            let p_neg = sigmoid(&mut b, &neg_z, precision);
+            let p_neg = sigmoid(&mut b, &neg_z);
             let columns: [&str; 2] = if pos == 1 {
                 [&p_neg, &p_pos]
             } else {
@@ -268,99 +236,6 @@ fn argmax(b: &mut Builder) {
         &[Attr::Int("axis", 1), Attr::Int("keepdims", 0)],
         Some(LABEL),
     );
-}
-
-/// `z = x W + b` with the original-units coefficients (`[N, n_scores]`).
-fn linear_scores(b: &mut Builder, model: &Model, x: &str) -> String {
-    let p = model.features.len();
-    let k = model.n_scores();
-    let mut w = Vec::with_capacity(p * k);
-    for j in 0..p {
-        w.extend(model.coefficients.iter().map(|row| row[j]));
-    }
-    let w = b.constant("coefficients", &[p, k], &w);
-    let bias = b.constant("intercepts", &[k], &model.intercepts);
-    let xw = b.node("MatMul", &[x, &w], &[], None);
-    b.node("Add", &[&xw, &bias], &[], None)
-}
-
-/// The network's scores: standardise, then each layer (`MatMul` by the transposed weights,
-/// `Add` the bias) and, between layers, the activation.
-fn network_scores(
-    b: &mut Builder,
-    model: &Model,
-    network: &Network,
-    x: &str,
-    precision: Precision,
-) -> String {
-    let p = model.features.len();
-    let mean: Vec<f64> = model.features.iter().map(|f| f.mean).collect();
-    let std: Vec<f64> = model.features.iter().map(|f| f.std).collect();
-    let mean = b.constant("mean", &[p], &mean);
-    let std = b.constant("std", &[p], &std);
-    let centred = b.node("Sub", &[x, &mean], &[], None);
-    let mut a = b.node("Div", &[&centred, &std], &[], None);
-    let last = network.layers.len() - 1;
-    for (l, layer) in network.layers.iter().enumerate() {
-        let (n_in, n_out) = (layer.n_in, layer.n_out);
-        let mut wt = vec![0.0; n_in * n_out];
-        for o in 0..n_out {
-            for i in 0..n_in {
-                wt[i * n_out + o] = layer.weights[o * n_in + i];
-            }
-        }
-        let w = b.constant(&format!("layer{l}_weights"), &[n_in, n_out], &wt);
-        let bias = b.constant(&format!("layer{l}_bias"), &[n_out], &layer.bias);
-        let aw = b.node("MatMul", &[&a, &w], &[], None);
-        a = b.node("Add", &[&aw, &bias], &[], None);
-        if l < last {
-            a = activation(b, network.activation, &a, precision);
-        }
-    }
-    a
-}
-
-/// `s(z)`, elementwise. float32: the `Sigmoid` operator. float64: `Sigmoid`, like `LeakyRelu`
-/// and `IsNaN`, is float-only in some runtimes (tract among them), so it is written with
-/// operators every runtime has for float64, in the form that neither overflows nor loses the
-/// small tail: `exp(min(z, 0)) / (1 + exp(-|z|))`.
-fn sigmoid(b: &mut Builder, z: &str, precision: Precision) -> String {
-    if precision == Precision::F32 {
-        return b.node("Sigmoid", &[z], &[], None);
-    }
-    let zero = b.scalar(0.0);
-    let one = b.scalar(1.0);
-    let min = b.node("Min", &[z, &zero], &[], None);
-    let numerator = b.node("Exp", &[&min], &[], None);
-    let abs = b.node("Abs", &[z], &[], None);
-    let neg = b.node("Neg", &[&abs], &[], None);
-    let exp = b.node("Exp", &[&neg], &[], None);
-    let denominator = b.node("Add", &[&exp, &one], &[], None);
-    b.node("Div", &[&numerator, &denominator], &[], None)
-}
-
-/// One hidden layer's activation over `z`.
-fn activation(b: &mut Builder, activation: Activation, z: &str, precision: Precision) -> String {
-    match activation {
-        Activation::Sigmoid => sigmoid(b, z, precision),
-        Activation::Tanh => b.node("Tanh", &[z], &[], None),
-        Activation::Relu => b.node("Relu", &[z], &[], None),
-        Activation::LeakyRelu { slope } => match precision {
-            Precision::F32 => b.node(
-                "LeakyRelu",
-                &[z],
-                &[Attr::Float("alpha", slope as f32)],
-                None,
-            ),
-            // `alpha` is a float32 attribute (0.01 is not one), and float-only in tract:
-            // max(z, slope z) = z for z > 0, slope z otherwise (slope in [0, 1)), exactly.
-            Precision::F64 => {
-                let s = b.scalar(slope);
-                let sz = b.node("Mul", &[z, &s], &[], None);
-                b.node("Max", &[z, &sz], &[], None)
-            }
-        },
-    }
 }
 
 /// `metadata_props`: what a consumer needs besides the tensors, as JSON values.
