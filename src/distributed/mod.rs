@@ -1,4 +1,4 @@
-//! `--distributed`: train and eval on data split among MPI ranks (cv: not yet).
+//! `--distributed`: train, eval and cv on data split among MPI ranks.
 //!
 //! The objective is a sum over rows, so a fit over rows spread among processes needs only
 //! each pass's summed partials added across them ([`crate::fit::reduce::Reduce`]). Each rank
@@ -13,7 +13,12 @@
 
 mod agree;
 pub mod comm;
+pub mod cv;
+#[cfg(test)]
+mod cv_tests;
 pub mod eval;
+#[cfg(test)]
+mod eval_tests;
 #[cfg(feature = "mpi")]
 mod mpi_comm;
 pub mod split;
@@ -36,6 +41,7 @@ pub fn run(command: &Command) -> Result<ExitStatus> {
     match command {
         Command::Train(args) if args.distributed => with_mpi(|comm| train::train(args, comm)),
         Command::Eval(args) if args.distributed => with_mpi(|comm| eval::eval(args, comm)),
+        Command::Cv(args) if args.distributed => with_mpi(|comm| cv::cv(args, comm)),
         other => crate::commands::run(other),
     }
 }
@@ -174,5 +180,9 @@ impl<C: Comm> Comm for Timed<C> {
 
     fn allgather(&self, bytes: &[u8]) -> Vec<Vec<u8>> {
         self.inner.allgather(bytes)
+    }
+
+    fn gather(&self, bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+        self.inner.gather(bytes)
     }
 }
