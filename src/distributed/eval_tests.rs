@@ -316,3 +316,38 @@ fn a_bad_row_on_the_last_rank_stops_every_rank_with_its_line() {
         assert!(e.starts_with("rank 2 of 3: ") && e.contains(&line), "{e}");
     }
 }
+
+/// What a rank sends: the fixed sums plus a few bytes per distinct score (per class for a
+/// multiclass model), never a row's worth of scores (the bound is the wire format's, see
+/// `evaluate::metrics::wire`).
+#[test]
+fn a_rank_sends_a_few_bytes_per_distinct_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = cases(dir.path());
+    for (i, limit) in [(0, 10.0), (2, 18.0), (3, 11.0), (4, 19.0)] {
+        let (model_path, data, extra) = &all[i];
+        let config = EvalConfig::from_args(&eval_args(model_path, data, extra));
+        let model = Model::load(model_path).unwrap();
+        let whole = split::Part::Shards(vec![data.clone()]);
+        let none = split::Part::Shards(vec![]);
+        let (bytes, fixed, distinct) = if model.is_binary() {
+            let t = binary_tally(&config, &model, &whole).unwrap();
+            let d = t.ranked().distinct();
+            let empty = binary_tally(&config, &model, &none).unwrap();
+            (t.to_bytes().len(), empty.to_bytes().len(), d)
+        } else {
+            let t = multiclass_tally(&config, &model, &whole).unwrap();
+            let d: usize = (0..model.n_classes())
+                .map(|c| t.class_ranked(c).distinct())
+                .sum();
+            let empty = multiclass_tally(&config, &model, &none).unwrap();
+            (t.to_bytes().len(), empty.to_bytes().len(), d)
+        };
+        let per = (bytes - fixed) as f64 / distinct as f64;
+        eprintln!("{data} {extra:?}: {bytes} bytes, {fixed} fixed, {distinct} distinct scores, {per:.2} bytes each");
+        assert!(
+            per <= limit,
+            "{data} {extra:?}: {per} bytes per distinct score"
+        );
+    }
+}

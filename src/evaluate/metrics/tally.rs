@@ -64,6 +64,14 @@ impl Ranked {
         }
     }
 
+    /// The number of distinct (non-`NaN`) scores.
+    pub fn distinct(&self) -> usize {
+        match self {
+            Ranked::Counts(g) => g.z.len(),
+            Ranked::Weights(g) => g.z.len(),
+        }
+    }
+
     /// Whether some row has a `NaN` score.
     pub fn has_nan(&self) -> bool {
         match self {
