@@ -138,7 +138,7 @@ def eval_checks(binary, shared, tmp):
             check(False, f"eval model {train}: {r.stderr.strip()}")
             continue
         test_path = os.path.join(shared, test)
-        what = f"eval {test} {' '.join(train_opts[2:] + opts[2:])}"
+        what = f"eval {test} {' '.join(train_opts[2:] + [o for o in opts[2:] if o not in train_opts])}"
         want = run([binary, "eval", model, test_path, "--json"] + opts)
         weighted = "--weight" in opts
         exact = () if weighted else ("roc_auc", "pr_auc")
