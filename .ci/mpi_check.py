@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
-"""`mpirun -np K logit train --distributed` against the single-process `logit train` on the
+"""`mpirun -np K logit train|eval|cv --distributed` against the single-process commands on the
 shared reference data (issue 12, "Distributed, on MPI").
 
-For every case and K in (2, 3): the distributed model's objective equals the single-process
-model's to 1e-14 relative, and `logit predict` of both models on the case's test file gives
-the same probabilities to 1e-12. Also: a shard directory, and a bad cell on one rank, which
-must stop every rank with exit 2, that rank's file and line, and no model written.
+train, for every case and K in (2, 3): the distributed model's objective equals the
+single-process model's to 1e-14 relative, and `logit predict` of both models on the case's test
+file gives the same probabilities to 1e-12. Also: a shard directory, and a bad cell on one rank,
+which must stop every rank with exit 2, that rank's file and line, and no model written.
+
+eval (binary, multinomial, one-vs-rest, weighted), K in (2, 3): the `--json` report equals the
+single-process one, integers (counts, n) and the unweighted ROC AUC exactly, every other number
+to 1e-14 relative; gates give the single-process exit status.
+
+cv, K in (2, 3): the `--json` report and the model file equal the single-process ones exactly.
 
 Usage: python3 .ci/mpi_check.py --bin target/release/logit --shared ../shared/reference
 (the binary built with `--features mpi`). Standard library only.
@@ -77,6 +83,122 @@ def compare(binary, single_model, dist_model, test, tmp, what):
     return rel, worst
 
 
+def close(a, b, rtol, at, exact=()):
+    """Where two JSON values differ beyond `rtol` (integers, strings and the keys in `exact`
+    must be equal), or None."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if list(a) != list(b):
+            return f"{at}: keys {list(a)} vs {list(b)}"
+        for k in a:
+            why = close(a[k], b[k], 0.0 if k in exact else rtol, f"{at}.{k}", exact)
+            if why:
+                return why
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{at}: {len(a)} vs {len(b)} items"
+        for i, (u, v) in enumerate(zip(a, b)):
+            why = close(u, v, rtol, f"{at}[{i}]", exact)
+            if why:
+                return why
+        return None
+    if isinstance(a, float) or isinstance(b, float):
+        if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+            return None if a == b else f"{at}: {a!r} vs {b!r}"
+        err = abs(a - b) / max(abs(a), abs(b), 1e-300)
+        return None if err <= rtol or a == b else f"{at}: {a!r} vs {b!r} (rel {err:.1e})"
+    return None if a == b else f"{at}: {a!r} vs {b!r}"
+
+
+# (model's training file, its train options, test file, eval options)
+EVAL_CASES = [
+    ("pima_train.csv", ["--target", "type"], "pima_test.csv",
+     ["--target", "type", "--thresholds", "--grid", "all", "--pick", "f1"]),
+    ("breast_cancer_train.csv", ["--target", "diagnosis", "--positive", "malignant", "--l2", "0.1"],
+     "breast_cancer_test.csv", ["--target", "diagnosis", "--threshold", "0.3"]),
+    ("multi/pima_w_train.csv", ["--target", "type", "--weight", "w"], "multi/pima_w_test.csv",
+     ["--target", "type", "--weight", "w"]),
+    ("multi/iris_train.csv", ["--target", "Species", "--l2", "0.01"], "multi/iris_test.csv",
+     ["--target", "Species"]),
+    ("multi/iris_train.csv", ["--target", "Species", "--l2", "0.01", "--multiclass", "ovr"],
+     "multi/iris_test.csv", ["--target", "Species"]),
+    ("multi/wine_train.csv", ["--target", "cultivar", "--l2", "0.1"], "multi/wine_test.csv",
+     ["--target", "cultivar"]),
+    ("multi/esoph_train.csv", ["--target", "case", "--weight", "count", "--l2", "0.01"],
+     "multi/esoph_test.csv", ["--target", "case", "--weight", "count"]),
+]
+
+
+def eval_checks(binary, shared, tmp):
+    """eval --distributed: the single-process JSON report from the ranks' merged tallies."""
+    for train, train_opts, test, opts in EVAL_CASES:
+        model = os.path.join(tmp, "eval_model.json")
+        r = run([binary, "train", os.path.join(shared, train), "-o", model, "--quiet"] + train_opts)
+        if r.returncode != 0:
+            check(False, f"eval model {train}: {r.stderr.strip()}")
+            continue
+        test_path = os.path.join(shared, test)
+        what = f"eval {test} {' '.join(train_opts[2:] + [o for o in opts[2:] if o not in train_opts])}"
+        want = run([binary, "eval", model, test_path, "--json"] + opts)
+        weighted = "--weight" in opts
+        exact = () if weighted else ("roc_auc", "pr_auc")
+        for k in (2, 3):
+            got = run(MPIRUN + ["-np", str(k), binary, "eval", model, test_path, "--json",
+                                "--distributed"] + opts)
+            if want.returncode != 0 or got.returncode != 0:
+                check(False, f"{what} np={k}: exit {want.returncode}/{got.returncode} "
+                             f"{(want.stderr + got.stderr).strip()[-500:]}")
+                continue
+            why = close(json.loads(got.stdout), json.loads(want.stdout), 1e-14, "report", exact)
+            check(why is None, f"{what} np={k}: the single-process JSON report"
+                               f"{'' if why is None else ': ' + why}")
+        # Gates: one that passes, one that fails, the same exit status as one process.
+        for gate in (["--min", "accuracy=0.5"], ["--min", "roc_auc=0.9999", "--max", "log_loss=0.01"]):
+            want = run([binary, "eval", model, test_path] + opts + gate)
+            got = run(MPIRUN + ["-np", "2", binary, "eval", model, test_path, "--distributed"]
+                      + opts + gate)
+            check(got.returncode == want.returncode and want.returncode in (0, 1)
+                  and got.stderr.count("gate failed") == want.stderr.count("gate failed"),
+                  f"{what} {' '.join(gate)} np=2: exit {got.returncode}, single {want.returncode}")
+
+
+# (training file, cv options)
+CV_CASES = [
+    ("pima_train.csv", ["--target", "type", "--folds", "5", "--seed", "3"]),
+    ("multi/pima_w_train.csv", ["--target", "type", "--weight", "w", "--l1-ratio", "0.5",
+                                "--metric", "roc_auc", "--choose", "1se", "--n-lambda", "30"]),
+    ("multi/iris_train.csv", ["--target", "Species", "--folds", "4", "--n-lambda", "25",
+                              "--metric", "log_loss"]),
+]
+
+
+def cv_checks(binary, shared, tmp):
+    """cv --distributed: the folds across ranks give the single-process report and model."""
+    for train, opts in CV_CASES:
+        data = os.path.join(shared, train)
+        single = os.path.join(tmp, "cv_single.json")
+        want = run([binary, "cv", data, "-o", single, "--json", "--quiet"] + opts)
+        if want.returncode != 0:
+            check(False, f"cv {train} single-process: {want.stderr.strip()}")
+            continue
+        for k in (2, 3):
+            dist = os.path.join(tmp, f"cv_dist{k}.json")
+            got = run(MPIRUN + ["-np", str(k), binary, "cv", data, "-o", dist, "--json", "--quiet",
+                                "--distributed"] + opts)
+            if got.returncode != 0:
+                check(False, f"cv {train} np={k}: exit {got.returncode}: {got.stderr.strip()[-800:]}")
+                continue
+            same_model = open(single).read() == open(dist).read()
+            check(got.stdout == want.stdout and same_model,
+                  f"cv {train} {' '.join(opts[2:])} np={k}: the single-process report "
+                  f"({'same' if got.stdout == want.stdout else 'different'}) and model file "
+                  f"({'same' if same_model else 'different'})")
+    r = run(MPIRUN + ["-np", "2", binary, "cv", os.path.join(shared, "pima_train.csv"), "--target",
+                      "type", "-o", "-", "--distributed"])
+    check(r.returncode == 2 and "-o - is not supported with --distributed" in r.stderr,
+          f"cv --distributed -o -: exit {r.returncode}, {r.stderr.strip()[:200]!r}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -124,18 +246,8 @@ def main():
         else:
             check(False, f"shards np=2: {r.stderr.strip()}")
 
-        # eval: the same report (every metric, ROC AUC included) from the gathered rows.
-        test = os.path.join(shared, "pima_test.csv")
-        want = run([binary, "eval", single, test, "--target", "type", "--json"])
-        for k in (2, 3):
-            got = run(MPIRUN + ["-np", str(k), binary, "eval", single, test, "--target", "type",
-                                "--json", "--distributed"])
-            check(want.returncode == 0 and got.returncode == 0 and got.stdout == want.stdout,
-                  f"eval --distributed np={k}: the single-process JSON report "
-                  f"(exit {got.returncode}) {got.stderr.strip()[-300:]}")
-        gate = run(MPIRUN + ["-np", "2", binary, "eval", single, test, "--target", "type",
-                             "--min", "roc_auc=0.999", "--distributed"])
-        check(gate.returncode == 1, f"eval --distributed failed gate: exit {gate.returncode}")
+        eval_checks(binary, shared, tmp)
+        cv_checks(binary, shared, tmp)
 
         # A bad cell in the last third: rank 2 of 3 fails, every rank exits 2, nothing written.
         bad = os.path.join(tmp, "bad.csv")

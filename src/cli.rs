@@ -334,8 +334,8 @@ pub struct EvalArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<FormatArg>,
     /// Evaluate on data split among MPI ranks (`mpirun -np K logit eval MODEL DATA
-    /// --distributed`; binary models): each rank scores its part as train splits DATA, rank 0
-    /// reports (needs the `mpi` build)
+    /// --distributed`): each rank scores and tallies its part as train splits DATA, rank 0
+    /// merges the tallies and reports (needs the `mpi` build)
     #[arg(long)]
     pub distributed: bool,
 }

@@ -177,6 +177,11 @@ pub struct CvArgs {
     /// Write the CV curve (mean +- one standard error against log lambda) as SVG
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<String>,
+    /// Cross-validate on MPI ranks (`mpirun -np K logit cv DATA --distributed`): every rank
+    /// reads DATA and fits its share of the folds, rank 0 refits and writes the model (needs
+    /// the `mpi` build)
+    #[arg(long)]
+    pub distributed: bool,
 }
 
 /// `--l1-ratio`: a finite number in [0, 1].

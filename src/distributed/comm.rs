@@ -14,6 +14,12 @@ pub trait Comm: Reduce {
     fn size(&self) -> usize;
     /// Every member's `bytes`, in rank order (every member gets the same list).
     fn allgather(&self, bytes: &[u8]) -> Vec<Vec<u8>>;
+    /// Every member's `bytes`, in rank order, on rank 0 only (`None` elsewhere): what a
+    /// member sends travels once, to rank 0.
+    fn gather(&self, bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+        let all = self.allgather(bytes);
+        (self.rank() == 0).then_some(all)
+    }
 }
 
 /// `v`'s values as little-endian bytes.

@@ -1,11 +1,14 @@
-//! `--distributed`: train and eval on data split among MPI ranks (cv: not yet).
+//! `--distributed`: train and eval on data split among MPI ranks, cv with its folds divided
+//! among them.
 //!
 //! The objective is a sum over rows, so a fit over rows spread among processes needs only
 //! each pass's summed partials added across them ([`crate::fit::reduce::Reduce`]). Each rank
 //! reads its own part ([`split`]), the ranks agree on one schema ([`agree`]), every rank runs
-//! the same solver on the same reduced sums, and rank 0 writes the model. Errors reading or
-//! writing on any rank stop every rank with that rank's message (exit 2): the steps that can
-//! fail on one rank alone end with an agreement ([`agree_on`]).
+//! the same solver on the same reduced sums, and rank 0 writes the model. `eval` tallies each
+//! rank's part and merges the tallies on rank 0 ([`eval`]); `cv` divides the folds among the
+//! ranks ([`cv`]). Errors reading or writing on any rank stop every rank with that rank's
+//! message (exit 2): the steps that can fail on one rank alone end with an agreement
+//! ([`agree_on`]).
 //!
 //! MPI itself is behind the cargo feature `mpi` ([`mpi_comm`]); without it `--distributed`
 //! says logit was built without MPI. The same code runs between threads ([`ThreadGroup`]) in
@@ -13,7 +16,12 @@
 
 mod agree;
 pub mod comm;
+pub mod cv;
+#[cfg(test)]
+mod cv_tests;
 pub mod eval;
+#[cfg(test)]
+mod eval_tests;
 #[cfg(feature = "mpi")]
 mod mpi_comm;
 pub mod split;
@@ -36,6 +44,7 @@ pub fn run(command: &Command) -> Result<ExitStatus> {
     match command {
         Command::Train(args) if args.distributed => with_mpi(|comm| train::train(args, comm)),
         Command::Eval(args) if args.distributed => with_mpi(|comm| eval::eval(args, comm)),
+        Command::Cv(args) if args.distributed => with_mpi(|comm| cv::cv(args, comm)),
         other => crate::commands::run(other),
     }
 }
@@ -174,5 +183,9 @@ impl<C: Comm> Comm for Timed<C> {
 
     fn allgather(&self, bytes: &[u8]) -> Vec<Vec<u8>> {
         self.inner.allgather(bytes)
+    }
+
+    fn gather(&self, bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+        self.inner.gather(bytes)
     }
 }

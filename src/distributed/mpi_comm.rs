@@ -76,29 +76,59 @@ impl Comm for MpiComm {
         self.world.size() as usize
     }
 
+    fn gather(&self, bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+        let root = self.world.process_at_rank(0);
+        let len = i32::try_from(bytes.len()).expect("a gathered message under 2 GiB");
+        if self.world.rank() != 0 {
+            root.gather_into(&len);
+            root.gather_varcount_into(bytes);
+            return None;
+        }
+        let mut counts = vec![0i32; self.size()];
+        root.gather_into_root(&len, &mut counts[..]);
+        let displs = displacements(&counts);
+        let total: i32 = counts.iter().sum();
+        let mut buf = vec![0u8; total as usize];
+        {
+            let mut partition = PartitionMut::new(&mut buf[..], &counts[..], &displs[..]);
+            root.gather_varcount_into_root(bytes, &mut partition);
+        }
+        Some(split_at(&buf, &counts, &displs))
+    }
+
     fn allgather(&self, bytes: &[u8]) -> Vec<Vec<u8>> {
         let size = self.size();
         let mut counts = vec![0i32; size];
         let len = i32::try_from(bytes.len()).expect("an agreement message under 2 GiB");
         self.world.all_gather_into(&len, &mut counts[..]);
-        let displs: Vec<i32> = counts
-            .iter()
-            .scan(0i32, |at, &c| {
-                let d = *at;
-                *at += c;
-                Some(d)
-            })
-            .collect();
+        let displs = displacements(&counts);
         let total: i32 = counts.iter().sum();
         let mut buf = vec![0u8; total as usize];
         {
             let mut partition = PartitionMut::new(&mut buf[..], &counts[..], &displs[..]);
             self.world.all_gather_varcount_into(bytes, &mut partition);
         }
-        counts
-            .iter()
-            .zip(&displs)
-            .map(|(&c, &d)| buf[d as usize..(d + c) as usize].to_vec())
-            .collect()
+        split_at(&buf, &counts, &displs)
     }
+}
+
+/// Where each rank's bytes start in the gathered buffer.
+fn displacements(counts: &[i32]) -> Vec<i32> {
+    counts
+        .iter()
+        .scan(0i32, |at, &c| {
+            let d = *at;
+            *at += c;
+            Some(d)
+        })
+        .collect()
+}
+
+/// The gathered buffer cut into the ranks' messages.
+fn split_at(buf: &[u8], counts: &[i32], displs: &[i32]) -> Vec<Vec<u8>> {
+    counts
+        .iter()
+        .zip(displs)
+        .map(|(&c, &d)| buf[d as usize..(d + c) as usize].to_vec())
+        .collect()
 }

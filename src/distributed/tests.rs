@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::model::Model;
 
-fn fixture(name: &str) -> String {
+pub(super) fn fixture(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/l1")
         .join(name)
@@ -54,7 +54,7 @@ fn run_threads(size: usize, args: &[&str]) -> Result<ExitStatus> {
 }
 
 /// The single-process model of `data` with `extra` options.
-fn single(data: &str, out: &str, extra: &[&str]) -> Model {
+pub(super) fn single(data: &str, out: &str, extra: &[&str]) -> Model {
     let mut argv = vec!["logit", "train", data, "-o", out];
     argv.extend_from_slice(extra);
     let Command::Train(args) = Cli::try_parse_from(&argv).unwrap().command else {
@@ -290,47 +290,5 @@ fn options_that_need_all_rows_in_one_place_are_refused() {
         args.extend_from_slice(extra);
         let err = run_threads(2, &args).unwrap_err().to_string();
         assert!(err.contains("not supported with --distributed"), "{err}");
-    }
-}
-
-/// `eval --distributed`'s rows: the ranks' scored parts, gathered in rank order, are the
-/// single-process scored rows bit for bit (so every metric, AUC included, is the same).
-#[test]
-fn eval_parts_gathered_are_the_single_process_rows() {
-    use crate::commands::eval::{score_labelled_with, EvalConfig};
-    let dir = tempfile::tempdir().unwrap();
-    let model_path = dir.path().join("m.json");
-    let model = single(
-        &fixture("pima_train.csv"),
-        &model_path.to_string_lossy(),
-        &["--target", "type"],
-    );
-    model.save(&model_path.to_string_lossy(), &[]).unwrap();
-    let test = fixture("pima_test.csv");
-    let argv = [
-        "logit",
-        "eval",
-        &model_path.to_string_lossy(),
-        &test,
-        "--target",
-        "type",
-    ];
-    let Command::Eval(args) = Cli::try_parse_from(argv).unwrap().command else {
-        unreachable!()
-    };
-    let config = EvalConfig::from_args(&args);
-    let want = score_labelled_with(&model, &test, Some("type"), None, config.reading()).unwrap();
-    for size in [2, 3] {
-        let mut scores = Vec::new();
-        let mut positive = Vec::new();
-        for rank in 0..size {
-            let part = super::split::part_of(&test, rank, size).unwrap();
-            let s = super::eval::score_part(&config, &model, &part).unwrap();
-            scores.extend(s.scores);
-            positive.extend(s.positive);
-        }
-        assert_eq!(positive, want.positive);
-        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&scores), bits(&want.scores));
     }
 }

@@ -73,7 +73,7 @@ pub struct Calibration {
 }
 
 /// Neumaier's compensated sum, so means over millions of rows keep full precision.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 struct Sum {
     sum: f64,
     compensation: f64,
@@ -92,6 +92,12 @@ impl Sum {
 
     fn total(&self) -> f64 {
         self.sum + self.compensation
+    }
+
+    /// Adds another sum's terms (its sum, then its compensation).
+    fn merge(&mut self, other: &Sum) {
+        self.add(other.sum);
+        self.compensation += other.compensation;
     }
 }
 
@@ -139,76 +145,189 @@ pub fn reliability_weighted(
     weights: Option<&[f64]>,
     n_bins: usize,
 ) -> Calibration {
-    assert_eq!(probs.len(), positive.len(), "calibration: lengths");
-    if let Some(w) = weights {
-        assert_eq!(w.len(), probs.len(), "calibration: weights");
-    }
-    assert!(n_bins > 0, "calibration needs at least one bin");
-    let mut counts = vec![0usize; n_bins];
-    let mut positives = vec![0usize; n_bins];
+    CalibrationTally::of(probs, positive, weights, n_bins).table()
+}
+
+/// The sums behind a reliability table, per bin: parts of the rows tallied apart (the ranks
+/// of `eval --distributed`) [`merge`](CalibrationTally::merge) into the tally of all rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalibrationTally {
+    weighted: bool,
+    counts: Vec<usize>,
+    positives: Vec<usize>,
     // Sums of the weights, the positive weights and the weighted probabilities, per bin
     // (unweighted: every weight is 1, so these are the exact counts and the plain sums).
-    let mut bin_weight = vec![Sum::default(); n_bins];
-    let mut bin_positive = vec![Sum::default(); n_bins];
-    let mut sums = vec![Sum::default(); n_bins];
-    let mut total = Sum::default();
-    let (mut total_weight, mut total_positive) = (Sum::default(), Sum::default());
-    let mut n = 0usize;
-    for (i, (&p, &is_positive)) in probs.iter().zip(positive).enumerate() {
-        if p.is_nan() {
-            continue;
+    bin_weight: Vec<Sum>,
+    bin_positive: Vec<Sum>,
+    sums: Vec<Sum>,
+    total: Sum,
+    total_weight: Sum,
+    total_positive: Sum,
+    n: usize,
+}
+
+impl CalibrationTally {
+    /// The tally of `probs` against `positive`, weighted when `weights` is given.
+    ///
+    /// # Panics
+    /// If the slices differ in length or `n_bins` is 0 (caller bugs).
+    pub fn of(
+        probs: &[f64],
+        positive: &[bool],
+        weights: Option<&[f64]>,
+        n_bins: usize,
+    ) -> CalibrationTally {
+        assert_eq!(probs.len(), positive.len(), "calibration: lengths");
+        if let Some(w) = weights {
+            assert_eq!(w.len(), probs.len(), "calibration: weights");
         }
-        let w = weights.map_or(1.0, |w| w[i]);
-        let b = bin_of(p, n_bins);
-        counts[b] += 1;
-        positives[b] += usize::from(is_positive);
-        bin_weight[b].add(w);
-        sums[b].add(if weights.is_some() { w * p } else { p });
-        total.add(if weights.is_some() { w * p } else { p });
-        total_weight.add(w);
-        if is_positive {
-            bin_positive[b].add(w);
-            total_positive.add(w);
-        }
-        n += 1;
-    }
-    let mut gap_sum = Sum::default();
-    let mut mce: Option<f64> = None;
-    let bins = (0..n_bins)
-        .map(|b| {
-            let count = counts[b];
-            let wb = bin_weight[b].total();
-            let (mean_predicted, observed_rate) = if count == 0 || wb == 0.0 {
-                (None, None)
-            } else {
-                let mean = sums[b].total() / wb;
-                let rate = bin_positive[b].total() / wb;
-                gap_sum.add((bin_positive[b].total() - sums[b].total()).abs());
-                let gap = (rate - mean).abs();
-                mce = Some(mce.map_or(gap, |m| m.max(gap)));
-                (Some(mean), Some(rate))
-            };
-            Bin {
-                lower: b as f64 / n_bins as f64,
-                upper: (b + 1) as f64 / n_bins as f64,
-                count,
-                weight: weights.map(|_| wb),
-                n_positive: positives[b],
-                mean_predicted,
-                observed_rate,
+        assert!(n_bins > 0, "calibration needs at least one bin");
+        let mut t = CalibrationTally {
+            weighted: weights.is_some(),
+            counts: vec![0; n_bins],
+            positives: vec![0; n_bins],
+            bin_weight: vec![Sum::default(); n_bins],
+            bin_positive: vec![Sum::default(); n_bins],
+            sums: vec![Sum::default(); n_bins],
+            total: Sum::default(),
+            total_weight: Sum::default(),
+            total_positive: Sum::default(),
+            n: 0,
+        };
+        for (i, (&p, &is_positive)) in probs.iter().zip(positive).enumerate() {
+            if p.is_nan() {
+                continue;
             }
-        })
-        .collect();
-    let w = total_weight.total();
-    let per_row = |v: f64| (n > 0 && w > 0.0).then(|| v / w);
-    Calibration {
-        n,
-        weight_sum: weights.map(|_| w),
-        base_rate: per_row(total_positive.total()),
-        mean_predicted: per_row(total.total()),
-        ece: per_row(gap_sum.total()),
-        mce,
-        bins,
+            let w = weights.map_or(1.0, |w| w[i]);
+            let b = bin_of(p, n_bins);
+            t.counts[b] += 1;
+            t.positives[b] += usize::from(is_positive);
+            t.bin_weight[b].add(w);
+            t.sums[b].add(if t.weighted { w * p } else { p });
+            t.total.add(if t.weighted { w * p } else { p });
+            t.total_weight.add(w);
+            if is_positive {
+                t.bin_positive[b].add(w);
+                t.total_positive.add(w);
+            }
+            t.n += 1;
+        }
+        t
+    }
+
+    /// Adds `other`'s rows (same bins, same weighting).
+    ///
+    /// # Panics
+    /// If the two tallies differ in bins or weighting (a caller bug).
+    pub fn merge(&mut self, other: &CalibrationTally) {
+        assert_eq!(self.counts.len(), other.counts.len(), "calibration: bins");
+        assert_eq!(self.weighted, other.weighted, "calibration: weighting");
+        for b in 0..self.counts.len() {
+            self.counts[b] += other.counts[b];
+            self.positives[b] += other.positives[b];
+            self.bin_weight[b].merge(&other.bin_weight[b]);
+            self.bin_positive[b].merge(&other.bin_positive[b]);
+            self.sums[b].merge(&other.sums[b]);
+        }
+        self.total.merge(&other.total);
+        self.total_weight.merge(&other.total_weight);
+        self.total_positive.merge(&other.total_positive);
+        self.n += other.n;
+    }
+
+    /// The tally as numbers (counts exact below 2^53; each sum as its two parts), for sending.
+    pub fn to_f64s(&self) -> Vec<f64> {
+        let mut v = vec![f64::from(u8::from(self.weighted)), self.n as f64];
+        v.push(self.counts.len() as f64);
+        for b in 0..self.counts.len() {
+            v.extend([self.counts[b] as f64, self.positives[b] as f64]);
+            for s in [&self.bin_weight[b], &self.bin_positive[b], &self.sums[b]] {
+                v.extend([s.sum, s.compensation]);
+            }
+        }
+        for s in [&self.total, &self.total_weight, &self.total_positive] {
+            v.extend([s.sum, s.compensation]);
+        }
+        v
+    }
+
+    /// The inverse of [`to_f64s`](Self::to_f64s) from the front of `v`, and how many numbers
+    /// it took; `None` when `v` is not such a tally.
+    pub fn from_f64s(v: &[f64]) -> Option<(CalibrationTally, usize)> {
+        let bins = *v.get(2)? as usize;
+        let len = 3 + 8 * bins + 6;
+        if bins == 0 || v.len() < len {
+            return None;
+        }
+        let sum = |at: usize| Sum {
+            sum: v[at],
+            compensation: v[at + 1],
+        };
+        let mut t = CalibrationTally {
+            weighted: v[0] == 1.0,
+            counts: Vec::with_capacity(bins),
+            positives: Vec::with_capacity(bins),
+            bin_weight: Vec::with_capacity(bins),
+            bin_positive: Vec::with_capacity(bins),
+            sums: Vec::with_capacity(bins),
+            total: sum(3 + 8 * bins),
+            total_weight: sum(5 + 8 * bins),
+            total_positive: sum(7 + 8 * bins),
+            n: v[1] as usize,
+        };
+        for b in 0..bins {
+            let at = 3 + 8 * b;
+            t.counts.push(v[at] as usize);
+            t.positives.push(v[at + 1] as usize);
+            t.bin_weight.push(sum(at + 2));
+            t.bin_positive.push(sum(at + 4));
+            t.sums.push(sum(at + 6));
+        }
+        Some((t, len))
+    }
+
+    /// The reliability table and summary numbers of the tallied rows.
+    pub fn table(&self) -> Calibration {
+        let n_bins = self.counts.len();
+        let mut gap_sum = Sum::default();
+        let mut mce: Option<f64> = None;
+        let bins = (0..n_bins)
+            .map(|b| {
+                let count = self.counts[b];
+                let wb = self.bin_weight[b].total();
+                let (mean_predicted, observed_rate) = if count == 0 || wb == 0.0 {
+                    (None, None)
+                } else {
+                    let mean = self.sums[b].total() / wb;
+                    let rate = self.bin_positive[b].total() / wb;
+                    gap_sum.add((self.bin_positive[b].total() - self.sums[b].total()).abs());
+                    let gap = (rate - mean).abs();
+                    mce = Some(mce.map_or(gap, |m| m.max(gap)));
+                    (Some(mean), Some(rate))
+                };
+                Bin {
+                    lower: b as f64 / n_bins as f64,
+                    upper: (b + 1) as f64 / n_bins as f64,
+                    count,
+                    weight: self.weighted.then_some(wb),
+                    n_positive: self.positives[b],
+                    mean_predicted,
+                    observed_rate,
+                }
+            })
+            .collect();
+        let w = self.total_weight.total();
+        let n = self.n;
+        let per_row = |v: f64| (n > 0 && w > 0.0).then(|| v / w);
+        Calibration {
+            n,
+            weight_sum: self.weighted.then_some(w),
+            base_rate: per_row(self.total_positive.total()),
+            mean_predicted: per_row(self.total.total()),
+            ece: per_row(gap_sum.total()),
+            mce,
+            bins,
+        }
     }
 }
 

@@ -31,7 +31,7 @@ pub struct CrossValidation {
 }
 
 /// One fold's metric per lambda, held-out weight and unconverged fits.
-type FoldResult = (Vec<f64>, f64, usize);
+pub type FoldResult = (Vec<f64>, f64, usize);
 
 /// Each fold's result slot: its metric per lambda and its held-out weight, once it has run.
 type FoldSlots = Mutex<Vec<Option<Result<FoldResult>>>>;
@@ -50,8 +50,29 @@ pub fn cross_validate(
     threads: usize,
     progress: &FoldProgress,
 ) -> Result<CrossValidation> {
-    let k = folds.k();
-    let workers = threads.clamp(1, k);
+    let all: Vec<usize> = (0..folds.k()).collect();
+    let results = run_folds(
+        problem, folds, &all, lambdas, options, metric, threads, progress,
+    );
+    assemble(results)
+}
+
+/// The results of the folds `which` (in that order), each fold as [`cross_validate`] fits
+/// and scores it; a fold's result depends only on its rows, so folds run in other processes
+/// (`cv --distributed`) give the same numbers.
+#[allow(clippy::too_many_arguments)]
+pub fn run_folds(
+    problem: &Problem,
+    folds: &Folds,
+    which: &[usize],
+    lambdas: &[f64],
+    options: &PathOptions,
+    metric: Metric,
+    threads: usize,
+    progress: &FoldProgress,
+) -> Vec<Result<FoldResult>> {
+    let k = which.len();
+    let workers = threads.clamp(1, k.max(1));
     let options = PathOptions {
         early_stop: false,
         ..options.clone()
@@ -59,21 +80,21 @@ pub fn cross_validate(
     let results: FoldSlots = Mutex::new((0..k).map(|_| None).collect());
     let next = AtomicUsize::new(0);
     let work = || loop {
-        let f = next.fetch_add(1, Ordering::Relaxed);
-        if f >= k {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i >= k {
             break;
         }
         let result = one_fold(
             problem,
             folds,
-            f,
+            which[i],
             lambdas,
             &options,
             metric,
             workers > 1,
             progress,
         );
-        results.lock().expect("no worker panics")[f] = Some(result);
+        results.lock().expect("no worker panics")[i] = Some(result);
     };
     if workers == 1 {
         work();
@@ -84,11 +105,23 @@ pub fn cross_validate(
             }
         });
     }
+    results
+        .into_inner()
+        .expect("no worker panics")
+        .into_iter()
+        .map(|r| r.expect("every fold ran"))
+        .collect()
+}
+
+/// The cross-validation of every fold's result, in fold order: the first failed fold's
+/// error, else the curve.
+pub fn assemble(results: Vec<Result<FoldResult>>) -> Result<CrossValidation> {
+    let k = results.len();
     let mut fold_values = Vec::with_capacity(k);
     let mut fold_weights = Vec::with_capacity(k);
     let mut unconverged = 0;
-    for result in results.into_inner().expect("no worker panics") {
-        let (values, weight, stopped) = result.expect("every fold ran")?;
+    for result in results {
+        let (values, weight, stopped) = result?;
         fold_values.push(values);
         fold_weights.push(weight);
         unconverged += stopped;

@@ -11,18 +11,19 @@ use crate::data::format::InputFormat;
 use crate::data::input::delimiter_for;
 use crate::error::{Error, Result};
 use crate::evaluate::gate::{Bound, Gate, GateResult};
-use crate::evaluate::metrics::{self, Metrics};
+use crate::evaluate::metrics::{self, BinaryTally, Metrics, MulticlassTally};
 use crate::evaluate::report;
 use crate::evaluate::threshold::{Grid, PickRule, Sweep, ThresholdPoint};
 use crate::evaluate::{calibration, plot};
+
 use crate::exit::ExitStatus;
-use crate::fit::numerics::sigmoid;
 use crate::model::Model;
 
 mod multiclass;
 mod rows;
 mod svmlight;
 
+pub use multiclass::report as report_multiclass;
 pub use rows::{
     score_labelled, score_labelled_multiclass, score_labelled_with, MultiScored, Reading,
     RowScores, Scored,
@@ -98,17 +99,20 @@ impl EvalConfig {
 pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
     let config = EvalConfig::from_args(args);
     // Fail on a bad --plot before reading a possibly large input.
-    let charts = match &config.plot {
-        Some(dir) => Some(plot::ChartDir::check(dir, &[&config.model, &config.data])?),
-        None => None,
-    };
+    let charts = check_charts(&config)?;
     let model = Model::load(&config.model)?;
+    check_options(&config, &model)?;
     if !model.is_binary() {
-        return multiclass::run(&config, &model, charts);
-    }
-    check_gates(&config.gates, false)?;
-    if config.weight.is_some() {
-        refuse_unweighted_only(&config)?;
+        let rows = score_labelled_multiclass(
+            &model,
+            &config.data,
+            config.target.as_deref(),
+            config.weight.as_deref(),
+            config.reading(),
+        )?;
+        let tally =
+            MulticlassTally::of(&rows.probabilities, &rows.classes, rows.weights.as_deref());
+        return multiclass::report(&config, &model, charts, &tally);
     }
     let rows = score_labelled_with(
         &model,
@@ -117,37 +121,59 @@ pub fn run(args: &EvalArgs) -> Result<ExitStatus> {
         config.weight.as_deref(),
         config.reading(),
     )?;
-    report_rows(&config, &model, charts, rows)
+    let tally = BinaryTally::of(
+        &rows.scores,
+        &rows.positive,
+        rows.weights.as_deref(),
+        threshold_of(&config, &model)?,
+    );
+    report_binary(&config, &model, charts, &tally)
 }
 
-/// The binary eval of rows already scored elsewhere (`eval --distributed` gathers them from
-/// the ranks): the same checks, metrics, charts, report and gates as [`run`].
-pub fn report_scored(config: &EvalConfig, model: &Model, rows: Scored) -> Result<ExitStatus> {
-    let charts = match &config.plot {
-        Some(dir) => Some(plot::ChartDir::check(dir, &[&config.model, &config.data])?),
-        None => None,
-    };
+/// The `--plot` directory, checked before any data is read.
+pub fn check_charts(config: &EvalConfig) -> Result<Option<plot::ChartDir>> {
+    match &config.plot {
+        Some(dir) => Ok(Some(plot::ChartDir::check(
+            dir,
+            &[&config.model, &config.data],
+        )?)),
+        None => Ok(None),
+    }
+}
+
+/// The checks of the options against the model, before any data is read: the gate names,
+/// and the flags a binary (or multiclass) model cannot take.
+pub fn check_options(config: &EvalConfig, model: &Model) -> Result<()> {
+    if !model.is_binary() {
+        check_gates(&config.gates, true)?;
+        return multiclass::refuse_binary_only(config, model);
+    }
     check_gates(&config.gates, false)?;
     if config.weight.is_some() {
         refuse_unweighted_only(config)?;
     }
-    report_rows(config, model, charts, rows)
+    Ok(())
 }
 
-/// Everything [`run`] does with the scored rows of a binary model.
-fn report_rows(
+/// The threshold of a binary model's counts: `--threshold`, else the model's own.
+pub fn threshold_of(config: &EvalConfig, model: &Model) -> Result<f64> {
+    let (_, stored) = model.require_binary(&config.model, "eval")?;
+    Ok(config.threshold.unwrap_or(stored))
+}
+
+/// Everything [`run`] does once a binary model's scored rows are tallied (`eval
+/// --distributed` merges the ranks' tallies): metrics, analysis, charts, report and gates.
+pub fn report_binary(
     config: &EvalConfig,
     model: &Model,
     charts: Option<plot::ChartDir>,
-    rows: Scored,
+    tally: &BinaryTally,
 ) -> Result<ExitStatus> {
-    let (_, stored) = model.require_binary(&config.model, "eval")?;
-    let threshold = config.threshold.unwrap_or(stored);
-    let weights = rows.weights.as_deref();
-    let m = metrics::evaluate_weighted(&rows.scores, &rows.positive, weights, threshold);
-    let sweep = Sweep::new(&rows.scores, &rows.positive);
-    let analysis = Analysis::of(config, &rows, &sweep)?;
-    if let Some(dir) = charts {
+    let threshold = threshold_of(config, model)?;
+    let m = tally.metrics();
+    let sweep = tally.sweep();
+    let analysis = Analysis::of(config, tally, sweep.as_ref())?;
+    if let (Some(dir), Some(sweep)) = (charts, &sweep) {
         let (cuts, cal) = (&analysis.cuts, &analysis.calibration);
         let operating = sweep.at(threshold);
         dir.write(&[
@@ -267,37 +293,30 @@ struct Analysis {
 }
 
 impl Analysis {
-    /// Fails only when `--pick` names a rule the data cannot satisfy.
-    fn of(config: &EvalConfig, rows: &Scored, sweep: &Sweep) -> Result<Analysis> {
-        let cuts = sweep.cut_points();
-        let pick = |rule| {
-            crate::evaluate::threshold::pick(&cuts, sweep.n_positive(), sweep.n_negative(), rule)
+    /// Fails only when `--pick` names a rule the data cannot satisfy. Without a sweep
+    /// (weighted rows, which refuse the threshold flags) there are no cut points.
+    fn of(config: &EvalConfig, tally: &BinaryTally, sweep: Option<&Sweep>) -> Result<Analysis> {
+        let cuts = sweep.map(Sweep::cut_points).unwrap_or_default();
+        let pick = |rule| match sweep {
+            Some(s) => {
+                crate::evaluate::threshold::pick(&cuts, s.n_positive(), s.n_negative(), rule)
+                    .map_err(|e| Error::Usage(format!("{}: {e}", config.data)))
+            }
+            None => Err(Error::Usage(format!(
+                "{}: --pick does not take --weight",
+                config.data
+            ))),
         };
         let picked = match config.pick {
-            Some(rule) => Some((
-                rule,
-                pick(rule).map_err(|e| Error::Usage(format!("{}: {e}", config.data)))?,
-            )),
+            Some(rule) => Some((rule, pick(rule)?)),
             None => None,
         };
         Ok(Analysis {
-            calibration: match &rows.weights {
-                None => calibration::reliability(
-                    &rows.scores,
-                    &rows.positive,
-                    calibration::DEFAULT_BINS,
-                ),
-                Some(w) => {
-                    let probs: Vec<f64> = rows.scores.iter().map(|&z| sigmoid(z)).collect();
-                    calibration::reliability_weighted(
-                        &probs,
-                        &rows.positive,
-                        Some(w),
-                        calibration::DEFAULT_BINS,
-                    )
-                }
+            calibration: tally.calibration(),
+            table: match sweep {
+                Some(s) if config.thresholds => Some(s.table(&config.grid)),
+                _ => None,
             },
-            table: config.thresholds.then(|| sweep.table(&config.grid)),
             best_f1: pick(PickRule::F1).ok(),
             best_youden: pick(PickRule::Youden).ok(),
             picked,
@@ -354,8 +373,7 @@ fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 /// Scores the labelled data and computes the metrics.
 pub fn evaluate(config: &EvalConfig) -> Result<(Model, Metrics)> {
     let model = Model::load(&config.model)?;
-    let (_, stored) = model.require_binary(&config.model, "eval")?;
-    let threshold = config.threshold.unwrap_or(stored);
+    let threshold = threshold_of(config, &model)?;
     let rows = score_labelled_with(
         &model,
         &config.data,

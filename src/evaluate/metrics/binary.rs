@@ -15,7 +15,7 @@
 
 use serde::Serialize;
 
-use super::ranking::roc_and_ap;
+use super::tally::BinaryTally;
 use super::{check_lengths, serialize_count, CompensatedSum};
 use crate::fit::numerics::{log_loss, sigmoid};
 
@@ -365,7 +365,7 @@ pub fn brier(scores: &[f64], positive: &[bool]) -> Option<f64> {
     mean_of(scores, positive, None, brier_term)
 }
 
-fn brier_term(z: f64, y: f64) -> f64 {
+pub(super) fn brier_term(z: f64, y: f64) -> f64 {
     let d = sigmoid(z) - y;
     d * d
 }
@@ -393,30 +393,7 @@ pub fn evaluate_weighted(
     weights: Option<&[f64]>,
     threshold: f64,
 ) -> Metrics {
-    let counts = match weights {
-        None => ConfusionCounts::at_threshold(scores, positive, threshold).to_weighted(),
-        Some(w) => WeightedCounts::at_threshold(scores, positive, w, threshold),
-    };
-    let (roc_auc, pr_auc) = roc_and_ap(scores, positive, weights);
-    Metrics {
-        n: scores.len(),
-        weight_sum: weights.map(|_| counts.total()),
-        accuracy: counts.accuracy(),
-        precision: counts.precision(),
-        recall: counts.recall(),
-        f1: counts.f1(),
-        specificity: counts.specificity(),
-        balanced_accuracy: counts.balanced_accuracy(),
-        roc_auc,
-        pr_auc,
-        log_loss: mean_of(scores, positive, weights, |z, y| log_loss(y, z)),
-        brier: mean_of(scores, positive, weights, brier_term),
-        tp: counts.tp,
-        fp: counts.fp,
-        tn: counts.tn,
-        fn_: counts.fn_,
-        threshold,
-    }
+    BinaryTally::of(scores, positive, weights, threshold).metrics()
 }
 
 impl Metrics {

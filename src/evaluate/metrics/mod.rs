@@ -8,19 +8,25 @@
 
 mod binary;
 pub mod multiclass;
+mod multiclass_tally;
 mod ranking;
+pub mod tally;
+mod wire;
 
 pub use binary::*;
 pub use multiclass::{
-    evaluate_multiclass, ClassProbabilities, MulticlassMetrics, PerClass, MULTICLASS_METRIC_NAMES,
+    evaluate_multiclass, ClassProbabilities, MulticlassMetrics, MulticlassTally, PerClass,
+    MULTICLASS_METRIC_NAMES,
 };
 pub use ranking::{
-    average_precision, roc_auc, roc_points, weighted_average_precision, weighted_roc_auc,
+    average_precision, roc_auc, roc_points, roc_points_of_groups, weighted_average_precision,
+    weighted_roc_auc, ScoreGroups, TieGroup,
 };
+pub use tally::{BinaryTally, Ranked};
 
 /// Neumaier's compensated sum: error independent of the number of terms (to first order), so
 /// means over millions of rows keep full precision.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub(crate) struct CompensatedSum {
     sum: f64,
     compensation: f64,
@@ -35,6 +41,13 @@ impl CompensatedSum {
             self.compensation += (x - t) + self.sum;
         }
         self.sum = t;
+    }
+
+    /// Adds another sum's terms (its sum, then its compensation): the sum of two parts of
+    /// the rows, as accurate as one sum over both.
+    pub(crate) fn merge(&mut self, other: &CompensatedSum) {
+        self.add(other.sum);
+        self.compensation += other.compensation;
     }
 
     pub(crate) fn total(&self) -> f64 {

@@ -17,8 +17,8 @@
 
 use serde::{Serialize, Serializer};
 
-use super::ranking::{roc_auc, weighted_roc_auc};
-use super::{serialize_count, CompensatedSum};
+pub use super::multiclass_tally::MulticlassTally;
+use super::serialize_count;
 use crate::fit::numerics::log_sigmoid;
 
 /// The JSON keys of a multiclass evaluation that are scalars (gate names), in output order
@@ -210,7 +210,7 @@ fn serialize_matrix<S: Serializer>(m: &[Vec<f64>], s: S) -> Result<S::Ok, S::Err
 }
 
 /// `num / den`, 0 when `den` is 0 (scikit-learn's `zero_division=0`).
-fn rate0(num: f64, den: f64) -> f64 {
+pub(super) fn rate0(num: f64, den: f64) -> f64 {
     if den == 0.0 {
         0.0
     } else {
@@ -218,7 +218,7 @@ fn rate0(num: f64, den: f64) -> f64 {
     }
 }
 
-fn mean(v: impl Iterator<Item = f64>) -> Option<f64> {
+pub(super) fn mean(v: impl Iterator<Item = f64>) -> Option<f64> {
     let (mut s, mut n) = (0.0, 0usize);
     for x in v {
         s += x;
@@ -238,129 +238,14 @@ pub fn evaluate_multiclass(
     weights: Option<&[f64]>,
     labels: &[String],
 ) -> MulticlassMetrics {
-    let (n, k) = (p.n_rows(), p.k());
-    assert_eq!(y.len(), n, "metrics: {} rows but {} labels", n, y.len());
     assert_eq!(
         labels.len(),
-        k,
-        "metrics: {k} classes but {} labels",
+        p.k(),
+        "metrics: {} classes but {} labels",
+        p.k(),
         labels.len()
     );
-    if let Some(w) = weights {
-        assert_eq!(w.len(), n, "metrics: weights and rows");
-    }
-    let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
-
-    let mut cells = vec![CompensatedSum::default(); k * k];
-    let mut total = CompensatedSum::default();
-    let mut log_loss = CompensatedSum::default();
-    let mut brier = CompensatedSum::default();
-    for (i, &t) in y.iter().enumerate() {
-        assert!(t < k, "metrics: class index {t} out of range");
-        let w = weight(i);
-        total.add(w);
-        if w == 0.0 {
-            // A zero-weight row takes no part, even with an infinite loss.
-            continue;
-        }
-        cells[t * k + p.predicted(i)].add(w);
-        log_loss.add(w * -p.log_row(i)[t]);
-        let mut sq = 0.0;
-        for (c, &q) in p.row(i).iter().enumerate() {
-            let d = q - if c == t { 1.0 } else { 0.0 };
-            sq += d * d;
-        }
-        brier.add(w * sq);
-    }
-    let total = total.total();
-    let confusion: Vec<Vec<f64>> = (0..k)
-        .map(|r| (0..k).map(|c| cells[r * k + c].total()).collect())
-        .collect();
-    let support: Vec<f64> = confusion.iter().map(|row| row.iter().sum()).collect();
-    let predicted: Vec<f64> = (0..k)
-        .map(|c| confusion.iter().map(|row| row[c]).sum())
-        .collect();
-    let per_class: Vec<PerClass> = (0..k)
-        .map(|c| {
-            let tp = confusion[c][c];
-            let (fp, fn_) = (predicted[c] - tp, support[c] - tp);
-            PerClass {
-                label: labels[c].clone(),
-                precision: rate0(tp, predicted[c]),
-                recall: rate0(tp, support[c]),
-                f1: rate0(2.0 * tp, 2.0 * tp + fp + fn_),
-                support: support[c],
-            }
-        })
-        .collect();
-    let defined = total > 0.0;
-    let trace: f64 = (0..k).map(|c| confusion[c][c]).sum();
-    let per_row = |s: &CompensatedSum| {
-        let v = s.total() / total;
-        (defined && !v.is_nan()).then_some(v)
-    };
-    let (roc_auc, roc_auc_reason) = ovr_roc_auc(p, y, weights, labels);
-    MulticlassMetrics {
-        n,
-        weight_sum: weights.map(|_| total),
-        accuracy: defined.then(|| trace / total),
-        balanced_accuracy: mean(
-            per_class
-                .iter()
-                .filter(|c| c.support > 0.0)
-                .map(|c| c.recall),
-        ),
-        macro_precision: defined
-            .then(|| per_class.iter().map(|c| c.precision).sum::<f64>() / k as f64),
-        macro_recall: defined.then(|| per_class.iter().map(|c| c.recall).sum::<f64>() / k as f64),
-        macro_f1: defined.then(|| per_class.iter().map(|c| c.f1).sum::<f64>() / k as f64),
-        weighted_f1: defined.then(|| {
-            per_class.iter().map(|c| c.support * c.f1).sum::<f64>()
-                / per_class.iter().map(|c| c.support).sum::<f64>()
-        }),
-        log_loss: per_row(&log_loss),
-        brier: per_row(&brier),
-        roc_auc,
-        roc_auc_reason,
-        confusion,
-        per_class,
-    }
-}
-
-/// Macro average over the classes of the one-vs-rest ROC AUC of each class's probability
-/// (scikit-learn `roc_auc_score(multi_class="ovr", average="macro")`), ranked by the
-/// log-probabilities (the same order as the probabilities, without their rounding ties).
-fn ovr_roc_auc(
-    p: &ClassProbabilities,
-    y: &[usize],
-    weights: Option<&[f64]>,
-    labels: &[String],
-) -> (Option<f64>, Option<String>) {
-    let mut sum = 0.0;
-    for (c, label) in labels.iter().enumerate() {
-        let positive: Vec<bool> = y.iter().map(|&t| t == c).collect();
-        let scores = p.log_column(c);
-        let auc = match weights {
-            None => roc_auc(&scores, &positive),
-            Some(w) => weighted_roc_auc(&scores, &positive, w),
-        };
-        match auc {
-            Some(a) => sum += a,
-            None => {
-                let why = if scores.iter().any(|s| s.is_nan()) {
-                    "some scores are NaN".to_string()
-                } else {
-                    let rows = if weights.is_some() { "weight" } else { "rows" };
-                    format!(
-                        "class {label:?} has no {rows} of its own or no {rows} of other classes \
-                         (one-vs-rest AUC needs both)"
-                    )
-                };
-                return (None, Some(why));
-            }
-        }
-    }
-    (Some(sum / labels.len() as f64), None)
+    MulticlassTally::of(p, y, weights).metrics(labels)
 }
 
 impl MulticlassMetrics {

@@ -11,17 +11,122 @@ use super::{check_lengths, CompensatedSum};
 
 /// Rows sharing one score value: how many (or how much weight) are positive and negative.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub(super) struct TieGroup<T> {
-    pub(super) pos: T,
-    pub(super) neg: T,
+pub struct TieGroup<T> {
+    pub pos: T,
+    pub neg: T,
 }
 
-/// The rows grouped by equal score, in increasing score order, from one `O(n log n)` sort;
-/// each row adds `weight(i)` to its group's positive or negative side.
-///
-/// `None` when a score is `NaN` (no meaningful rank). `-0.0` and `0.0` are one group; `-inf` and
-/// `+inf` are ordinary extreme scores. Sorting uses `f64::total_cmp`, which is a total order and
-/// cannot panic.
+/// Rows grouped by equal score: the distinct scores (none `NaN`, no `-0.0`) in increasing
+/// order, each one's group, and how many rows had a `NaN` score (left out of the groups).
+/// Parts of the rows grouped apart [`merge`](ScoreGroups::merge) into the groups of all rows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScoreGroups<T> {
+    pub z: Vec<f64>,
+    pub groups: Vec<TieGroup<T>>,
+    /// Rows with a `NaN` score: positive, negative.
+    pub nan: TieGroup<u64>,
+}
+
+impl<T: Copy + Default + std::ops::AddAssign> ScoreGroups<T> {
+    /// The rows grouped by equal score from one `O(n log n)` sort; each row adds `weight(i)`
+    /// to its group's positive or negative side. `-0.0` and `0.0` are one group; `-inf` and
+    /// `+inf` are ordinary extreme scores. Sorting uses `f64::total_cmp`, a total order that
+    /// cannot panic.
+    pub fn of(scores: &[f64], positive: &[bool], weight: impl Fn(usize) -> T) -> Self {
+        check_lengths(scores, positive);
+        let mut nan = TieGroup::default();
+        // `+ 0.0` maps -0.0 to 0.0 so that equal scores are equal under total_cmp too.
+        let mut rows: Vec<(f64, usize)> = Vec::with_capacity(scores.len());
+        for (i, &z) in scores.iter().enumerate() {
+            if z.is_nan() {
+                if positive[i] {
+                    nan.pos += 1;
+                } else {
+                    nan.neg += 1;
+                }
+            } else {
+                rows.push((z + 0.0, i));
+            }
+        }
+        rows.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let mut out = ScoreGroups {
+            z: Vec::new(),
+            groups: Vec::new(),
+            nan,
+        };
+        for (z, i) in rows {
+            if out.z.last() != Some(&z) {
+                out.z.push(z);
+                out.groups.push(TieGroup::default());
+            }
+            if let Some(group) = out.groups.last_mut() {
+                if positive[i] {
+                    group.pos += weight(i);
+                } else {
+                    group.neg += weight(i);
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether some row has a `NaN` score (then the ranking metrics are undefined).
+    pub fn has_nan(&self) -> bool {
+        self.nan.pos + self.nan.neg > 0
+    }
+
+    /// The groups of `parts`' rows together: sorted lists merged pairwise in a balanced tree
+    /// (`O(D log K)` for `D` distinct scores in `K` parts), equal scores' groups added.
+    pub fn merge(mut parts: Vec<ScoreGroups<T>>) -> ScoreGroups<T> {
+        while parts.len() > 1 {
+            let mut next = Vec::with_capacity(parts.len().div_ceil(2));
+            let mut it = parts.into_iter();
+            while let Some(a) = it.next() {
+                next.push(match it.next() {
+                    Some(b) => a.merge_two(b),
+                    None => a,
+                });
+            }
+            parts = next;
+        }
+        parts.pop().unwrap_or_default()
+    }
+
+    fn merge_two(self, other: ScoreGroups<T>) -> ScoreGroups<T> {
+        let n = self.z.len() + other.z.len();
+        let mut out = ScoreGroups {
+            z: Vec::with_capacity(n),
+            groups: Vec::with_capacity(n),
+            nan: TieGroup {
+                pos: self.nan.pos + other.nan.pos,
+                neg: self.nan.neg + other.nan.neg,
+            },
+        };
+        let (mut i, mut j) = (0, 0);
+        while i < self.z.len() || j < other.z.len() {
+            let take_a = j == other.z.len() || (i < self.z.len() && self.z[i] <= other.z[j]);
+            let take_b = i == self.z.len() || (j < other.z.len() && other.z[j] <= self.z[i]);
+            let z = if take_a { self.z[i] } else { other.z[j] };
+            let mut g = TieGroup::default();
+            if take_a {
+                g.pos += self.groups[i].pos;
+                g.neg += self.groups[i].neg;
+                i += 1;
+            }
+            if take_b {
+                g.pos += other.groups[j].pos;
+                g.neg += other.groups[j].neg;
+                j += 1;
+            }
+            out.z.push(z);
+            out.groups.push(g);
+        }
+        out
+    }
+}
+
+/// The rows grouped by equal score, in increasing score order; `None` when a score is `NaN`
+/// (no meaningful rank). See [`ScoreGroups::of`].
 fn groups_by<T: Copy + Default + std::ops::AddAssign>(
     scores: &[f64],
     positive: &[bool],
@@ -31,29 +136,7 @@ fn groups_by<T: Copy + Default + std::ops::AddAssign>(
     if scores.iter().any(|z| z.is_nan()) {
         return None;
     }
-    // `+ 0.0` maps -0.0 to 0.0 so that equal scores are equal under total_cmp too.
-    let mut rows: Vec<(f64, usize)> = scores
-        .iter()
-        .enumerate()
-        .map(|(i, &z)| (z + 0.0, i))
-        .collect();
-    rows.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let mut groups: Vec<TieGroup<T>> = Vec::new();
-    let mut previous: Option<f64> = None;
-    for (z, i) in rows {
-        if previous != Some(z) {
-            groups.push(TieGroup::default());
-            previous = Some(z);
-        }
-        if let Some(group) = groups.last_mut() {
-            if positive[i] {
-                group.pos += weight(i);
-            } else {
-                group.neg += weight(i);
-            }
-        }
-    }
-    Some(groups)
+    Some(ScoreGroups::of(scores, positive, weight).groups)
 }
 
 /// Unweighted tie groups (integer counts).
@@ -214,27 +297,6 @@ pub fn weighted_average_precision(
     weighted_average_precision_of_groups(&weighted_groups(scores, positive, weights)?)
 }
 
-/// ROC AUC and average precision from one sort, weighted when `weights` is given.
-pub(super) fn roc_and_ap(
-    scores: &[f64],
-    positive: &[bool],
-    weights: Option<&[f64]>,
-) -> (Option<f64>, Option<f64>) {
-    match weights {
-        None => match tie_groups(scores, positive) {
-            Some(g) => (roc_auc_of_groups(&g), average_precision_of_groups(&g)),
-            None => (None, None),
-        },
-        Some(w) => match weighted_groups(scores, positive, w) {
-            Some(g) => (
-                weighted_roc_auc_of_groups(&g),
-                weighted_average_precision_of_groups(&g),
-            ),
-            None => (None, None),
-        },
-    }
-}
-
 /// The ROC curve's points `(fpr, tpr)` from `(0, 0)` through every distinct score in
 /// decreasing order (ties enter together), weighted when `weights` is given; empty when the
 /// positive or negative weight is 0 or a score is `NaN`. For drawing.
@@ -243,9 +305,14 @@ pub fn roc_points(scores: &[f64], positive: &[bool], weights: Option<&[f64]>) ->
         Some(w) => weighted_groups(scores, positive, w),
         None => groups_by(scores, positive, |_| 1.0),
     };
-    let Some(groups) = groups else {
-        return Vec::new();
-    };
+    match groups {
+        Some(groups) => roc_points_of_groups(&groups),
+        None => Vec::new(),
+    }
+}
+
+/// [`roc_points`] from the tie groups (increasing score; counts or weights as `f64`).
+pub fn roc_points_of_groups(groups: &[TieGroup<f64>]) -> Vec<(f64, f64)> {
     let p: f64 = groups.iter().map(|g| g.pos).sum();
     let n: f64 = groups.iter().map(|g| g.neg).sum();
     if p <= 0.0 || n <= 0.0 {

@@ -128,14 +128,14 @@ impl ThresholdPoint {
     }
 }
 
-/// The predicted probabilities of one labelled data set, sorted by class, so the counts at any
-/// threshold take two binary searches.
+/// The distinct predicted probabilities of one labelled data set with their positive and
+/// negative rows, so the counts at any threshold take one binary search.
 #[derive(Debug, Clone)]
 pub struct Sweep {
-    /// Probabilities of the positive rows, ascending (`NaN` left out).
-    positive: Vec<f64>,
-    /// Probabilities of the negative rows, ascending (`NaN` left out).
-    negative: Vec<f64>,
+    /// `(p, positive rows, negative rows)` per distinct probability, ascending (`NaN` left out).
+    levels: Vec<(f64, usize, usize)>,
+    /// `at_or_above[i]`: positive and negative rows of the levels `i..` (one more entry).
+    at_or_above: Vec<(usize, usize)>,
     /// All positive / negative rows, including any with a `NaN` score (never predicted positive).
     n_positive: usize,
     n_negative: usize,
@@ -154,27 +154,56 @@ impl Sweep {
             scores.len(),
             positive.len()
         );
-        let mut pos = Vec::new();
-        let mut neg = Vec::new();
-        for (&z, &is_positive) in scores.iter().zip(positive) {
-            let p = sigmoid(z);
-            if p.is_nan() {
-                continue;
+        let mut rows: Vec<(f64, bool)> = scores
+            .iter()
+            .zip(positive)
+            .map(|(&z, &is_positive)| (sigmoid(z), is_positive))
+            .filter(|(p, _)| !p.is_nan())
+            .collect();
+        rows.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let mut levels: Vec<(f64, usize, usize)> = Vec::new();
+        for (p, is_positive) in rows {
+            match levels.last_mut() {
+                Some(last) if last.0 == p => {}
+                _ => levels.push((p, 0, 0)),
             }
-            if is_positive {
-                pos.push(p);
-            } else {
-                neg.push(p);
+            if let Some(last) = levels.last_mut() {
+                if is_positive {
+                    last.1 += 1;
+                } else {
+                    last.2 += 1;
+                }
             }
         }
-        pos.sort_by(f64::total_cmp);
-        neg.sort_by(f64::total_cmp);
         let n_positive = positive.iter().filter(|&&b| b).count();
+        Sweep::from_levels(levels, n_positive, positive.len() - n_positive)
+    }
+
+    /// The sweep of rows already grouped: `levels` are the distinct probabilities (ascending,
+    /// none `NaN`) with their positive and negative rows; `n_positive` and `n_negative` count
+    /// every row, including any with a `NaN` probability.
+    ///
+    /// # Panics
+    /// If the levels hold more rows of a class than its total (a caller bug).
+    pub fn from_levels(
+        levels: Vec<(f64, usize, usize)>,
+        n_positive: usize,
+        n_negative: usize,
+    ) -> Sweep {
+        let mut at_or_above = vec![(0, 0); levels.len() + 1];
+        for (i, &(_, pos, neg)) in levels.iter().enumerate().rev() {
+            let (a, b) = at_or_above[i + 1];
+            at_or_above[i] = (a + pos, b + neg);
+        }
+        assert!(
+            at_or_above[0].0 <= n_positive && at_or_above[0].1 <= n_negative,
+            "threshold sweep: levels hold more rows than the totals"
+        );
         Sweep {
-            positive: pos,
-            negative: neg,
+            levels,
+            at_or_above,
             n_positive,
-            n_negative: positive.len() - n_positive,
+            n_negative,
         }
     }
 
@@ -188,23 +217,27 @@ impl Sweep {
         self.n_negative
     }
 
-    /// The confusion counts at `threshold`; equal to
-    /// [`ConfusionCounts::at_threshold`] on the same rows.
-    pub fn counts_at(&self, threshold: f64) -> ConfusionCounts {
-        let at_or_above =
-            |sorted: &[f64]| sorted.len() - sorted.partition_point(|&p| p < threshold);
-        // A NaN threshold predicts nothing positive, as `p >= NaN` is false.
-        let (tp, fp) = if threshold.is_nan() {
-            (0, 0)
-        } else {
-            (at_or_above(&self.positive), at_or_above(&self.negative))
-        };
+    /// The counts when the levels `i..` are predicted positive.
+    fn counts_from(&self, i: usize) -> ConfusionCounts {
+        let (tp, fp) = self.at_or_above[i];
         ConfusionCounts {
             tp,
             fp,
             tn: self.n_negative - fp,
             fn_: self.n_positive - tp,
         }
+    }
+
+    /// The confusion counts at `threshold`; equal to
+    /// [`ConfusionCounts::at_threshold`] on the same rows.
+    pub fn counts_at(&self, threshold: f64) -> ConfusionCounts {
+        // A NaN threshold predicts nothing positive, as `p >= NaN` is false.
+        let i = if threshold.is_nan() {
+            self.levels.len()
+        } else {
+            self.levels.partition_point(|l| l.0 < threshold)
+        };
+        self.counts_from(i)
     }
 
     /// The point at `threshold`.
@@ -216,32 +249,10 @@ impl Sweep {
     /// **descending** threshold order (so recall never decreases along the list). These are all
     /// the distinct classifications a threshold in `(0, 1]` can make, except "nothing positive".
     pub fn cut_points(&self) -> Vec<ThresholdPoint> {
-        let (pos, neg) = (&self.positive, &self.negative);
-        let (mut i, mut j) = (pos.len(), neg.len());
-        let mut points = Vec::new();
-        loop {
-            let v = match (i.checked_sub(1), j.checked_sub(1)) {
-                (Some(a), Some(b)) => pos[a].max(neg[b]),
-                (Some(a), None) => pos[a],
-                (None, Some(b)) => neg[b],
-                (None, None) => break,
-            };
-            while i > 0 && pos[i - 1] >= v {
-                i -= 1;
-            }
-            while j > 0 && neg[j - 1] >= v {
-                j -= 1;
-            }
-            let (tp, fp) = (pos.len() - i, neg.len() - j);
-            let counts = ConfusionCounts {
-                tp,
-                fp,
-                tn: self.n_negative - fp,
-                fn_: self.n_positive - tp,
-            };
-            points.push(ThresholdPoint::new(v, counts));
-        }
-        points
+        (0..self.levels.len())
+            .rev()
+            .map(|i| ThresholdPoint::new(self.levels[i].0, self.counts_from(i)))
+            .collect()
     }
 
     /// The points at the thresholds of `grid`, ascending.
