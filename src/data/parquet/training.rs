@@ -15,8 +15,9 @@ use crate::data::missing::{Markers, MissingPolicy};
 use crate::data::schema::select_features;
 use crate::data::training::columns::{self, column_location, FeatureValues, Folds, MISSING_CODE};
 use crate::data::training::labels;
+use crate::data::training::record::{no_rows_left, LABEL_NEEDED};
 use crate::data::training::weights::parse_weight;
-use crate::error::{DataError, DataErrorKind, Error, Location, Result};
+use crate::error::{DataError, DataErrorKind, Error, Result};
 
 /// What a decoded column is for.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -207,8 +208,7 @@ pub fn read_training(source: Source, selection: &TrainingSelection) -> Result<Tr
             }
         }
         _ => {
-            let hint =
-                "every training row needs a label; use --missing drop to leave such rows out";
+            let hint = LABEL_NEEDED;
             let first_label = label.first_missing();
             let first_feature = if policy == MissingPolicy::Error {
                 selected
@@ -232,24 +232,15 @@ pub fn read_training(source: Source, selection: &TrainingSelection) -> Result<Tr
     }
     let keep = |i: usize| kept.as_ref().is_none_or(|k| k[i]);
     let n_rows = n - rows_dropped;
-    if n_rows == 0 && rows_dropped > 0 {
-        let mut columns: Vec<(String, usize)> = Vec::new();
-        if dropped_for_label > 0 {
-            columns.push((selection.target.to_string(), dropped_for_label));
-        }
-        for (&c, &k) in selected.iter().zip(&dropped_by) {
-            if k > 0 {
-                columns.push((header[c].clone(), k));
-            }
-        }
-        let kind = DataErrorKind::AllRowsDropped {
-            rows: rows_dropped,
-            columns,
-        };
-        return Err(DataError::new(Location::file(&file), kind).into());
-    }
     if n_rows == 0 {
-        return Err(DataError::new(Location::file(&file), DataErrorKind::NoDataRows).into());
+        let names = selected.iter().map(|&c| header[c].as_str());
+        return Err(no_rows_left(
+            &file,
+            selection.target,
+            rows_dropped,
+            dropped_for_label,
+            names.zip(dropped_by.iter().copied()),
+        ));
     }
 
     // Labels in order of first appearance among kept rows, checked as the CSV reader checks
