@@ -147,6 +147,12 @@ pub fn mode_of_present(codes: &[u32], n_levels: usize) -> Option<u32> {
     for &c in codes.iter().filter(|&&c| c != u32::MAX) {
         counts[c as usize] += 1;
     }
+    mode_of_counts(&counts)
+}
+
+/// The most frequent level given each level's count (ties to the first level), `None` when
+/// every count is 0: [`mode_of_present`] of already counted cells (the row cache's tallies).
+pub fn mode_of_counts(counts: &[usize]) -> Option<u32> {
     let (best, &count) = counts
         .iter()
         .enumerate()

@@ -1,11 +1,10 @@
 //! The streaming training reader: a CSV (plain, gzip or zstd, a file or a stream) read once,
-//! record by record, each kept row written to the cache, with the checks, typing, labels,
-//! weights and missing-value rules of the in-memory reader
-//! ([`crate::data::training::read_training_from`], whose loop this follows step for step):
-//! only the storage differs. `--missing median` needs every value of a column at once and is
-//! refused by the caller; `--fold-column` (cv) is not read here.
+//! record by record, each kept row written to the cache. The checks, typing, labels, weights
+//! and missing-value rules are the in-memory reader's own ([`RecordChecks`], which
+//! [`crate::data::training::read_training_from`] calls too): only the storage differs.
+//! `--missing median` needs every value of a column at once and is refused by the caller;
+//! `--fold-column` (cv) is not read here.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,15 +12,13 @@ use ndarray::Array1;
 
 use super::{format, CacheWriter, CachedMatrix, Schema, StoredColumn, StoredKind};
 use crate::data::design::Matrix;
-use crate::data::encode::{parse_number, ColumnSpec, TrainingData, TrainingSelection};
+use crate::data::encode::{ColumnSpec, TrainingData, TrainingSelection};
 use crate::data::input::{next_record, read_tracked_header, Source};
-use crate::data::limits::MAX_CELL_BYTES;
-use crate::data::missing::MissingPolicy;
-use crate::data::schema::select_features;
-use crate::data::training::columns::column_location;
-use crate::data::training::labels::{self, LabelCodes};
-use crate::data::training::{level_checks, looks, parse_weight, Looks};
-use crate::error::{shown, DataError, DataErrorKind, Error, Location, Result};
+use crate::data::missing::{mode_of_counts, MissingPolicy};
+use crate::data::training::columns::{self, column_location};
+use crate::data::training::level_checks;
+use crate::data::training::record::{Cell, ColumnType, RecordChecks};
+use crate::error::{DataError, DataErrorKind, Error, Result};
 
 /// Where the cache goes and how it is written.
 #[derive(Debug, Clone)]
@@ -33,31 +30,74 @@ pub struct CachePlan {
     pub keep: bool,
 }
 
-/// One feature column while streaming.
-enum Column {
-    Undecided,
+/// What the cache keeps of a feature column's kept cells besides the row file: a numeric
+/// column's sum (its mean fill), a categorical column's rows per level (its mode fill), and the
+/// missing cells (the `--missing` note). The column's type and levels are
+/// [`RecordChecks`]'.
+enum Tally {
+    /// The column's type is not decided yet: `kept` rows so far, all missing.
+    Undecided { kept: usize },
     Numeric {
         sum: f64,
         present: usize,
         missing: usize,
     },
     Categorical {
-        levels: Vec<String>,
-        index: HashMap<String, u32>,
         /// Kept rows per code (first appearance order).
         counts: Vec<usize>,
         missing: usize,
-        present: usize,
-        number_like: usize,
-        first_bad: Option<(u64, String)>,
     },
 }
 
-#[derive(Clone, Copy)]
-enum Cell {
-    Missing,
-    Number(f64),
-    Level(u32, Looks),
+impl Tally {
+    /// Follows the column's type once it is decided (its earlier kept cells were missing).
+    fn decide(&mut self, kind: &ColumnType) {
+        if let Tally::Undecided { kept } = *self {
+            match kind {
+                ColumnType::Undecided => {}
+                ColumnType::Numeric => {
+                    *self = Tally::Numeric {
+                        sum: 0.0,
+                        present: 0,
+                        missing: kept,
+                    }
+                }
+                ColumnType::Categorical(_) => {
+                    *self = Tally::Categorical {
+                        counts: Vec::new(),
+                        missing: kept,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Counts the kept row's `cell` of a column of type `kind`; returns its stored value.
+    fn push(&mut self, kind: &ColumnType, cell: Cell) -> f64 {
+        self.decide(kind);
+        match (self, cell) {
+            (Tally::Undecided { kept }, _) => {
+                *kept += 1;
+                f64::NAN
+            }
+            (Tally::Numeric { sum, present, .. }, Cell::Number(x)) => {
+                *sum += x;
+                *present += 1;
+                x
+            }
+            (Tally::Categorical { counts, .. }, Cell::Level(c)) => {
+                if counts.len() <= c as usize {
+                    counts.resize(c as usize + 1, 0);
+                }
+                counts[c as usize] += 1;
+                f64::from(c)
+            }
+            (Tally::Numeric { missing, .. } | Tally::Categorical { missing, .. }, _) => {
+                *missing += 1;
+                f64::NAN
+            }
+        }
+    }
 }
 
 /// Removes a cache file being written unless the write completed.
@@ -85,23 +125,11 @@ pub fn read_training_cached(
     let file = file.as_str();
     let header = read_tracked_header(file, &mut reader)?;
     let target = selection.target;
-    let selected = select_features(
-        file,
-        &header,
-        target,
-        selection.weight,
-        selection.features,
-        selection.exclude,
-    )?;
-    let position = |name: &str| header.iter().position(|h| h == name);
-    let target_index = position(target).expect("checked by select_features");
-    let weight_index = selection
-        .weight
-        .map(|w| position(w).expect("checked by select_features"));
+    let mut checks = RecordChecks::new(file, &header, selection)?;
     let policy = selection.missing;
-    let markers = &selection.markers;
 
-    let stride = selected.len() + 1 + usize::from(weight_index.is_some());
+    let n_features = checks.n_features();
+    let stride = n_features + 1 + usize::from(selection.weight.is_some());
     let cache_name = plan.path.display().to_string();
     crate::data::output::remember_temp_file(&plan.path);
     let mut pending = Pending(&plan.path, false);
@@ -112,262 +140,79 @@ pub fn read_training_cached(
         .map_err(|e| Error::io(&cache_name, "create the row cache", e))?;
     let write_error = |e| Error::io(&cache_name, "write the row cache", e);
 
-    let mut columns: Vec<Column> = selected.iter().map(|_| Column::Undecided).collect();
-    let mut label_codes = LabelCodes::default();
+    let mut tallies: Vec<Tally> = (0..n_features)
+        .map(|_| Tally::Undecided { kept: 0 })
+        .collect();
     let mut row_weights: Vec<f64> = Vec::new();
-    let mut row: Vec<Cell> = Vec::with_capacity(selected.len());
     let mut stored: Vec<f64> = vec![0.0; stride];
-    let mut new_levels: Vec<usize> = Vec::new();
-    let mut rows_dropped = 0;
-    let mut dropped_by = vec![0usize; selected.len()];
-    let mut dropped_for_label = 0usize;
     let mut record = csv::StringRecord::new();
     while let Some(line) = next_record(file, &mut reader, &mut record)? {
-        let at = |column: &str, kind: DataErrorKind| -> DataError {
-            DataError::new(Location::cell(file, line, column), kind)
-        };
-        for &col in selected.iter().chain([&target_index]).chain(&weight_index) {
-            let bytes = record[col].len();
-            if bytes > MAX_CELL_BYTES {
-                let kind = DataErrorKind::CellTooLong {
-                    bytes,
-                    limit: MAX_CELL_BYTES,
-                };
-                return Err(at(&header[col], kind).into());
-            }
-        }
-        let weight = match weight_index {
-            Some(col) => {
-                Some(parse_weight(&record[col], markers).map_err(|k| at(&header[col], k))?)
-            }
-            None => None,
-        };
-        let label_cell = &record[target_index];
-        if markers.is_missing(label_cell) {
-            if policy == MissingPolicy::Drop {
-                rows_dropped += 1;
-                dropped_for_label += 1;
-                continue;
-            }
-            let hint =
-                "every training row needs a label; use --missing drop to leave such rows out";
-            let kind = DataErrorKind::MissingValue {
-                found: label_cell.to_string(),
-                hint: hint.to_string(),
-            };
-            return Err(at(target, kind).into());
-        }
-        let label = label_cell.trim();
-
-        row.clear();
-        let mut any_missing = false;
-        new_levels.clear();
-        for (position, (column, &col)) in columns.iter_mut().zip(&selected).enumerate() {
-            let cell = &record[col];
-            if markers.is_missing(cell) {
-                if policy == MissingPolicy::Error {
-                    let kind = DataErrorKind::MissingValue {
-                        found: cell.to_string(),
-                        hint: policy.training_hint().to_string(),
-                    };
-                    return Err(at(&header[col], kind).into());
-                }
-                any_missing = true;
-                row.push(Cell::Missing);
-                continue;
-            }
-            if let Column::Undecided = column {
-                // Cells missing so far were stored as NaN, whatever the type.
-                let missing = 0;
-                *column = if parse_number(cell).is_ok() {
-                    Column::Numeric {
-                        sum: 0.0,
-                        present: 0,
-                        missing,
-                    }
-                } else {
-                    Column::Categorical {
-                        levels: Vec::new(),
-                        index: HashMap::new(),
-                        counts: Vec::new(),
-                        missing,
-                        present: 0,
-                        number_like: 0,
-                        first_bad: None,
-                    }
-                };
-            }
-            row.push(match column {
-                Column::Numeric { .. } => {
-                    Cell::Number(parse_number(cell).map_err(|k| at(&header[col], k))?)
-                }
-                Column::Categorical { levels, index, .. } => {
-                    let level = cell.trim();
-                    let code = match index.get(level) {
-                        Some(&c) => c,
-                        None => {
-                            let c = levels.len() as u32;
-                            levels.push(level.to_string());
-                            index.insert(level.to_string(), c);
-                            new_levels.push(position);
-                            c
-                        }
-                    };
-                    Cell::Level(code, looks(level))
-                }
-                Column::Undecided => unreachable!("decided above"),
-            });
-        }
-        if any_missing && policy == MissingPolicy::Drop {
-            for &position in &new_levels {
-                if let Column::Categorical { levels, index, .. } = &mut columns[position] {
-                    if let Some(level) = levels.pop() {
-                        index.remove(&level);
-                    }
-                }
-            }
-            rows_dropped += 1;
-            for (count, cell) in dropped_by.iter_mut().zip(&row) {
-                *count += usize::from(matches!(cell, Cell::Missing));
-            }
+        let Some(kept) = checks.check(line, &record)? else {
             continue;
-        }
-
-        label_codes.push(label).map_err(|k| at(target, k))?;
-        let label_code = *label_codes.codes.last().expect("just pushed");
-        row_weights.extend(weight);
-        for (((column, cell), &col), slot) in
-            columns.iter_mut().zip(&row).zip(&selected).zip(&mut stored)
+        };
+        row_weights.extend(kept.weight);
+        for (((tally, kind), cell), slot) in tallies
+            .iter_mut()
+            .zip(checks.types())
+            .zip(checks.row())
+            .zip(&mut stored)
         {
-            *slot = f64::NAN;
-            match (column, *cell) {
-                (Column::Undecided, _) => {}
-                (Column::Numeric { sum, present, .. }, Cell::Number(x)) => {
-                    *sum += x;
-                    *present += 1;
-                    *slot = x;
-                }
-                (Column::Numeric { missing, .. }, _) => *missing += 1,
-                (
-                    Column::Categorical {
-                        counts,
-                        present,
-                        number_like,
-                        first_bad,
-                        ..
-                    },
-                    Cell::Level(c, looks),
-                ) => {
-                    if counts.len() <= c as usize {
-                        counts.resize(c as usize + 1, 0);
-                    }
-                    counts[c as usize] += 1;
-                    *present += 1;
-                    *number_like += usize::from(looks != Looks::Text);
-                    if looks != Looks::Finite && first_bad.is_none() {
-                        *first_bad = Some((line, record[col].to_string()));
-                    }
-                    *slot = f64::from(c);
-                }
-                (Column::Categorical { missing, .. }, _) => *missing += 1,
-            }
+            *slot = tally.push(kind, *cell);
         }
-        stored[selected.len()] = f64::from(label_code);
-        if let Some(w) = weight {
-            stored[selected.len() + 1] = w;
+        stored[n_features] = f64::from(kept.label_code);
+        if let Some(w) = kept.weight {
+            stored[n_features + 1] = w;
         }
         writer.push_row(&stored).map_err(write_error)?;
     }
-
-    let n_rows = label_codes.codes.len();
-    if n_rows == 0 && rows_dropped > 0 {
-        let mut dropped: Vec<(String, usize)> = Vec::new();
-        if dropped_for_label > 0 {
-            dropped.push((target.to_string(), dropped_for_label));
-        }
-        for (&col, &n) in selected.iter().zip(&dropped_by) {
-            if n > 0 {
-                dropped.push((header[col].clone(), n));
-            }
-        }
-        let kind = DataErrorKind::AllRowsDropped {
-            rows: rows_dropped,
-            columns: dropped,
-        };
-        return Err(DataError::new(Location::file(file), kind).into());
-    }
-    if n_rows == 0 {
-        return Err(DataError::new(Location::file(file), DataErrorKind::NoDataRows).into());
-    }
-    for (column, &col) in columns.iter().zip(&selected) {
-        if let Column::Categorical {
-            present,
-            number_like,
-            first_bad: Some((line, value)),
-            ..
-        } = column
-        {
-            if 2 * number_like > *present {
-                let kind = DataErrorKind::MostlyNumeric {
-                    value: value.clone(),
-                    numbers: *number_like,
-                    present: *present,
-                };
-                return Err(DataError::new(Location::cell(file, *line, &header[col]), kind).into());
-            }
-        }
-    }
-    let target_location = Location {
-        file: file.to_string(),
-        line: None,
-        column: Some(target.to_string()),
-    };
-    let classes = labels::resolve(&label_codes.seen, &label_codes.codes, selection.positive)
-        .map_err(|kind| DataError::new(target_location, kind))?;
+    let checked = checks.finish()?;
+    let n_rows = checked.n_rows;
+    let rows_dropped = checked.rows_dropped;
 
     // The columns as `training::columns::encode` makes them: fills, levels, notes.
     let imputes = policy.imputes();
-    let mut stored_columns = Vec::with_capacity(columns.len());
-    let mut filled: Vec<String> = Vec::new();
+    let mut stored_columns = Vec::with_capacity(n_features);
+    // Missing cells filled per column, for the notes once every fill is known.
+    let mut filled: Vec<usize> = vec![0; n_features];
     let mut overflowed: Vec<usize> = Vec::new();
-    for (c, (column, &col)) in columns.iter().zip(&selected).enumerate() {
-        let name = &header[col];
+    for (c, ((name, kind), mut tally)) in checked
+        .names
+        .iter()
+        .zip(&checked.types)
+        .zip(tallies)
+        .enumerate()
+    {
         let no_values = || -> Error {
             DataError::new(column_location(file, name), DataErrorKind::NoValues).into()
         };
-        let kind = match column {
-            Column::Undecided => return Err(no_values()),
-            Column::Numeric {
-                sum,
-                present,
-                missing,
-            } => {
+        tally.decide(kind);
+        let kind = match (kind, tally) {
+            (ColumnType::Undecided, _) => return Err(no_values()),
+            (
+                _,
+                Tally::Numeric {
+                    sum,
+                    present,
+                    missing,
+                },
+            ) => {
                 let fill = if imputes {
-                    if *present == 0 {
+                    if present == 0 {
                         return Err(no_values());
                     }
-                    let mean = sum / *present as f64;
+                    let mean = sum / present as f64;
                     if !mean.is_finite() {
                         overflowed.push(c);
                     }
-                    if *missing > 0 {
-                        filled.push(format!(
-                            "{missing} cell(s) of {} with {{fill {c}}}",
-                            shown(name)
-                        ));
-                    }
+                    filled[c] = missing;
                     Some(mean)
                 } else {
                     None
                 };
                 StoredKind::Numeric { fill }
             }
-            Column::Categorical {
-                levels,
-                counts,
-                missing,
-                ..
-            } => {
+            (ColumnType::Categorical(text), Tally::Categorical { counts, missing }) => {
+                let levels = &text.levels;
                 let sorted = super::sorted_levels(levels);
                 let fill = if imputes {
                     let mut by_sorted = vec![0usize; sorted.len()];
@@ -375,22 +220,9 @@ pub fn read_training_cached(
                         let at = sorted.binary_search(level).expect("a sorted level");
                         by_sorted[at] = counts.get(code).copied().unwrap_or(0);
                     }
-                    let (best, &count) = by_sorted
-                        .iter()
-                        .enumerate()
-                        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))
-                        .ok_or_else(no_values)?;
-                    if count == 0 {
-                        return Err(no_values());
-                    }
-                    if *missing > 0 {
-                        filled.push(format!(
-                            "{missing} cell(s) of {} with the most frequent level {}",
-                            shown(name),
-                            shown(&sorted[best])
-                        ));
-                    }
-                    Some(best as u32)
+                    let best = mode_of_counts(&by_sorted).ok_or_else(no_values)?;
+                    filled[c] = missing;
+                    Some(best)
                 } else {
                     None
                 };
@@ -399,6 +231,7 @@ pub fn read_training_cached(
                     fill,
                 }
             }
+            _ => unreachable!("a tally follows its column's type"),
         };
         stored_columns.push(StoredColumn {
             name: name.clone(),
@@ -409,12 +242,11 @@ pub fn read_training_cached(
         source: file.to_string(),
         target: target.to_string(),
         columns: stored_columns,
-        labels: label_codes.seen.clone(),
+        labels: checked.labels_seen,
         weight_column: selection.weight.map(str::to_string),
         rows_dropped,
         scaler: None,
     };
-    drop(label_codes);
     writer
         .finish(&serde_json::to_vec(&schema).expect("a schema serialises"))
         .map_err(write_error)?;
@@ -423,16 +255,6 @@ pub fn read_training_cached(
         // back to, from the rows just written.
         mean_of_scaled(&plan.path, &mut schema, &overflowed, stride)
             .map_err(|e| Error::io(&cache_name, "read the row cache back", e))?;
-    }
-    for (c, column) in schema.columns.iter().enumerate() {
-        if let StoredKind::Numeric { fill: Some(f) } = column.kind {
-            let mark = format!("{{fill {c}}}");
-            for note in filled.iter_mut() {
-                if note.ends_with(&mark) {
-                    *note = note.replace(&mark, &f.to_string());
-                }
-            }
-        }
     }
     let mut cache = CachedMatrix::open(&plan.path, true)?;
     pending.1 = true;
@@ -443,13 +265,13 @@ pub fn read_training_cached(
     }
     let specs: Vec<ColumnSpec> = cache.column_specs();
     let mut warnings = level_checks(file, &specs, n_rows, false)?;
-    if !filled.is_empty() {
-        warnings.push(format!(
-            "--missing {} filled {}",
-            policy.name(),
-            filled.join(", ")
-        ));
-    }
+    let filled: Vec<String> = specs
+        .iter()
+        .zip(&filled)
+        .filter(|&(_, &n)| n > 0)
+        .map(|(spec, &n)| columns::filled_note(n, spec))
+        .collect();
+    warnings.extend(columns::filled_warning(policy, &filled));
     let feature_names = specs.iter().flat_map(ColumnSpec::design_names).collect();
     Ok(TrainingData {
         source: file.to_string(),
@@ -457,12 +279,12 @@ pub fn read_training_cached(
         columns: specs,
         feature_names,
         x: Matrix::Cached(Arc::new(cache)),
-        y: classes.y,
-        classes: classes.classes,
-        labels: classes.labels,
-        class_counts: classes.class_counts,
+        y: checked.classes.y,
+        classes: checked.classes.classes,
+        labels: checked.classes.labels,
+        class_counts: checked.classes.class_counts,
         weight_column: selection.weight.map(str::to_string),
-        weights: weight_index.map(|_| Array1::from(row_weights)),
+        weights: selection.weight.map(|_| Array1::from(row_weights)),
         folds: None,
         rows_dropped,
         warnings,

@@ -99,36 +99,21 @@ impl Design for CachedDesign<'_> {
     }
 
     fn sum_of_squares(&self, weights: Option<&[f64]>) -> f64 {
-        // The dense design's order: every element in turn, or per row then over the rows.
-        let p = self.cache.n_cols().max(1);
-        let mut total = 0.0;
-        self.cache
-            .for_each_block(Some(self.scaler), &mut |start, block| {
-                for (r, row) in block.chunks_exact(p).enumerate() {
-                    match weights {
-                        None => row.iter().for_each(|v| total += v * v),
-                        Some(s) if s[start + r] != 0.0 => {
-                            total += s[start + r] * row.iter().map(|v| v * v).sum::<f64>();
-                        }
-                        Some(_) => {}
-                    }
-                }
-            });
+        let mut total = -0.0;
+        self.chunks(0..self.n_rows(), |x, at| {
+            let weights = weights.map(|s| &s[at..at + x.n_rows()]);
+            x.add_sum_of_squares(weights, &mut total);
+        });
         total
     }
 
     fn first_non_finite(&self) -> Option<(usize, usize, f64)> {
-        let p = self.cache.n_cols().max(1);
         let mut found = None;
-        self.cache
-            .for_each_block(Some(self.scaler), &mut |start, block| {
-                if found.is_none() {
-                    found = block
-                        .iter()
-                        .position(|v| !v.is_finite())
-                        .map(|at| (start + at / p, at % p, block[at]));
-                }
-            });
+        self.chunks(0..self.n_rows(), |x, at| {
+            if found.is_none() {
+                found = x.first_non_finite().map(|(i, j, v)| (at + i, j, v));
+            }
+        });
         found
     }
 

@@ -76,11 +76,7 @@ impl CachedMatrix {
                 std[j] = scale[j] * (sum[j] / n).sqrt();
             }
         }
-        let std = std
-            .into_iter()
-            .map(|s| if s > 0.0 && s.is_finite() { s } else { 1.0 })
-            .collect();
-        Scaler { mean, std }
+        Scaler::from_moments(mean, std, None, center)
     }
 
     fn fit_weighted(&self, center: bool, s: &[f64]) -> Scaler {
@@ -158,24 +154,6 @@ impl CachedMatrix {
                 std[j] = scale[j] * (sum[j] / total).sqrt();
             }
         }
-        let std = std
-            .into_iter()
-            .zip(&constant)
-            .map(|(s, c)| {
-                if s > 0.0 && s.is_finite() && c.is_none() {
-                    s
-                } else {
-                    1.0
-                }
-            })
-            .collect();
-        if center {
-            for (m, c) in mean.iter_mut().zip(&constant) {
-                if let Some(v) = c {
-                    *m = *v;
-                }
-            }
-        }
-        Scaler { mean, std }
+        Scaler::from_moments(mean, std, Some(&constant), center)
     }
 }

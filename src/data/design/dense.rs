@@ -33,6 +33,23 @@ impl<'a> DenseDesign<'a> {
         self.x
     }
 
+    /// Adds [`Design::sum_of_squares`] of these rows to `total`, one term at a time in
+    /// element order (unweighted) or row order (`weights`, one per row, rows of weight 0
+    /// skipped), so a matrix fed in consecutive pieces gives the whole matrix's bits (the row
+    /// cache's chunks).
+    pub fn add_sum_of_squares(&self, weights: Option<&[f64]>, total: &mut f64) {
+        match weights {
+            None => self.x.iter().for_each(|v| *total += v * v),
+            Some(s) => {
+                for (row, &si) in self.x.rows().into_iter().zip(s) {
+                    if si != 0.0 {
+                        *total += si * row.iter().map(|v| v * v).sum::<f64>();
+                    }
+                }
+            }
+        }
+    }
+
     /// Rows `rows` as one row-major slice (borrowed, or copied into `buf` for other layouts).
     fn block<'b>(&'b self, rows: &Range<usize>, buf: &'b mut Vec<f64>) -> &'b [f64] {
         let p = self.x.ncols();
@@ -363,18 +380,10 @@ impl Design for DenseDesign<'_> {
     }
 
     fn sum_of_squares(&self, weights: Option<&[f64]>) -> f64 {
-        match weights {
-            // Element order, as 1.0 summed it.
-            None => self.x.iter().map(|v| v * v).sum(),
-            Some(s) => self
-                .x
-                .rows()
-                .into_iter()
-                .zip(s)
-                .filter(|(_, &si)| si != 0.0)
-                .map(|(row, &si)| si * row.iter().map(|v| v * v).sum::<f64>())
-                .sum(),
-        }
+        // The starting value of `f64`'s `Sum`, as 1.0 summed it.
+        let mut total = -0.0;
+        self.add_sum_of_squares(weights, &mut total);
+        total
     }
 
     fn first_non_finite(&self) -> Option<(usize, usize, f64)> {

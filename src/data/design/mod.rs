@@ -190,11 +190,7 @@ impl Scaler {
                 std[j] = scale * (sum / n).sqrt();
             }
         }
-        let std = std
-            .into_iter()
-            .map(|s| if s > 0.0 && s.is_finite() { s } else { 1.0 })
-            .collect();
-        Scaler { mean, std }
+        Scaler::from_moments(mean, std, None, center)
     }
 
     /// Weighted statistics, glmnet's convention: `mean_j = sum_i s_i x_ij / S` and
@@ -279,19 +275,34 @@ impl Scaler {
             }
             first = false;
         }
+        Scaler::from_moments(mean, std, Some(&constant), center)
+    }
+
+    /// The scaler from each column's mean and standard deviation, by the rule every fit of
+    /// the statistics ends with (in memory and in the row cache alike): a column whose
+    /// deviation is zero or not finite, or (`constant`, weighted fits) whose value is the same
+    /// on every row that counts, keeps scale 1; with `center`, such a constant column's mean
+    /// is its value exactly, so it standardises to exactly 0.
+    pub(crate) fn from_moments(
+        mut mean: Vec<f64>,
+        std: Vec<f64>,
+        constant: Option<&[Option<f64>]>,
+        center: bool,
+    ) -> Scaler {
+        let is_constant = |j: usize| constant.is_some_and(|c| c[j].is_some());
         let std = std
             .into_iter()
-            .zip(&constant)
-            .map(|(s, c)| {
-                if s > 0.0 && s.is_finite() && c.is_none() {
+            .enumerate()
+            .map(|(j, s)| {
+                if s > 0.0 && s.is_finite() && !is_constant(j) {
                     s
                 } else {
                     1.0
                 }
             })
             .collect();
-        if center {
-            for (m, c) in mean.iter_mut().zip(&constant) {
+        if let (true, Some(constant)) = (center, constant) {
+            for (m, c) in mean.iter_mut().zip(constant) {
                 if let Some(v) = c {
                     *m = *v;
                 }

@@ -66,6 +66,8 @@ pub fn encode(
         let no_values = || -> Error {
             DataError::new(column_location(file, name), DataErrorKind::NoValues).into()
         };
+        // Cells filled by the policy.
+        let mut n_filled = 0;
         let (kind, column) = match column {
             FeatureValues::Empty => return Err(no_values()),
             FeatureValues::Numeric(mut v) => {
@@ -75,10 +77,7 @@ pub fn encode(
                     MissingPolicy::Error | MissingPolicy::Drop => None,
                 };
                 if let Some(f) = fill {
-                    let n = v.iter().filter(|x| x.is_nan()).count();
-                    if n > 0 {
-                        filled.push(format!("{} cell(s) of {} with {f}", n, shown(name)));
-                    }
+                    n_filled = v.iter().filter(|x| x.is_nan()).count();
                     v.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = f);
                 }
                 (ColumnKind::Numeric { fill }, FeatureValues::Numeric(v))
@@ -104,14 +103,7 @@ pub fn encode(
                     order.iter().map(|&o| levels[o as usize].clone()).collect();
                 let fill = if policy.imputes() {
                     let mode = mode_of_present(&codes, sorted.len()).ok_or_else(no_values)?;
-                    let n = codes.iter().filter(|c| **c == MISSING_CODE).count();
-                    if n > 0 {
-                        filled.push(format!(
-                            "{n} cell(s) of {} with the most frequent level {}",
-                            shown(name),
-                            shown(&sorted[mode as usize])
-                        ));
-                    }
+                    n_filled = codes.iter().filter(|c| **c == MISSING_CODE).count();
                     codes
                         .iter_mut()
                         .filter(|c| **c == MISSING_CODE)
@@ -132,23 +124,21 @@ pub fn encode(
                 )
             }
         };
-        columns.push(ColumnSpec {
+        let spec = ColumnSpec {
             name: name.clone(),
             kind,
-        });
+        };
+        if n_filled > 0 {
+            filled.push(filled_note(n_filled, &spec));
+        }
+        columns.push(spec);
         encoded.push(column);
     }
     let n_features: usize = columns.iter().map(ColumnSpec::width).sum();
     let nnz = assemble::nnz(&encoded);
     let sparse = design.resolve(n_rows, n_features, nnz);
     let mut warnings = super::level_checks(file, &columns, n_rows, !sparse)?;
-    if !filled.is_empty() {
-        warnings.push(format!(
-            "--missing {} filled {}",
-            policy.name(),
-            filled.join(", ")
-        ));
-    }
+    warnings.extend(filled_warning(policy, &filled));
     let feature_names: Vec<String> = columns.iter().flat_map(ColumnSpec::design_names).collect();
     let x = if sparse {
         if u32::try_from(n_features).is_err() {
@@ -179,6 +169,27 @@ pub fn encode(
         x,
         warnings,
     })
+}
+
+/// The note for `n` missing cells of `column` filled with its fill value (for
+/// [`filled_warning`]); every reader words it so.
+pub(crate) fn filled_note(n: usize, column: &ColumnSpec) -> String {
+    let name = shown(&column.name);
+    match &column.kind {
+        ColumnKind::Numeric { fill: Some(f) } => format!("{n} cell(s) of {name} with {f}"),
+        ColumnKind::Categorical {
+            fill: Some(level), ..
+        } => format!(
+            "{n} cell(s) of {name} with the most frequent level {}",
+            shown(level)
+        ),
+        _ => unreachable!("a note is only made for a filled column"),
+    }
+}
+
+/// The warning that lists the `notes` of every column `--missing` filled, if any.
+pub(crate) fn filled_warning(policy: MissingPolicy, notes: &[String]) -> Option<String> {
+    (!notes.is_empty()).then(|| format!("--missing {} filled {}", policy.name(), notes.join(", ")))
 }
 
 /// The dense `n_rows x n_features` design: numeric columns as they are, one-hot blocks of 0/1.

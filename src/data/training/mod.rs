@@ -16,27 +16,24 @@ mod assemble;
 pub mod columns;
 pub mod fold_column;
 pub mod labels;
+pub(crate) mod record;
 pub mod weights;
 
-use std::collections::HashMap;
 use std::io::Read;
 
 use ndarray::{Array1, Array2};
 
 use super::design::{CsrMatrix, DesignChoice, Matrix};
-use super::encode::{parse_number, ColumnKind, ColumnSpec};
+use super::encode::{ColumnKind, ColumnSpec};
 use super::input::{next_record, read_tracked_header, Source};
-use super::limits::{
-    LEVELS_WARNING, MAX_CELL_BYTES, MAX_LEVELS, MAX_ONE_HOT_BYTES, ROWS_PER_LEVEL_WARNING,
-};
+use super::limits::{LEVELS_WARNING, MAX_LEVELS, MAX_ONE_HOT_BYTES, ROWS_PER_LEVEL_WARNING};
 use super::lines::Tracked;
 use super::missing::{Markers, MissingPolicy};
-use super::schema::{select_features, Labels};
+use super::schema::Labels;
 use crate::error::{looks_separated, shown, DataError, DataErrorKind, Error, Location, Result};
-use columns::FeatureValues;
+use columns::{FeatureValues, MISSING_CODE};
 pub use fold_column::FoldColumn;
-use fold_column::{fold_excluded, FoldCodes};
-use labels::LabelCodes;
+use record::{Cell, ColumnType, RecordChecks};
 pub use weights::{parse_weight, SampleWeights};
 
 /// The training data as read: typed feature columns, the raw (unstandardised) design matrix,
@@ -116,28 +113,6 @@ pub struct TrainingSelection<'a> {
     pub design: DesignChoice,
 }
 
-// Code of a missing categorical cell while reading (shared with the other readers).
-use columns::MISSING_CODE;
-
-/// Values of one feature column while reading; missing cells are `NaN` / `MISSING_CODE`.
-enum ColumnValues {
-    /// No present cell seen yet (the column's type is decided by its first present cell).
-    Undecided {
-        missing: usize,
-    },
-    Numeric(Vec<f64>),
-    Categorical {
-        codes: Vec<u32>,
-        levels: Vec<String>,
-        index: HashMap<String, u32>,
-        /// Present cells kept, and how many of them look like numbers.
-        present: usize,
-        number_like: usize,
-        /// The first kept cell that is not a finite number, and its line.
-        first_bad: Option<(u64, String)>,
-    },
-}
-
 /// What a cell of a text column looks like (see the module doc).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Looks {
@@ -164,14 +139,6 @@ pub(crate) fn looks(cell: &str) -> Looks {
     }
 }
 
-/// One parsed cell of the current record, before the row is accepted.
-#[derive(Clone, Copy)]
-enum Cell {
-    Missing,
-    Number(f64),
-    Level(u32, Looks),
-}
-
 /// Reads a whole training CSV into a design matrix, checking every cell.
 pub fn read_training(
     source: Source,
@@ -190,299 +157,119 @@ pub fn read_training_from<R: Read>(
     selection: &TrainingSelection,
 ) -> Result<TrainingData> {
     let header = read_tracked_header(file, reader)?;
-    let target = selection.target;
-    let exclude = fold_excluded(selection)?;
-    let selected = select_features(
-        file,
-        &header,
-        target,
-        selection.weight,
-        selection.features,
-        &exclude,
-    )?;
-    let fold_index = selection.fold.map(|f| {
-        header
-            .iter()
-            .position(|h| h == f)
-            .expect("checked by select_features")
-    });
-    let mut fold_codes = FoldCodes::default();
-    let target_index = header
-        .iter()
-        .position(|h| h == target)
-        .expect("checked by select_features");
-    let weight_index = selection.weight.map(|w| {
-        header
-            .iter()
-            .position(|h| h == w)
-            .expect("checked by select_features")
-    });
-    let policy = selection.missing;
-    let markers = &selection.markers;
-
-    let mut values: Vec<ColumnValues> = selected
-        .iter()
-        .map(|_| ColumnValues::Undecided { missing: 0 })
+    let mut checks = RecordChecks::new(file, &header, selection)?;
+    let mut values: Vec<ColumnValues> = (0..checks.n_features())
+        .map(|_| ColumnValues::Undecided { kept: 0 })
         .collect();
-    let mut label_codes = LabelCodes::default();
     let mut row_weights: Vec<f64> = Vec::new();
-    let mut row: Vec<Cell> = Vec::with_capacity(selected.len());
-    let mut new_levels: Vec<usize> = Vec::new();
-    let mut rows_dropped = 0;
-    // Dropped rows missing each feature column (by position), and missing the target.
-    let mut dropped_by = vec![0usize; selected.len()];
-    let mut dropped_for_label = 0usize;
     let mut record = csv::StringRecord::new();
     while let Some(line) = next_record(file, reader, &mut record)? {
-        let at = |column: &str, kind: DataErrorKind| -> DataError {
-            DataError::new(Location::cell(file, line, column), kind)
-        };
-        for &col in selected
-            .iter()
-            .chain([&target_index])
-            .chain(&weight_index)
-            .chain(&fold_index)
-        {
-            let bytes = record[col].len();
-            if bytes > MAX_CELL_BYTES {
-                let kind = DataErrorKind::CellTooLong {
-                    bytes,
-                    limit: MAX_CELL_BYTES,
-                };
-                return Err(at(&header[col], kind).into());
-            }
-        }
-
-        // Every row needs a valid weight, even one dropped for a missing cell.
-        let weight = match weight_index {
-            Some(col) => {
-                Some(parse_weight(&record[col], markers).map_err(|k| at(&header[col], k))?)
-            }
-            None => None,
-        };
-        // Likewise a fold.
-        let fold = match fold_index {
-            Some(col) => Some(
-                fold_codes
-                    .code(&record[col], markers)
-                    .map_err(|k| at(&header[col], k))?,
-            ),
-            None => None,
-        };
-        let label_cell = &record[target_index];
-        if markers.is_missing(label_cell) {
-            if policy == MissingPolicy::Drop {
-                rows_dropped += 1;
-                dropped_for_label += 1;
-                continue;
-            }
-            let hint =
-                "every training row needs a label; use --missing drop to leave such rows out";
-            let kind = DataErrorKind::MissingValue {
-                found: label_cell.to_string(),
-                hint: hint.to_string(),
-            };
-            return Err(at(target, kind).into());
-        }
-        let label = label_cell.trim();
-
-        // Parse the whole row first, so a dropped row leaves no trace in any column.
-        row.clear();
-        let mut any_missing = false;
-        new_levels.clear();
-        for (position, (column, &col)) in values.iter_mut().zip(&selected).enumerate() {
-            let cell = &record[col];
-            if markers.is_missing(cell) {
-                if policy == MissingPolicy::Error {
-                    let kind = DataErrorKind::MissingValue {
-                        found: cell.to_string(),
-                        hint: policy.training_hint().to_string(),
-                    };
-                    return Err(at(&header[col], kind).into());
-                }
-                any_missing = true;
-                row.push(Cell::Missing);
-                continue;
-            }
-            if let ColumnValues::Undecided { missing } = *column {
-                // The first present cell decides the column's type.
-                *column = if parse_number(cell).is_ok() {
-                    ColumnValues::Numeric(vec![f64::NAN; missing])
-                } else {
-                    ColumnValues::Categorical {
-                        codes: vec![MISSING_CODE; missing],
-                        levels: Vec::new(),
-                        index: HashMap::new(),
-                        present: 0,
-                        number_like: 0,
-                        first_bad: None,
-                    }
-                };
-            }
-            row.push(match column {
-                ColumnValues::Numeric(_) => {
-                    Cell::Number(parse_number(cell).map_err(|k| at(&header[col], k))?)
-                }
-                ColumnValues::Categorical { levels, index, .. } => {
-                    let level = cell.trim();
-                    let code = match index.get(level) {
-                        Some(&c) => c,
-                        None => {
-                            let c = levels.len() as u32;
-                            levels.push(level.to_string());
-                            index.insert(level.to_string(), c);
-                            new_levels.push(position);
-                            c
-                        }
-                    };
-                    Cell::Level(code, looks(level))
-                }
-                ColumnValues::Undecided { .. } => unreachable!("decided above"),
-            });
-        }
-        if any_missing && policy == MissingPolicy::Drop {
-            // A level seen only in a dropped row was not seen in training: take it back.
-            for &position in &new_levels {
-                if let ColumnValues::Categorical { levels, index, .. } = &mut values[position] {
-                    if let Some(level) = levels.pop() {
-                        index.remove(&level);
-                    }
-                }
-            }
-            rows_dropped += 1;
-            for (count, cell) in dropped_by.iter_mut().zip(&row) {
-                *count += usize::from(matches!(cell, Cell::Missing));
-            }
+        let Some(kept) = checks.check(line, &record)? else {
             continue;
-        }
-
-        label_codes.push(label).map_err(|k| at(target, k))?;
-        row_weights.extend(weight);
-        if let Some(code) = fold {
-            fold_codes.push(code);
-        }
-        for ((column, cell), &col) in values.iter_mut().zip(&row).zip(&selected) {
-            match (column, *cell) {
-                (ColumnValues::Undecided { missing }, _) => *missing += 1,
-                (ColumnValues::Numeric(v), Cell::Number(x)) => v.push(x),
-                (ColumnValues::Numeric(v), _) => v.push(f64::NAN),
-                (
-                    ColumnValues::Categorical {
-                        codes,
-                        present,
-                        number_like,
-                        first_bad,
-                        ..
-                    },
-                    Cell::Level(c, looks),
-                ) => {
-                    codes.push(c);
-                    *present += 1;
-                    *number_like += usize::from(looks != Looks::Text);
-                    if looks != Looks::Finite && first_bad.is_none() {
-                        *first_bad = Some((line, record[col].to_string()));
-                    }
-                }
-                (ColumnValues::Categorical { codes, .. }, _) => codes.push(MISSING_CODE),
-            }
-        }
-    }
-
-    let n_rows = label_codes.codes.len();
-    if n_rows == 0 && rows_dropped > 0 {
-        let mut columns: Vec<(String, usize)> = Vec::new();
-        if dropped_for_label > 0 {
-            columns.push((target.to_string(), dropped_for_label));
-        }
-        for (&col, &n) in selected.iter().zip(&dropped_by) {
-            if n > 0 {
-                columns.push((header[col].clone(), n));
-            }
-        }
-        let kind = DataErrorKind::AllRowsDropped {
-            rows: rows_dropped,
-            columns,
         };
-        return Err(DataError::new(Location::file(file), kind).into());
-    }
-    if n_rows == 0 {
-        return Err(DataError::new(Location::file(file), DataErrorKind::NoDataRows).into());
-    }
-    // A text column whose cells are mostly numbers is a numeric column with bad cells.
-    for (column, &col) in values.iter().zip(&selected) {
-        if let ColumnValues::Categorical {
-            present,
-            number_like,
-            first_bad: Some((line, value)),
-            ..
-        } = column
-        {
-            if 2 * number_like > *present {
-                let kind = DataErrorKind::MostlyNumeric {
-                    value: value.clone(),
-                    numbers: *number_like,
-                    present: *present,
-                };
-                return Err(DataError::new(Location::cell(file, *line, &header[col]), kind).into());
-            }
+        row_weights.extend(kept.weight);
+        for ((column, kind), cell) in values.iter_mut().zip(checks.types()).zip(checks.row()) {
+            column.push(kind, *cell);
         }
     }
-    let target_location = Location {
-        file: file.to_string(),
-        line: None,
-        column: Some(target.to_string()),
-    };
-    let classes = labels::resolve(&label_codes.seen, &label_codes.codes, selection.positive)
-        .map_err(|kind| DataError::new(target_location, kind))?;
-    let folds = match selection.fold {
-        Some(column) => Some(fold_codes.finish(column).map_err(|kind| {
-            let location = Location {
-                file: file.to_string(),
-                line: None,
-                column: Some(column.to_string()),
-            };
-            Error::from(DataError::new(location, kind))
-        })?),
-        None => None,
-    };
-    drop(label_codes);
+    let checked = checks.finish()?;
 
     // Columns in file order, encoded as every reader's are (levels sorted, missing cells
     // filled, level counts checked).
-    let names: Vec<String> = selected.iter().map(|&col| header[col].clone()).collect();
     let values: Vec<FeatureValues> = values
         .into_iter()
-        .map(|column| match column {
-            ColumnValues::Undecided { .. } => FeatureValues::Empty,
-            ColumnValues::Numeric(v) => FeatureValues::Numeric(v),
-            ColumnValues::Categorical { codes, levels, .. } => {
-                FeatureValues::Categorical { codes, levels }
-            }
-        })
+        .zip(checked.types)
+        .map(|(column, kind)| column.finish(kind))
         .collect();
+    let n_rows = checked.n_rows;
     let columns::Encoded {
         columns,
         feature_names,
         x,
         warnings,
-    } = columns::encode(file, &names, values, policy, n_rows, selection.design)?;
+    } = columns::encode(
+        file,
+        &checked.names,
+        values,
+        selection.missing,
+        n_rows,
+        selection.design,
+    )?;
 
     Ok(TrainingData {
         source: file.to_string(),
-        target: target.to_string(),
+        target: selection.target.to_string(),
         columns,
         feature_names,
         x,
-        y: classes.y,
-        classes: classes.classes,
-        labels: classes.labels,
-        class_counts: classes.class_counts,
+        y: checked.classes.y,
+        classes: checked.classes.classes,
+        labels: checked.classes.labels,
+        class_counts: checked.classes.class_counts,
         weight_column: selection.weight.map(str::to_string),
-        weights: weight_index.map(|_| Array1::from(row_weights)),
-        folds,
-        rows_dropped,
+        weights: selection.weight.map(|_| Array1::from(row_weights)),
+        folds: checked.folds,
+        rows_dropped: checked.rows_dropped,
         warnings,
     })
+}
+
+/// The kept cells of one feature column while reading; missing cells are `NaN` /
+/// [`MISSING_CODE`].
+enum ColumnValues {
+    /// The column's type is not decided yet: `kept` rows so far, all missing.
+    Undecided {
+        kept: usize,
+    },
+    Numeric(Vec<f64>),
+    Categorical(Vec<u32>),
+}
+
+impl ColumnValues {
+    /// Stores the kept row's `cell` of a column of type `kind`.
+    fn push(&mut self, kind: &ColumnType, cell: Cell) {
+        if let ColumnValues::Undecided { kept } = *self {
+            // The column's earlier kept cells were all missing.
+            match kind {
+                ColumnType::Undecided => {}
+                ColumnType::Numeric => *self = ColumnValues::Numeric(vec![f64::NAN; kept]),
+                ColumnType::Categorical(_) => {
+                    *self = ColumnValues::Categorical(vec![MISSING_CODE; kept])
+                }
+            }
+        }
+        match (self, cell) {
+            (ColumnValues::Undecided { kept }, _) => *kept += 1,
+            (ColumnValues::Numeric(v), Cell::Number(x)) => v.push(x),
+            (ColumnValues::Numeric(v), _) => v.push(f64::NAN),
+            (ColumnValues::Categorical(codes), Cell::Level(c)) => codes.push(c),
+            (ColumnValues::Categorical(codes), _) => codes.push(MISSING_CODE),
+        }
+    }
+
+    /// The column's values once every record is read, for [`columns::encode`].
+    fn finish(self, kind: ColumnType) -> FeatureValues {
+        match (self, kind) {
+            (ColumnValues::Undecided { .. }, ColumnType::Undecided) => FeatureValues::Empty,
+            (ColumnValues::Undecided { kept }, ColumnType::Numeric) => {
+                FeatureValues::Numeric(vec![f64::NAN; kept])
+            }
+            (ColumnValues::Undecided { kept }, ColumnType::Categorical(text)) => {
+                FeatureValues::Categorical {
+                    codes: vec![MISSING_CODE; kept],
+                    levels: text.levels,
+                }
+            }
+            (ColumnValues::Numeric(v), _) => FeatureValues::Numeric(v),
+            (ColumnValues::Categorical(codes), ColumnType::Categorical(text)) => {
+                FeatureValues::Categorical {
+                    codes,
+                    levels: text.levels,
+                }
+            }
+            (ColumnValues::Categorical(_), _) => unreachable!("a column keeps its type"),
+        }
+    }
 }
 
 /// Warnings for categorical columns with many levels for their rows (an ID, a date, free

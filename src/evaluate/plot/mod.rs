@@ -15,6 +15,7 @@ use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -489,24 +490,13 @@ pub fn training_svg(history: &[Iteration], tol: f64, solver: &str) -> Result<Str
             .titled(&format!("Training curve ({solver})"), (FONT, 22))
             .map_err(plot_err)?;
         let (top, bottom) = root.split_vertically(330);
-        let mut chart = ChartBuilder::on(&top)
-            .margin(18)
-            .x_label_area_size(40)
-            .y_label_area_size(90)
-            .build_cartesian_2d(0f64..last, lo..hi)
-            .map_err(plot_err)?;
-        chart
-            .configure_mesh()
-            .x_desc("Iteration")
-            .y_desc("Objective (penalised mean log loss)")
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| format!("{v:.4}"))
-            .axis_desc_style((FONT, 15))
-            .label_style((FONT, 12))
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
-            .draw()
-            .map_err(plot_err)?;
+        let mut chart = iteration_chart(
+            &top,
+            last,
+            lo..hi,
+            ("Iteration", "Objective (penalised mean log loss)"),
+            &|v| format!("{v:.4}"),
+        )?;
         let line = ShapeStyle::from(&CURVE).stroke_width(2);
         chart
             .draw_series(LineSeries::new(objectives.clone(), line))
@@ -518,24 +508,13 @@ pub fn training_svg(history: &[Iteration], tol: f64, solver: &str) -> Result<Str
             .legend(swatch(line));
         legend(&mut chart, SeriesLabelPosition::UpperRight)?;
 
-        let mut chart = ChartBuilder::on(&bottom)
-            .margin(18)
-            .x_label_area_size(40)
-            .y_label_area_size(90)
-            .build_cartesian_2d(0f64..last, (g_lo..g_hi).log_scale())
-            .map_err(plot_err)?;
-        chart
-            .configure_mesh()
-            .x_desc("Iteration")
-            .y_desc("Gradient max-norm (log scale)")
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| format!("{v:.0e}"))
-            .axis_desc_style((FONT, 15))
-            .label_style((FONT, 12))
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
-            .draw()
-            .map_err(plot_err)?;
+        let mut chart = iteration_chart(
+            &bottom,
+            last,
+            (g_lo..g_hi).log_scale(),
+            ("Iteration", "Gradient max-norm (log scale)"),
+            &|v| format!("{v:.0e}"),
+        )?;
         let line = ShapeStyle::from(&SECOND).stroke_width(2);
         chart
             .draw_series(LineSeries::new(gradients.clone(), line))
@@ -555,6 +534,44 @@ pub fn training_svg(history: &[Iteration], tol: f64, solver: &str) -> Result<Str
             .legend(dashed_swatch(style));
         legend(&mut chart, SeriesLabelPosition::UpperRight)
     })
+}
+
+/// A chart of a quantity against the iteration (or epoch) `0..=last`: the layout, mesh and
+/// fonts every training chart shares. `descriptions` are the x and y axis descriptions;
+/// `y_label` formats the y ticks (the x ticks are whole numbers).
+fn iteration_chart<'a, 'b, Y>(
+    area: &'b Area<'a>,
+    last: f64,
+    y: Y,
+    descriptions: (&str, &str),
+    y_label: &dyn Fn(&f64) -> String,
+) -> Result<
+    ChartContext<'b, SVGBackend<'a>, Cartesian2d<RangedCoordf64, Y::CoordDescType>>,
+    PlotError,
+>
+where
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let mut chart = ChartBuilder::on(area)
+        .margin(18)
+        .x_label_area_size(40)
+        .y_label_area_size(90)
+        .build_cartesian_2d(0f64..last, y)
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .x_desc(descriptions.0)
+        .y_desc(descriptions.1)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(y_label)
+        .axis_desc_style((FONT, 15))
+        .label_style((FONT, 12))
+        .light_line_style(WHITE)
+        .bold_line_style(GRID)
+        .draw()
+        .map_err(plot_err)?;
+    Ok(chart)
 }
 
 fn legend<'a, 'b: 'a, X: Ranged, Y: Ranged>(

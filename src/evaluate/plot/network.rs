@@ -5,7 +5,7 @@
 use plotters::prelude::*;
 
 use super::multiclass::colour;
-use super::{legend, plot_err, svg, swatch, PlotError, FONT, GRID};
+use super::{iteration_chart, legend, plot_err, svg, swatch, PlotError, FONT};
 use crate::fit::network::NetworkStep;
 
 /// The per-layer chart of `history` (`layer_rms[l]` per step); `what` names the solver in the
@@ -36,24 +36,13 @@ pub fn layer_gradients_svg(history: &[NetworkStep], solver: &str) -> Result<Stri
         let root = root
             .titled(&format!("RMS gradient per layer ({solver})"), (FONT, 22))
             .map_err(plot_err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(18)
-            .x_label_area_size(40)
-            .y_label_area_size(90)
-            .build_cartesian_2d(0f64..last, (lo..hi).log_scale())
-            .map_err(plot_err)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc("RMS gradient of the layer's weights (log scale)")
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| format!("{v:.0e}"))
-            .axis_desc_style((FONT, 15))
-            .label_style((FONT, 12))
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
-            .draw()
-            .map_err(plot_err)?;
+        let mut chart = iteration_chart(
+            &root,
+            last,
+            (lo..hi).log_scale(),
+            (x_desc, "RMS gradient of the layer's weights (log scale)"),
+            &|v| format!("{v:.0e}"),
+        )?;
         for l in 0..layers {
             let points: Vec<(f64, f64)> = history
                 .iter()

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use super::training::solver_line;
 use crate::fit::network::train::{vanishes, VANISHING_RATIO};
 use crate::fit::network::Network;
 use crate::model::Model;
@@ -112,20 +113,7 @@ pub fn training_report(model: &Model, network: &Network) -> String {
     } else {
         "iterations"
     };
-    let _ = writeln!(
-        s,
-        "solver {}: {} after {} {unit}, objective {:.10}, gradient max-norm {:.2e} (tol {:.0e})",
-        fit.solver,
-        if fit.converged {
-            "converged"
-        } else {
-            "NOT converged"
-        },
-        fit.iterations,
-        fit.objective,
-        fit.gradient_norm,
-        fit.tol
-    );
+    let _ = writeln!(s, "solver {}", solver_line(fit, "gradient", unit));
     s.push_str(&layer_table(model, network));
     s
 }

@@ -18,10 +18,11 @@ pub(super) fn gradient_name(model: &Model) -> &'static str {
     }
 }
 
-/// One solver report in one line.
-fn solver_line(fit: &FitReport, gradient: &str) -> String {
+/// One solver report in one line; `unit` counts the solver's steps (`iterations`, or `epochs`
+/// for adam).
+pub(super) fn solver_line(fit: &FitReport, gradient: &str, unit: &str) -> String {
     format!(
-        "{}: {} after {} iterations, objective {:.10}, {gradient} max-norm {:.2e} (tol {:.0e})",
+        "{}: {} after {} {unit}, objective {:.10}, {gradient} max-norm {:.2e} (tol {:.0e})",
         fit.solver,
         if fit.converged {
             "converged"
@@ -149,7 +150,7 @@ pub fn multiclass_training_report(model: &Model, cross: Option<&CrossCheck>) -> 
     let _ = writeln!(
         s,
         "solver {}",
-        solver_line(&model.fit, gradient_name(model))
+        solver_line(&model.fit, gradient_name(model), "iterations")
     );
     if matches!(model.kind, ModelKind::Ovr) {
         for (c, fit) in model.classes.iter().zip(&model.fits) {
@@ -157,7 +158,7 @@ pub fn multiclass_training_report(model: &Model, cross: Option<&CrossCheck>) -> 
                 s,
                 "  class {:?}: {}",
                 display_name(c),
-                solver_line(fit, gradient_name(model))
+                solver_line(fit, gradient_name(model), "iterations")
             );
         }
     }

@@ -16,89 +16,25 @@
 //! their line and column. So this path never decides what is valid; it only goes faster when the
 //! answer is "all of it". A property test checks both paths give identical matrices.
 
+mod bytes;
+mod parse;
+
 use std::fs::File;
-use std::io;
-use std::os::unix::fs::FileExt;
 
 use ndarray::{Array1, Array2};
 
 use super::encode::{ColumnKind, ColumnSpec, TrainingData, TrainingSelection};
 use super::input::read_header;
 use super::limits::MAX_RECORD_BYTES;
-use super::schema::{select_features, MAX_CLASSES};
+use super::schema::select_features;
 use super::training::labels;
 use crate::error::{Error, Result};
+use bytes::split_ranges;
+pub use bytes::ByteSource;
+use parse::{count_records, parse_range, RangeOut, Role};
 
 /// Files smaller than this go straight to the csv path: the fast path would save little.
 pub const MIN_FAST_BYTES: u64 = 1 << 20;
-
-/// Bytes read per `pread` while scanning a range.
-const BUFFER_BYTES: usize = 1 << 22;
-
-/// Bytes the fast reader reads by offset, from several threads at once: an open regular file
-/// (`pread`, the file's cursor untouched) or text already in memory (read in place).
-pub trait ByteSource: Sync {
-    /// Reads up to `buf.len()` bytes at `offset`; 0 at the end.
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
-
-    /// Calls `each_line` with every line (without `\n` and a trailing `\r`) of `[start, end)`.
-    /// Stops early with the callback's error, or [`GiveUp::LongLine`].
-    fn lines(
-        &self,
-        start: u64,
-        end: u64,
-        each_line: &mut dyn FnMut(&[u8]) -> Result<(), GiveUp>,
-    ) -> io::Result<Result<(), GiveUp>> {
-        for_each_line_buffered(self, start, end, each_line)
-    }
-}
-
-impl ByteSource for File {
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-        FileExt::read_at(self, buf, offset)
-    }
-}
-
-impl ByteSource for [u8] {
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-        let from = usize::try_from(offset).map_or(self.len(), |o| o.min(self.len()));
-        let n = buf.len().min(self.len() - from);
-        buf[..n].copy_from_slice(&self[from..from + n]);
-        Ok(n)
-    }
-
-    /// The lines straight from memory, without copying them through a buffer.
-    fn lines(
-        &self,
-        start: u64,
-        end: u64,
-        each_line: &mut dyn FnMut(&[u8]) -> Result<(), GiveUp>,
-    ) -> io::Result<Result<(), GiveUp>> {
-        let to = usize::try_from(end).map_or(self.len(), |e| e.min(self.len()));
-        let from = usize::try_from(start).map_or(to, |s| s.min(to));
-        let bytes = &self[from..to];
-        let mut line_start = 0;
-        let ends = memchr::memchr_iter(b'\n', bytes).chain(
-            // The last line when the range does not end with a line end.
-            (bytes.last() != Some(&b'\n') && !bytes.is_empty()).then_some(bytes.len()),
-        );
-        for nl in ends {
-            let mut line = &bytes[line_start..nl];
-            // The buffered reader gives up on a line it cannot hold; so does this one.
-            if line.len() >= MAX_RECORD_BYTES {
-                return Ok(Err(GiveUp::LongLine));
-            }
-            if let [rest @ .., b'\r'] = line {
-                line = rest;
-            }
-            if let Err(e) = each_line(line) {
-                return Ok(Err(e));
-            }
-            line_start = nl + 1;
-        }
-        Ok(Ok(()))
-    }
-}
 
 /// Why the fast path gave up (for tests and debugging; the caller only needs "not handled").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,221 +178,6 @@ fn header<S: ByteSource + ?Sized>(
             buf.resize(buf.len() * 2, 0);
         }
     }
-}
-
-/// Splits `[start, len)` into up to `parts` ranges that begin right after a `\n`.
-fn split_ranges<S: ByteSource + ?Sized>(
-    file: &S,
-    start: u64,
-    len: u64,
-    parts: usize,
-) -> std::io::Result<Vec<(u64, u64)>> {
-    let mut cuts = vec![start];
-    let mut probe = vec![0u8; 1 << 16];
-    for i in 1..parts {
-        let mut at = start + (len - start) * i as u64 / parts as u64;
-        if at <= *cuts.last().expect("non-empty") {
-            continue;
-        }
-        // Move forward to just after the next newline.
-        loop {
-            let got = file.read_at(&mut probe, at)?;
-            if got == 0 {
-                at = len;
-                break;
-            }
-            if let Some(k) = memchr::memchr(b'\n', &probe[..got]) {
-                at += k as u64 + 1;
-                break;
-            }
-            at += got as u64;
-        }
-        if at < len && at > *cuts.last().expect("non-empty") {
-            cuts.push(at);
-        }
-    }
-    cuts.push(len);
-    Ok(cuts.windows(2).map(|w| (w[0], w[1])).collect())
-}
-
-/// [`ByteSource::lines`] through `read_at` in large blocks.
-fn for_each_line_buffered<S: ByteSource + ?Sized>(
-    file: &S,
-    start: u64,
-    end: u64,
-    each_line: &mut dyn FnMut(&[u8]) -> Result<(), GiveUp>,
-) -> std::io::Result<Result<(), GiveUp>> {
-    let mut buf = vec![0u8; BUFFER_BYTES];
-    let mut kept = 0; // bytes of an unfinished line carried over at the front of buf
-    let mut pos = start;
-    loop {
-        let want = ((end - pos) as usize).min(buf.len() - kept);
-        let got = if want == 0 {
-            0
-        } else {
-            file.read_at(&mut buf[kept..kept + want], pos)?
-        };
-        pos += got as u64;
-        let filled = kept + got;
-        let at_end = got == 0 || pos >= end;
-        let mut line_start = 0;
-        for nl in memchr::memchr_iter(b'\n', &buf[..filled]) {
-            let mut line = &buf[line_start..nl];
-            if let [rest @ .., b'\r'] = line {
-                line = rest;
-            }
-            if let Err(e) = each_line(line) {
-                return Ok(Err(e));
-            }
-            line_start = nl + 1;
-        }
-        if at_end {
-            if line_start < filled {
-                let mut line = &buf[line_start..filled];
-                if let [rest @ .., b'\r'] = line {
-                    line = rest;
-                }
-                if let Err(e) = each_line(line) {
-                    return Ok(Err(e));
-                }
-            }
-            return Ok(Ok(()));
-        }
-        buf.copy_within(line_start..filled, 0);
-        kept = filled - line_start;
-        if kept == buf.len() {
-            if kept >= MAX_RECORD_BYTES {
-                return Ok(Err(GiveUp::LongLine));
-            }
-            buf.resize(buf.len() * 2, 0); // a line longer than the buffer
-        }
-    }
-}
-
-/// Counts the records (non-empty lines) of a range, giving up on quotes and non-ASCII bytes.
-fn count_records<S: ByteSource + ?Sized>(
-    file: &S,
-    start: u64,
-    end: u64,
-) -> std::io::Result<Result<usize, GiveUp>> {
-    let mut n = 0usize;
-    let outcome = file.lines(start, end, &mut |line| {
-        if line.is_empty() {
-            return Ok(());
-        }
-        if memchr::memchr(b'"', line).is_some() {
-            return Err(GiveUp::Quote);
-        }
-        if memchr::memchr(b'\r', line).is_some() {
-            // A lone carriage return ends a record for the csv crate.
-            return Err(GiveUp::FieldCount);
-        }
-        if !line.is_ascii() {
-            return Err(GiveUp::NonAscii);
-        }
-        n += 1;
-        Ok(())
-    })?;
-    Ok(outcome.map(|()| n))
-}
-
-/// What a column of the file is used for.
-#[derive(Clone, Copy)]
-enum Role {
-    Ignore,
-    Target,
-    Weight,
-    Feature(usize),
-}
-
-/// ASCII whitespace trimmed (a subset of what `str::trim` removes, so at worst the fast path
-/// gives up on a cell the csv path accepts).
-fn trim(cell: &[u8]) -> &[u8] {
-    cell.trim_ascii()
-}
-
-/// The rows of one range: its slices of the matrix, the label codes and the weights.
-struct RangeOut<'a> {
-    x: &'a mut [f64],
-    codes: &'a mut [u32],
-    /// Empty without a weight column.
-    weights: &'a mut [f64],
-}
-
-/// Parses one range into its rows of `x`, label codes and weights; returns the labels it saw,
-/// in order.
-fn parse_range<S: ByteSource + ?Sized>(
-    file: &S,
-    (start, end): (u64, u64),
-    roles: &[Role],
-    delimiter: u8,
-    markers: &[Vec<u8>],
-    out: RangeOut,
-    p: usize,
-) -> std::io::Result<Result<Vec<Vec<u8>>, GiveUp>> {
-    let RangeOut { x, codes, weights } = out;
-    let mut labels: Vec<Vec<u8>> = Vec::with_capacity(2);
-    let mut row = 0usize;
-    let is_missing = |cell: &[u8]| cell.is_empty() || markers.iter().any(|m| m.as_slice() == cell);
-    let outcome = file.lines(start, end, &mut |line| {
-        if line.is_empty() {
-            return Ok(());
-        }
-        let out = x
-            .get_mut(row * p..(row + 1) * p)
-            .ok_or(GiveUp::FieldCount)?;
-        let mut field = 0usize;
-        let mut cell_start = 0usize;
-        for cell_end in memchr::memchr_iter(delimiter, line).chain(std::iter::once(line.len())) {
-            let role = *roles.get(field).ok_or(GiveUp::FieldCount)?;
-            let cell = trim(&line[cell_start..cell_end]);
-            match role {
-                Role::Ignore => {}
-                Role::Weight => {
-                    if is_missing(cell) {
-                        return Err(GiveUp::Weight);
-                    }
-                    let v: f64 = fast_float2::parse(cell).map_err(|_| GiveUp::Weight)?;
-                    if !v.is_finite() || v < 0.0 {
-                        return Err(GiveUp::Weight);
-                    }
-                    weights[row] = v + 0.0;
-                }
-                Role::Feature(j) => {
-                    if is_missing(cell) {
-                        return Err(GiveUp::Missing);
-                    }
-                    let v: f64 = fast_float2::parse(cell).map_err(|_| GiveUp::NotANumber)?;
-                    if !v.is_finite() {
-                        return Err(GiveUp::NotANumber);
-                    }
-                    out[j] = v;
-                }
-                Role::Target => {
-                    if is_missing(cell) {
-                        return Err(GiveUp::Missing);
-                    }
-                    let code = match labels.iter().position(|l| l.as_slice() == cell) {
-                        Some(c) => c,
-                        None if labels.len() < MAX_CLASSES => {
-                            labels.push(cell.to_vec());
-                            labels.len() - 1
-                        }
-                        None => return Err(GiveUp::Labels),
-                    };
-                    codes[row] = code as u32;
-                }
-            }
-            field += 1;
-            cell_start = cell_end + 1;
-        }
-        if field != roles.len() {
-            return Err(GiveUp::FieldCount);
-        }
-        row += 1;
-        Ok(())
-    })?;
-    Ok(outcome.map(|()| labels))
 }
 
 fn read<S: ByteSource + ?Sized>(
