@@ -4,7 +4,9 @@
 use std::fmt::Write;
 
 use crate::fit::network::train::{vanishes, VANISHING_RATIO};
-use crate::fit::network::Network;
+use crate::fit::network::lbfgs::FTOL;
+use crate::fit::network::{adam, Network};
+use crate::fit::solvers::{FitReport, SolverKind, StopReason};
 use crate::model::Model;
 
 /// `2 -> 32 relu -> 16 relu -> 1 score (log-odds)`.
@@ -107,7 +109,7 @@ pub fn training_report(model: &Model, network: &Network) -> String {
         }
     );
     let fit = &model.fit;
-    let unit = if fit.solver == crate::fit::solvers::SolverKind::Adam {
+    let unit = if fit.solver == SolverKind::Adam {
         "epochs"
     } else {
         "iterations"
@@ -126,6 +128,39 @@ pub fn training_report(model: &Model, network: &Network) -> String {
         fit.gradient_norm,
         fit.tol
     );
+    let _ = writeln!(s, "  stopped: {}", stop_rule(fit));
     s.push_str(&layer_table(model, network));
     s
+}
+
+/// Which stopping rule ended a network's fit (scikit-learn's `MLPClassifier` rules, see
+/// `fit::network::lbfgs` and `fit::network::adam`), in words, with the stop reason the model
+/// file's `fit.stop_reason` holds.
+pub fn stop_rule(fit: &FitReport) -> String {
+    let unit = if fit.solver == SolverKind::Adam {
+        "epochs"
+    } else {
+        "iterations"
+    };
+    let what = match fit.stop_reason {
+        StopReason::Converged => format!("the gradient max-norm is within tol {:.0e}", fit.tol),
+        StopReason::SmallDecrease => format!(
+            "the last iteration decreased the objective by a relative {:.1e} or less (scipy \
+             L-BFGS-B's ftol: (f_k - f_k+1) / max(|f_k|, |f_k+1|, 1) <= ftol)",
+            FTOL
+        ),
+        StopReason::NoImprovement => format!(
+            "the epoch objective fell by less than tol {:.0e} below its best for more than \
+             --n-iter-no-change (default {}) epochs in a row",
+            fit.tol,
+            adam::DEFAULT_N_ITER_NO_CHANGE
+        ),
+        StopReason::MaxIterations => format!(
+            "the cap of {} {unit} was reached before any stopping rule held",
+            fit.max_iter
+        ),
+        StopReason::LineSearchFailed => "the line search found no better point".to_string(),
+        StopReason::Separation => "the classes are separated".to_string(),
+    };
+    format!("{what} (stop_reason \"{}\")", fit.stop_reason)
 }
