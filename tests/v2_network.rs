@@ -568,11 +568,25 @@ fn options_that_do_not_apply_are_refused_and_damaged_networks_are_named() {
             &["--max-iter", "--epochs"],
         ),
         (
-            &["--hidden", "4", "--solver", "lbfgs", "--n-iter-no-change", "3"],
+            &[
+                "--hidden",
+                "4",
+                "--solver",
+                "lbfgs",
+                "--n-iter-no-change",
+                "3",
+            ],
             &["--n-iter-no-change", "adam"],
         ),
         (
-            &["--hidden", "4", "--solver", "adam", "--n-iter-no-change", "0"],
+            &[
+                "--hidden",
+                "4",
+                "--solver",
+                "adam",
+                "--n-iter-no-change",
+                "0",
+            ],
             &["--n-iter-no-change"],
         ),
         (&["--n-iter-no-change", "3"], &["--hidden"]),
@@ -637,8 +651,16 @@ fn options_that_do_not_apply_are_refused_and_damaged_networks_are_named() {
     dir.run(&["predict", "bad4.json", "moons.csv"])
         .expect_code(2)
         .stderr_has(&["bad4.json", "no_improvement", "adam"]);
-    dir.run(&["train", "moons.csv", "--target", "y", "-o", "lin.json", "-q"])
-        .ok();
+    dir.run(&[
+        "train",
+        "moons.csv",
+        "--target",
+        "y",
+        "-o",
+        "lin.json",
+        "-q",
+    ])
+    .ok();
     let mut m: Value = serde_json::from_str(&dir.read("lin.json")).unwrap();
     m["fit"]["stop_reason"] = Value::from("small_decrease");
     dir.write("bad5.json", serde_json::to_string(&m).unwrap());
@@ -655,7 +677,11 @@ fn options_that_do_not_apply_are_refused_and_damaged_networks_are_named() {
 /// The moons of tests/fixtures/nn with the reference case's network (16,16 relu, l2 1e-3).
 fn moons_fixture(dir: &Dir) {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nn");
-    std::fs::copy(src.join("moons_train.csv"), dir.path().join("moons_train.csv")).unwrap();
+    std::fs::copy(
+        src.join("moons_train.csv"),
+        dir.path().join("moons_train.csv"),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -693,7 +719,11 @@ fn lbfgs_and_adam_stop_by_scikit_learns_rules_and_say_which() {
         "ftol",
         "stop_reason \"small_decrease\"",
     ]);
-    assert!(!run.stderr().contains("did not converge"), "{}", run.stderr());
+    assert!(
+        !run.stderr().contains("did not converge"),
+        "{}",
+        run.stderr()
+    );
     // Adam with scikit-learn's default n_iter_no_change (10) and tol (1e-4).
     let mut args = base.to_vec();
     args.extend([

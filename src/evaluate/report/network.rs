@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use crate::fit::network::train::{vanishes, VANISHING_RATIO};
 use crate::fit::network::lbfgs::FTOL;
+use crate::fit::network::train::{vanishes, VANISHING_RATIO};
 use crate::fit::network::{adam, Network};
 use crate::fit::solvers::{FitReport, SolverKind, StopReason};
 use crate::model::Model;
@@ -145,9 +145,8 @@ pub fn stop_rule(fit: &FitReport) -> String {
     let what = match fit.stop_reason {
         StopReason::Converged => format!("the gradient max-norm is within tol {:.0e}", fit.tol),
         StopReason::SmallDecrease => format!(
-            "the last iteration decreased the objective by a relative {:.1e} or less (scipy \
-             L-BFGS-B's ftol: (f_k - f_k+1) / max(|f_k|, |f_k+1|, 1) <= ftol)",
-            FTOL
+            "the last iteration's relative decrease of the objective, (f_k - f_k+1) / \
+             max(|f_k|, |f_k+1|, 1), was at most ftol {FTOL:.1e} (scipy L-BFGS-B's rule)"
         ),
         StopReason::NoImprovement => format!(
             "the epoch objective fell by less than tol {:.0e} below its best for more than \
@@ -162,5 +161,5 @@ pub fn stop_rule(fit: &FitReport) -> String {
         StopReason::LineSearchFailed => "the line search found no better point".to_string(),
         StopReason::Separation => "the classes are separated".to_string(),
     };
-    format!("{what} (stop_reason \"{}\")", fit.stop_reason)
+    format!("{what}; stop_reason \"{}\"", fit.stop_reason)
 }

@@ -285,8 +285,7 @@ mod tests {
             eval: eval(&theta),
             theta,
         };
-        let (p, iterations, reason) =
-            minimise(start, &mut eval, 200, 1e-8, 0.0, &mut |_, _| {});
+        let (p, iterations, reason) = minimise(start, &mut eval, 200, 1e-8, 0.0, &mut |_, _| {});
         assert_eq!(reason, StopReason::Converged, "{iterations} {:?}", p.theta);
         assert!((p.theta[0] - 1.0).abs() < 1e-6 && (p.theta[1] - 1.0).abs() < 1e-6);
     }
@@ -322,10 +321,16 @@ mod tests {
         let last = relative_decrease(values[n - 2], values[n - 1]);
         let before = relative_decrease(values[n - 3], values[n - 2]);
         assert!(last <= FTOL, "last decrease {last:e}");
-        assert!(before > FTOL, "the decrease {before:e} before the last was already small");
+        assert!(
+            before > FTOL,
+            "the decrease {before:e} before the last was already small"
+        );
         // Every earlier iteration decreased by more than ftol too (else it would have stopped).
         for k in 1..n - 1 {
-            assert!(relative_decrease(values[k - 1], values[k]) > FTOL, "iteration {k}");
+            assert!(
+                relative_decrease(values[k - 1], values[k]) > FTOL,
+                "iteration {k}"
+            );
         }
         // The rule's arithmetic: (f_old - f_new) / max(|f_old|, |f_new|, 1).
         assert_eq!(relative_decrease(3.0, 1.0), 2.0 / 3.0);

@@ -281,7 +281,10 @@ mod tests {
         let f = fit(&x, &y, &options);
         let r = &f.report;
         assert_eq!(r.stop_reason, StopReason::SmallDecrease, "{r:?}");
-        assert!(r.converged && r.iterations < 5000 && r.gradient_norm > r.tol, "{r:?}");
+        assert!(
+            r.converged && r.iterations < 5000 && r.gradient_norm > r.tol,
+            "{r:?}"
+        );
         let values: Vec<f64> = f.history.iter().map(|s| s.objective).collect();
         assert_eq!(values.len(), r.iterations + 1);
         assert_eq!(*values.last().unwrap(), r.objective);
@@ -290,7 +293,10 @@ mod tests {
         assert!(last <= FTOL, "the last relative decrease {last:e} > ftol");
         for k in 1..n - 1 {
             let d = relative_decrease(values[k - 1], values[k]);
-            assert!(d > FTOL, "iteration {k} decreased by {d:e} <= ftol but did not stop");
+            assert!(
+                d > FTOL,
+                "iteration {k} decreased by {d:e} <= ftol but did not stop"
+            );
         }
         // With the gradient rule in reach it is the gradient that stops it (checked first).
         let loose = fit(
@@ -335,7 +341,10 @@ mod tests {
         let f = fit(&x, &y, &options);
         let r = &f.report;
         assert_eq!(r.stop_reason, StopReason::NoImprovement, "{r:?}");
-        assert!(r.converged && r.iterations < 400 && r.max_iter == 400, "{r:?}");
+        assert!(
+            r.converged && r.iterations < 400 && r.max_iter == 400,
+            "{r:?}"
+        );
         // history[0] is the start; epochs 1..=iterations follow.
         let epochs: Vec<f64> = f.history[1..].iter().map(|s| s.objective).collect();
         assert_eq!(epochs.len(), r.iterations);
