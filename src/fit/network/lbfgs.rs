@@ -315,7 +315,7 @@ mod tests {
             });
         assert_eq!(reason, StopReason::SmallDecrease, "{iterations}");
         assert_eq!(values.len(), iterations + 1);
-        assert!(iterations >= 3 && iterations < 10_000, "{iterations}");
+        assert!((3..10_000).contains(&iterations), "{iterations}");
         assert!(p.eval.grad_inf() > 1e-300);
         let n = values.len();
         let last = relative_decrease(values[n - 2], values[n - 1]);
