@@ -700,8 +700,9 @@ fn lbfgs_and_adam_stop_by_scikit_learns_rules_and_say_which() {
         "--l2",
         "1e-3",
     ];
-    // L-BFGS with a gradient tolerance out of reach: before this rule it ran to the cap of
-    // 3000 ("NOT converged"); scikit-learn stops after 248 to 560 iterations (sklearn.json).
+    // L-BFGS with a gradient tolerance out of reach: before this rule it ran on until its line
+    // search failed (2345 iterations at seed 0, "NOT converged"); scikit-learn stops after 248
+    // to 560 iterations (sklearn.json).
     let mut args = base.to_vec();
     args.extend(["--tol", "1e-7", "--max-iter", "3000", "-o", "l.json"]);
     let run = dir.run(&args);
