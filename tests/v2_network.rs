@@ -567,6 +567,29 @@ fn options_that_do_not_apply_are_refused_and_damaged_networks_are_named() {
             &["--hidden", "4", "--solver", "adam", "--max-iter", "3"],
             &["--max-iter", "--epochs"],
         ),
+        (
+            &[
+                "--hidden",
+                "4",
+                "--solver",
+                "lbfgs",
+                "--n-iter-no-change",
+                "3",
+            ],
+            &["--n-iter-no-change", "adam"],
+        ),
+        (
+            &[
+                "--hidden",
+                "4",
+                "--solver",
+                "adam",
+                "--n-iter-no-change",
+                "0",
+            ],
+            &["--n-iter-no-change"],
+        ),
+        (&["--n-iter-no-change", "3"], &["--hidden"]),
         (&["--epochs", "3"], &["--hidden"]),
         (&["--solver", "adam"], &["--hidden"]),
         (&["--activation", "tanh"], &["--hidden"]),
@@ -613,9 +636,144 @@ fn options_that_do_not_apply_are_refused_and_damaged_networks_are_named() {
     dir.run(&["eval", "bad2.json", "moons.csv"])
         .expect_code(2)
         .stderr_has(&["bad2.json"]);
+    // The stopping rules' consistency: converged with a network's rule, and only with its
+    // solver.
+    let mut m: Value = serde_json::from_str(&dir.read("m.json")).unwrap();
+    m["fit"]["stop_reason"] = Value::from("small_decrease");
+    m["fit"]["converged"] = Value::from(false);
+    dir.write("bad3.json", serde_json::to_string(&m).unwrap());
+    dir.run(&["predict", "bad3.json", "moons.csv"])
+        .expect_code(2)
+        .stderr_has(&["bad3.json", "converged"]);
+    m["fit"]["stop_reason"] = Value::from("no_improvement");
+    m["fit"]["converged"] = Value::from(true);
+    dir.write("bad4.json", serde_json::to_string(&m).unwrap());
+    dir.run(&["predict", "bad4.json", "moons.csv"])
+        .expect_code(2)
+        .stderr_has(&["bad4.json", "no_improvement", "adam"]);
+    dir.run(&[
+        "train",
+        "moons.csv",
+        "--target",
+        "y",
+        "-o",
+        "lin.json",
+        "-q",
+    ])
+    .ok();
+    let mut m: Value = serde_json::from_str(&dir.read("lin.json")).unwrap();
+    m["fit"]["stop_reason"] = Value::from("small_decrease");
+    dir.write("bad5.json", serde_json::to_string(&m).unwrap());
+    dir.run(&["predict", "bad5.json", "moons.csv"])
+        .expect_code(2)
+        .stderr_has(&["bad5.json", "linear model"]);
     // A missing model column is named as for the linear model.
     dir.write("cut.csv", "x1,y\n0.5,1\n");
     dir.run(&["predict", "m.json", "cut.csv"])
         .expect_code(2)
         .stderr_has(&["x2"]);
+}
+
+/// The moons of tests/fixtures/nn with the reference case's network (16,16 relu, l2 1e-3).
+fn moons_fixture(dir: &Dir) {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nn");
+    std::fs::copy(
+        src.join("moons_train.csv"),
+        dir.path().join("moons_train.csv"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn lbfgs_and_adam_stop_by_scikit_learns_rules_and_say_which() {
+    let dir = Dir::new();
+    moons_fixture(&dir);
+    let base = [
+        "train",
+        "moons_train.csv",
+        "--target",
+        "y",
+        "--positive",
+        "1",
+        "--hidden",
+        "16,16",
+        "--l2",
+        "1e-3",
+    ];
+    // L-BFGS with a gradient tolerance out of reach: before this rule it ran on until its line
+    // search failed (2345 iterations at seed 0, "NOT converged"); scikit-learn stops after 248
+    // to 560 iterations (sklearn.json).
+    let mut args = base.to_vec();
+    args.extend(["--tol", "1e-7", "--max-iter", "3000", "-o", "l.json"]);
+    let run = dir.run(&args);
+    run.ok();
+    let m: Value = serde_json::from_str(&dir.read("l.json")).unwrap();
+    let fit = &m["fit"];
+    assert_eq!(fit["stop_reason"], "small_decrease", "{fit}");
+    assert_eq!(fit["converged"], true);
+    let iterations = fit["iterations"].as_u64().unwrap();
+    assert!(iterations < 3000, "{fit}");
+    assert!(fit["gradient_norm"].as_f64().unwrap() > 1e-7);
+    run.stderr_has(&[
+        "converged after",
+        "relative",
+        "ftol",
+        "stop_reason \"small_decrease\"",
+    ]);
+    assert!(
+        !run.stderr().contains("did not converge"),
+        "{}",
+        run.stderr()
+    );
+    // Adam with scikit-learn's default n_iter_no_change (10) and tol (1e-4).
+    let mut args = base.to_vec();
+    args.extend([
+        "--solver",
+        "adam",
+        "--batch-size",
+        "50",
+        "--learning-rate",
+        "0.01",
+        "-o",
+        "a.json",
+    ]);
+    let run = dir.run(&args);
+    run.ok();
+    let m: Value = serde_json::from_str(&dir.read("a.json")).unwrap();
+    let fit = &m["fit"];
+    assert_eq!(fit["stop_reason"], "no_improvement", "{fit}");
+    assert_eq!(fit["converged"], true);
+    let epochs = fit["iterations"].as_u64().unwrap();
+    assert!((12..200).contains(&epochs), "{fit}");
+    assert_eq!(fit["max_iter"], 200);
+    run.stderr_has(&[
+        "converged after",
+        "epochs",
+        "n-iter-no-change",
+        "stop_reason \"no_improvement\"",
+    ]);
+    // --n-iter-no-change as large as --epochs: every epoch runs, as scikit-learn's reference
+    // runs (bench/py/sk_nn.py), and ending at the cap is said.
+    let mut args = base.to_vec();
+    args.extend([
+        "--solver",
+        "adam",
+        "--batch-size",
+        "50",
+        "--learning-rate",
+        "0.01",
+        "--epochs",
+        "30",
+        "--n-iter-no-change",
+        "30",
+        "-o",
+        "c.json",
+    ]);
+    let run = dir.run(&args);
+    run.ok();
+    let m: Value = serde_json::from_str(&dir.read("c.json")).unwrap();
+    assert_eq!(m["fit"]["iterations"], 30);
+    if m["fit"]["stop_reason"] == "max_iterations" {
+        run.stderr_has(&["all 30 epochs", "NOT converged", "cap of 30 epochs"]);
+    }
 }

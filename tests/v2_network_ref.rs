@@ -99,6 +99,9 @@ fn network_args(c: &Value, seed: u64, model: &str) -> Vec<String> {
             num(&o["batch_size"]),
             "--learning-rate".into(),
             num(&o["learning_rate"]),
+            // scikit-learn ran every epoch (n_iter_no_change = epochs, bench/py/sk_nn.py).
+            "--n-iter-no-change".into(),
+            num(&o["epochs"]),
         ]);
     }
     args.extend(["-o".into(), model.into(), "-q".into()]);

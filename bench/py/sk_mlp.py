@@ -1,12 +1,15 @@
-"""Bench task 13's peer: pandas read_csv, StandardScaler, MLPClassifier (adam, fixed epochs).
+"""Bench task 13's peer: pandas read_csv, StandardScaler, MLPClassifier (adam).
 
     sk_mlp.py TRAIN.csv --hidden 64 --epochs 20 --batch-size 200 --learning-rate 0.001
-              --alpha A --seed S [--test TEST.csv --metrics-out M.json]
+              --alpha A --seed S [--tol 1e-4 --n-iter-no-change 10]
+              [--test TEST.csv --metrics-out M.json]
 
-End to end as a user runs it: the timed process reads the CSV, scales, fits (max_iter = epochs,
-n_iter_no_change = epochs and tol = 0 so that it runs every epoch, as logit does), and writes
-nothing but the optional metrics file. With --test, the test accuracy, ROC AUC and the final
-training loss go to --metrics-out (computed after the fit; tiny next to it).
+End to end as a user runs it: the timed process reads the CSV, scales, fits (max_iter = epochs;
+early stopping on the training loss by scikit-learn's own rule, tol and n_iter_no_change at its
+defaults 1e-4 and 10 unless given: logit's adam applies the same rule with the same defaults),
+and writes nothing but the optional metrics file. With --test, the test accuracy, ROC AUC, the
+final training loss and the epochs run go to --metrics-out (computed after the fit; tiny next
+to it).
 """
 import argparse
 import json
@@ -31,6 +34,8 @@ def main():
     ap.add_argument("--learning-rate", type=float, default=0.001)
     ap.add_argument("--alpha", type=float, default=1e-4)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--n-iter-no-change", type=int, default=10)
     ap.add_argument("--test")
     ap.add_argument("--metrics-out")
     a = ap.parse_args()
@@ -42,7 +47,7 @@ def main():
     m = MLPClassifier(hidden_layer_sizes=tuple(int(h) for h in a.hidden.split(",")),
                       activation=a.activation, solver="adam", alpha=a.alpha,
                       batch_size=a.batch_size, learning_rate_init=a.learning_rate,
-                      max_iter=a.epochs, n_iter_no_change=a.epochs, tol=0.0, shuffle=True,
+                      max_iter=a.epochs, n_iter_no_change=a.n_iter_no_change, tol=a.tol, shuffle=True,
                       random_state=a.seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

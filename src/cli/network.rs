@@ -15,9 +15,13 @@ pub struct NetworkArgs {
     /// leaky-relu's slope 0.01]
     #[arg(long, value_name = "NAME", value_parser = Activation::parse)]
     pub activation: Option<Activation>,
-    /// Adam: passes over the shuffled rows [default: 200]
+    /// Adam: passes over the shuffled rows at most [default: 200]
     #[arg(long, value_name = "N", value_parser = parse_count)]
     pub epochs: Option<usize>,
+    /// Adam: stop once the epoch objective has not improved by --tol on its best for more than
+    /// N epochs in a row (scikit-learn's n_iter_no_change) [default: 10]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub n_iter_no_change: Option<usize>,
     /// Adam: rows per mini-batch [default: min(200, rows)]
     #[arg(long, value_name = "N", value_parser = parse_count)]
     pub batch_size: Option<usize>,

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use super::{LossFamily, Model, ModelKind};
 use crate::data::encode::{ColumnKind, ColumnSpec};
 use crate::error::{Error, Result};
-use crate::fit::solvers::{FitReport, StopReason};
+use crate::fit::solvers::{FitReport, SolverKind, StopReason};
 
 /// Relative tolerance of the back-transformation checks: `to_original` rounds once per
 /// coefficient and once per term of the intercept's sum, far below this.
@@ -438,7 +438,7 @@ impl Model {
             } else {
                 format!("fits[{}]", i - 1)
             };
-            check_fit(&name, fit)?;
+            check_fit(&name, fit, self.network.is_some())?;
         }
         Ok(())
     }
@@ -510,14 +510,32 @@ impl Model {
     }
 }
 
-/// A fit report's own rules: `converged` iff stopped by convergence, a positive tolerance,
+/// A fit report's own rules: `converged` iff stopped by convergence
+/// ([`StopReason::is_converged`]), the networks' stopping rules only in network models and with
+/// their solver (small_decrease: lbfgs, no_improvement: adam), a positive tolerance,
 /// non-negative objective and gradient norm.
-fn check_fit(name: &str, fit: &FitReport) -> std::result::Result<(), String> {
-    if fit.converged != (fit.stop_reason == StopReason::Converged) {
+fn check_fit(name: &str, fit: &FitReport, network: bool) -> std::result::Result<(), String> {
+    if fit.converged != fit.stop_reason.is_converged() {
         return Err(format!(
             "{name}.converged is {} but {name}.stop_reason is {:?}",
             fit.converged, fit.stop_reason
         ));
+    }
+    let rule_solver = match fit.stop_reason {
+        StopReason::SmallDecrease => Some(SolverKind::Lbfgs),
+        StopReason::NoImprovement => Some(SolverKind::Adam),
+        _ => None,
+    };
+    if let Some(solver) = rule_solver {
+        if !network || fit.solver != solver {
+            return Err(format!(
+                "{name}.stop_reason \"{}\" is a stopping rule of {solver} networks, but this is \
+                 a {} fit{}",
+                fit.stop_reason,
+                fit.solver,
+                if network { "" } else { " of a linear model" }
+            ));
+        }
     }
     if !(fit.tol.is_finite() && fit.tol > 0.0) {
         return Err(format!("{name}.tol {} is not a finite number > 0", fit.tol));

@@ -13,7 +13,7 @@ use crate::fit::network::train::{
     vanishes, DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE, DEFAULT_MAX_ITER, DEFAULT_TOL, LBFGS_MAX_ROWS,
 };
 use crate::fit::network::{
-    fit_network, Activation, NetSolver, NetworkFit, NetworkOptions, NetworkStep, Problem,
+    adam, fit_network, Activation, NetSolver, NetworkFit, NetworkOptions, NetworkStep, Problem,
 };
 use crate::fit::solvers::StopReason;
 use crate::model::network::{NETWORK_OBJECTIVE_DEFINITION, NETWORK_VERSION};
@@ -47,11 +47,15 @@ pub fn config(args: &TrainArgs) -> Result<Option<NetworkConfig>> {
     if net.batch_size.is_some() {
         adam_flags.push("--batch-size");
     }
+    if net.n_iter_no_change.is_some() {
+        adam_flags.push("--n-iter-no-change");
+    }
     let Some(hidden) = &net.hidden else {
         let given: Vec<&str> = [
             ("--activation", net.activation.is_some()),
             ("--epochs", net.epochs.is_some()),
             ("--batch-size", net.batch_size.is_some()),
+            ("--n-iter-no-change", net.n_iter_no_change.is_some()),
             ("--seed", net.seed.is_some()),
             ("--solver adam", args.solver == Some(SolverArg::Adam)),
         ]
@@ -124,6 +128,9 @@ pub fn config(args: &TrainArgs) -> Result<Option<NetworkConfig>> {
         max_iter: args.max_iter.unwrap_or(DEFAULT_MAX_ITER),
         tol: args.tol.unwrap_or(DEFAULT_TOL),
         epochs: net.epochs.unwrap_or(DEFAULT_EPOCHS),
+        n_iter_no_change: net
+            .n_iter_no_change
+            .unwrap_or(adam::DEFAULT_N_ITER_NO_CHANGE),
         batch_size: net.batch_size,
         learning_rate: args.learning_rate.unwrap_or(DEFAULT_LEARNING_RATE),
         seed: net.seed.unwrap_or(0),
@@ -234,7 +241,8 @@ pub fn train_network(
     Ok((model, warnings, fit.history))
 }
 
-/// Non-convergence of L-BFGS, and vanishing gradients at the start.
+/// Non-convergence (the iteration or epoch cap, a failed line search), and vanishing
+/// gradients at the start.
 fn fit_warnings(fit: &NetworkFit, options: &NetworkOptions) -> Vec<String> {
     let mut warnings = Vec::new();
     let r = &fit.report;
@@ -243,6 +251,12 @@ fn fit_warnings(fit: &NetworkFit, options: &NetworkOptions) -> Vec<String> {
             "the network did not converge in {} lbfgs iterations (gradient max-norm {:.2e} > \
              tol {:.0e}); raise --max-iter, or accept it as early stopping",
             r.iterations, r.gradient_norm, r.tol
+        )),
+        (NetSolver::Adam, StopReason::MaxIterations) => warnings.push(format!(
+            "adam ran all {} epochs without the epoch objective levelling off (it improved by \
+             more than tol {:.0e} within the last --n-iter-no-change epochs) and the gradient \
+             max-norm is {:.2e} > tol; raise --epochs, or accept it as early stopping",
+            r.iterations, r.tol, r.gradient_norm
         )),
         (NetSolver::Lbfgs, StopReason::LineSearchFailed) => warnings.push(format!(
             "lbfgs stopped after {} iterations: the line search found no better point \

@@ -4,8 +4,10 @@
 use std::fmt::Write;
 
 use super::training::solver_line;
+use crate::fit::network::lbfgs::FTOL;
 use crate::fit::network::train::{vanishes, VANISHING_RATIO};
-use crate::fit::network::Network;
+use crate::fit::network::{adam, Network};
+use crate::fit::solvers::{FitReport, SolverKind, StopReason};
 use crate::model::Model;
 
 /// `2 -> 32 relu -> 16 relu -> 1 score (log-odds)`.
@@ -108,12 +110,44 @@ pub fn training_report(model: &Model, network: &Network) -> String {
         }
     );
     let fit = &model.fit;
-    let unit = if fit.solver == crate::fit::solvers::SolverKind::Adam {
+    let unit = if fit.solver == SolverKind::Adam {
         "epochs"
     } else {
         "iterations"
     };
     let _ = writeln!(s, "solver {}", solver_line(fit, "gradient", unit));
+    let _ = writeln!(s, "  stopped: {}", stop_rule(fit));
     s.push_str(&layer_table(model, network));
     s
+}
+
+/// Which stopping rule ended a network's fit (scikit-learn's `MLPClassifier` rules, see
+/// `fit::network::lbfgs` and `fit::network::adam`), in words, with the stop reason the model
+/// file's `fit.stop_reason` holds.
+pub fn stop_rule(fit: &FitReport) -> String {
+    let unit = if fit.solver == SolverKind::Adam {
+        "epochs"
+    } else {
+        "iterations"
+    };
+    let what = match fit.stop_reason {
+        StopReason::Converged => format!("the gradient max-norm is within tol {:.0e}", fit.tol),
+        StopReason::SmallDecrease => format!(
+            "the last iteration's relative decrease of the objective, (f_k - f_k+1) / \
+             max(|f_k|, |f_k+1|, 1), was at most ftol {FTOL:.1e} (scipy L-BFGS-B's rule)"
+        ),
+        StopReason::NoImprovement => format!(
+            "the epoch objective fell by less than tol {:.0e} below its best for more than \
+             --n-iter-no-change (default {}) epochs in a row",
+            fit.tol,
+            adam::DEFAULT_N_ITER_NO_CHANGE
+        ),
+        StopReason::MaxIterations => format!(
+            "the cap of {} {unit} was reached before any stopping rule held",
+            fit.max_iter
+        ),
+        StopReason::LineSearchFailed => "the line search found no better point".to_string(),
+        StopReason::Separation => "the classes are separated".to_string(),
+    };
+    format!("{what}; stop_reason \"{}\"", fit.stop_reason)
 }

@@ -6,6 +6,25 @@
 //! estimate of the objective's gradient. (scikit-learn divides its penalty by the batch size
 //! instead of the row count, which makes its mini-batch fits more strongly penalised than its
 //! objective says; we keep the objective the model file states.)
+//!
+//! # Stopping (scikit-learn's `n_iter_no_change` rule)
+//!
+//! After every epoch, with `loss` the epoch's objective ([`Epoch::objective`]: the batches'
+//! objectives, each its weighted mean loss plus *our* `(l2/2) ||W||^2` at the parameters the
+//! batch was evaluated at, averaged with the batches' weight sums as weights), as
+//! `MLPClassifier._update_no_improvement_count` without a validation set:
+//!
+//! ```text
+//! if loss > best_loss - tol: no_improvement_count += 1 else: no_improvement_count = 0
+//! best_loss = min(best_loss, loss)          (best_loss starts at +infinity)
+//! stop when no_improvement_count > n_iter_no_change
+//! ```
+//!
+//! scikit-learn's `loss` is the same epoch mean but of *its* batch objective (penalty
+//! `alpha / (2 b) ||W||^2`, see above), so with `alpha = l2 n` the two losses differ by the
+//! penalty's scale; the rule is applied to our objective, consistently with what is minimised.
+//! The earliest stop is after `n_iter_no_change + 2` epochs (the first epoch always sets
+//! `best_loss`). `epochs` stays the cap.
 
 use super::backprop::{evaluate, Evaluation, Problem, Rows};
 use super::init::Rng;
@@ -25,8 +44,52 @@ pub struct Epoch {
     pub layer_rms: Vec<f64>,
 }
 
-/// Runs `epochs` epochs from `network`'s parameters, calling `observe(epoch, summary)` after
-/// each.
+/// scikit-learn's default `n_iter_no_change`.
+pub const DEFAULT_N_ITER_NO_CHANGE: usize = 10;
+
+/// The module docs' stopping rule: `tol` and `n_iter_no_change`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NoImprovement {
+    pub tol: f64,
+    pub n_iter_no_change: usize,
+    best: f64,
+    count: usize,
+}
+
+impl NoImprovement {
+    pub fn new(tol: f64, n_iter_no_change: usize) -> NoImprovement {
+        NoImprovement {
+            tol,
+            n_iter_no_change,
+            best: f64::INFINITY,
+            count: 0,
+        }
+    }
+
+    /// Takes an epoch's loss; whether training stops after it.
+    pub fn update(&mut self, loss: f64) -> bool {
+        if loss > self.best - self.tol {
+            self.count += 1;
+        } else {
+            self.count = 0;
+        }
+        if loss < self.best {
+            self.best = loss;
+        }
+        self.count > self.n_iter_no_change
+    }
+}
+
+/// How a run ended: the epochs done and whether the no-improvement rule stopped it (else
+/// it ran all `epochs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct End {
+    pub epochs: usize,
+    pub no_improvement: bool,
+}
+
+/// Runs up to `epochs` epochs from `network`'s parameters, calling `observe(epoch, summary)`
+/// after each, and stops early by `stop` (see the module docs).
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     problem: &Problem,
@@ -34,9 +97,10 @@ pub fn run(
     epochs: usize,
     batch_size: usize,
     learning_rate: f64,
+    mut stop: NoImprovement,
     rng: &mut Rng,
     observe: &mut dyn FnMut(usize, &Epoch),
-) {
+) -> End {
     let n = problem.n_rows();
     let batch_size = batch_size.clamp(1, n.max(1));
     let mut theta = network.params();
@@ -74,5 +138,46 @@ pub fn run(
             layer_rms: rms2.iter().map(|r| (r / b).sqrt()).collect(),
         };
         observe(epoch, &summary);
+        if stop.update(summary.objective) {
+            return End {
+                epochs: epoch,
+                no_improvement: true,
+            };
+        }
+    }
+    End {
+        epochs,
+        no_improvement: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_no_improvement_rule_counts_as_scikit_learn() {
+        // tol 0.1, n_iter_no_change 2: 1.0 sets the best; 0.95 and 0.92 improve by less than
+        // tol on the best so far (counts 1, 2); so does 0.85 (> 0.92 - 0.1): 3 > 2, stop.
+        let mut r = NoImprovement::new(0.1, 2);
+        assert!(!r.update(1.0));
+        assert!(!r.update(0.95));
+        assert!(!r.update(0.92));
+        assert!(r.update(0.85));
+        // An improvement by more than tol resets the count.
+        let mut r = NoImprovement::new(0.1, 2);
+        for loss in [1.0, 0.95, 0.92, 0.8, 0.79, 0.78] {
+            assert!(!r.update(loss), "{loss}");
+        }
+        assert!(r.update(0.77));
+        // A worse epoch counts and does not move the best; with tol 0 an equal loss is no
+        // "loss > best - tol", so it resets the count.
+        let mut r = NoImprovement::new(0.0, 1);
+        assert!(!r.update(1.0));
+        assert!(!r.update(2.0));
+        assert!(!r.update(0.5));
+        assert!(!r.update(0.5));
+        assert!(!r.update(0.6));
+        assert!(r.update(0.7));
     }
 }

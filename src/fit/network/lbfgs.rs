@@ -4,6 +4,21 @@
 //! their `Objective`; this one takes any value-and-gradient closure, which a network's
 //! non-convex loss needs: pairs without positive curvature are skipped, and a failed search
 //! restarts once from steepest descent before giving up.
+//!
+//! # Stopping
+//!
+//! scikit-learn's `MLPClassifier(solver="lbfgs")` runs scipy's L-BFGS-B, which stops on the
+//! first of (checked in this order after every iteration, the first also at the start):
+//!
+//! 1. the gradient's infinity norm is at most `gtol` (scikit-learn passes its `tol`):
+//!    [`StopReason::Converged`];
+//! 2. the relative decrease of the objective over the last iteration,
+//!    `(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1)`, is at most `ftol` (scipy's default
+//!    `factr = 1e7`, i.e. [`FTOL`] `= 1e7 * eps`): [`StopReason::SmallDecrease`];
+//! 3. `max_iter` iterations are done: [`StopReason::MaxIterations`].
+//!
+//! Our line search is not scipy's (nor its iterates), so the iteration counts differ; the
+//! rules are the same.
 
 use std::collections::VecDeque;
 
@@ -18,6 +33,16 @@ const C2: f64 = 0.9;
 /// Objective evaluations per line search at most.
 const MAX_EVALS: usize = 25;
 
+/// scipy's L-BFGS-B default `ftol` (`factr = 1e7` times the machine epsilon): the relative
+/// decrease per iteration below which it stops (see the module docs).
+pub const FTOL: f64 = 1e7 * f64::EPSILON;
+
+/// The relative decrease `(f_old - f_new) / max(|f_old|, |f_new|, 1)` that [`FTOL`] bounds
+/// (scipy's L-BFGS-B, `lbfgsb` `mainlb`).
+pub fn relative_decrease(f_old: f64, f_new: f64) -> f64 {
+    (f_old - f_new) / f_old.abs().max(f_new.abs()).max(1.0)
+}
+
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -29,23 +54,32 @@ pub struct Point {
     pub eval: Evaluation,
 }
 
-/// Minimises from `start` until the gradient's infinity norm is at most `tol` or `max_iter`
-/// iterations are done, calling `observe(iteration, point)` at the start and after every
-/// iteration. Returns the last point, the iterations done and why it stopped.
+/// Minimises from `start` until one of the module docs' stopping rules holds (gradient
+/// infinity norm at most `tol`, relative decrease at most `ftol`, `max_iter` iterations),
+/// calling `observe(iteration, point)` at the start and after every iteration. Returns the
+/// last point, the iterations done and why it stopped.
 pub fn minimise(
     start: Point,
     eval: &mut dyn FnMut(&[f64]) -> Evaluation,
     max_iter: usize,
     tol: f64,
+    ftol: f64,
     observe: &mut dyn FnMut(usize, &Point),
 ) -> (Point, usize, StopReason) {
     let mut point = start;
     let mut pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::with_capacity(MEMORY);
     observe(0, &point);
     let mut iteration = 0;
+    // The objective before the last iteration (none at the start).
+    let mut previous: Option<f64> = None;
     loop {
         if point.eval.grad_inf() <= tol {
             return (point, iteration, StopReason::Converged);
+        }
+        if let Some(f_old) = previous {
+            if relative_decrease(f_old, point.eval.value) <= ftol {
+                return (point, iteration, StopReason::SmallDecrease);
+            }
         }
         if iteration >= max_iter {
             return (point, iteration, StopReason::MaxIterations);
@@ -99,6 +133,7 @@ pub fn minimise(
             }
             pairs.push_back((s, y, 1.0 / sy));
         }
+        previous = Some(point.eval.value);
         point = next;
         iteration += 1;
         observe(iteration, &point);
@@ -250,8 +285,56 @@ mod tests {
             eval: eval(&theta),
             theta,
         };
-        let (p, iterations, reason) = minimise(start, &mut eval, 200, 1e-8, &mut |_, _| {});
+        let (p, iterations, reason) = minimise(start, &mut eval, 200, 1e-8, 0.0, &mut |_, _| {});
         assert_eq!(reason, StopReason::Converged, "{iterations} {:?}", p.theta);
         assert!((p.theta[0] - 1.0).abs() < 1e-6 && (p.theta[1] - 1.0).abs() < 1e-6);
+    }
+
+    /// `f(x) = 1000 + sum_j c_j x_j^4`: its gradient `4 c_j x_j^3` shrinks only as fast as the
+    /// iterates approach 0, so with a gradient tolerance far below reach the relative
+    /// decrease (over `max(|f|, 1) ~ 1000`) falls to `ftol` first.
+    #[test]
+    fn stops_when_the_relative_decrease_reaches_ftol_and_not_before() {
+        let c = [1.0, 3.0, 0.5, 2.0];
+        let mut eval = |x: &[f64]| Evaluation {
+            value: 1000.0 + x.iter().zip(&c).map(|(v, c)| c * v.powi(4)).sum::<f64>(),
+            grad: x.iter().zip(&c).map(|(v, c)| 4.0 * c * v.powi(3)).collect(),
+            layer_rms: Vec::new(),
+            weight_sum: 1.0,
+        };
+        let theta = vec![1.5, -1.0, 2.0, 0.7];
+        let start = Point {
+            eval: eval(&theta),
+            theta,
+        };
+        let mut values = Vec::new();
+        let (p, iterations, reason) =
+            minimise(start, &mut eval, 10_000, 1e-300, FTOL, &mut |i, p| {
+                assert_eq!(i, values.len());
+                values.push(p.eval.value);
+            });
+        assert_eq!(reason, StopReason::SmallDecrease, "{iterations}");
+        assert_eq!(values.len(), iterations + 1);
+        assert!((3..10_000).contains(&iterations), "{iterations}");
+        assert!(p.eval.grad_inf() > 1e-300);
+        let n = values.len();
+        let last = relative_decrease(values[n - 2], values[n - 1]);
+        let before = relative_decrease(values[n - 3], values[n - 2]);
+        assert!(last <= FTOL, "last decrease {last:e}");
+        assert!(
+            before > FTOL,
+            "the decrease {before:e} before the last was already small"
+        );
+        // Every earlier iteration decreased by more than ftol too (else it would have stopped).
+        for k in 1..n - 1 {
+            assert!(
+                relative_decrease(values[k - 1], values[k]) > FTOL,
+                "iteration {k}"
+            );
+        }
+        // The rule's arithmetic: (f_old - f_new) / max(|f_old|, |f_new|, 1).
+        assert_eq!(relative_decrease(3.0, 1.0), 2.0 / 3.0);
+        assert_eq!(relative_decrease(0.5, 0.25), 0.25);
+        assert_eq!(relative_decrease(-4.0, -6.0), 2.0 / 6.0);
     }
 }

@@ -252,6 +252,15 @@ pub enum StopReason {
     LineSearchFailed,
     /// The classes are (quasi-)separated and the objective has no finite minimiser.
     Separation,
+    /// Networks' L-BFGS only (scipy's L-BFGS-B rule, which scikit-learn's `MLPClassifier`
+    /// stops on): the relative decrease `(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1)` of the
+    /// last iteration was at most `ftol` ([`crate::fit::network::lbfgs::FTOL`]). Counts as
+    /// converged: a non-convex loss is fitted to a stationary region, not to a zero gradient.
+    SmallDecrease,
+    /// Networks' Adam only (scikit-learn's `n_iter_no_change` rule): the epoch objective
+    /// failed to fall below the best one by more than `tol` for more than `n_iter_no_change`
+    /// epochs in a row ([`crate::fit::network::adam`]). Counts as converged.
+    NoImprovement,
 }
 
 impl StopReason {
@@ -261,7 +270,19 @@ impl StopReason {
             StopReason::MaxIterations => "max_iterations",
             StopReason::LineSearchFailed => "line_search_failed",
             StopReason::Separation => "separation",
+            StopReason::SmallDecrease => "small_decrease",
+            StopReason::NoImprovement => "no_improvement",
         }
+    }
+
+    /// Whether a fit that stopped for this reason converged: [`StopReason::Converged`], and
+    /// for networks the two stopping rules of scikit-learn's `MLPClassifier`
+    /// ([`StopReason::SmallDecrease`], [`StopReason::NoImprovement`]).
+    pub fn is_converged(self) -> bool {
+        matches!(
+            self,
+            StopReason::Converged | StopReason::SmallDecrease | StopReason::NoImprovement
+        )
     }
 }
 
@@ -275,7 +296,9 @@ impl fmt::Display for StopReason {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitReport {
     pub solver: SolverKind,
-    /// `true` exactly when `stop_reason` is [`StopReason::Converged`], i.e. `gradient_norm <= tol`.
+    /// `true` exactly when [`StopReason::is_converged`]: for the linear models when
+    /// `stop_reason` is [`StopReason::Converged`], i.e. `gradient_norm <= tol`; networks also
+    /// converge by [`StopReason::SmallDecrease`] and [`StopReason::NoImprovement`].
     pub converged: bool,
     pub stop_reason: StopReason,
     /// Iterations performed (for `linfa`: argmin L-BFGS iterations, see [`linfa`]).
