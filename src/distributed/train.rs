@@ -310,7 +310,15 @@ mod tests {
 
     /// Rank 0's model of `logit train DATA -o OUT OPTS --distributed` on `size` threads.
     fn distributed(size: usize, data: &str, out: &str, opts: &[&str]) -> Model {
-        let mut argv = vec!["logit", "train", data, "-o", out, "--quiet", "--distributed"];
+        let mut argv = vec![
+            "logit",
+            "train",
+            data,
+            "-o",
+            out,
+            "--quiet",
+            "--distributed",
+        ];
         argv.extend_from_slice(opts);
         let a = args(&argv);
         std::thread::scope(|scope| {
@@ -375,7 +383,11 @@ mod tests {
             assert_eq!(want.fit.stop_reason, StopReason::Separation, "{name}");
             for size in [2, 3] {
                 let got = distributed(size, &data, &out, &opts);
-                assert_eq!(got.fit.stop_reason, StopReason::Separation, "{name} on {size}");
+                assert_eq!(
+                    got.fit.stop_reason,
+                    StopReason::Separation,
+                    "{name} on {size}"
+                );
             }
         }
     }

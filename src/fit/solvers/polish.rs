@@ -145,8 +145,7 @@ pub(crate) fn polish(
         }
         let trial = Point::at(objective, theta);
         let trial_norm = trial.grad_inf();
-        let better =
-            trial_norm < g_norm && trial.value <= point.value + value_slack(point.value);
+        let better = trial_norm < g_norm && trial.value <= point.value + value_slack(point.value);
         if better {
             let ratio = trial_norm / g_norm;
             *point = trial;

@@ -29,7 +29,11 @@ fn distance(data: &Dataset, lambda: f64, theta: &[f64], expected: &[f64]) -> (f6
 
 #[test]
 fn reaches_the_reference_optima_to_rounding_from_any_tolerance() {
-    for data in [test_data::spector(), test_data::pima(), test_data::breast_cancer()] {
+    for data in [
+        test_data::spector(),
+        test_data::pima(),
+        test_data::breast_cancer(),
+    ] {
         for e in data.fits {
             let mut expected = e.coefficients.to_vec();
             expected.push(e.intercept);
@@ -54,8 +58,18 @@ fn reaches_the_reference_optima_to_rounding_from_any_tolerance() {
                     assert!(f.report.converged, "{:?}", f.report);
                     assert!(f.report.newton_steps >= 1, "{:?}", f.report);
                     // Without the end game a tolerance of 1e-4 leaves errors of about 1e-3.
-                    assert!(dp <= 1e-12, "{} {}: probabilities {dp:e}", data.name, e.lambda);
-                    assert!(dc <= 1e-9, "{} {}: coefficients {dc:e}", data.name, e.lambda);
+                    assert!(
+                        dp <= 1e-12,
+                        "{} {}: probabilities {dp:e}",
+                        data.name,
+                        e.lambda
+                    );
+                    assert!(
+                        dc <= 1e-9,
+                        "{} {}: coefficients {dc:e}",
+                        data.name,
+                        e.lambda
+                    );
                     assert!(f.report.gradient_norm <= 1e-13, "{:?}", f.report);
                 }
             }
@@ -97,7 +111,11 @@ fn multinomial_weighted_fits_agree_whatever_the_tolerance() {
             .zip(pair[1].1.iter())
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f64::max);
-        assert!(worst <= 1e-10, "l2 {}: scores differ by {worst:e}", pair[0].0);
+        assert!(
+            worst <= 1e-10,
+            "l2 {}: scores differ by {worst:e}",
+            pair[0].0
+        );
     }
 }
 
