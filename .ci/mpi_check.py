@@ -35,7 +35,7 @@ CASES = [
     ("breast_cancer_train.csv", "breast_cancer_test.csv", ["--target", "diagnosis", "--positive", "malignant", "--l2", "0.1"]),
     ("multi/iris_train.csv", "multi/iris_test.csv", ["--target", "Species", "--l2", "0.01"]),
     ("multi/wine_train.csv", "multi/wine_test.csv", ["--target", "cultivar", "--l2", "0.1"]),
-    # esoph is quasi-completely separated at l2 = 0, which only the single process detects.
+    # esoph is quasi-completely separated at l2 = 0 (see separation_cases).
     ("multi/esoph_train.csv", "multi/esoph_test.csv", ["--target", "case", "--weight", "count", "--l2", "0.01"]),
     ("multi/pima_w_train.csv", "multi/pima_w_test.csv", ["--target", "type", "--weight", "w"]),
     ("pima_train.csv", "pima_test.csv", ["--target", "type", "--solver", "newton"]),
@@ -199,6 +199,52 @@ def cv_checks(binary, shared, tmp):
           f"cv --distributed -o -: exit {r.returncode}, {r.stderr.strip()[:200]!r}")
 
 
+def separation_cases(binary, shared, tmp):
+    """Separated data at --l2 0: the distributed fit gives the single-process diagnosis (stop
+    reason "separation", the same certificate found over every rank's rows)."""
+    # Quasi-complete: y = 1 exactly when x2 > 0, both labels at x2 = 0; x1 noise. The rows of
+    # each label are spread over the file, so no rank holds a separated part of its own only.
+    quasi = os.path.join(tmp, "quasi.csv")
+    with open(quasi, "w") as f:
+        f.write("x1,x2,y\n")
+        for i in range(90):
+            x1 = ((i * 37) % 23) / 7.0 - 1.5
+            x2 = (i % 9) - 4
+            y = 1 if x2 > 0 else 0 if x2 < 0 else i % 2
+            f.write(f"{x1},{x2},{y}\n")
+    # Complete: y = 1 exactly when x1 + x2 > 0.
+    complete = os.path.join(tmp, "complete.csv")
+    with open(complete, "w") as f:
+        f.write("x1,x2,y\n")
+        for i in range(90):
+            x1 = ((i * 37) % 23) / 7.0 - 1.5
+            x2 = ((i * 11) % 17) / 5.0 - 1.7
+            if abs(x1 + x2) < 0.2:
+                continue
+            f.write(f"{x1},{x2},{1 if x1 + x2 > 0 else 0}\n")
+    cases = [
+        (os.path.join(shared, "multi/esoph_train.csv"), ["--target", "case", "--weight", "count"]),
+        (quasi, ["--target", "y"]),
+        (complete, ["--target", "y"]),
+    ]
+    for path, opts in cases:
+        name = os.path.basename(path)
+        single = os.path.join(tmp, "sep_single.json")
+        r = run([binary, "train", path, "-o", single, "--quiet", "--l2", "0"] + opts)
+        if r.returncode != 0:
+            check(False, f"{name} --l2 0 single-process train: {r.stderr.strip()}")
+            continue
+        want = json.load(open(single))["fit"]["stop_reason"]
+        check(want == "separation", f"{name} --l2 0 single process: stop reason {want}")
+        for k in (2, 3):
+            dist = os.path.join(tmp, f"sep_dist{k}.json")
+            r = run(MPIRUN + ["-np", str(k), binary, "train", path, "-o", dist, "--quiet",
+                              "--distributed", "--l2", "0"] + opts)
+            got = json.load(open(dist))["fit"]["stop_reason"] if r.returncode == 0 else None
+            check(got == want, f"{name} --l2 0 np={k}: stop reason {got} (single process "
+                               f"{want}) {r.stderr.strip()[-300:]}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -265,6 +311,8 @@ def main():
         check(r.returncode == 2 and "rank 2 of 3" in r.stderr and f"line {line}" in r.stderr
               and "oops" in r.stderr and not os.path.exists(out),
               f"bad cell on rank 2: exit {r.returncode}, message {r.stderr.strip()[:300]!r}")
+
+        separation_cases(binary, shared, tmp)
 
     print(f"{PASSED} passed, {len(FAILURES)} failed")
     return 1 if FAILURES else 0

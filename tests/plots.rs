@@ -237,7 +237,9 @@ fn train_plot_writes_the_training_curve() {
     run.ok()
         .stderr_has(&["training curve written to curve.svg"]);
     let model: serde_json::Value = serde_json::from_str(&dir.read("t.json")).unwrap();
-    let iterations = model["fit"]["iterations"].as_u64().unwrap() as usize;
+    // The solver's iterations and the Newton steps of the end game, each a point of the curve.
+    let iterations = model["fit"]["iterations"].as_u64().unwrap() as usize
+        + model["fit"]["newton_steps"].as_u64().unwrap_or(0) as usize;
     let objective = model["fit"]["objective"].as_f64().unwrap();
     let svg = parse_svg(&dir.read("curve.svg"));
     svg.assert_texts(&[
@@ -249,7 +251,7 @@ fn train_plot_writes_the_training_curve() {
         "tolerance 1e-10",
         &format!("objective (final {objective:.6})"),
     ]);
-    // One point per iteration plus the start, for the objective and for the gradient norm.
+    // One point per step plus the start, for the objective and for the gradient norm.
     assert_eq!(svg.longest(CURVE), iterations + 1, "{:?}", svg.polylines);
     assert_eq!(svg.longest("#FF7F0E"), iterations + 1);
     // Same model as without --plot.

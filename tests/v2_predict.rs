@@ -141,11 +141,23 @@ fn a_binary_model_file_is_version_2_with_every_version_1_field_and_the_same_pred
     let v1: Value = serde_json::from_str(&dir.read("computers_v1.json")).unwrap();
     let mut v1_keys: Vec<&String> = v1.as_object().unwrap().keys().collect();
     v1_keys.retain(|k| !matches!(k.as_str(), "version" | "objective" | "training"));
+    // logit 1.0 stopped at a gradient of 8.7e-11 (`fit` in the fixture); the end game now
+    // takes the fit to the optimum to rounding, which moves the fitted numbers by up to ~3e-9
+    // relative (`tol / lambda_min(H)`): they are compared to 1e-8, the covariance (the inverse
+    // Hessian there; its small off-diagonal entries cancel) to 1e-6, the rest exactly.
+    let fitted = ["features", "intercept", "intercept_standardized"];
     for key in v1_keys {
-        if key == "inference" {
-            // The covariance is a matrix inverse whose last bits follow the Gram's summation
-            // order (statsmodels agrees with either to ~1e-9): equal to 1e-9 relative.
-            assert_numbers_close(&m[key], &v1[key], key);
+        if fitted.contains(&key.as_str()) {
+            assert_numbers_within(&m[key], &v1[key], key, 1e-8);
+        } else if key == "inference" {
+            assert_numbers_within(&m[key], &v1[key], key, 1e-6);
+        } else if key == "fit" {
+            for k in ["solver", "converged", "stop_reason", "tol", "max_iter"] {
+                assert_eq!(m[key][k], v1[key][k], "fit.{k}");
+            }
+            let (a, b) = (m[key]["objective"].as_f64(), v1[key]["objective"].as_f64());
+            assert!((a.unwrap() - b.unwrap()).abs() <= 1e-14, "{a:?} vs {b:?}");
+            assert!(m[key]["gradient_norm"].as_f64().unwrap() <= 1e-10);
         } else {
             assert_eq!(m[key], v1[key], "{key}");
         }
@@ -157,10 +169,18 @@ fn a_binary_model_file_is_version_2_with_every_version_1_field_and_the_same_pred
     assert_eq!(m["classes"], json!(["no", "yes"]));
     dir.run(&["predict", "m.json", "computers_test.csv", "-o", "p.csv"])
         .ok();
-    assert_eq!(
-        dir.read_bytes("p.csv"),
-        dir.read_bytes("computers_v1.predict.csv")
-    );
+    let (header, rows) = parse_csv(&dir.read("p.csv"));
+    let (v1_header, v1_rows) = parse_csv(&dir.read("computers_v1.predict.csv"));
+    assert_eq!(header, v1_header);
+    assert_eq!(rows.len(), v1_rows.len());
+    for (r, v) in rows.iter().zip(&v1_rows) {
+        for (a, b) in r.iter().zip(v) {
+            match (a.parse::<f64>(), b.parse::<f64>()) {
+                (Ok(x), Ok(y)) => assert!((x - y).abs() <= 1e-8, "{a} vs {b}"),
+                _ => assert_eq!(a, b),
+            }
+        }
+    }
 }
 
 /// Predicts `case`'s test file with every reference fit and compares to the reference
@@ -570,21 +590,21 @@ fn multiclass_predict_gives_the_same_bytes_on_the_fast_path_and_the_csv_fallback
     }
 }
 
-/// Every number in `a` within 1e-9 relative of the one at the same place in `b`, every other
+/// Every number in `a` within `rtol` relative of the one at the same place in `b`, every other
 /// value equal.
-fn assert_numbers_close(a: &Value, b: &Value, at: &str) {
+fn assert_numbers_within(a: &Value, b: &Value, at: &str, rtol: f64) {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => {
             let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
             assert!(
-                (x - y).abs() <= 1e-9 * x.abs().max(y.abs()),
+                (x - y).abs() <= rtol * x.abs().max(y.abs()),
                 "{at}: {x} vs {y}"
             );
         }
         (Value::Array(x), Value::Array(y)) => {
             assert_eq!(x.len(), y.len(), "{at}");
             for (i, (x, y)) in x.iter().zip(y).enumerate() {
-                assert_numbers_close(x, y, &format!("{at}[{i}]"));
+                assert_numbers_within(x, y, &format!("{at}[{i}]"), rtol);
             }
         }
         (Value::Object(x), Value::Object(y)) => {
@@ -594,7 +614,7 @@ fn assert_numbers_close(a: &Value, b: &Value, at: &str) {
                 "{at}"
             );
             for (k, x) in x {
-                assert_numbers_close(x, &y[k], &format!("{at}.{k}"));
+                assert_numbers_within(x, &y[k], &format!("{at}.{k}"), rtol);
             }
         }
         _ => assert_eq!(a, b, "{at}"),

@@ -287,3 +287,108 @@ pub fn train<C: Comm + 'static>(args: &TrainArgs, comm: Arc<Timed<C>>) -> Result
     })?;
     Ok(ExitStatus::Success)
 }
+
+/// Separation over rows split among ranks, and the exact end game's agreement, between threads.
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use clap::Parser;
+
+    use super::super::{silent_unless_lead, Comm, ThreadGroup, Timed};
+    use crate::cli::{Cli, Command, TrainArgs};
+    use crate::commands::train::{train as train_single, TrainConfig};
+    use crate::fit::solvers::StopReason;
+    use crate::model::Model;
+
+    fn args(argv: &[&str]) -> TrainArgs {
+        let Command::Train(a) = Cli::try_parse_from(argv).unwrap().command else {
+            unreachable!()
+        };
+        a
+    }
+
+    /// Rank 0's model of `logit train DATA -o OUT OPTS --distributed` on `size` threads.
+    fn distributed(size: usize, data: &str, out: &str, opts: &[&str]) -> Model {
+        let mut argv = vec![
+            "logit",
+            "train",
+            data,
+            "-o",
+            out,
+            "--quiet",
+            "--distributed",
+        ];
+        argv.extend_from_slice(opts);
+        let a = args(&argv);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ThreadGroup::new(size)
+                .into_iter()
+                .map(|member| {
+                    let a = &a;
+                    scope.spawn(move || {
+                        let comm = Arc::new(Timed::new(member));
+                        let rank = comm.rank();
+                        silent_unless_lead(rank, super::train(a, comm)).unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().for_each(|h| {
+                h.join().unwrap();
+            });
+        });
+        Model::load(out).unwrap()
+    }
+
+    fn single(data: &str, out: &str, opts: &[&str]) -> Model {
+        let mut argv = vec!["logit", "train", data, "-o", out, "--quiet"];
+        argv.extend_from_slice(opts);
+        train_single(&TrainConfig::from_args(&args(&argv)).unwrap())
+            .unwrap()
+            .0
+    }
+
+    /// Quasi-complete separation (y = 1 exactly when x2 > 0, both labels at x2 = 0) and complete
+    /// separation (by x1 + x2), with the labels spread over the file: every rank count gives the
+    /// single process's stop reason.
+    #[test]
+    fn separation_is_found_over_the_rows_of_every_rank() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut quasi = String::from("x1,x2,y\n");
+        let mut complete = String::from("x1,x2,y\n");
+        for i in 0..90 {
+            let x1 = ((i * 37) % 23) as f64 / 7.0 - 1.5;
+            let x2 = (i % 9) as f64 - 4.0;
+            let y = if x2 > 0.0 {
+                1
+            } else if x2 < 0.0 {
+                0
+            } else {
+                i % 2
+            };
+            quasi.push_str(&format!("{x1},{x2},{y}\n"));
+            let x2 = ((i * 11) % 17) as f64 / 5.0 - 1.7;
+            if (x1 + x2).abs() >= 0.2 {
+                complete.push_str(&format!("{x1},{x2},{}\n", u8::from(x1 + x2 > 0.0)));
+            }
+        }
+        for (name, text) in [("quasi.csv", quasi), ("complete.csv", complete)] {
+            let data = dir.path().join(name);
+            std::fs::write(&data, text).unwrap();
+            let data = data.to_string_lossy();
+            let out = dir.path().join("m.json");
+            let out = out.to_string_lossy();
+            let opts = ["--target", "y", "--l2", "0"];
+            let want = single(&data, &out, &opts);
+            assert_eq!(want.fit.stop_reason, StopReason::Separation, "{name}");
+            for size in [2, 3] {
+                let got = distributed(size, &data, &out, &opts);
+                assert_eq!(
+                    got.fit.stop_reason,
+                    StopReason::Separation,
+                    "{name} on {size}"
+                );
+            }
+        }
+    }
+}

@@ -241,6 +241,7 @@ pub fn ovr_fit_report(fits: &[FitReport]) -> FitReport {
         converged: failed.is_none(),
         stop_reason: failed.map_or(StopReason::Converged, |f| f.stop_reason),
         iterations: fits.iter().map(|f| f.iterations).sum(),
+        newton_steps: fits.iter().map(|f| f.newton_steps).sum(),
         objective: fits.iter().map(|f| f.objective).sum(),
         gradient_norm: fits.iter().map(|f| f.gradient_norm).fold(0.0, f64::max),
         ..first.clone()

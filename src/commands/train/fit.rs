@@ -278,6 +278,7 @@ mod tests {
                 gradient_norm: 0.0,
                 tol: 1e-10,
                 max_iter: 10,
+                newton_steps: 0,
             },
         }
     }

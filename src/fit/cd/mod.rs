@@ -528,6 +528,7 @@ pub(crate) fn solve(
                 gradient_norm,
                 tol,
                 max_iter,
+                newton_steps: 0,
             },
             theta: st.theta,
         },

@@ -222,6 +222,7 @@ pub fn fit_network(
             gradient_norm: end.grad_inf(),
             tol: options.tol,
             max_iter,
+            newton_steps: 0,
         },
         history,
         rms,

@@ -50,6 +50,7 @@ pub mod linalg;
 pub mod linesearch;
 pub mod linfa;
 pub mod newton;
+pub mod polish;
 pub mod separation;
 
 /// Default tolerance on the infinity norm of the gradient of the mean objective.
@@ -309,6 +310,14 @@ pub struct FitReport {
     pub gradient_norm: f64,
     pub tol: f64,
     pub max_iter: usize,
+    /// Newton steps of the exact end game after the `iterations` ([`polish`]); 0 (and absent
+    /// from the model file) when none was taken.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub newton_steps: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Fitted parameters `theta` in the objective's layout (`[W row-major, b]`; binary `[w_1 .. w_p, b]`;
@@ -596,49 +605,107 @@ fn run<S: Solver>(objective: &Objective, solver: S, options: &FitOptions) -> Res
 /// [`run`], calling `observer` at the starting point and after every iteration.
 fn run_observed<S: Solver>(
     objective: &Objective,
-    mut solver: S,
+    solver: S,
     options: &FitOptions,
     observer: &mut dyn FnMut(&Iteration),
 ) -> Result<Fit, FitError> {
+    let smooth = matches!(options.solver, SolverKind::Lbfgs | SolverKind::Newton);
+    run_with_end_game(objective, solver, options, observer, smooth)
+}
+
+/// The shared loop, then (when `end_game` and [`polish::applies`]) the exact end game: the
+/// solver hands over at [`polish::HANDOVER_TOL`] (or `tol` if larger) and resumes only if the
+/// Newton steps leave the gradient above `tol`. The separation watch looks at the point where
+/// the solver stopped, before any Newton step, and at the polished point.
+fn run_with_end_game<S: Solver>(
+    objective: &Objective,
+    mut solver: S,
+    options: &FitOptions,
+    observer: &mut dyn FnMut(&Iteration),
+    end_game: bool,
+) -> Result<Fit, FitError> {
     let max_iter = options.effective_max_iter();
+    let polishing = end_game && polish::applies(objective, true);
+    let handover = if polishing {
+        options.tol.max(polish::handover_tol())
+    } else {
+        options.tol
+    };
     let mut point = Point::at(objective, vec![0.0; objective.n_params()]);
     let mut monitor = separation::Monitor::new(objective);
     let mut iterations = 0usize;
-    // Multinomial results are centred; should centring move the point off the tolerance (by
-    // rounding), the solver resumes from the centred point (a bounded number of times).
-    let mut recentred = 0;
+    let mut newton_steps = 0usize;
+    let mut tol = handover;
     let reason = loop {
-        let reason = iterate(
+        let reason = solve(
             objective,
             &mut solver,
-            options,
+            tol,
             observer,
             &mut point,
             &mut monitor,
             &mut iterations,
             max_iter,
         );
+        // A small gradient (or a stall) in a separated problem only means the iterates have run
+        // far out along a direction of recession: check before claiming anything else.
+        if reason != StopReason::Separation && monitor.at_end(objective, &point) {
+            break StopReason::Separation;
+        }
+        if reason != StopReason::Converged || !polishing {
+            break reason;
+        }
+        let done = polish::polish(objective, &mut point, iterations + newton_steps, observer);
+        newton_steps += done.steps;
+        // With `l2 = 0` the watch looks again at the polished point (Newton steps along a
+        // direction of recession would lower the gradient too).
+        if done.steps > 0 && monitor.at_end(objective, &point) {
+            break StopReason::Separation;
+        }
+        if solver.converged(&point, options.tol) {
+            break StopReason::Converged;
+        }
+        if tol == options.tol {
+            // Converged to `tol` before the end game, which only lowers the gradient.
+            break StopReason::Converged;
+        }
+        // The end game stopped short of `tol`: the solver resumes from its point.
+        tol = options.tol;
+    };
+    let mut fit = finish(options, reason, iterations, point);
+    fit.report.newton_steps = newton_steps;
+    Ok(fit)
+}
+
+/// [`iterate`] to `tol`, then centring (multinomial): should centring move the point off the
+/// tolerance (by rounding), the solver resumes from the centred point (a bounded number of
+/// times).
+#[allow(clippy::too_many_arguments)]
+fn solve<S: Solver>(
+    objective: &Objective,
+    solver: &mut S,
+    tol: f64,
+    observer: &mut dyn FnMut(&Iteration),
+    point: &mut Point,
+    monitor: &mut separation::Monitor,
+    iterations: &mut usize,
+    max_iter: usize,
+) -> StopReason {
+    let mut recentred = 0;
+    loop {
+        let reason = iterate(
+            objective, solver, tol, observer, point, monitor, iterations, max_iter,
+        );
         let mut theta = point.theta.clone();
         if centre(objective, &mut theta) {
-            point = Point::at(objective, theta);
-            if reason == StopReason::Converged
-                && !solver.converged(&point, options.tol)
-                && recentred < 3
-            {
+            *point = Point::at(objective, theta);
+            if reason == StopReason::Converged && !solver.converged(point, tol) && recentred < 3 {
                 recentred += 1;
                 continue;
             }
         }
         break reason;
-    };
-    // A small gradient (or a stall) in a separated problem only means the iterates have run far
-    // out along a direction of recession: check before claiming anything else.
-    let reason = if reason != StopReason::Separation && monitor.at_end(objective, &point) {
-        StopReason::Separation
-    } else {
-        reason
-    };
-    Ok(finish(options, reason, iterations, point))
+    }
 }
 
 /// The body of the shared loop: iterate until convergence, the cap, a failed line search or
@@ -647,7 +714,7 @@ fn run_observed<S: Solver>(
 fn iterate<S: Solver>(
     objective: &Objective,
     solver: &mut S,
-    options: &FitOptions,
+    tol: f64,
     observer: &mut dyn FnMut(&Iteration),
     point: &mut Point,
     monitor: &mut separation::Monitor,
@@ -665,7 +732,7 @@ fn iterate<S: Solver>(
         if monitor.during(objective, point, iterations) {
             break StopReason::Separation;
         }
-        if solver.converged(point, options.tol) {
+        if solver.converged(point, tol) {
             break StopReason::Converged;
         }
         if iterations >= max_iter {
@@ -693,6 +760,7 @@ fn finish(options: &FitOptions, reason: StopReason, iterations: usize, point: Po
             gradient_norm,
             tol: options.tol,
             max_iter: options.effective_max_iter(),
+            newton_steps: 0,
         },
         theta: point.theta,
     }

@@ -75,7 +75,11 @@ impl Newton {
 /// centred subspace into itself and is zero (or `l2`) on the sums, so `H + tau P` is
 /// nonsingular there and its solution for a centred right-hand side is the centred Newton step
 /// (a minimum-norm step in the directions the loss does not see). Returns whether it applied.
-fn fix_class_sum_directions(objective: &Objective, h: &mut Array2<f64>, rhs: &mut [f64]) -> bool {
+pub(super) fn fix_class_sum_directions(
+    objective: &Objective,
+    h: &mut Array2<f64>,
+    rhs: &mut [f64],
+) -> bool {
     let Family::Multinomial { classes: k } = objective.family() else {
         return false;
     };

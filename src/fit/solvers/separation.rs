@@ -43,7 +43,7 @@
 //! convergence.
 
 use ndarray::ArrayView1;
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayView2};
 
 use super::linalg::{norm2, symmetric_eigen};
 use super::{centre, Point};
@@ -185,15 +185,38 @@ pub enum Certificate {
 /// [`complete`] on this process's margins and, for a fit over rows split among processes, on
 /// every other process's too (one reduction, so all processes take the same branch).
 fn complete_everywhere(objective: &Objective, m: &[f64]) -> bool {
-    let here = complete(m);
+    agree_complete(objective, m.iter().all(|&v| v > 0.0), !m.is_empty())
+}
+
+/// Whether every margin is positive over all processes and there is at least one: `positive`
+/// and `any` are this process's answers (one reduction when the rows are split).
+fn agree_complete(objective: &Objective, positive: bool, any: bool) -> bool {
     match objective.reducer() {
         Some(r) => {
-            let mut flag = [f64::from(u8::from(here))];
-            r.min(&mut flag);
-            flag[0] == 1.0
+            let mut flags = [f64::from(u8::from(positive)), -f64::from(u8::from(any))];
+            r.min(&mut flags);
+            flags[0] == 1.0 && flags[1] == -1.0
         }
-        None => here,
+        None => positive && any,
     }
+}
+
+/// `v` summed over the processes (itself in one process).
+fn global_sum(objective: &Objective, v: f64) -> f64 {
+    let mut one = [v];
+    if let Some(r) = objective.reducer() {
+        r.sum(&mut one);
+    }
+    one[0]
+}
+
+/// `(min, max)` of `lo` and `hi` over the processes (one reduction).
+fn global_min_max(objective: &Objective, lo: f64, hi: f64) -> (f64, f64) {
+    let mut v = [lo, -hi];
+    if let Some(r) = objective.reducer() {
+        r.min(&mut v);
+    }
+    (v[0], -v[1])
 }
 
 /// Separation watch used by the shared solver loop (and after linfa returns). Inactive when
@@ -234,10 +257,12 @@ impl Monitor {
         if !self.active {
             return false;
         }
-        if iteration < self.next_probe && objective.reducer().is_none() {
+        if iteration < self.next_probe {
             // No probe due: only whether every margin is positive matters, which the first
-            // non-positive margin settles (in the first block of almost any fit).
-            if complete_at(objective, &point.theta) {
+            // non-positive margin settles (in the first block of almost any fit); over rows
+            // split among processes, every process's answer.
+            let (positive, any) = complete_at(objective, &point.theta);
+            if agree_complete(objective, positive, any) {
                 self.certificate = Some(Certificate::Complete {
                     direction: point.theta.clone(),
                 });
@@ -252,11 +277,9 @@ impl Monitor {
             });
             return true;
         }
-        if objective.reducer().is_some() {
-            // Rows split among processes: the probes' certificates are built from local rows,
-            // so only the complete-separation check (agreed by every process) runs.
-            return false;
-        }
+        // Over rows split among processes every quantity the probe decides on (counts, the
+        // overlap Gram matrix, margin extremes, column extremes) is reduced first, so every
+        // process finds the same certificate after the same reductions.
         self.next_probe = iteration.saturating_mul(2);
         self.probe(objective, &point.theta, &m)
     }
@@ -276,9 +299,6 @@ impl Monitor {
             });
             return true;
         }
-        if objective.reducer().is_some() {
-            return false;
-        }
         self.probe(objective, &point.theta, &m)
     }
 
@@ -286,7 +306,9 @@ impl Monitor {
         // Displacement since the previous probe as a complete-separation certificate.
         if let Some(prev) = self.last_probe_theta.replace(theta.to_vec()) {
             let d: Vec<f64> = theta.iter().zip(&prev).map(|(a, b)| a - b).collect();
-            if d.iter().any(|&v| v != 0.0) && complete(&self.margins(objective, &d)) {
+            if d.iter().any(|&v| v != 0.0)
+                && complete_everywhere(objective, &self.margins(objective, &d))
+            {
                 self.certificate = Some(Certificate::Complete { direction: d });
                 return true;
             }
@@ -303,7 +325,7 @@ impl Monitor {
             .clone();
         if let Some(direction) = single {
             let m = self.margins(objective, &direction);
-            self.certificate = Some(if complete(&m) {
+            self.certificate = Some(if complete_everywhere(objective, &m) {
                 Certificate::Complete { direction }
             } else {
                 Certificate::QuasiComplete { direction }
@@ -319,13 +341,14 @@ impl Monitor {
         theta: &[f64],
         m: &[f64],
     ) -> Option<Certificate> {
-        let n = m.len();
+        let n = global_sum(objective, m.len() as f64) as usize;
         if objective.hessian_bytes() > MAX_PROBE_GRAM_BYTES {
             // A wide (sparse) design: the Gram of the overlap rows would not fit; the
             // complete-separation and single-column certificates still run.
             return None;
         }
         let max_margin = m.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let (_, max_margin) = global_min_max(objective, f64::INFINITY, max_margin);
         if max_margin.is_nan() || max_margin <= MARGIN_THRESHOLDS[0] {
             return None;
         }
@@ -334,6 +357,7 @@ impl Monitor {
         for &threshold in &MARGIN_THRESHOLDS {
             let far: Vec<bool> = m.iter().map(|&v| v > threshold).collect();
             let n_far = far.iter().filter(|&&f| f).count();
+            let n_far = global_sum(objective, n_far as f64) as usize;
             if n_far == 0 {
                 break;
             }
@@ -342,7 +366,7 @@ impl Monitor {
                 continue;
             }
             last_count = n_far;
-            let (gram, scale) = self.overlap_gram(objective, &far, n_far);
+            let (gram, scale) = self.overlap_gram(objective, &far, n_far, n);
             let (values, vectors) = symmetric_eigen(gram.view());
             let cutoff = NULL_RTOL * scale;
             let k = theta.len();
@@ -366,6 +390,7 @@ impl Monitor {
             let u = self.margins(objective, &d);
             let max_u = u.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
             let min_u = u.iter().cloned().fold(f64::INFINITY, f64::min);
+            let (min_u, max_u) = global_min_max(objective, min_u, max_u);
             if max_u > 0.0 && min_u >= -CERTIFICATE_RTOL * max_u {
                 return Some(Certificate::QuasiComplete { direction: d });
             }
@@ -374,18 +399,18 @@ impl Monitor {
     }
 
     /// Gram matrix `sum a a^T` over the pairs not marked `far`, and the size against which
-    /// its eigenvalues are judged to be zero.
+    /// its eigenvalues are judged to be zero; `n_far` and `n` count the pairs of every process.
     fn overlap_gram(
         &mut self,
         objective: &Objective,
         far: &[bool],
         n_far: usize,
+        n: usize,
     ) -> (Array2<f64>, f64) {
         let pairs = self
             .pairs
             .get_or_insert_with(|| Pairs::new(objective))
             .clone();
-        let n = far.len();
         if n_far < n / 2 {
             // Cheaper: all pairs minus the far ones. Rounding of the subtraction is relative to
             // the full Gram matrix, so judge zero eigenvalues against it.
@@ -404,13 +429,10 @@ impl Monitor {
     }
 }
 
-fn complete(m: &[f64]) -> bool {
-    !m.is_empty() && m.iter().all(|&v| v > 0.0)
-}
-
-/// `complete(&pair_margins(objective, .., theta))` without forming every margin: scores block
-/// by block, stopping at the first pair (rows of positive weight) whose margin is not positive.
-fn complete_at(objective: &Objective, theta: &[f64]) -> bool {
+/// Whether every margin of this process is positive, and whether it has any, at `theta`,
+/// without forming every margin: scores block by block, stopping at the first pair (rows of
+/// positive weight) whose margin is not positive.
+fn complete_at(objective: &Objective, theta: &[f64]) -> (bool, bool) {
     let n = objective.n_rows();
     let k = objective.n_scores();
     let kp = k * objective.n_features();
@@ -454,11 +476,11 @@ fn complete_at(objective: &Objective, theta: &[f64]) -> bool {
                 }
             };
             if !positive {
-                return false;
+                return (false, true);
             }
         }
     }
-    any_pair
+    (true, any_pair)
 }
 
 fn max_abs_diag(g: &Array2<f64>) -> f64 {
@@ -533,6 +555,9 @@ fn pair_gram(
             *t += v;
         }
     }
+    if let Some(r) = objective.reducer() {
+        r.sum(&mut total);
+    }
     scatter_pair_grams(&total, k, p, objective.fit_intercept, 1.0)
 }
 
@@ -544,6 +569,15 @@ fn single_column_certificate(objective: &Objective) -> Option<Vec<f64>> {
     let weights = objective.weights();
     let design = objective.design();
     let all_count = weights.is_none_or(|s| s.iter().all(|&v| v != 0.0));
+    let classes = match objective.family() {
+        Family::Binomial => 2,
+        Family::Multinomial { classes } => classes,
+    };
+    if let (Some(r), None) = (objective.reducer(), design.as_sparse()) {
+        // Rows split among processes: the check on every process's label extremes.
+        let (m, labels) = reduced_label_extremes(design, objective.y, weights, classes, r);
+        return certificate_from(objective, m.view(), labels);
+    }
     if let Some((x, shift)) = design.as_sparse() {
         return sparse_certificate(objective, x, shift);
     }
@@ -572,6 +606,13 @@ fn single_column_certificate(objective: &Objective) -> Option<Vec<f64>> {
             (copy.view(), keep.iter().map(|&i| objective.y[i]).collect())
         }
     };
+    certificate_from(objective, x, y)
+}
+
+/// [`single_column_certificate`] on the rows `x` with labels `y` (all the rows, or a matrix
+/// with each label's column extremes).
+fn certificate_from(objective: &Objective, x: ArrayView2<f64>, y: Vec<f64>) -> Option<Vec<f64>> {
+    let p = objective.n_features();
     let intercept = objective.fit_intercept;
     match objective.family() {
         Family::Binomial => {
@@ -594,6 +635,44 @@ fn single_column_certificate(objective: &Objective) -> Option<Vec<f64>> {
             Some(d)
         }),
     }
+}
+
+/// [`label_extremes`] over the rows of every process: the extremes of each label `0..classes`
+/// reduced (one reduction), labels without a row anywhere left out.
+fn reduced_label_extremes(
+    design: &dyn crate::data::design::Design,
+    y: ArrayView1<f64>,
+    weights: Option<ArrayView1<f64>>,
+    classes: usize,
+    reducer: &dyn crate::fit::reduce::Reduce,
+) -> (Array2<f64>, Vec<f64>) {
+    let p = design.n_cols();
+    let (local, labels) = label_extremes(design, y, weights);
+    // [low of label 0, -high of label 0, low of label 1, ...], +inf where absent here.
+    let mut v = vec![f64::INFINITY; 2 * classes * p];
+    for (k, &label) in labels.iter().step_by(2).enumerate() {
+        let c = label as usize;
+        if c < classes {
+            for j in 0..p {
+                v[2 * c * p + j] = local[[2 * k, j]];
+                v[(2 * c + 1) * p + j] = -local[[2 * k + 1, j]];
+            }
+        }
+    }
+    reducer.min(&mut v);
+    let present: Vec<usize> = (0..classes)
+        .filter(|&c| v[2 * c * p..(2 * c + 1) * p].iter().all(|l| l.is_finite()))
+        .collect();
+    let mut m = Array2::zeros((2 * present.len(), p));
+    let mut out = Vec::with_capacity(2 * present.len());
+    for (k, &c) in present.iter().enumerate() {
+        for j in 0..p {
+            m[[2 * k, j]] = v[2 * c * p + j];
+            m[[2 * k + 1, j]] = -v[(2 * c + 1) * p + j];
+        }
+        out.extend([c as f64; 2]);
+    }
+    (m, out)
 }
 
 /// Per label value (in increasing order) two rows: the columns' minima and maxima over the

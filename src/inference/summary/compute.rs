@@ -17,7 +17,7 @@
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
 use crate::data::design::{CsrMatrix, Design};
-use crate::fit::objective::{Family, Objective};
+use crate::fit::objective::{Family, Objective, Reduce};
 use crate::fit::solvers::{FitReport, StopReason};
 use crate::model::inference::{
     Covariance, CovarianceSource, Inference, ParameterStatus, INTERCEPT_NAME,
@@ -87,6 +87,10 @@ pub fn compute_inference(
             *total += weights.map_or(1.0, |w| w[i]);
         }
     }
+    // Rows split among processes (`--distributed`): every process's class weights.
+    if let Some(r) = objective.reducer() {
+        r.sum(&mut class_weights);
+    }
     let fitted = Fitted {
         layout,
         n_features: objective.n_features(),
@@ -106,25 +110,41 @@ pub fn compute_inference(
         weight_sum: s,
         weighted: weights.is_some(),
         class_weights,
-        column_sd: design_column_sd(objective.design(), weights),
+        column_sd: design_column_sd(objective.design(), weights, objective.reducer()),
     };
     inference_of(&fitted, theta, mean, std, names, report, classes)
 }
 
-/// [`column_sd`] of any design: of the dense matrix when it is one, else row by row.
-fn design_column_sd(design: &dyn Design, weights: Option<ArrayView1<f64>>) -> Vec<f64> {
-    if let Some(x) = design.as_dense() {
-        return column_sd(x, weights);
-    }
-    if let Some((x, _)) = design.as_sparse() {
-        // A shift does not change a spread: the stored values' columns, implicit zeros included.
-        return sparse_column_sd(x, weights);
+/// [`column_sd`] of any design: of the dense matrix when it is one, else row by row; over the
+/// rows of every process when they are split among processes (`reducer`: the two passes' sums
+/// are added across them).
+fn design_column_sd(
+    design: &dyn Design,
+    weights: Option<ArrayView1<f64>>,
+    reducer: Option<&dyn Reduce>,
+) -> Vec<f64> {
+    let reduce = |v: &mut [f64]| {
+        if let Some(r) = reducer {
+            r.sum(v);
+        }
+    };
+    if reducer.is_none() {
+        if let Some(x) = design.as_dense() {
+            return column_sd(x, weights);
+        }
+        if let Some((x, _)) = design.as_sparse() {
+            // A shift does not change a spread: the stored values' columns, implicit zeros
+            // included.
+            return sparse_column_sd(x, weights);
+        }
     }
     // Row by row, without a copy of the matrix (an out-of-core design does not fit): the
     // operations of `column_sd` in the same order.
     let (n, p) = (design.n_rows(), design.n_cols());
     let weight = |i: usize| weights.map_or(1.0, |s| s[i]);
-    let total: f64 = (0..n).map(weight).sum();
+    let mut total = [(0..n).map(weight).sum::<f64>()];
+    reduce(&mut total);
+    let total = total[0];
     let mut row = vec![0.0; p];
     let mut mean = vec![0.0; p];
     for i in 0..n {
@@ -134,6 +154,7 @@ fn design_column_sd(design: &dyn Design, weights: Option<ArrayView1<f64>>) -> Ve
             *m += s * v;
         }
     }
+    reduce(&mut mean);
     mean.iter_mut().for_each(|m| *m /= total);
     let mut var = vec![0.0; p];
     for i in 0..n {
@@ -146,6 +167,7 @@ fn design_column_sd(design: &dyn Design, weights: Option<ArrayView1<f64>>) -> Ve
             *acc += s * (v - m) * (v - m);
         }
     }
+    reduce(&mut var);
     var.into_iter().map(|v| (v / total).sqrt()).collect()
 }
 

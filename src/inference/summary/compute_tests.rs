@@ -19,6 +19,7 @@ pub(super) fn report() -> FitReport {
         gradient_norm: 0.0,
         tol: 1e-10,
         max_iter: 100,
+        newton_steps: 0,
     }
 }
 
