@@ -89,18 +89,8 @@ pub fn training_report(model: &Model, cross: Option<&CrossCheck>) -> String {
     }
     let _ = writeln!(
         s,
-        "solver {}: {} after {} iterations, objective {:.10}, {} max-norm {:.2e} (tol {:.0e})",
-        fit.solver,
-        if fit.converged {
-            "converged"
-        } else {
-            "NOT converged"
-        },
-        fit.iterations,
-        fit.objective,
-        training::gradient_name(model),
-        fit.gradient_norm,
-        fit.tol
+        "solver {}",
+        training::solver_line(fit, training::gradient_name(model), "iterations")
     );
     // One-vs-rest: the line above sums the K fits; each fit gets its own line.
     for (class, f) in model.classes.iter().zip(&model.fits) {

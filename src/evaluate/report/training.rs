@@ -21,8 +21,14 @@ pub(super) fn gradient_name(model: &Model) -> &'static str {
 /// One solver report in one line; `unit` counts the solver's steps (`iterations`, or `epochs`
 /// for adam).
 pub(super) fn solver_line(fit: &FitReport, gradient: &str, unit: &str) -> String {
+    // The exact end game's Newton steps (fit::solvers::polish) follow the solver's iterations.
+    let newton = match fit.newton_steps {
+        0 => String::new(),
+        1 => " + 1 Newton step".to_string(),
+        k => format!(" + {k} Newton steps"),
+    };
     format!(
-        "{}: {} after {} {unit}, objective {:.10}, {gradient} max-norm {:.2e} (tol {:.0e})",
+        "{}: {} after {} {unit}{newton}, objective {:.10}, {gradient} max-norm {:.2e} (tol {:.0e})",
         fit.solver,
         if fit.converged {
             "converged"
@@ -283,6 +289,22 @@ mod tests {
         }
         let bytes = serde_json::to_vec(&m).unwrap_or_default();
         Model::from_slice("iris.json", &bytes).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn solver_line_counts_the_end_games_newton_steps() {
+        let fit = |steps: usize| -> FitReport {
+            serde_json::from_value(json!({
+                "solver": "lbfgs", "converged": true, "stop_reason": "converged",
+                "iterations": 24, "objective": 0.5, "gradient_norm": 1e-17, "tol": 1e-10,
+                "max_iter": 1000, "newton_steps": steps
+            }))
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let line = |steps| solver_line(&fit(steps), "gradient", "iterations");
+        assert!(line(0).starts_with("lbfgs: converged after 24 iterations, objective"));
+        assert!(line(1).contains("after 24 iterations + 1 Newton step, objective"));
+        assert!(line(5).contains("after 24 iterations + 5 Newton steps, objective"));
     }
 
     #[test]
