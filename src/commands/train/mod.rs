@@ -271,10 +271,7 @@ pub fn run(args: &TrainArgs) -> Result<ExitStatus> {
                 config.fit.solver.as_str(),
             )
             .map_err(|e| e.at(path))?;
-            let mut out = crate::data::input::Output::create(path, &plot_inputs(&config))?;
-            std::io::Write::write_all(&mut out, svg.as_bytes())
-                .map_err(|e| Error::io(path, "write it", e))?;
-            Some(out)
+            Some(stage_chart(&config, path, &svg)?)
         }
         None => None,
     };
@@ -338,6 +335,15 @@ fn pick_threshold(config: &TrainConfig, model: &mut Model) -> Result<Option<Stri
 }
 
 /// Files `--plot` may not overwrite: the inputs and the model output.
+/// `svg` written to a temporary file beside `path` (renamed into place with the model), refused
+/// over any of the run's inputs.
+fn stage_chart(config: &TrainConfig, path: &str, svg: &str) -> Result<crate::data::input::Output> {
+    let mut out = crate::data::input::Output::create(path, &plot_inputs(config))?;
+    std::io::Write::write_all(&mut out, svg.as_bytes())
+        .map_err(|e| Error::io(path, "write it", e))?;
+    Ok(out)
+}
+
 fn plot_inputs(config: &TrainConfig) -> Vec<&str> {
     let mut inputs = vec![config.data.as_str(), config.output.as_str()];
     inputs.extend(config.validation.as_deref());

@@ -382,10 +382,7 @@ pub fn run(
             let svg =
                 crate::evaluate::plot::layer_gradients_svg(&history, model.fit.solver.as_str())
                     .map_err(|e| e.at(path))?;
-            let mut out = crate::data::input::Output::create(path, &super::plot_inputs(config))?;
-            std::io::Write::write_all(&mut out, svg.as_bytes())
-                .map_err(|e| Error::io(path, "write it", e))?;
-            Some(out)
+            Some(super::stage_chart(config, path, &svg)?)
         }
         None => None,
     };
