@@ -19,12 +19,12 @@ pub fn note(choice: DesignChoice, x: &Matrix) -> String {
             c.path().display(),
             super::ooc::shown_size(c.data_bytes()),
             c.block_rows(),
-            shown_density(x.density()),
+            shown_density(x.density_of(nnz)),
             super::ooc::shown_size(n as u64 * p as u64 * 8),
         );
     }
     let cells = n as f64 * p as f64;
-    let density = shown_density(x.density());
+    let density = shown_density(x.density_of(nnz));
     let what = if x.is_sparse() {
         format!("sparse (CSR), {n} rows x {p} columns, {nnz} stored entries (density {density})")
     } else {

@@ -52,7 +52,7 @@ impl Matrix {
     /// Non-zero cells (counted for a dense matrix, stored ones for a sparse one).
     pub fn nnz(&self) -> usize {
         match self {
-            Matrix::Dense(x) => x.iter().filter(|v| **v != 0.0).count(),
+            Matrix::Dense(x) => dense_nnz(x),
             Matrix::Sparse(x) => x.nnz(),
             Matrix::Cached(x) => x.nnz(),
         }
@@ -60,11 +60,17 @@ impl Matrix {
 
     /// `nnz / (n_rows n_cols)`; 0 for an empty matrix.
     pub fn density(&self) -> f64 {
+        self.density_of(self.nnz())
+    }
+
+    /// [`Matrix::density`] from a count of non-zero cells already made (a dense count is a
+    /// pass over the whole matrix).
+    pub fn density_of(&self, nnz: usize) -> f64 {
         let cells = self.n_rows() as f64 * self.n_cols() as f64;
         if cells == 0.0 {
             0.0
         } else {
-            self.nnz() as f64 / cells
+            nnz as f64 / cells
         }
     }
 
@@ -85,4 +91,25 @@ impl Matrix {
             }
         }
     }
+}
+
+/// The non-zero cells of a dense matrix, counted on every core for a large one (the count only
+/// decides the storage and the report's density, so the split does not matter).
+pub(crate) fn dense_nnz(x: &Array2<f64>) -> usize {
+    let count = |v: &[f64]| v.iter().filter(|v| **v != 0.0).count();
+    let Some(data) = x.as_slice() else {
+        return x.iter().filter(|v| **v != 0.0).count();
+    };
+    let threads = super::parallel_threads(data.len());
+    if threads <= 1 {
+        return count(data);
+    }
+    let per = data.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = data
+            .chunks(per)
+            .map(|part| scope.spawn(move || count(part)))
+            .collect();
+        parts.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    })
 }

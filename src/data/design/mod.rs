@@ -9,9 +9,11 @@
 use std::fmt::Debug;
 use std::ops::Range;
 
+use column_pass::column_sums;
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
 mod choice;
+mod column_pass;
 pub mod columns;
 mod csc;
 pub(crate) mod csr;
@@ -27,6 +29,7 @@ pub use csc::{columns_of, CscColumns};
 pub use csr::{dense_copy, CsrDesign};
 pub use dense::DenseDesign;
 pub use kernel::Kernel;
+pub(crate) use matrix::dense_nnz;
 pub use matrix::Matrix;
 pub use sparse::CsrMatrix;
 
@@ -109,28 +112,18 @@ fn parallel_threads(values: usize) -> usize {
     }
 }
 
-/// Per-column results of `work(columns, out)` over disjoint column ranges, one per thread: each
-/// column is still summed over the rows in order, so the values do not depend on the threads.
-fn by_columns<F>(x: ArrayView2<f64>, work: F) -> Vec<f64>
-where
-    F: Fn(Range<usize>, &mut [f64]) + Sync,
-{
-    let p = x.ncols();
-    let mut out = vec![0.0; p];
-    let threads = parallel_threads(x.len()).min(p.max(1));
-    if threads <= 1 {
-        work(0..p, &mut out);
-        return out;
-    }
-    let per = p.div_ceil(threads);
-    std::thread::scope(|scope| {
-        for (t, part) in out.chunks_mut(per).enumerate() {
-            let work = &work;
-            let cols = t * per..t * per + part.len();
-            scope.spawn(move || work(cols, part));
-        }
-    });
-    out
+/// Each column's population standard deviation, weighted when `weights` is given
+/// (`sqrt(sum_i s_i (x_ij - m_j)^2 / S)`, rows of weight 0 skipped; 0 for a constant column,
+/// unlike the scaler's scale): the summary's "per SD" effects. Columns shared among threads,
+/// each summed over the rows in order, so the values do not depend on the threads.
+pub(crate) fn column_sd(x: ArrayView2<f64>, weights: Option<ArrayView1<f64>>) -> Vec<f64> {
+    let weight = |i: usize| weights.map_or(1.0, |s| s[i]);
+    let total: f64 = (0..x.nrows()).map(weight).sum();
+    let mut mean = column_sums(x, None, |i| Some(weight(i)), |s, v, _| s * v);
+    mean.iter_mut().for_each(|m| *m /= total);
+    let nonzero = |i: usize| Some(weight(i)).filter(|s| *s != 0.0);
+    let var = column_sums(x, Some(&mean), nonzero, |s, v, m| s * (v - m) * (v - m));
+    var.into_iter().map(|v| (v / total).sqrt()).collect()
 }
 
 /// Per-column training mean and population standard deviation.
@@ -150,13 +143,7 @@ impl Scaler {
         // deviations (no cancellation, unlike sum of squares minus squared sum).
         let mut mean = vec![0.0; p];
         if center {
-            mean = by_columns(x, |cols, out| {
-                for row in x.axis_iter(Axis(0)) {
-                    for (m, v) in out.iter_mut().zip(row.slice(ndarray::s![cols.clone()])) {
-                        *m += v;
-                    }
-                }
-            });
+            mean = column_sums(x, None, |_| Some(1.0), |_, v, _| v);
             mean.iter_mut().for_each(|m| *m /= n);
             if mean.iter().any(|m| !m.is_finite()) {
                 // A column sum overflowed (values near f64::MAX): average scaled values instead.
@@ -168,16 +155,15 @@ impl Scaler {
                 }
             }
         }
-        let var = by_columns(x, |cols, out| {
-            let mean = &mean[cols.clone()];
-            for row in x.axis_iter(Axis(0)) {
-                let row = row.slice(ndarray::s![cols.clone()]);
-                for ((s, v), m) in out.iter_mut().zip(row).zip(mean) {
-                    let d = v - m;
-                    *s += d * d;
-                }
-            }
-        });
+        let var = column_sums(
+            x,
+            Some(&mean),
+            |_| Some(1.0),
+            |_, v, m| {
+                let d = v - m;
+                d * d
+            },
+        );
         let mut std: Vec<f64> = var.iter().map(|s| (s / n).sqrt()).collect();
         for j in 0..p {
             if !std[j].is_finite() {
@@ -215,13 +201,12 @@ impl Scaler {
         let total: f64 = s.iter().sum();
         let mut mean = vec![0.0; p];
         if center && total > 0.0 {
-            for (row, &si) in x.axis_iter(Axis(0)).zip(s.iter()) {
-                if si != 0.0 {
-                    for (m, v) in mean.iter_mut().zip(row) {
-                        *m += si * v;
-                    }
-                }
-            }
+            mean = column_sums(
+                x,
+                None,
+                |i| Some(s[i]).filter(|si| *si != 0.0),
+                |si, v, _| si * v,
+            );
             mean.iter_mut().for_each(|m| *m /= total);
             if mean.iter().any(|m| !m.is_finite()) {
                 // A weighted sum overflowed: average with the weights scaled first.
@@ -236,15 +221,15 @@ impl Scaler {
                 }
             }
         }
-        let mut var = vec![0.0; p];
-        for (row, &si) in x.axis_iter(Axis(0)).zip(s.iter()) {
-            if si != 0.0 {
-                for ((acc, v), m) in var.iter_mut().zip(row).zip(&mean) {
-                    let d = v - m;
-                    *acc += si * (d * d);
-                }
-            }
-        }
+        let var = column_sums(
+            x,
+            Some(&mean),
+            |i| Some(s[i]).filter(|si| *si != 0.0),
+            |si, v, m| {
+                let d = v - m;
+                si * (d * d)
+            },
+        );
         let mut std: Vec<f64> = var.iter().map(|v| (v / total).sqrt()).collect();
         for j in 0..p {
             if !std[j].is_finite() && total > 0.0 {

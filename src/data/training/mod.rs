@@ -87,8 +87,10 @@ impl TrainingData {
     pub fn into_design(mut self, choice: DesignChoice) -> TrainingData {
         if let Matrix::Dense(x) = &self.x {
             let (n, p) = x.dim();
-            let nnz = x.iter().filter(|v| **v != 0.0).count();
-            if choice.resolve(n, p, nnz) {
+            // `--design dense` needs no count.
+            let sparse =
+                choice != DesignChoice::Dense && choice.resolve(n, p, super::design::dense_nnz(x));
+            if sparse {
                 self.x = Matrix::Sparse(CsrMatrix::from_dense(x.view()));
             }
         }

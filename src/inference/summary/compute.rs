@@ -14,7 +14,7 @@
 //! weighted mean loss, the log-likelihood is `sum_i s_i ln p_i(y_i)`, and rows of weight 0
 //! count nowhere.
 
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView1};
 
 use crate::data::design::{CsrMatrix, Design};
 use crate::fit::objective::{Family, Objective, Reduce};
@@ -171,32 +171,7 @@ fn design_column_sd(
     var.into_iter().map(|v| (v / total).sqrt()).collect()
 }
 
-/// The population standard deviation of each column of `x`, weighted by `weights` (rows of
-/// weight 0 count nowhere), by two passes (no cancellation).
-pub(crate) fn column_sd(x: ArrayView2<f64>, weights: Option<ArrayView1<f64>>) -> Vec<f64> {
-    let p = x.ncols();
-    let weight = |i: usize| weights.map_or(1.0, |s| s[i]);
-    let total: f64 = (0..x.nrows()).map(weight).sum();
-    let mut mean = vec![0.0; p];
-    for (i, row) in x.axis_iter(Axis(0)).enumerate() {
-        let s = weight(i);
-        for (m, v) in mean.iter_mut().zip(row) {
-            *m += s * v;
-        }
-    }
-    mean.iter_mut().for_each(|m| *m /= total);
-    let mut var = vec![0.0; p];
-    for (i, row) in x.axis_iter(Axis(0)).enumerate() {
-        let s = weight(i);
-        if s == 0.0 {
-            continue;
-        }
-        for ((acc, v), m) in var.iter_mut().zip(row).zip(&mean) {
-            *acc += s * (v - m) * (v - m);
-        }
-    }
-    var.into_iter().map(|v| (v / total).sqrt()).collect()
-}
+pub(crate) use crate::data::design::column_sd;
 
 /// [`column_sd`] of a sparse matrix without densifying it: the stored entries' two passes, plus
 /// the implicit zeros' share `mean^2 (S - stored weight)`.
