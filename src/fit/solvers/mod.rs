@@ -417,7 +417,11 @@ fn fit_with_limits(
         ),
         SolverKind::Lbfgs => run_observed(
             objective,
-            lbfgs::Lbfgs::new(lbfgs::MEMORY),
+            if lbfgs::precondition(objective) {
+                lbfgs::Lbfgs::preconditioned(lbfgs::MEMORY)
+            } else {
+                lbfgs::Lbfgs::new(lbfgs::MEMORY)
+            },
             options,
             observer,
         ),

@@ -87,15 +87,31 @@ pub(crate) struct Polished {
     pub hessians: usize,
 }
 
-/// A factorisation of the Hessian and the right-hand-side treatment it needs.
-struct Factor {
+/// A factorisation of the Hessian and the right-hand-side treatment it needs (also L-BFGS's
+/// initial inverse Hessian, see [`super::lbfgs`]).
+pub(crate) struct Factor {
     chol: Cholesky,
     multinomial: bool,
 }
 
-fn factor_at(objective: &Objective, point: &Point) -> Option<Factor> {
-    let mut h = objective.hessian(&point.theta);
-    let mut scratch = vec![0.0; point.grad.len()];
+impl Factor {
+    /// `v <- H^-1 v` (multinomial: on the centred subspace).
+    pub(crate) fn solve(&self, objective: &Objective, v: &mut [f64]) {
+        if self.multinomial {
+            centre(objective, v);
+        }
+        self.chol.solve_in_place(v);
+        if self.multinomial {
+            centre(objective, v);
+        }
+    }
+}
+
+/// The factorised Hessian at `theta` (`None` when even a ridge does not make it positive
+/// definite).
+pub(crate) fn factor_at(objective: &Objective, theta: &[f64]) -> Option<Factor> {
+    let mut h = objective.hessian(theta);
+    let mut scratch = vec![0.0; theta.len()];
     let multinomial = fix_class_sum_directions(objective, &mut h, &mut scratch);
     let (chol, _tau) = factor_with_ridge(h.view())?;
     Some(Factor { chol, multinomial })
@@ -119,17 +135,11 @@ pub(crate) fn polish(
                 break;
             }
             done.hessians += 1;
-            factor = factor_at(objective, point);
+            factor = factor_at(objective, &point.theta);
         }
         let Some(f) = factor.as_ref() else { break };
         let mut d: Vec<f64> = point.grad.iter().map(|g| -g).collect();
-        if f.multinomial {
-            centre(objective, &mut d);
-        }
-        f.chol.solve_in_place(&mut d);
-        if f.multinomial {
-            centre(objective, &mut d);
-        }
+        f.solve(objective, &mut d);
         let d_norm = norm_inf(&d);
         let theta_norm = norm_inf(&point.theta);
         if !d_norm.is_finite() || d_norm > MAX_STEP * (1.0 + theta_norm) {
