@@ -2,13 +2,16 @@
 //!
 //! Most large training files are simple: no quotes, ASCII, every feature a number, no missing
 //! cells. For those, the csv crate's general reader (records of strings, then `str::parse`)
-//! costs more than the fit. This reader handles exactly that case and nothing else: it splits
-//! the file into one byte range per core at line boundaries, counts the records of each range
-//! (so the matrix is allocated once, at its final size), then parses every range in parallel
-//! with `memchr` field scanning and `fast-float2` (correctly rounded, so the values equal
-//! `str::parse`'s bit for bit) directly into its rows of the matrix. The bytes are a regular
-//! file read by offset, or the whole decompressed text of a gzip/zstd file held in memory
-//! ([`ByteSource`]).
+//! costs more than the fit. This reader handles exactly that case and nothing else, reading the
+//! file once: threads take blocks of whole lines in file order, each block's records are
+//! counted as it is taken so it gets the next rows of a matrix allocated for the most rows the
+//! bytes can hold (pages never written are never touched, and the allocation is cut to the
+//! rows at the end), and the block is parsed into them while the next block is taken
+//! (`blocks.rs`). Plain decimals are read by Clinger's exact fast path, every other spelling by
+//! `fast-float2` (correctly rounded), so the values equal `str::parse`'s bit for bit. When the
+//! bound's address space is refused (or the bound was wrong) the records are counted first and
+//! the matrix allocated exactly. The bytes are a regular file read by offset, or the whole
+//! decompressed text of a gzip/zstd file held in memory ([`ByteSource`]).
 //!
 //! Anything unusual (a quote, a non-ASCII byte, a missing or non-numeric cell, a ragged row, a
 //! bad weight cell, labels the csv path would refuse...) makes it give up and return `None`; the caller then reads the file again with
