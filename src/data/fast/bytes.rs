@@ -27,6 +27,26 @@ pub trait ByteSource: Sync {
     ) -> io::Result<Result<(), GiveUp>> {
         for_each_line_buffered(self, start, end, each_line)
     }
+
+    /// Makes the bytes `[offset, offset + len)` available to [`ByteSource::filled`], reading
+    /// them into `buf`; returns how many there are (fewer at the end).
+    fn fill(&self, buf: &mut Vec<u8>, offset: u64, len: usize) -> io::Result<usize> {
+        buf.resize(len, 0);
+        let mut filled = 0;
+        while filled < len {
+            let got = self.read_at(&mut buf[filled..], offset + filled as u64)?;
+            if got == 0 {
+                break;
+            }
+            filled += got;
+        }
+        Ok(filled)
+    }
+
+    /// The first `len` bytes made available by the last [`ByteSource::fill`] at `offset`.
+    fn filled<'a>(&'a self, buf: &'a [u8], _offset: u64, len: usize) -> &'a [u8] {
+        &buf[..len]
+    }
 }
 
 impl ByteSource for File {
@@ -41,6 +61,17 @@ impl ByteSource for [u8] {
         let n = buf.len().min(self.len() - from);
         buf[..n].copy_from_slice(&self[from..from + n]);
         Ok(n)
+    }
+
+    /// Nothing to read: the bytes are used in place.
+    fn fill(&self, _: &mut Vec<u8>, offset: u64, len: usize) -> io::Result<usize> {
+        let from = usize::try_from(offset).map_or(self.len(), |o| o.min(self.len()));
+        Ok(len.min(self.len() - from))
+    }
+
+    fn filled<'a>(&'a self, _: &'a [u8], offset: u64, len: usize) -> &'a [u8] {
+        let from = usize::try_from(offset).map_or(self.len(), |o| o.min(self.len()));
+        &self[from..from + len]
     }
 
     /// The lines straight from memory, without copying them through a buffer.

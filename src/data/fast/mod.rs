@@ -2,13 +2,16 @@
 //!
 //! Most large training files are simple: no quotes, ASCII, every feature a number, no missing
 //! cells. For those, the csv crate's general reader (records of strings, then `str::parse`)
-//! costs more than the fit. This reader handles exactly that case and nothing else: it splits
-//! the file into one byte range per core at line boundaries, counts the records of each range
-//! (so the matrix is allocated once, at its final size), then parses every range in parallel
-//! with `memchr` field scanning and `fast-float2` (correctly rounded, so the values equal
-//! `str::parse`'s bit for bit) directly into its rows of the matrix. The bytes are a regular
-//! file read by offset, or the whole decompressed text of a gzip/zstd file held in memory
-//! ([`ByteSource`]).
+//! costs more than the fit. This reader handles exactly that case and nothing else, reading the
+//! file once: threads take blocks of whole lines in file order, each block's records are
+//! counted as it is taken so it gets the next rows of a matrix allocated for the most rows the
+//! bytes can hold (pages never written are never touched, and the allocation is cut to the
+//! rows at the end), and the block is parsed into them while the next block is taken
+//! (`blocks.rs`). Plain decimals are read by Clinger's exact fast path, every other spelling by
+//! `fast-float2` (correctly rounded), so the values equal `str::parse`'s bit for bit. When the
+//! bound's address space is refused (or the bound was wrong) the records are counted first and
+//! the matrix allocated exactly. The bytes are a regular file read by offset, or the whole
+//! decompressed text of a gzip/zstd file held in memory ([`ByteSource`]).
 //!
 //! Anything unusual (a quote, a non-ASCII byte, a missing or non-numeric cell, a ragged row, a
 //! bad weight cell, labels the csv path would refuse...) makes it give up and return `None`; the caller then reads the file again with
@@ -16,8 +19,11 @@
 //! their line and column. So this path never decides what is valid; it only goes faster when the
 //! answer is "all of it". A property test checks both paths give identical matrices.
 
+mod blocks;
 mod bytes;
 mod parse;
+#[cfg(test)]
+mod tests;
 
 use std::fs::File;
 
@@ -29,9 +35,10 @@ use super::limits::MAX_RECORD_BYTES;
 use super::schema::select_features;
 use super::training::labels;
 use crate::error::{Error, Result};
+use blocks::{read_blocks, Parsed, Stop, BLOCK_BYTES};
 use bytes::split_ranges;
 pub use bytes::ByteSource;
-use parse::{count_records, parse_range, RangeOut, Role};
+use parse::{count_records, marker_is_plain_number, Layout, RangeOut, Role};
 
 /// Files smaller than this go straight to the csv path: the fast path would save little.
 pub const MIN_FAST_BYTES: u64 = 1 << 20;
@@ -180,12 +187,43 @@ fn header<S: ByteSource + ?Sized>(
     }
 }
 
+/// How [`read_tuned`] splits the work; tests force several threads, small blocks and wrong
+/// row bounds.
+#[derive(Debug, Clone, Copy)]
+struct Tuning {
+    threads: usize,
+    block_bytes: usize,
+    /// Rows allocated for the one-read attempt instead of [`row_bound`]'s.
+    row_bound: Option<usize>,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            block_bytes: BLOCK_BYTES,
+            row_bound: None,
+        }
+    }
+}
+
 fn read<S: ByteSource + ?Sized>(
     file: &S,
     len: u64,
     path: &str,
     delimiter: u8,
     selection: &TrainingSelection,
+) -> Result<Result<TrainingData, GiveUp>> {
+    read_tuned(file, len, path, delimiter, selection, &Tuning::default())
+}
+
+fn read_tuned<S: ByteSource + ?Sized>(
+    file: &S,
+    len: u64,
+    path: &str,
+    delimiter: u8,
+    selection: &TrainingSelection,
+    tuning: &Tuning,
 ) -> Result<Result<TrainingData, GiveUp>> {
     let io = |e: std::io::Error| Error::io(path, "read it", e);
     let Some((header_len, header)) = header(file, path, delimiter)? else {
@@ -234,96 +272,80 @@ fn read<S: ByteSource + ?Sized>(
         .collect();
     let p = selected.len();
 
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let ranges = split_ranges(file, header_len, len, threads).map_err(io)?;
-    // Pass 1: records per range, so every range knows where its rows start.
-    let counts: Vec<std::io::Result<Result<usize, GiveUp>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = ranges
-            .iter()
-            .map(|&(s, e)| scope.spawn(move || count_records(file, s, e)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("counting thread panicked"))
-            .collect()
-    });
-    let mut per_range = Vec::with_capacity(ranges.len());
-    for c in counts {
-        match c.map_err(io)? {
-            Ok(n) => per_range.push(n),
-            Err(g) => return Ok(Err(g)),
-        }
+    if !delimiter.is_ascii() {
+        return Ok(Err(GiveUp::NonAscii));
     }
-    let n_rows: usize = per_range.iter().sum();
+    let layout = Layout {
+        roles: &roles,
+        delimiter,
+        markers: &markers,
+        plain_numbers: !markers.iter().any(|m| marker_is_plain_number(m)),
+        p,
+    };
+    let data = (header_len, len);
+    // One read of the file into a matrix allocated for the most rows its bytes can hold (the
+    // pages never written are never touched, so they cost address space, not memory); when
+    // that much address space is refused or the bound was wrong, count the records first.
+    let one_read = match tuning
+        .row_bound
+        .or_else(|| row_bound(len - header_len, &roles))
+    {
+        Some(bound) => read_rows(file, data, &layout, bound, weighted, tuning, true).map_err(io)?,
+        None => None,
+    };
+    let rows = match one_read {
+        Some(Ok(rows)) => rows,
+        Some(Err(Stop::GiveUp(g))) => return ranked(file, data, tuning, g).map_err(io),
+        None | Some(Err(Stop::TooManyRows)) => {
+            let exact = match count_all(file, data, tuning.threads).map_err(io)? {
+                Ok(n) => n,
+                Err(g) => return Ok(Err(g)),
+            };
+            match read_rows(file, data, &layout, exact, weighted, tuning, false).map_err(io)? {
+                Some(Ok(rows)) => rows,
+                Some(Err(Stop::GiveUp(g))) => return ranked(file, data, tuning, g).map_err(io),
+                // The file changed between the two reads.
+                Some(Err(Stop::TooManyRows)) | None => return Ok(Err(GiveUp::FieldCount)),
+            }
+        }
+    };
+    let Rows {
+        x,
+        mut codes,
+        weights,
+        blocks,
+    } = rows;
+    let n_rows = codes.len();
     if n_rows == 0 {
         return Ok(Err(GiveUp::FieldCount));
     }
 
-    // Pass 2: parse every range into its slice of the matrix.
-    let mut x = vec![0.0f64; n_rows * p];
-    let mut codes = vec![0u32; n_rows];
-    let mut weights = vec![0.0f64; if weighted { n_rows } else { 0 }];
-    let results: Vec<std::io::Result<Result<Vec<Vec<u8>>, GiveUp>>> = std::thread::scope(|scope| {
-        let mut x_rest = x.as_mut_slice();
-        let mut codes_rest = codes.as_mut_slice();
-        let mut weights_rest = weights.as_mut_slice();
-        let mut handles = Vec::with_capacity(ranges.len());
-        for (&range, &rows) in ranges.iter().zip(&per_range) {
-            let (x_here, x_next) = x_rest.split_at_mut(rows * p);
-            let (codes_here, codes_next) = codes_rest.split_at_mut(rows);
-            let (weights_here, weights_next) =
-                weights_rest.split_at_mut(if weighted { rows } else { 0 });
-            x_rest = x_next;
-            codes_rest = codes_next;
-            weights_rest = weights_next;
-            let (roles, markers) = (&roles, &markers);
-            let out = RangeOut {
-                x: x_here,
-                codes: codes_here,
-                weights: weights_here,
-            };
-            handles.push(
-                scope.spawn(move || parse_range(file, range, roles, delimiter, markers, out, p)),
-            );
-        }
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("parsing thread panicked"))
-            .collect()
-    });
-
-    // Merge each range's local label codes into labels in order of first appearance, checked
+    // Merge each block's local label codes into labels in order of first appearance, checked
     // as the csv path checks them (so both see the same first appearances).
     let mut seen: Vec<String> = Vec::with_capacity(2);
-    let mut row = 0;
-    for (result, &rows) in results.into_iter().zip(&per_range) {
-        let local = match result.map_err(io)? {
-            Ok(labels) => labels,
-            Err(g) => return Ok(Err(g)),
-        };
-        let mut remap = vec![0u32; local.len()];
-        for (k, label) in local.into_iter().enumerate() {
+    for block in blocks {
+        let mut remap = vec![0u32; block.labels.len()];
+        for (k, label) in block.labels.into_iter().enumerate() {
             let Ok(label) = String::from_utf8(label) else {
-                return Ok(Err(GiveUp::Labels));
+                return ranked(file, data, tuning, GiveUp::Labels).map_err(io);
             };
             remap[k] = match seen.iter().position(|s| *s == label) {
                 Some(c) => c as u32,
                 None => {
                     if labels::check_new_label(&seen, &label).is_err() {
-                        return Ok(Err(GiveUp::Labels));
+                        return ranked(file, data, tuning, GiveUp::Labels).map_err(io);
                     }
                     seen.push(label);
                     (seen.len() - 1) as u32
                 }
             };
         }
-        for c in &mut codes[row..row + rows] {
+        for c in &mut codes[block.first_row..block.first_row + block.rows] {
             *c = remap[*c as usize];
         }
-        row += rows;
     }
     let Ok(classes) = labels::resolve(&seen, &codes, selection.positive) else {
-        return Ok(Err(GiveUp::Labels));
+        return ranked(file, data, tuning, GiveUp::Labels).map_err(io);
     };
     drop(codes);
 
@@ -354,4 +376,120 @@ fn read<S: ByteSource + ?Sized>(
         rows_dropped: 0,
         warnings: Vec::new(),
     }))
+}
+
+/// The most records `bytes` of data can hold when the fast path takes them all: each has a
+/// delimiter between cells, at least one byte in every cell it uses (an empty feature, target
+/// or weight cell makes it give up) and a line end, but the last. `None` if beyond usize.
+fn row_bound(bytes: u64, roles: &[Role]) -> Option<usize> {
+    let used = roles.iter().filter(|r| !matches!(r, Role::Ignore)).count() as u64;
+    let min_line = roles.len() as u64 - 1 + used + 1;
+    usize::try_from((bytes + 1) / min_line).ok()
+}
+
+/// What [`read_rows`] parsed: exactly its rows (the allocation cut to them), and its blocks.
+struct Rows {
+    x: Vec<f64>,
+    codes: Vec<u32>,
+    weights: Vec<f64>,
+    blocks: Vec<Parsed>,
+}
+
+/// Allocates room for `rows` records and parses `data` into it; `None` when `fallible` and the
+/// allocation is refused.
+fn read_rows<S: ByteSource + ?Sized>(
+    file: &S,
+    data: (u64, u64),
+    layout: &Layout,
+    rows: usize,
+    weighted: bool,
+    tuning: &Tuning,
+    fallible: bool,
+) -> std::io::Result<Option<Result<Rows, Stop>>> {
+    let Some(cells) = rows.checked_mul(layout.p) else {
+        return Ok(None);
+    };
+    if fallible {
+        // `vec!` aborts when refused: ask first. The zeroed allocation below is fresh pages
+        // from the kernel (calloc), touched only where rows are written.
+        let mut probe: Vec<f64> = Vec::new();
+        let mut probe_codes: Vec<u32> = Vec::new();
+        if probe.try_reserve_exact(cells).is_err() || probe_codes.try_reserve_exact(rows).is_err() {
+            return Ok(None);
+        }
+    }
+    let mut x = vec![0.0f64; cells];
+    let mut codes = vec![0u32; rows];
+    let mut weights = vec![0.0f64; if weighted { rows } else { 0 }];
+    let out = RangeOut {
+        x: &mut x,
+        codes: &mut codes,
+        weights: &mut weights,
+    };
+    let blocks = match read_blocks(file, data, layout, out, tuning.threads, tuning.block_bytes)? {
+        Ok(blocks) => blocks,
+        Err(stop) => return Ok(Some(Err(stop))),
+    };
+    let n = blocks.last().map_or(0, |b| b.first_row + b.rows);
+    // Shrinking gives the untouched tail back without copying (mremap for large blocks).
+    x.truncate(n * layout.p);
+    x.shrink_to_fit();
+    codes.truncate(n);
+    codes.shrink_to_fit();
+    if weighted {
+        weights.truncate(n);
+        weights.shrink_to_fit();
+    }
+    Ok(Some(Ok(Rows {
+        x,
+        codes,
+        weights,
+        blocks,
+    })))
+}
+
+/// Records in `data`, counted in parallel ranges, giving up on quotes, carriage returns and
+/// non-ASCII bytes anywhere.
+fn count_all<S: ByteSource + ?Sized>(
+    file: &S,
+    (start, len): (u64, u64),
+    threads: usize,
+) -> std::io::Result<Result<usize, GiveUp>> {
+    let ranges = split_ranges(file, start, len, threads)?;
+    let counts: Vec<std::io::Result<Result<usize, GiveUp>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .map(|&(s, e)| scope.spawn(move || count_records(file, s, e)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("counting thread panicked"))
+            .collect()
+    });
+    let mut n = 0;
+    for c in counts {
+        match c? {
+            Ok(k) => n += k,
+            Err(g) => return Ok(Err(g)),
+        }
+    }
+    Ok(Ok(n))
+}
+
+/// The give-up reported for `g`: the checks of [`count_all`] used to run over the whole file
+/// before any parsing, so a quote, carriage return or non-ASCII byte anywhere outranks a
+/// parsing give-up. Only [`GiveUp::Labels`] is told apart by a caller ([`may_take`]), so only
+/// it pays for a second look.
+fn ranked<S: ByteSource + ?Sized>(
+    file: &S,
+    data: (u64, u64),
+    tuning: &Tuning,
+    g: GiveUp,
+) -> std::io::Result<Result<TrainingData, GiveUp>> {
+    if g != GiveUp::Labels {
+        return Ok(Err(g));
+    }
+    Ok(Err(count_all(file, data, tuning.threads)?
+        .err()
+        .unwrap_or(g)))
 }
