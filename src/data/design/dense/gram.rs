@@ -24,6 +24,13 @@ const PANEL: usize = 8;
 /// the whole packed chunk in L2 for `p` up to a few hundred.
 const CHUNK_ROWS: usize = 128;
 
+/// Distance between two packed panels of `width` columns: a chunk plus one cache line, so the
+/// panels a row is packed into do not all fall in the same L1 set (their starts would otherwise
+/// be multiples of 4 KiB apart, more of them than the cache has ways).
+const fn panel_stride(width: usize) -> usize {
+    CHUNK_ROWS * width + PANEL
+}
+
 thread_local! {
     /// The packed chunk (grown as needed, reused by every call on the thread).
     static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
@@ -79,63 +86,58 @@ fn gram_tiles<const MR: usize>(
     }
     let panels = q.div_ceil(PANEL);
     let wide = panels * PANEL;
-    let pack_len = wide * CHUNK_ROWS;
-    SCRATCH.with(|cell| {
-        let mut scratch = cell.borrow_mut();
-        let need = 2 * pack_len + wide * wide;
-        if scratch.len() < need {
-            scratch.resize(need, 0.0);
-        }
-        let (xs, rest) = scratch.split_at_mut(pack_len);
-        let (us, g) = rest.split_at_mut(pack_len);
-        let g = &mut g[..wide * wide];
-        // The triangle in a zero-padded `wide x wide` copy, so every tile is loaded and stored
-        // whole (the entries below the diagonal and past `q` are computed and dropped).
-        g.fill(0.0);
-        for a in 0..q {
-            g[a * wide + a..a * wide + q].copy_from_slice(&part[a * q + a..a * q + q]);
-        }
-        let full = p / PANEL;
-        let mut next = 0;
-        while next < n {
-            // Pack up to CHUNK_ROWS rows of non-zero weight: xs[panel][row][PANEL] holds x1,
-            // us[panel][row][MR] holds d_i x1_i (both zero-padded to `wide` columns).
-            let mut rows = 0;
-            while next < n && rows < CHUNK_ROWS {
-                let i = next;
-                next += 1;
-                let wt = d[i * m + t];
-                if wt == 0.0 {
-                    continue;
-                }
-                let row = &x[i * p..(i + 1) * p];
-                for (jp, v) in row.chunks_exact(PANEL).enumerate() {
-                    let v: &[f64; PANEL] = v.try_into().expect("a whole panel");
-                    pack_panel::<MR>(xs, us, jp, rows, v, wt);
-                }
-                if full < panels {
-                    let mut v = [0.0; PANEL];
-                    let tail = &row[full * PANEL..];
-                    v[..tail.len()].copy_from_slice(tail);
-                    if intercept {
-                        v[tail.len()] = 1.0;
-                    }
-                    pack_panel::<MR>(xs, us, full, rows, &v, wt);
-                }
-                rows += 1;
+    let (xs_len, us_len) = (panels * panel_stride(PANEL), wide / MR * panel_stride(MR));
+    // Taken out of the thread-local and put back, rather than used inside `with`: a closure
+    // passed to `with` is compiled into `with` itself, without the kernel's target features.
+    let mut scratch = SCRATCH.take();
+    let need = xs_len + us_len + wide * wide;
+    if scratch.len() < need {
+        scratch.resize(need, 0.0);
+    }
+    let (xs, rest) = scratch.split_at_mut(xs_len);
+    let (us, g) = rest.split_at_mut(us_len);
+    let g = &mut g[..wide * wide];
+    // The triangle in a zero-padded `wide x wide` copy, so every tile is loaded and stored
+    // whole (the entries below the diagonal and past `q` are computed and dropped).
+    g.fill(0.0);
+    for a in 0..q {
+        g[a * wide + a..a * wide + q].copy_from_slice(&part[a * q + a..a * q + q]);
+    }
+    let full = p / PANEL;
+    let mut next = 0;
+    while next < n {
+        // Pack up to CHUNK_ROWS rows of non-zero weight: xs[panel][row][PANEL] holds x1,
+        // us[panel][row][MR] holds d_i x1_i (both zero-padded to `wide` columns).
+        let mut rows = 0;
+        while next < n && rows < CHUNK_ROWS {
+            let i = next;
+            next += 1;
+            let wt = d[i * m + t];
+            if wt == 0.0 {
+                continue;
             }
-            for a0 in (0..q).step_by(MR) {
-                let u = &us[(a0 / MR) * CHUNK_ROWS * MR..][..rows * MR];
-                for c0 in (a0 / PANEL * PANEL..q).step_by(PANEL) {
-                    let xp = &xs[(c0 / PANEL) * CHUNK_ROWS * PANEL..][..rows * PANEL];
-                    tile::<MR>(u, xp, g, wide, a0, c0);
-                }
+            let row = &x[i * p..(i + 1) * p];
+            for (jp, v) in row.chunks_exact(PANEL).enumerate() {
+                let v: &[f64; PANEL] = v.try_into().expect("a whole panel");
+                pack_panel::<MR>(xs, us, jp, rows, v, wt);
+            }
+            if full < panels {
+                pack_last_panel::<MR>(xs, us, full, rows, &row[full * PANEL..], intercept, wt);
+            }
+            rows += 1;
+        }
+        for a0 in (0..q).step_by(MR) {
+            let u = &us[(a0 / MR) * panel_stride(MR)..][..rows * MR];
+            for c0 in (a0 / PANEL * PANEL..q).step_by(PANEL) {
+                let xp = &xs[(c0 / PANEL) * panel_stride(PANEL)..][..rows * PANEL];
+                tile::<MR>(u, xp, g, wide, a0, c0);
             }
         }
-        for a in 0..q {
-            part[a * q + a..a * q + q].copy_from_slice(&g[a * wide + a..a * wide + q]);
-        }
-    });
+    }
+    for a in 0..q {
+        part[a * q + a..a * q + q].copy_from_slice(&g[a * wide + a..a * wide + q]);
+    }
+    SCRATCH.set(scratch);
 }
 
 /// Packs one panel of a row: `v` (columns `jp PANEL ..`) into `xs` and `wt v` into the
@@ -149,12 +151,37 @@ fn pack_panel<const MR: usize>(
     v: &[f64; PANEL],
     wt: f64,
 ) {
-    xs[jp * CHUNK_ROWS * PANEL + row * PANEL..][..PANEL].copy_from_slice(v);
+    xs[jp * panel_stride(PANEL) + row * PANEL..][..PANEL].copy_from_slice(v);
     for (h, vh) in v.chunks_exact(MR).enumerate() {
-        let at = (jp * (PANEL / MR) + h) * CHUNK_ROWS * MR + row * MR;
+        let at = (jp * (PANEL / MR) + h) * panel_stride(MR) + row * MR;
         for (o, x) in us[at..at + MR].iter_mut().zip(vh) {
             *o = wt * x;
         }
+    }
+}
+
+/// Packs the last panel of a row: the row's tail, the intercept's 1 and zeros, element by
+/// element (a copy of variable length into a stack array and then a whole-panel load from it
+/// would stall on the store forwarding, once per row).
+#[inline(always)]
+fn pack_last_panel<const MR: usize>(
+    xs: &mut [f64],
+    us: &mut [f64],
+    jp: usize,
+    row: usize,
+    tail: &[f64],
+    intercept: bool,
+    wt: f64,
+) {
+    let xs = &mut xs[jp * panel_stride(PANEL) + row * PANEL..][..PANEL];
+    for (j, o) in xs.iter_mut().enumerate() {
+        let v = match tail.get(j) {
+            Some(&v) => v,
+            None if j == tail.len() && intercept => 1.0,
+            None => 0.0,
+        };
+        *o = v;
+        us[(jp * (PANEL / MR) + j / MR) * panel_stride(MR) + row * MR + j % MR] = wt * v;
     }
 }
 
