@@ -4,8 +4,11 @@ use std::ops::Range;
 
 use ndarray::{Array2, ArrayView2};
 
+mod gram;
+
 use super::kernel::{kernel_copies, Kernel};
 use super::Design;
+use gram::{gram_weighted, tile_rows};
 
 /// A dense design matrix, `n_rows x n_cols`, read row by row.
 ///
@@ -239,93 +242,24 @@ fn xt_r_kernel(x: &[f64], r: &[f64], p: usize, g: &mut [f64]) {
     }
 }
 
-kernel_copies!(fn gram_copies(x: &[f64], p: usize, d: &[f64], m: usize, intercept: bool, parts: &mut [f64]) = gram_kernel);
+kernel_copies!(fn gram_copies(x: &[f64], p: usize, d: &[f64], m: usize, intercept: bool, mr: usize, parts: &mut [f64]) = gram_kernel);
 
+/// The `m` weighted Grams of a block, one after the other ([`gram_weighted`]: register tiles of
+/// height `mr` over packed chunks of rows).
 #[inline(always)]
-fn gram_kernel(x: &[f64], p: usize, d: &[f64], m: usize, intercept: bool, parts: &mut [f64]) {
+fn gram_kernel(
+    x: &[f64],
+    p: usize,
+    d: &[f64],
+    m: usize,
+    intercept: bool,
+    mr: usize,
+    parts: &mut [f64],
+) {
     let q = p + usize::from(intercept);
     let cells = q * q;
-    let n = d.len() / m.max(1);
-    if m == 1 {
-        gram_kernel_one(x, p, d, intercept, &mut parts[..cells]);
-        return;
-    }
-    for i in 0..n {
-        let row = &x[i * p..(i + 1) * p];
-        for t in 0..m {
-            let wt = d[i * m + t];
-            if wt == 0.0 {
-                continue;
-            }
-            let part = &mut parts[t * cells..(t + 1) * cells];
-            for a in 0..p {
-                let xa = row[a] * wt;
-                let target = &mut part[a * q + a..a * q + p];
-                axpy(xa, &row[a..], target);
-                if intercept {
-                    part[a * q + p] += xa;
-                }
-            }
-            if intercept {
-                part[p * q + p] += wt;
-            }
-        }
-    }
-}
-
-/// [`gram_kernel`] with one weight per row (binomial Hessians, binary separation probes): the
-/// rows of non-zero weight four at a time, so each entry of the upper triangle is loaded and
-/// stored once per four rows (adding `(a0 + a1) + (a2 + a3)`), the rest one at a time.
-#[inline(always)]
-fn gram_kernel_one(x: &[f64], p: usize, d: &[f64], intercept: bool, part: &mut [f64]) {
-    let q = p + usize::from(intercept);
-    let mut pending: [(usize, f64); 4] = [(0, 0.0); 4];
-    let mut filled = 0;
-    for (i, &wt) in d.iter().enumerate() {
-        if wt == 0.0 {
-            continue;
-        }
-        pending[filled] = (i, wt);
-        filled += 1;
-        if filled < 4 {
-            continue;
-        }
-        filled = 0;
-        let row = |t: usize| &x[pending[t].0 * p..(pending[t].0 + 1) * p];
-        let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
-        let w = [pending[0].1, pending[1].1, pending[2].1, pending[3].1];
-        for a in 0..p {
-            let (x0, x1, x2, x3) = (r0[a] * w[0], r1[a] * w[1], r2[a] * w[2], r3[a] * w[3]);
-            let target = &mut part[a * q + a..a * q + p];
-            for ((((t, v0), v1), v2), v3) in target
-                .iter_mut()
-                .zip(&r0[a..])
-                .zip(&r1[a..])
-                .zip(&r2[a..])
-                .zip(&r3[a..])
-            {
-                *t += (x0 * v0 + x1 * v1) + (x2 * v2 + x3 * v3);
-            }
-            if intercept {
-                part[a * q + p] += (x0 + x1) + (x2 + x3);
-            }
-        }
-        if intercept {
-            part[p * q + p] += (w[0] + w[1]) + (w[2] + w[3]);
-        }
-    }
-    for &(i, wt) in &pending[..filled] {
-        let row = &x[i * p..(i + 1) * p];
-        for a in 0..p {
-            let xa = row[a] * wt;
-            axpy(xa, &row[a..], &mut part[a * q + a..a * q + p]);
-            if intercept {
-                part[a * q + p] += xa;
-            }
-        }
-        if intercept {
-            part[p * q + p] += wt;
-        }
+    for (t, part) in parts.chunks_exact_mut(cells.max(1)).take(m).enumerate() {
+        gram_weighted(x, p, d, m, t, intercept, mr, part);
     }
 }
 
@@ -370,7 +304,8 @@ impl Design for DenseDesign<'_> {
         let mut buf = Vec::new();
         let x = self.block(&rows, &mut buf);
         debug_assert_eq!(d.len(), rows.len() * m);
-        gram_copies(kernel, x, self.x.ncols(), d, m, intercept, parts);
+        let mr = tile_rows(kernel);
+        gram_copies(kernel, x, self.x.ncols(), d, m, intercept, mr, parts);
     }
 
     fn row_into(&self, i: usize, out: &mut [f64]) {
@@ -502,25 +437,6 @@ mod tests {
                         "p {p} n {n}"
                     );
                     axpy(r[i], row, &mut g_ref);
-                }
-                // The blocked Gram (rows of weight 0 skipped) against the plain sums.
-                for intercept in [false, true] {
-                    let q = p + usize::from(intercept);
-                    let d: Vec<f64> = (0..n)
-                        .map(|i| if i % 3 == 1 { 0.0 } else { 0.5 + i as f64 })
-                        .collect();
-                    let mut parts = vec![0.0; q * q];
-                    gram_kernel(&x, p, &d, 1, intercept, &mut parts);
-                    for a in 0..q {
-                        for c in a..q {
-                            let at = |i: usize, j: usize| if j < p { x[i * p + j] } else { 1.0 };
-                            let term = |i: usize| d[i] * at(i, a) * at(i, c);
-                            let want: f64 = (0..n).map(term).sum();
-                            let size: f64 = (0..n).map(|i| term(i).abs()).sum();
-                            let got = parts[a * q + c];
-                            assert!((got - want).abs() <= 1e-14 * size, "p {p} n {n} {a},{c}");
-                        }
-                    }
                 }
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&g), bits(&g_ref), "p {p} n {n}");
