@@ -3,7 +3,7 @@
 //! column's sums run over the rows in order), so the scaler is the in-memory one bit for bit.
 
 use super::CachedMatrix;
-use crate::data::design::Scaler;
+use crate::data::design::{ChunkedSums, Scaler};
 
 impl CachedMatrix {
     /// Calls `visit(i, row)` for every raw design row in order.
@@ -35,11 +35,15 @@ impl CachedMatrix {
         let n = n_rows as f64;
         let mut mean = vec![0.0; p];
         if center {
-            self.each_row(&mut |_, row| {
-                for (m, v) in mean.iter_mut().zip(row) {
+            // In the in-memory scaler's order of additions (`ChunkedSums`): the same bits.
+            let mut sums = ChunkedSums::new(p, n_rows);
+            self.each_row(&mut |i, row| {
+                for (m, v) in sums.part().iter_mut().zip(row) {
                     *m += v;
                 }
+                sums.end_row(i);
             });
+            mean = sums.finish();
             mean.iter_mut().for_each(|m| *m /= n);
             if mean.iter().any(|m| !m.is_finite()) {
                 mean = vec![0.0; p];
@@ -50,13 +54,15 @@ impl CachedMatrix {
                 });
             }
         }
-        let mut var = vec![0.0; p];
-        self.each_row(&mut |_, row| {
-            for ((s, v), m) in var.iter_mut().zip(row).zip(&mean) {
+        let mut sums = ChunkedSums::new(p, n_rows);
+        self.each_row(&mut |i, row| {
+            for ((s, v), m) in sums.part().iter_mut().zip(row).zip(&mean) {
                 let d = v - m;
                 *s += d * d;
             }
+            sums.end_row(i);
         });
+        let var = sums.finish();
         let mut std: Vec<f64> = var.iter().map(|s| (s / n).sqrt()).collect();
         let overflowed: Vec<usize> = (0..p).filter(|&j| !std[j].is_finite()).collect();
         if !overflowed.is_empty() {
@@ -85,14 +91,17 @@ impl CachedMatrix {
         let total: f64 = s.iter().sum();
         let mut mean = vec![0.0; p];
         if center && total > 0.0 {
+            let mut sums = ChunkedSums::new(p, self.n_rows());
             self.each_row(&mut |i, row| {
                 let si = s[i];
                 if si != 0.0 {
-                    for (m, v) in mean.iter_mut().zip(row) {
+                    for (m, v) in sums.part().iter_mut().zip(row) {
                         *m += si * v;
                     }
                 }
+                sums.end_row(i);
             });
+            mean = sums.finish();
             mean.iter_mut().for_each(|m| *m /= total);
             if mean.iter().any(|m| !m.is_finite()) {
                 mean = vec![0.0; p];
@@ -107,19 +116,21 @@ impl CachedMatrix {
                 });
             }
         }
-        let mut var = vec![0.0; p];
+        let mut sums = ChunkedSums::new(p, self.n_rows());
         // A column constant over the rows that count (see `Scaler::fit_weighted`).
         let mut constant: Vec<Option<f64>> = vec![None; p];
         let mut first = true;
         self.each_row(&mut |i, row| {
             let si = s[i];
             if si == 0.0 {
+                sums.end_row(i);
                 return;
             }
-            for ((acc, v), m) in var.iter_mut().zip(row).zip(&mean) {
+            for ((acc, v), m) in sums.part().iter_mut().zip(row).zip(&mean) {
                 let d = v - m;
                 *acc += si * (d * d);
             }
+            sums.end_row(i);
             for (c, &v) in constant.iter_mut().zip(row) {
                 if first {
                     *c = Some(v);
@@ -129,6 +140,7 @@ impl CachedMatrix {
             }
             first = false;
         });
+        let var = sums.finish();
         let mut std: Vec<f64> = var.iter().map(|v| (v / total).sqrt()).collect();
         let overflowed: Vec<usize> = (0..p)
             .filter(|&j| !std[j].is_finite() && total > 0.0)

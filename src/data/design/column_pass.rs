@@ -88,6 +88,44 @@ where
     out
 }
 
+/// [`column_sums`]'s order of additions for passes that see one row at a time (the row cache,
+/// a design without a dense matrix), so that they give the in-memory sums bit for bit: add row
+/// `i`'s terms into [`ChunkedSums::part`], then call [`ChunkedSums::end_row`] with `i` for every
+/// row, skipped ones included.
+pub(crate) struct ChunkedSums {
+    total: Vec<f64>,
+    part: Vec<f64>,
+    n_rows: usize,
+}
+
+impl ChunkedSums {
+    pub(crate) fn new(p: usize, n_rows: usize) -> ChunkedSums {
+        ChunkedSums {
+            total: vec![0.0; p],
+            part: vec![0.0; p],
+            n_rows,
+        }
+    }
+
+    /// The current chunk's sums.
+    pub(crate) fn part(&mut self) -> &mut [f64] {
+        &mut self.part
+    }
+
+    /// Row `i` is done: at a chunk's end its sums join the total.
+    pub(crate) fn end_row(&mut self, i: usize) {
+        if (i + 1) % CHUNK_ROWS == 0 || i + 1 == self.n_rows {
+            for (t, v) in self.total.iter_mut().zip(&mut self.part) {
+                *t += std::mem::take(v);
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> Vec<f64> {
+        self.total
+    }
+}
+
 /// One chunk's sums of every column into `out` (`p` long), tile by tile.
 fn add_chunk<F, T>(
     rows: &[f64],
@@ -215,6 +253,29 @@ mod tests {
             assert!(t.as_slice().is_none() || n == 1 || p == 1);
             let want = reference(&x, weight, &c, term);
             assert_eq!(column_sums(t.view(), Some(&c), weight, term), want);
+        }
+    }
+
+    #[test]
+    fn row_at_a_time_sums_equal_the_chunked_passes() {
+        for (n, p) in [(1, 2), (2048, 3), (5000, 7), (40_000, 31)] {
+            let x = matrix(n, p);
+            let mut sums = ChunkedSums::new(p, n);
+            for (i, row) in x.rows().into_iter().enumerate() {
+                if i % 3 != 1 {
+                    for (o, v) in sums.part().iter_mut().zip(row) {
+                        *o += v * v;
+                    }
+                }
+                sums.end_row(i);
+            }
+            let want = column_sums(
+                x.view(),
+                None,
+                |i| (i % 3 != 1).then_some(1.0),
+                |_, v, _| v * v,
+            );
+            assert_eq!(sums.finish(), want, "n {n} p {p}");
         }
     }
 

@@ -10,6 +10,7 @@ use std::fmt::Debug;
 use std::ops::Range;
 
 use column_pass::column_sums;
+pub(crate) use column_pass::ChunkedSums;
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
 mod choice;

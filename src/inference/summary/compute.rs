@@ -16,7 +16,7 @@
 
 use ndarray::{Array2, ArrayView1};
 
-use crate::data::design::{CsrMatrix, Design};
+use crate::data::design::{ChunkedSums, CsrMatrix, Design};
 use crate::fit::objective::{Family, Objective, Reduce};
 use crate::fit::solvers::{FitReport, StopReason};
 use crate::model::inference::{
@@ -139,34 +139,37 @@ fn design_column_sd(
         }
     }
     // Row by row, without a copy of the matrix (an out-of-core design does not fit): the
-    // operations of `column_sd` in the same order.
+    // operations of `column_sd` in the same order (its chunks: `ChunkedSums`).
     let (n, p) = (design.n_rows(), design.n_cols());
     let weight = |i: usize| weights.map_or(1.0, |s| s[i]);
     let mut total = [(0..n).map(weight).sum::<f64>()];
     reduce(&mut total);
     let total = total[0];
     let mut row = vec![0.0; p];
-    let mut mean = vec![0.0; p];
+    let mut sums = ChunkedSums::new(p, n);
     for i in 0..n {
         design.row_into(i, &mut row);
         let s = weight(i);
-        for (m, v) in mean.iter_mut().zip(&row) {
+        for (m, v) in sums.part().iter_mut().zip(&row) {
             *m += s * v;
         }
+        sums.end_row(i);
     }
+    let mut mean = sums.finish();
     reduce(&mut mean);
     mean.iter_mut().for_each(|m| *m /= total);
-    let mut var = vec![0.0; p];
+    let mut sums = ChunkedSums::new(p, n);
     for i in 0..n {
         let s = weight(i);
-        if s == 0.0 {
-            continue;
+        if s != 0.0 {
+            design.row_into(i, &mut row);
+            for ((acc, v), m) in sums.part().iter_mut().zip(&row).zip(&mean) {
+                *acc += s * (v - m) * (v - m);
+            }
         }
-        design.row_into(i, &mut row);
-        for ((acc, v), m) in var.iter_mut().zip(&row).zip(&mean) {
-            *acc += s * (v - m) * (v - m);
-        }
+        sums.end_row(i);
     }
+    let mut var = sums.finish();
     reduce(&mut var);
     var.into_iter().map(|v| (v / total).sqrt()).collect()
 }
