@@ -50,7 +50,7 @@ where
                     *o += term(f, *v, *cj);
                 }
             }
-            if (i + 1) % CHUNK_ROWS == 0 || i + 1 == x.nrows() {
+            if (i + 1).is_multiple_of(CHUNK_ROWS) || i + 1 == x.nrows() {
                 for (o, v) in out.iter_mut().zip(&mut part) {
                     *o += std::mem::take(v);
                 }
@@ -114,7 +114,7 @@ impl ChunkedSums {
 
     /// Row `i` is done: at a chunk's end its sums join the total.
     pub(crate) fn end_row(&mut self, i: usize) {
-        if (i + 1) % CHUNK_ROWS == 0 || i + 1 == self.n_rows {
+        if (i + 1).is_multiple_of(CHUNK_ROWS) || i + 1 == self.n_rows {
             for (t, v) in self.total.iter_mut().zip(&mut self.part) {
                 *t += std::mem::take(v);
             }
