@@ -403,7 +403,7 @@ mod tests {
     use super::*;
 
     /// Values with every kind of rounding: a fixed pseudo-random sequence over many magnitudes.
-    fn values(n: usize, seed: u64) -> Vec<f64> {
+    pub(super) fn values(n: usize, seed: u64) -> Vec<f64> {
         let mut state = seed;
         (0..n)
             .map(|_| {

@@ -209,22 +209,9 @@ fn tile<const MR: usize>(u: &[f64], x: &[f64], g: &mut [f64], wide: usize, a0: u
 mod tests {
     use ndarray::Array2;
 
+    use super::super::tests::values;
     use super::super::{gram_copies, DenseDesign};
     use crate::data::design::{Design, Kernel};
-
-    /// A fixed pseudo-random sequence over many magnitudes.
-    fn values(n: usize, seed: u64) -> Vec<f64> {
-        let mut state = seed;
-        (0..n)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                let u = (state >> 11) as f64 / (1u64 << 53) as f64;
-                (u - 0.5) * 10f64.powi((state % 7) as i32 - 3)
-            })
-            .collect()
-    }
 
     /// The definition, entry by entry in row order: `parts[t][a][c] += (d_it x1_ia) x1_ic` for
     /// `a <= c`, rows of weight 0 skipped.
